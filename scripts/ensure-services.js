@@ -1,0 +1,101 @@
+// Makes sure the services the test suite talks to are up: Redis (6379) and NATS JetStream (4222).
+// Starts a stopped one, installs a missing one from Debian's packages when running as root, and says
+// what it did. Every step has a time limit, so this never hangs.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import net from 'node:net';
+
+const SERVICES = [
+  {
+    name: 'redis',
+    port: 6379,
+    binary: 'redis-server',
+    debPackage: 'redis-server',
+    start: () => [
+      'redis-server',
+      ['--daemonize', 'yes', '--bind', '127.0.0.1', '--port', '6379', '--save', '', '--appendonly', 'no', '--dir', '/tmp'],
+    ],
+  },
+  {
+    name: 'nats (JetStream)',
+    port: 4222,
+    binary: 'nats-server',
+    debPackage: 'nats-server',
+    start: () => {
+      mkdirSync('/tmp/larder-nats-js', { recursive: true });
+      return [
+        'start-stop-daemon',
+        ['--start', '--oknodo', '--background', '--exec', which('nats-server') ?? '/usr/sbin/nats-server', '--',
+          '-a', '127.0.0.1', '-p', '4222', '-js', '-sd', '/tmp/larder-nats-js'],
+      ];
+    },
+  },
+];
+
+function which(bin) {
+  for (const dir of (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/usr/bin', '/usr/local/bin'])) {
+    if (dir && existsSync(`${dir}/${bin}`)) return `${dir}/${bin}`;
+  }
+  return undefined;
+}
+
+function portOpen(port, timeoutMs = 1000) {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    const done = (ok) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+async function waitForPort(port, totalMs) {
+  const deadline = Date.now() + totalMs;
+  while (Date.now() < deadline) {
+    if (await portOpen(port, 500)) return true;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return false;
+}
+
+function install(pkg) {
+  if (process.getuid?.() !== 0) {
+    console.log(`[services] ${pkg} is not installed and this is not root; install it with: apt-get install -y ${pkg}`);
+    return false;
+  }
+  console.log(`[services] installing ${pkg} from Debian's packages (apt-get install -y ${pkg})`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  let r = spawnSync('apt-get', ['install', '-y', pkg], { stdio: 'inherit', timeout: 300_000, env });
+  if (r.status !== 0) {
+    spawnSync('apt-get', ['update'], { stdio: 'inherit', timeout: 300_000, env });
+    r = spawnSync('apt-get', ['install', '-y', pkg], { stdio: 'inherit', timeout: 300_000, env });
+  }
+  return r.status === 0;
+}
+
+export async function ensureServices() {
+  for (const svc of SERVICES) {
+    if (await portOpen(svc.port)) {
+      console.log(`[services] ${svc.name} is up on 127.0.0.1:${svc.port}`);
+      continue;
+    }
+    if (!which(svc.binary) && !install(svc.debPackage)) {
+      console.log(`[services] ${svc.name} is unavailable; the tests that need it will fail with a clear error`);
+      continue;
+    }
+    const [cmd, args] = svc.start();
+    console.log(`[services] ${svc.name} was not running; starting it: ${cmd} ${args.join(' ')}`);
+    try {
+      execFileSync(cmd, args, { stdio: 'inherit', timeout: 15_000 });
+    } catch (err) {
+      console.log(`[services] starting ${svc.name} failed: ${err.message}`);
+    }
+    const up = await waitForPort(svc.port, 15_000);
+    console.log(`[services] ${svc.name} ${up ? 'is now up' : 'did not come up within 15 s'} on 127.0.0.1:${svc.port}`);
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await ensureServices();

@@ -1,0 +1,24 @@
+// `npm test`: the whole suite. Services first, then types, lint and format, then every test.
+import { spawnSync } from 'node:child_process';
+import { ensureServices } from './ensure-services.js';
+
+await ensureServices();
+
+const steps = [
+  ['typecheck', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']],
+  ['lint', 'npx', ['eslint', '.']],
+  ['format', 'npx', ['prettier', '--check', '.']],
+  ['tests', 'npx', ['vitest', 'run', ...process.argv.slice(2)]],
+];
+
+let failed = [];
+for (const [name, cmd, args] of steps) {
+  console.log(`\n[test] ${name}: ${cmd} ${args.join(' ')}`);
+  const r = spawnSync(cmd, args, { stdio: 'inherit' });
+  if (r.status !== 0) failed.push(name);
+}
+if (failed.length > 0) {
+  console.log(`\n[test] failed steps: ${failed.join(', ')}`);
+  process.exit(1);
+}
+console.log('\n[test] all steps passed');

@@ -1,0 +1,146 @@
+/**
+ * The error catalog. Every error Larder raises on purpose has a stable `LARDER_ERR_*` code, an HTTP
+ * status and a "how to fix" line. `docs/errors.md` lists the same table; a test keeps them in sync.
+ *
+ * Add codes freely; never rename or reuse one: clients match on them.
+ */
+export const ERROR_CATALOG = {
+  // --- spec / registry ---
+  LARDER_ERR_SPEC_YAML: { status: 400, hint: 'Fix the YAML syntax at the given position.' },
+  LARDER_ERR_SPEC_TYPE: {
+    status: 400,
+    hint: 'The node has the wrong YAML type (for example a list where a map is expected).',
+  },
+  LARDER_ERR_SPEC_UNKNOWN_KEY: {
+    status: 400,
+    hint: 'Remove the key or fix its spelling; see docs/spec.md for the allowed keys.',
+  },
+  LARDER_ERR_SPEC_MISSING_KEY: { status: 400, hint: 'Add the required key.' },
+  LARDER_ERR_SPEC_INVALID_VALUE: {
+    status: 400,
+    hint: 'Use one of the allowed values listed in the message.',
+  },
+  LARDER_ERR_SPEC_FIELD_TYPE: {
+    status: 400,
+    hint: 'Use int, float, string, bool, json or list<T> of one of them.',
+  },
+  LARDER_ERR_SPEC_OPTYPE: {
+    status: 400,
+    hint: 'Use one of equal, not_equal, contain, not_contain, in, not_in, gt, gte, lt, lte, exists, not_exists.',
+  },
+  LARDER_ERR_SPEC_FILTER_VALUES: {
+    status: 400,
+    hint: 'Give the number of values the optype needs (exists/not_exists take none; comparisons take one).',
+  },
+  LARDER_ERR_SPEC_DURATION: {
+    status: 400,
+    hint: 'Write a duration like 500ms, 30s, 10m, 12h or 30d.',
+  },
+  LARDER_ERR_SPEC_NAME: {
+    status: 400,
+    hint: 'Names must match /^[A-Za-z_][A-Za-z0-9_]*$/ so they can be GraphQL fields.',
+  },
+  LARDER_ERR_SPEC_DUPLICATE: {
+    status: 400,
+    hint: 'The same name is declared twice in the registry; keep one.',
+  },
+  LARDER_ERR_SPEC_FIELD_CONFLICT: {
+    status: 400,
+    hint: 'Events of one feature that produce the same field must give it the same type.',
+  },
+  LARDER_ERR_SPEC_RESERVED: {
+    status: 400,
+    hint: 'The name is reserved by Larder (timestamp, id); rename the field.',
+  },
+  LARDER_ERR_SPEC_REFERENCE: {
+    status: 400,
+    hint: 'The spec refers to something that is not declared (entity, stream, feature or ingestion).',
+  },
+  LARDER_ERR_SPEC_CONTAINER: {
+    status: 400,
+    hint: 'containerType applies to static features; map needs mapKey naming one of its fields.',
+  },
+  LARDER_ERR_SPEC_EMPTY: {
+    status: 400,
+    hint: 'The registry directory holds no YAML files or no features.',
+  },
+  LARDER_ERR_SPEC_CYCLE: { status: 400, hint: 'Break the dependency cycle named in the message.' },
+  LARDER_ERR_SPEC_INVALID: {
+    status: 400,
+    hint: 'The registry has errors; each is listed with its file:line:column.',
+  },
+  // --- ingestion ---
+  LARDER_ERR_EVENT_PARSE: { status: 400, hint: 'Send valid JSON (one object, an array, or NDJSON).' },
+  LARDER_ERR_EVENT_NOT_OBJECT: { status: 400, hint: 'Each event must be a JSON object.' },
+  LARDER_ERR_EVENT_ENTITY_ID: {
+    status: 400,
+    hint: "The event lacks the entity id at the stream's entityIdField, or it has the wrong type.",
+  },
+  LARDER_ERR_EVENT_TYPE: {
+    status: 400,
+    hint: 'A field could not be coerced to its declared type; fix the producer or the spec.',
+  },
+  LARDER_ERR_EVENT_MISSING_FIELD: {
+    status: 400,
+    hint: 'The event lacks a field the feature needs.',
+  },
+  LARDER_ERR_EVENT_TIMESTAMP: {
+    status: 400,
+    hint: 'The timestamp field must be epoch milliseconds or an ISO-8601 string.',
+  },
+  LARDER_ERR_EVENT_TOO_LARGE: { status: 413, hint: 'Split the request into smaller batches.' },
+  LARDER_ERR_UNKNOWN_STREAM: {
+    status: 404,
+    hint: 'The stream is not declared in the registry and no feature reads it.',
+  },
+  // --- serving ---
+  LARDER_ERR_COUNT_TOO_LARGE: {
+    status: 400,
+    hint: "Ask for at most the feature's maxCount rows.",
+  },
+  LARDER_ERR_BAD_ARGUMENT: { status: 400, hint: 'Fix the argument named in the message.' },
+  LARDER_ERR_UNKNOWN_ENTITY: { status: 404, hint: 'Query an entity that the registry declares.' },
+  LARDER_ERR_UNKNOWN_FEATURE: { status: 404, hint: 'Query a feature that the registry declares.' },
+  // --- store / runtime ---
+  LARDER_ERR_STORE_UNAVAILABLE: {
+    status: 503,
+    hint: 'The online store could not be reached; check its path or endpoint.',
+  },
+  LARDER_ERR_CONFIG: { status: 400, hint: 'Fix the configuration value named in the message.' },
+  LARDER_ERR_NOT_READY: { status: 503, hint: 'The server is still starting; retry shortly.' },
+  LARDER_ERR_INTERNAL: {
+    status: 500,
+    hint: 'An unexpected failure; the server log holds the details under the request id.',
+  },
+} as const satisfies Record<string, { status: number; hint: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOG;
+
+/** Base class of every deliberate Larder error: a stable code, an HTTP status and a hint. */
+export class LarderError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly hint: string;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown; details?: Record<string, unknown> },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'LarderError';
+    this.code = code;
+    this.status = ERROR_CATALOG[code].status;
+    this.hint = ERROR_CATALOG[code].hint;
+    this.details = options?.details;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { code: this.code, message: this.message, hint: this.hint, ...this.details };
+  }
+}
+
+export function isLarderError(err: unknown): err is LarderError {
+  return err instanceof LarderError;
+}

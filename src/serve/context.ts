@@ -1,0 +1,15 @@
+import type { Logger } from 'pino';
+import type { RegistryHolder } from '../spec/registry-holder.ts';
+import type { OnlineStore } from '../store/online-store.ts';
+import type { DeadLetterStore } from '../ingest/dead-letters.ts';
+import type { IncomingEvent, IngestReport } from '../ingest/types.ts';
+
+/** Everything the HTTP server needs, assembled by the CLI (`larder serve` / `larder demo`). */
+export interface ServeContext {
+  readonly registry: RegistryHolder;
+  readonly store: OnlineStore;
+  readonly deadLetters: DeadLetterStore;
+  /** The in-process write path: route, map, write durably, dead-letter the rejects. */
+  ingest(events: readonly IncomingEvent[]): Promise<IngestReport>;
+  readonly logger: Logger;
+}

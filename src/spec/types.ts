@@ -1,0 +1,170 @@
+/**
+ * The compiled registry: what the rest of Larder sees after a registry directory has been loaded,
+ * validated and given its defaults. Everything here is plain, frozen data.
+ */
+
+export type ScalarType = 'int' | 'float' | 'string' | 'bool' | 'json';
+
+/** A field type: a scalar, or `list<scalar>`. Written in YAML as `int`, `list<int>`, ... */
+export interface FieldType {
+  readonly scalar: ScalarType;
+  readonly list: boolean;
+}
+
+export type Optype =
+  | 'equal'
+  | 'not_equal'
+  | 'contain'
+  | 'not_contain'
+  | 'in'
+  | 'not_in'
+  | 'gt'
+  | 'gte'
+  | 'lt'
+  | 'lte'
+  | 'exists'
+  | 'not_exists';
+
+/** Where a spec node came from, for error messages and the catalog. */
+export interface SourcePos {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+}
+
+export interface EntityDef {
+  readonly name: string;
+  /** Key prefix, for example `u:`. Default `<name>:`. */
+  readonly prefix: string;
+  readonly idType: 'int' | 'string';
+  /** Dotted path of the entity id in events. Default `<name>_id`. */
+  readonly idField: string;
+  /** Name of the batch root field in GraphQL. Default `<name>s`. */
+  readonly plural: string;
+  /** True when the registry declared it; false when it was implied by `features.<entity>`. */
+  readonly declared: boolean;
+}
+
+export type StreamSourceKind = 'http' | 'redis' | 'nats' | 'kinesis' | 'kafka';
+
+export interface StreamDef {
+  readonly name: string;
+  readonly source: StreamSourceKind;
+  /** Broker connection options, after `${ENV}` substitution (url / servers / brokers / endpoint+region). */
+  readonly connection: Readonly<Record<string, unknown>>;
+  /** Consumer group or durable name. Default `larder`. */
+  readonly group: string;
+  /** Redis Streams: the entry field holding the JSON event. Default `data`. */
+  readonly payloadField: string;
+  /** Dotted path of the sub-topic in the event. Without it, events match bindings that have no subTopic. */
+  readonly subTopicField: string | undefined;
+  /** Dotted path of the entity id; overrides the entity's idField for this stream. */
+  readonly entityIdField: string | undefined;
+  /** Dotted path of the event time (epoch ms or ISO-8601). Without it, arrival time is used. */
+  readonly timestampField: string | undefined;
+  /** Dotted path of the event id used for idempotency. Without it, a hash of the event bytes. */
+  readonly eventIdField: string | undefined;
+  /** Any further adapter options (retry tiers, maxAttempts, ...), passed through untouched. */
+  readonly options: Readonly<Record<string, unknown>>;
+  readonly declared: boolean;
+}
+
+export interface FilterDef {
+  /** Dotted path into the event. */
+  readonly name: string;
+  readonly type: FieldType;
+  readonly optype: Optype;
+  /** Already coerced to `type`. */
+  readonly values: readonly unknown[];
+}
+
+export interface FieldDef {
+  /** Dotted path into the event. */
+  readonly path: string;
+  /** Output name: `rename`, or the last segment of the path. */
+  readonly name: string;
+  readonly type: FieldType;
+  /** When false, a missing value is stored as null instead of rejecting the event. Default true. */
+  readonly required: boolean;
+}
+
+/** One `events[]` entry of a feature: which events feed it and how they map to values. */
+export interface EventBinding {
+  readonly streamName: string;
+  readonly topic: string;
+  /** Undefined matches events of the topic whatever their sub-topic. */
+  readonly subTopic: string | undefined;
+  readonly filter: readonly FilterDef[];
+  readonly fields: readonly FieldDef[];
+  /** Overrides the stream's entityIdField for this binding. */
+  readonly entityIdField: string | undefined;
+  /** For set/map features: `remove` makes this binding delete a member instead of adding one. */
+  readonly op: 'add' | 'remove';
+  readonly pos: SourcePos;
+}
+
+export type CacheLevelName = 'local' | 'redis';
+
+export interface CachePolicy {
+  readonly levels: readonly CacheLevelName[];
+  readonly ttlMs: number;
+  readonly softTtlMs: number;
+  readonly jitter: number;
+  readonly negativeTtlMs: number;
+  readonly write: 'write-through' | 'write-around';
+}
+
+export interface JoinDef {
+  /** Row field holding the referenced entity's id. */
+  readonly field: string;
+  readonly entity: string;
+  /** Name of the joined object on the row. */
+  readonly as: string;
+}
+
+/** A feature group: the unit of storage and ingestion. */
+export interface FeatureDef {
+  readonly entity: string;
+  readonly name: string;
+  readonly featureType: 'static' | 'action';
+  /** Static features only; action features are always `single` here. */
+  readonly containerType: 'single' | 'set' | 'map';
+  /** For `map`: the output field that holds the map key. */
+  readonly mapKey: string | undefined;
+  readonly events: readonly EventBinding[];
+  /** The union of all bindings' output fields, by output name, in first-seen order. */
+  readonly fields: readonly { readonly name: string; readonly type: FieldType }[];
+  readonly maxCount: number;
+  /** Undefined: rows never expire. */
+  readonly ttlMs: number | undefined;
+  readonly description: string | undefined;
+  readonly owner: string | undefined;
+  readonly tags: readonly string[];
+  readonly cache: CachePolicy | undefined;
+  readonly joins: readonly JoinDef[];
+  readonly pos: SourcePos;
+}
+
+export interface Registry {
+  /** Content hash of the source files, so a reload can tell whether anything changed. */
+  readonly version: string;
+  readonly dir: string;
+  readonly entities: ReadonlyMap<string, EntityDef>;
+  readonly streams: ReadonlyMap<string, StreamDef>;
+  /** All features, in declaration order. */
+  readonly features: readonly FeatureDef[];
+  /** `entity -> feature name -> feature`. */
+  readonly featuresByEntity: ReadonlyMap<string, ReadonlyMap<string, FeatureDef>>;
+  /** Raw `ingestions` and `onDemand` blocks; their own issues compile them. */
+  readonly extensions: Readonly<Record<string, unknown>>;
+}
+
+/** One problem found while validating a registry. */
+export interface SpecIssue {
+  readonly code: string;
+  readonly message: string;
+  readonly hint: string;
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+}
