@@ -1,0 +1,141 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import { openLmdbEnv } from '../../store/lmdb-env.ts';
+import { LmdbDeadLetterStore } from '../../store/lmdb-dead-letters.ts';
+import { LmdbStore } from '../../store/lmdb-store.ts';
+import { loadRegistry } from '../../spec/load.ts';
+import { RegistryHolder } from '../../spec/registry-holder.ts';
+import { createIngestor } from '../../ingest/ingestor.ts';
+import type { DeadLetter } from '../../ingest/dead-letters.ts';
+import { parsePositiveInt } from '../options.ts';
+import { createLogger } from '../logger.ts';
+
+interface DataOption {
+  readonly data: string;
+}
+
+export function register(program: Command): void {
+  const dlq = program.command('dlq').description('Inspect and replay dead-lettered events.');
+
+  dlq
+    .command('list')
+    .description('List dead letters, oldest first.')
+    .option('--data <dir>', 'data directory of the embedded store', './data')
+    .option('--limit <n>', 'how many to show', parsePositiveInt, 50)
+    .option('--after <id>', 'show entries after this id')
+    .option('--json', 'print JSON lines')
+    .action(async (options: DataOption & { limit: number; after?: string; json?: boolean }) => {
+      await withDeadLetters(options.data, async (deadLetters) => {
+        const total = await deadLetters.count();
+        const entries = await deadLetters.list({ limit: options.limit, after: options.after });
+        for (const entry of entries) {
+          process.stdout.write(options.json ? `${JSON.stringify(entry)}\n` : `${formatLine(entry)}\n`);
+        }
+        if (!options.json) process.stdout.write(`${entries.length} shown, ${total} in the dead-letter table\n`);
+      });
+    });
+
+  dlq
+    .command('show')
+    .description('Show one dead letter in full.')
+    .argument('<id>')
+    .option('--data <dir>', 'data directory of the embedded store', './data')
+    .action(async (id: string, options: DataOption) => {
+      await withDeadLetters(options.data, async (deadLetters) => {
+        const entry = await deadLetters.get(id);
+        if (!entry) {
+          process.stderr.write(`no dead letter with id ${id}\n`);
+          process.exitCode = 1;
+          return;
+        }
+        process.stdout.write(`${JSON.stringify(entry, null, 2)}\n`);
+      });
+    });
+
+  dlq
+    .command('replay')
+    .description('Re-ingest dead letters with their original identity; ones that fail again stay dead-lettered.')
+    .argument('[ids...]', 'ids to replay')
+    .option('--all', 'replay every dead letter')
+    .requiredOption('--registry <dir>', 'registry directory')
+    .option('--data <dir>', 'data directory of the embedded store', './data')
+    .action(async (ids: string[], options: DataOption & { all?: boolean; registry: string }) => {
+      if (!options.all && ids.length === 0) {
+        process.stderr.write('name the ids to replay, or pass --all\n');
+        process.exitCode = 1;
+        return;
+      }
+      const registry = new RegistryHolder(await loadRegistry(options.registry));
+      await withDeadLetters(options.data, async (deadLetters, env) => {
+        const store = new LmdbStore(env);
+        await store.open();
+        const ingestor = createIngestor({ registry, store, deadLetters, logger: createLogger('warn') });
+        const entries = options.all ? await listAll(deadLetters) : await getEach(deadLetters, ids);
+        let accepted = 0;
+        let filtered = 0;
+        let rejected = 0;
+        // Replay in pages; an event rejected again is dead-lettered anew by the ingestor, so the old
+        // entry is removed either way and nothing is lost.
+        for (let i = 0; i < entries.length; i += 500) {
+          const page = entries.slice(i, i + 500);
+          const report = await ingestor.ingest(
+            page.map((e) => ({
+              stream: e.stream,
+              topic: e.topic,
+              body: e.body,
+              ...(e.raw === undefined ? {} : { bytes: e.raw }),
+              receivedAt: e.at,
+            })),
+            { origin: 'dlq-replay' },
+          );
+          accepted += report.accepted;
+          filtered += report.filtered;
+          rejected += report.rejected;
+          await deadLetters.remove(page.map((e) => e.id));
+        }
+        process.stdout.write(
+          `replayed ${entries.length}: ${accepted} accepted, ${filtered} filtered, ${rejected} rejected again\n`,
+        );
+        if (rejected > 0) process.exitCode = 1;
+      });
+    });
+}
+
+function formatLine(entry: DeadLetter): string {
+  const when = new Date(entry.at).toISOString();
+  const feature = entry.feature ? ` ${entry.feature}` : '';
+  return `${entry.id}  ${when}  ${entry.stream}/${entry.topic}  ${entry.code}${feature}  ${entry.reason}`;
+}
+
+async function listAll(deadLetters: LmdbDeadLetterStore): Promise<DeadLetter[]> {
+  const all: DeadLetter[] = [];
+  let after: string | undefined;
+  for (;;) {
+    const page = await deadLetters.list({ limit: 1000, ...(after === undefined ? {} : { after }) });
+    all.push(...page);
+    if (page.length < 1000) return all;
+    after = page[page.length - 1]?.id;
+  }
+}
+
+async function getEach(deadLetters: LmdbDeadLetterStore, ids: readonly string[]): Promise<DeadLetter[]> {
+  const entries: DeadLetter[] = [];
+  for (const id of ids) {
+    const entry = await deadLetters.get(id);
+    if (!entry) throw new Error(`no dead letter with id ${id}`);
+    entries.push(entry);
+  }
+  return entries;
+}
+
+async function withDeadLetters(
+  dataDir: string,
+  fn: (deadLetters: LmdbDeadLetterStore, env: ReturnType<typeof openLmdbEnv>) => Promise<void>,
+): Promise<void> {
+  const env = openLmdbEnv(path.resolve(dataDir));
+  try {
+    await fn(new LmdbDeadLetterStore(env), env);
+  } finally {
+    await env.close();
+  }
+}
