@@ -101,6 +101,20 @@ export const ERROR_CATALOG = {
   LARDER_ERR_BAD_ARGUMENT: { status: 400, hint: 'Fix the argument named in the message.' },
   LARDER_ERR_UNKNOWN_ENTITY: { status: 404, hint: 'Query an entity that the registry declares.' },
   LARDER_ERR_UNKNOWN_FEATURE: { status: 404, hint: 'Query a feature that the registry declares.' },
+  LARDER_ERR_QUERY_INVALID: {
+    status: 400,
+    hint: 'The GraphQL query does not parse or does not match the schema, which follows the registry; check field and argument names.',
+  },
+  LARDER_ERR_SPEC_GRAPHQL_NAME: {
+    status: 400,
+    hint: 'Two registry names map to the same GraphQL name (for example user_x and userX, or an entity and another entity plural); rename one.',
+  },
+  LARDER_ERR_BAD_REQUEST: {
+    status: 400,
+    hint: 'The request is malformed (body, content type or parameters); fix what the message names.',
+  },
+  LARDER_ERR_NOT_FOUND: { status: 404, hint: 'No such endpoint; see the README for the routes Larder serves.' },
+  LARDER_ERR_REQUEST_TOO_LARGE: { status: 413, hint: 'Send a smaller request body, or raise the body limit.' },
   // --- store / runtime ---
   LARDER_ERR_STORE_UNAVAILABLE: {
     status: 503,
