@@ -120,6 +120,18 @@ export const ERROR_CATALOG = {
     status: 503,
     hint: 'The online store could not be reached; check its path or endpoint.',
   },
+  LARDER_ERR_STORE_CLOSED: {
+    status: 503,
+    hint: 'The store is not open (never opened, or already closed); open it before use.',
+  },
+  LARDER_ERR_STORE_FORMAT: {
+    status: 500,
+    hint: 'The data directory was written by an incompatible Larder version; use a new --data directory or migrate it.',
+  },
+  LARDER_ERR_STORE_WRITE_INVALID: {
+    status: 500,
+    hint: 'A store write had an invalid key, timestamp, bound or mutation for its container; the message names it (a bug in the caller).',
+  },
   LARDER_ERR_CONFIG: { status: 400, hint: 'Fix the configuration value named in the message.' },
   LARDER_ERR_NOT_READY: { status: 503, hint: 'The server is still starting; retry shortly.' },
   LARDER_ERR_INTERNAL: {
