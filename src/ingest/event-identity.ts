@@ -1,0 +1,93 @@
+import { createHash } from 'node:crypto';
+import { LarderError } from '../errors.ts';
+import type { StreamDef } from '../spec/types.ts';
+import { canonicalJson } from './canonical-json.ts';
+import { describeValue } from './coerce.ts';
+import { compilePath } from './event-path.ts';
+import type { IncomingEvent } from './types.ts';
+
+/** The event time and the idempotency key of one event, shared by every feature it feeds. */
+export interface EventIdentity {
+  /** Event time, epoch ms. */
+  readonly ts: number;
+  readonly eventId: string;
+}
+
+/** Reads the identity of an event; throws `LARDER_ERR_EVENT_TIMESTAMP` for an unreadable time. */
+export type IdentityReader = (event: IncomingEvent, body: Record<string, unknown>) => EventIdentity;
+
+/** Where the identity lives in an event; the matching fields of a stream (or a batch ingestion). */
+export type IdentityFields = Pick<StreamDef, 'timestampField' | 'eventIdField'>;
+
+/**
+ * Compiles the identity reader of a stream:
+ *
+ * - time: the `timestampField` value as epoch ms (a number or a numeric string) or an ISO-8601
+ *   string (UTC when it names no offset). When the stream has no timestampField, or the event
+ *   lacks it, the arrival time (`receivedAt`) is used. A present but unreadable value is an error.
+ * - id: the `eventIdField` value (string or number). When the stream has none, or the event lacks
+ *   it, a hash of the event: its original bytes when the source kept them, else its canonical JSON.
+ *   The same event therefore always gets the same id, so a redelivery rewrites the same row.
+ */
+export function compileIdentityReader(fields: IdentityFields): IdentityReader {
+  const readTs = fields.timestampField === undefined ? undefined : compilePath(fields.timestampField);
+  const readId = fields.eventIdField === undefined ? undefined : compilePath(fields.eventIdField);
+  const timestampField = fields.timestampField ?? '';
+  return (event, body) => {
+    let ts = event.receivedAt;
+    if (readTs !== undefined) {
+      const raw = readTs(body);
+      if (raw !== undefined && raw !== null) ts = parseTimestamp(raw, timestampField);
+    }
+    let eventId: string | undefined;
+    if (readId !== undefined) {
+      const raw = readId(body);
+      if (typeof raw === 'string' && raw !== '') eventId = raw;
+      else if (typeof raw === 'number' && Number.isFinite(raw)) eventId = String(raw);
+    }
+    return { ts, eventId: eventId ?? hashEvent(event.bytes, body) };
+  };
+}
+
+// ISO-8601 date or date-time, with an optional offset (Z, +09:00 or +0900).
+const ISO_8601 =
+  /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)(Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
+const EPOCH_STRING = /^\d+(\.\d+)?$/;
+
+/** Parses an event time (epoch ms number, numeric string, or ISO-8601 string) into epoch ms. */
+export function parseTimestamp(raw: unknown, field: string): number {
+  if (typeof raw === 'number' && Number.isFinite(raw) && raw >= 0) return Math.floor(raw);
+  if (typeof raw === 'string') {
+    const text = raw.trim();
+    if (EPOCH_STRING.test(text)) return Math.floor(Number(text));
+    const match = ISO_8601.exec(text);
+    if (match !== null) {
+      const [, date, time, offset] = match;
+      let iso = time === undefined ? `${date}T00:00:00Z` : `${date}T${time.replace(',', '.')}`;
+      if (time !== undefined) iso += normaliseOffset(offset);
+      const ms = Date.parse(iso);
+      if (Number.isFinite(ms)) return ms;
+    }
+  }
+  throw new LarderError(
+    'LARDER_ERR_EVENT_TIMESTAMP',
+    `timestamp field "${field}" must be epoch milliseconds or an ISO-8601 string, got ${describeValue(raw)}`,
+    { details: { field } },
+  );
+}
+
+function normaliseOffset(offset: string | undefined): string {
+  // Without an offset, Date.parse would read local time; events are read as UTC so that the same
+  // event lands on the same row whatever the server's time zone.
+  if (offset === undefined || offset.toUpperCase() === 'Z') return 'Z';
+  if (offset.length === 3) return `${offset}:00`;
+  if (offset.length === 5) return `${offset.slice(0, 3)}:${offset.slice(3)}`;
+  return offset;
+}
+
+/** The default event id: a SHA-1 of the original bytes, or of the canonical JSON of the body. */
+export function hashEvent(bytes: string | Uint8Array | undefined, body: unknown): string {
+  const hash = createHash('sha1');
+  hash.update(bytes ?? canonicalJson(body));
+  return hash.digest('base64url');
+}
