@@ -1,0 +1,207 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ERROR_CATALOG, isLarderError, LarderError } from '../../errors.ts';
+import type { ServeContext } from '../../serve/context.ts';
+import { dispatcherFor } from '../dispatcher.ts';
+import type { IncomingEvent, IngestReport } from '../types.ts';
+import { UnparseableBody } from '../unparseable.ts';
+
+/**
+ * The HTTP push source, for the embedded mode: `POST /v1/streams/:stream/:topic`.
+ *
+ * The body is one JSON object, a JSON array of objects, or NDJSON (one object per line;
+ * `application/x-ndjson`, or `text/plain` with several lines). Each NDJSON line is parsed alone,
+ * so a bad line is rejected (and dead-lettered) while the others are ingested. Blank lines are
+ * skipped; a rejection's `index` counts events, not lines.
+ *
+ * The answer comes only after the rows are durable: 200 with
+ * `{accepted, filtered, rejected, rejections: [{index, code, message, feature?}]}`. A body that is
+ * not JSON at all is dead-lettered raw and answered 400 `LARDER_ERR_EVENT_PARSE`. An unknown
+ * stream is 404 `LARDER_ERR_UNKNOWN_STREAM`; a body over the limit is 413
+ * `LARDER_ERR_EVENT_TOO_LARGE`; a store outage is 503 `LARDER_ERR_STORE_UNAVAILABLE` (retry: writes
+ * are idempotent). Errors are JSON `{code, message, hint}`, never a stack trace.
+ *
+ * Default event ids hash the canonical JSON of each event (not the request bytes), so the same
+ * event gets the same id whether it came alone, in an array or as an NDJSON line, and when its
+ * dead letter is replayed.
+ */
+
+export interface PushRouteOptions {
+  /** Largest accepted body in bytes. Default 8 MB. */
+  readonly bodyLimit?: number;
+}
+
+export const DEFAULT_PUSH_BODY_LIMIT = 8 * 1024 * 1024;
+
+const NDJSON_TYPES = new Set([
+  'application/x-ndjson',
+  'application/ndjson',
+  'application/jsonl',
+  'application/x-jsonlines',
+  'application/jsonlines',
+]);
+
+interface PushParams {
+  readonly stream: string;
+  readonly topic: string;
+}
+
+/** Registers the push route in its own encapsulated context (its body parsers stay local to it). */
+export function registerPushRoutes(
+  app: FastifyInstance,
+  ctx: ServeContext,
+  options: PushRouteOptions = {},
+): void {
+  const bodyLimit = options.bodyLimit ?? DEFAULT_PUSH_BODY_LIMIT;
+
+  void app.register(async (scope) => {
+    // Keep the raw text of every body: JSON is parsed here, line by line for NDJSON.
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'string', bodyLimit }, (_request, body, done) => {
+      done(null, body);
+    });
+    scope.setErrorHandler((err, request, reply) => sendError(err, request, reply, ctx));
+
+    scope.post<{ Params: PushParams }>(
+      '/v1/streams/:stream/:topic',
+      {
+        bodyLimit,
+        onRequest: async (request) => {
+          const { stream } = request.params;
+          if (!dispatcherFor(ctx.registry.current).knowsStream(stream)) {
+            throw new LarderError(
+              'LARDER_ERR_UNKNOWN_STREAM',
+              `stream "${stream}" is not declared in the registry and no feature reads it`,
+            );
+          }
+        },
+      },
+      async (request, reply) => {
+        const { stream, topic } = request.params;
+        const text = typeof request.body === 'string' ? request.body : '';
+        const parsed = parseBody(text, mediaType(request.headers['content-type']));
+        const receivedAt = Date.now();
+        const bodies = parsed.kind === 'events' ? parsed.bodies : [parsed.body];
+        const events: IncomingEvent[] = bodies.map((body) => ({ stream, topic, body, receivedAt }));
+        const report = await ingestOrUnavailable(ctx, events);
+        const counts = toResponse(report);
+        if (parsed.kind === 'unparseable') {
+          const error = new LarderError(
+            'LARDER_ERR_EVENT_PARSE',
+            `request body is not valid JSON: ${parsed.body.error}`,
+          );
+          return reply
+            .status(400)
+            .send({ code: error.code, message: error.message, hint: error.hint, ...counts });
+        }
+        return reply.status(200).send(counts);
+      },
+    );
+  });
+}
+
+type ParsedBody =
+  | { readonly kind: 'events'; readonly bodies: readonly unknown[] }
+  | { readonly kind: 'unparseable'; readonly body: UnparseableBody };
+
+/**
+ * Splits a request body into event bodies. NDJSON types are read line by line. Otherwise the body
+ * is read as one JSON value (an array gives one event per element); if that fails and the body
+ * is not declared `application/json` but has several lines, it is read as NDJSON.
+ */
+export function parseBody(text: string, contentType: string | undefined): ParsedBody {
+  if (contentType !== undefined && NDJSON_TYPES.has(contentType))
+    return { kind: 'events', bodies: parseLines(text) };
+  try {
+    const value = JSON.parse(text) as unknown;
+    return { kind: 'events', bodies: Array.isArray(value) ? value : [value] };
+  } catch (err) {
+    const lines = nonBlankLines(text);
+    if (contentType !== 'application/json' && lines.length > 1) {
+      return { kind: 'events', bodies: lines.map(parseLine) };
+    }
+    return { kind: 'unparseable', body: new UnparseableBody(text, errorMessage(err)) };
+  }
+}
+
+function parseLines(text: string): unknown[] {
+  return nonBlankLines(text).map(parseLine);
+}
+
+function nonBlankLines(text: string): string[] {
+  return text.split('\n').filter((line) => line.trim() !== '');
+}
+
+function parseLine(line: string): unknown {
+  const trimmed = line.endsWith('\r') ? line.slice(0, -1) : line;
+  try {
+    return JSON.parse(trimmed) as unknown;
+  } catch (err) {
+    return new UnparseableBody(trimmed, errorMessage(err));
+  }
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function mediaType(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  return header.split(';', 1)[0]?.trim().toLowerCase();
+}
+
+async function ingestOrUnavailable(
+  ctx: ServeContext,
+  events: readonly IncomingEvent[],
+): Promise<IngestReport> {
+  try {
+    return await ctx.ingest(events);
+  } catch (err) {
+    // Nothing was reported as accepted: tell the client to retry (writes are idempotent).
+    if (isLarderError(err)) throw err;
+    throw new LarderError(
+      'LARDER_ERR_STORE_UNAVAILABLE',
+      `events were not ingested, retry: ${errorMessage(err)}`,
+      {
+        cause: err,
+      },
+    );
+  }
+}
+
+function toResponse(report: IngestReport): Omit<IngestReport, 'results'> {
+  return {
+    accepted: report.accepted,
+    filtered: report.filtered,
+    rejected: report.rejected,
+    rejections: report.rejections,
+  };
+}
+
+function sendError(
+  err: unknown,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  ctx: ServeContext,
+): FastifyReply {
+  let error: LarderError;
+  if (isLarderError(err)) {
+    error = err;
+  } else {
+    const fastifyError = err as { code?: unknown; statusCode?: unknown; message?: unknown };
+    const status = typeof fastifyError.statusCode === 'number' ? fastifyError.statusCode : 500;
+    const message = typeof fastifyError.message === 'string' ? fastifyError.message : 'request failed';
+    if (fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || status === 413) {
+      error = new LarderError(
+        'LARDER_ERR_EVENT_TOO_LARGE',
+        `request body is larger than the limit: ${message}`,
+      );
+    } else if (status >= 400 && status < 500) {
+      error = new LarderError('LARDER_ERR_BAD_REQUEST', message);
+    } else {
+      error = new LarderError('LARDER_ERR_INTERNAL', 'internal error while ingesting');
+    }
+  }
+  if (error.status >= 500) ctx.logger.error({ err, reqId: request.id }, 'push: request failed');
+  const status = ERROR_CATALOG[error.code].status;
+  return reply.status(status).send({ code: error.code, message: error.message, hint: error.hint });
+}
