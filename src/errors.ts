@@ -115,6 +115,39 @@ export const ERROR_CATALOG = {
   },
   LARDER_ERR_NOT_FOUND: { status: 404, hint: 'No such endpoint; see the README for the routes Larder serves.' },
   LARDER_ERR_REQUEST_TOO_LARGE: { status: 413, hint: 'Send a smaller request body, or raise the body limit.' },
+  // --- serving limits, auth, persisted queries (issue 6) ---
+  LARDER_ERR_LIMIT_DEPTH: {
+    status: 400,
+    hint: 'The query nests deeper than the server allows (LARDER_MAX_DEPTH); flatten it or split it into several queries.',
+  },
+  LARDER_ERR_LIMIT_IDS: {
+    status: 400,
+    hint: 'A batch query asks for more ids than the server allows (LARDER_MAX_IDS, default 1000); split the ids over several requests.',
+  },
+  LARDER_ERR_LIMIT_ROWS: {
+    status: 400,
+    hint: 'The request could return more action rows than the server allows (LARDER_MAX_ROWS); lower count, or ask for fewer ids or features.',
+  },
+  LARDER_ERR_LIMIT_QUERY_SIZE: {
+    status: 413,
+    hint: 'The query text is longer than the server allows (LARDER_MAX_QUERY_BYTES); register it as a persisted query and send its hash.',
+  },
+  LARDER_ERR_UNAUTHORIZED: {
+    status: 401,
+    hint: 'Send an API key as "Authorization: Bearer <key>" or "x-api-key: <key>" (see docs/serving.md#authentication).',
+  },
+  LARDER_ERR_FORBIDDEN: {
+    status: 403,
+    hint: 'This endpoint needs an admin key (LARDER_ADMIN_KEYS); a read key is not enough.',
+  },
+  LARDER_ERR_PERSISTED_QUERY_NOT_FOUND: {
+    status: 404,
+    hint: 'The server does not know this query hash; register the query (POST /v1/queries) or send the full text once with the hash.',
+  },
+  LARDER_ERR_PERSISTED_QUERY_MISMATCH: {
+    status: 400,
+    hint: 'The sha256 hash sent does not match the query text sent with it; hash the exact query string.',
+  },
   // --- store / runtime ---
   LARDER_ERR_STORE_UNAVAILABLE: {
     status: 503,
@@ -134,6 +167,27 @@ export const ERROR_CATALOG = {
   },
   LARDER_ERR_CONFIG: { status: 400, hint: 'Fix the configuration value named in the message.' },
   LARDER_ERR_NOT_READY: { status: 503, hint: 'The server is still starting; retry shortly.' },
+  // --- stream consumers (broker adapters) ---
+  LARDER_ERR_STREAM_OPTION: {
+    status: 400,
+    hint: 'Fix the value under streams.<name>.options named in the message; docs/streams.md lists them.',
+  },
+  LARDER_ERR_STREAM_CONNECTION: {
+    status: 503,
+    hint: 'The broker named in streams.<name>.connection could not be reached or lacks the topic; check it.',
+  },
+  LARDER_ERR_STREAM_UNSUPPORTED: {
+    status: 400,
+    hint: 'The broker or operation is not supported by this adapter; see docs/streams.md.',
+  },
+  LARDER_ERR_RETRIES_EXHAUSTED: {
+    status: 500,
+    hint: 'The message failed transiently maxAttempts times and was dead-lettered; fix the cause, then replay it.',
+  },
+  LARDER_ERR_DLQ_NOT_FOUND: {
+    status: 404,
+    hint: 'No broker dead letter has that id; list them with `larder dlq list --broker`.',
+  },
   LARDER_ERR_INTERNAL: {
     status: 500,
     hint: 'An unexpected failure; the server log holds the details under the request id.',
