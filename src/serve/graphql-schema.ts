@@ -1,0 +1,267 @@
+import {
+  GraphQLBoolean,
+  GraphQLFloat,
+  GraphQLID,
+  GraphQLInputObjectType,
+  GraphQLInt,
+  GraphQLList,
+  GraphQLNonNull,
+  GraphQLObjectType,
+  GraphQLSchema,
+  GraphQLString,
+  printSchema,
+  validateSchema,
+} from './graphql-runtime.ts';
+import type {
+  GraphQLFieldConfig,
+  GraphQLFieldConfigMap,
+  GraphQLObjectType as ObjectType,
+  GraphQLSchema as Schema,
+  GraphQLOutputType,
+} from 'graphql';
+import { LarderError } from '../errors.ts';
+import type { EntityDef, FeatureDef, FieldType, Registry, ScalarType } from '../spec/types.ts';
+import {
+  actionFeatureResolver,
+  batchEntityResolver,
+  entityIdResolver,
+  rowFieldResolver,
+  rowTimestampResolver,
+  singleEntityResolver,
+  staticFeatureResolver,
+} from './feature-resolvers.ts';
+import type { GraphQLRequestContext } from './feature-resolvers.ts';
+import { GraphQLJSONValue, GraphQLLong } from './graphql-scalars.ts';
+
+/**
+ * The GraphQL schema generated from a registry:
+ *
+ * - root fields `<entity>(id: ID!): <Entity>` and `<plural>(ids: [ID!]!): [<Entity>]!`, plus
+ *   `_registryVersion: String!`;
+ * - an entity type with `id: ID!` and one field per feature. A static feature with one field is
+ *   typed as that field; with several, as an object type `<Entity><Feature>`. `set` is a list of
+ *   that, `map` is `JSON`. An action feature takes `(input: ActionFeatureInput)` and returns
+ *   `[<Entity><Feature>Row!]!`: the row fields plus `timestamp: Long!` (epoch ms).
+ *
+ * Pure: Registry in, schema out. Built once per registry version, never per request.
+ */
+export interface ServingSchema {
+  readonly schema: Schema;
+  /** The registry version this schema was generated from. */
+  readonly registryVersion: string;
+}
+
+type FieldConfig = GraphQLFieldConfig<unknown, GraphQLRequestContext>;
+
+/** Shared by every generated schema: it does not depend on the registry. */
+export const ActionFeatureInput = new GraphQLInputObjectType({
+  name: 'ActionFeatureInput',
+  description: 'Bounds of an action feature read. Rows come newest first.',
+  fields: {
+    count: {
+      type: GraphQLInt,
+      description: "At most this many rows (default 30, at most the feature's maxCount).",
+    },
+    lastNSec: { type: GraphQLInt, description: 'Only rows from the last N seconds.' },
+  },
+});
+
+const SCALARS: Record<ScalarType, GraphQLOutputType> = {
+  int: GraphQLLong,
+  float: GraphQLFloat,
+  string: GraphQLString,
+  bool: GraphQLBoolean,
+  json: GraphQLJSONValue,
+};
+
+/** `flea_article` → `FleaArticle`. */
+export function pascalCase(name: string): string {
+  return name
+    .split('_')
+    .filter((part) => part !== '')
+    .map((part) => part[0]!.toUpperCase() + part.slice(1))
+    .join('');
+}
+
+/** Builds the serving schema of `registry`. Throws LarderError when names clash in GraphQL. */
+export function buildServingSchema(registry: Registry): ServingSchema {
+  const names = new NameGuard();
+  for (const reserved of [
+    'Query',
+    'Long',
+    'JSON',
+    'ActionFeatureInput',
+    'ID',
+    'String',
+    'Int',
+    'Float',
+    'Boolean',
+  ]) {
+    names.claimType(reserved, 'a built-in type');
+  }
+  const rootFields: GraphQLFieldConfigMap<unknown, GraphQLRequestContext> = {
+    _registryVersion: {
+      type: new GraphQLNonNull(GraphQLString),
+      description: 'Version (content hash) of the registry this schema was generated from.',
+      resolve: () => registry.version,
+    },
+  };
+  const rootNames = new Map<string, string>([['_registryVersion', 'a built-in field']]);
+  const claimRoot = (field: string, owner: string): void => {
+    const previous = rootNames.get(field);
+    if (previous !== undefined) throw clash(`root field "${field}"`, previous, owner);
+    rootNames.set(field, owner);
+  };
+
+  for (const entity of registry.entities.values()) {
+    const features = registry.featuresByEntity.get(entity.name);
+    const entityType = buildEntityType(entity, features === undefined ? [] : [...features.values()], names);
+    claimRoot(entity.name, `entity "${entity.name}"`);
+    claimRoot(entity.plural, `the plural of entity "${entity.name}"`);
+    rootFields[entity.name] = {
+      type: entityType,
+      args: { id: { type: new GraphQLNonNull(GraphQLID) } },
+      resolve: singleEntityResolver(entity),
+    };
+    rootFields[entity.plural] = {
+      type: new GraphQLNonNull(new GraphQLList(entityType)),
+      description: `Many ${entity.name} entities at once, in the order of \`ids\`.`,
+      args: { ids: { type: new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(GraphQLID))) } },
+      resolve: batchEntityResolver(entity),
+    };
+  }
+
+  const schema = new GraphQLSchema({
+    query: new GraphQLObjectType({ name: 'Query', fields: rootFields }),
+    types: [ActionFeatureInput],
+  });
+  const problems = validateSchema(schema);
+  if (problems.length > 0) {
+    throw new LarderError(
+      'LARDER_ERR_SPEC_GRAPHQL_NAME',
+      `the registry does not make a valid GraphQL schema: ${problems.map((p) => p.message).join('; ')}`,
+    );
+  }
+  return { schema, registryVersion: registry.version };
+}
+
+/** The SDL of a built schema, for docs and `larder schema`-style tooling. */
+export function printServingSchema(serving: ServingSchema): string {
+  return printSchema(serving.schema);
+}
+
+function buildEntityType(entity: EntityDef, features: readonly FeatureDef[], names: NameGuard): ObjectType {
+  const typeName = pascalCase(entity.name);
+  names.claimType(typeName, `entity "${entity.name}"`);
+  const fields: GraphQLFieldConfigMap<unknown, GraphQLRequestContext> = {
+    id: { type: new GraphQLNonNull(GraphQLID), resolve: entityIdResolver },
+  };
+  for (const feature of features) {
+    if (feature.name in fields) {
+      throw clash(
+        `field "${typeName}.${feature.name}"`,
+        'the entity id',
+        `feature "${entity.name}.${feature.name}"`,
+      );
+    }
+    fields[feature.name] =
+      feature.featureType === 'action'
+        ? actionField(entity, feature, typeName, names)
+        : staticField(entity, feature, typeName, names);
+  }
+  return new GraphQLObjectType({
+    name: typeName,
+    description: `Features of entity \`${entity.name}\` (key prefix \`${entity.prefix}\`).`,
+    fields,
+  });
+}
+
+function staticField(
+  entity: EntityDef,
+  feature: FeatureDef,
+  entityTypeName: string,
+  names: NameGuard,
+): FieldConfig {
+  let type: GraphQLOutputType;
+  if (feature.containerType === 'map' || feature.fields.length === 0) {
+    type = GraphQLJSONValue;
+  } else {
+    const member =
+      feature.fields.length === 1
+        ? fieldType(feature.fields[0]!.type)
+        : valueObjectType(`${entityTypeName}${pascalCase(feature.name)}`, feature, names);
+    type = feature.containerType === 'set' ? new GraphQLList(member) : member;
+  }
+  return {
+    type,
+    description: feature.description,
+    resolve: staticFeatureResolver(entity, feature),
+  };
+}
+
+function actionField(
+  entity: EntityDef,
+  feature: FeatureDef,
+  entityTypeName: string,
+  names: NameGuard,
+): FieldConfig {
+  const rowTypeName = `${entityTypeName}${pascalCase(feature.name)}Row`;
+  names.claimType(rowTypeName, `action feature "${feature.entity}.${feature.name}"`);
+  const rowFields: GraphQLFieldConfigMap<unknown, GraphQLRequestContext> = {};
+  for (const field of feature.fields) {
+    rowFields[field.name] = { type: fieldType(field.type), resolve: rowFieldResolver(field.name) as never };
+  }
+  if ('timestamp' in rowFields) {
+    throw clash(
+      `field "${rowTypeName}.timestamp"`,
+      'the row timestamp',
+      `a field of "${feature.entity}.${feature.name}"`,
+    );
+  }
+  rowFields['timestamp'] = {
+    type: new GraphQLNonNull(GraphQLLong),
+    description: 'Event time, epoch milliseconds.',
+    resolve: rowTimestampResolver as never,
+  };
+  const rowType = new GraphQLObjectType({ name: rowTypeName, fields: rowFields });
+  return {
+    type: new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(rowType))),
+    description: feature.description,
+    args: { input: { type: ActionFeatureInput } },
+    resolve: actionFeatureResolver(entity, feature),
+  };
+}
+
+/** The object type of a static value with several fields; the stored value is keyed by field name. */
+function valueObjectType(typeName: string, feature: FeatureDef, names: NameGuard): ObjectType {
+  names.claimType(typeName, `static feature "${feature.entity}.${feature.name}"`);
+  const fields: GraphQLFieldConfigMap<unknown, GraphQLRequestContext> = {};
+  for (const field of feature.fields) fields[field.name] = { type: fieldType(field.type) };
+  return new GraphQLObjectType({ name: typeName, fields });
+}
+
+function fieldType(type: FieldType): GraphQLOutputType {
+  const scalar = SCALARS[type.scalar];
+  return type.list ? new GraphQLList(scalar) : scalar;
+}
+
+/** Detects two registry names that map to one GraphQL type name (`user_x` and `userX`, say). */
+class NameGuard {
+  readonly #types = new Map<string, string>();
+
+  claimType(typeName: string, owner: string): void {
+    const previous = this.#types.get(typeName);
+    if (previous !== undefined) throw clash(`type "${typeName}"`, previous, owner);
+    this.#types.set(typeName, owner);
+  }
+}
+
+function clash(what: string, first: string, second: string): LarderError {
+  return new LarderError(
+    'LARDER_ERR_SPEC_GRAPHQL_NAME',
+    `${what} is claimed by both ${first} and ${second}`,
+    {
+      details: { first, second },
+    },
+  );
+}

@@ -1,0 +1,146 @@
+import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import type { Logger } from 'pino';
+import { createIngestor } from '../../src/ingest/ingestor.ts';
+import type { DeadLetter, DeadLetterStore, NewDeadLetter } from '../../src/ingest/dead-letters.ts';
+import { partitionKey } from '../../src/model/keys.ts';
+import type { ServeContext } from '../../src/serve/context.ts';
+import { createServer } from '../../src/serve/server.ts';
+import type { ServerOptions } from '../../src/serve/server.ts';
+import { RegistryHolder } from '../../src/spec/registry-holder.ts';
+import type { EntityDef, Registry } from '../../src/spec/types.ts';
+import { LmdbStore } from '../../src/store/lmdb-store.ts';
+import type { StaticMutation, StoreWrite } from '../../src/store/online-store.ts';
+import { tempDir } from '../support/temp-dir.ts';
+import { CountingStore } from './counting-store.ts';
+
+/**
+ * A real Larder server over a real LMDB store in a temp dir. The store is wrapped in a
+ * CountingStore (a call counter, not a mock). Dead letters are kept in memory here: serving tests
+ * never produce any, and the dead-letter table has its own tests.
+ */
+export interface ServeFixture {
+  readonly app: FastifyInstance;
+  readonly store: CountingStore;
+  readonly registry: RegistryHolder;
+  readonly logger: Logger;
+  /** Runs a GraphQL query through `app.inject`; returns status and parsed body. */
+  gql(query: string, variables?: Record<string, unknown>): Promise<{ status: number; body: GraphQLBody }>;
+  close(): Promise<void>;
+}
+
+export interface GraphQLBody {
+  data?: Record<string, unknown> | null;
+  errors?: { message: string; path?: unknown[]; extensions?: Record<string, unknown> }[];
+}
+
+export async function startServeFixture(
+  initial: Registry,
+  options: ServerOptions = {},
+): Promise<ServeFixture> {
+  const tmp = tempDir('larder-serve-');
+  const store = new CountingStore(new LmdbStore(tmp.dir));
+  await store.open();
+  const registry = new RegistryHolder(initial);
+  const logger = pino({ level: 'silent' });
+  const deadLetters = new MemoryDeadLetters();
+  const ingestor = createIngestor({ registry, store, deadLetters, logger });
+  const ctx: ServeContext = {
+    registry,
+    store,
+    deadLetters,
+    logger,
+    ingest: (events) => ingestor.ingest(events, { origin: 'http' }),
+  };
+  const app = await createServer(ctx, options);
+  await app.ready();
+  return {
+    app,
+    store,
+    registry,
+    logger,
+    async gql(query, variables) {
+      const res = await app.inject({ method: 'POST', url: '/graphql', payload: { query, variables } });
+      return { status: res.statusCode, body: res.json() as GraphQLBody };
+    },
+    async close() {
+      await app.close();
+      await store.close();
+      tmp.remove();
+    },
+  };
+}
+
+/** Writes a static value the way ingestion does (`set` for single, `add` per set member, ...). */
+export function staticWrite(
+  entity: EntityDef,
+  id: string,
+  feature: string,
+  container: 'single' | 'set' | 'map',
+  mutation: StaticMutation,
+  ts = Date.now(),
+): StoreWrite {
+  return {
+    kind: 'static',
+    pk: partitionKey(entity, id, feature),
+    container,
+    mutation,
+    ts,
+    ttlMs: undefined,
+    maxCount: 100,
+  };
+}
+
+export function actionWrite(
+  entity: EntityDef,
+  id: string,
+  feature: string,
+  ts: number,
+  values: Record<string, unknown>,
+  maxCount = 100,
+): StoreWrite {
+  return {
+    kind: 'action',
+    pk: partitionKey(entity, id, feature),
+    row: { ts, eventId: `${feature}-${id}-${ts}`, values },
+    maxCount,
+    ttlMs: undefined,
+  };
+}
+
+class MemoryDeadLetters implements DeadLetterStore {
+  readonly #entries: DeadLetter[] = [];
+  #seq = 0;
+
+  async add(entries: readonly NewDeadLetter[]): Promise<DeadLetter[]> {
+    const added = entries.map((e) => ({
+      ...e,
+      id: String(++this.#seq).padStart(12, '0'),
+      at: e.at ?? Date.now(),
+    }));
+    this.#entries.push(...added);
+    return added;
+  }
+  async list(options: { limit?: number; after?: string } = {}): Promise<DeadLetter[]> {
+    const after = options.after;
+    const from = after === undefined ? this.#entries : this.#entries.filter((e) => e.id > after);
+    return from.slice(0, options.limit ?? 100);
+  }
+  async get(id: string): Promise<DeadLetter | undefined> {
+    return this.#entries.find((e) => e.id === id);
+  }
+  async remove(ids: readonly string[]): Promise<number> {
+    let n = 0;
+    for (const id of ids) {
+      const i = this.#entries.findIndex((e) => e.id === id);
+      if (i >= 0) {
+        this.#entries.splice(i, 1);
+        n++;
+      }
+    }
+    return n;
+  }
+  async count(): Promise<number> {
+    return this.#entries.length;
+  }
+}
