@@ -1,0 +1,172 @@
+import { expect, it } from 'vitest';
+import type { ActionRow } from '../../src/store/online-store.ts';
+import type { ConformanceContext } from './conformance.ts';
+import { append } from './conformance-writes.ts';
+
+const ids = (rows: readonly ActionRow[]): string[] => rows.map((r) => r.eventId);
+
+/** Action rows: idempotent appends, newest-first ranges, count, lastNSec, maxCount, TTL. */
+export function actionCases(ctx: ConformanceContext): void {
+  it('reads newest first, whatever the order of the appends', async () => {
+    const { store, t0 } = ctx;
+    const pk = ctx.pk('recent_view_articles');
+    await store.write([
+      append(pk, t0 - 3000, 'e3', { article_id: 3 }),
+      append(pk, t0 - 1000, 'e1', { article_id: 1 }),
+      append(pk, t0 - 5000, 'e5', { article_id: 5 }),
+    ]);
+    await store.write([append(pk, t0 - 2000, 'e2', { article_id: 2 })]);
+    const [rows] = await store.getRanges([{ pk, count: 10, lastNSec: undefined }]);
+    expect(rows).toEqual([
+      { ts: t0 - 1000, eventId: 'e1', values: { article_id: 1 } },
+      { ts: t0 - 2000, eventId: 'e2', values: { article_id: 2 } },
+      { ts: t0 - 3000, eventId: 'e3', values: { article_id: 3 } },
+      { ts: t0 - 5000, eventId: 'e5', values: { article_id: 5 } },
+    ]);
+  });
+
+  it('rows with the same ts and different event ids are all kept', async () => {
+    const { store, t0 } = ctx;
+    const pk = ctx.pk('clicks');
+    await store.write(['a', 'b', 'c'].map((id) => append(pk, t0 - 10, id, { id })));
+    const [rows = []] = await store.getRanges([{ pk, count: 10, lastNSec: undefined }]);
+    expect(ids(rows).sort()).toEqual(['a', 'b', 'c']);
+    expect(rows.every((r) => r.ts === t0 - 10)).toBe(true);
+  });
+
+  it('appending the same event id twice keeps one row, with the latest values', async () => {
+    const { store, t0 } = ctx;
+    const pk = ctx.pk('clicks');
+    await store.write([append(pk, t0 - 100, 'dup', { v: 1 })]);
+    await store.write([append(pk, t0 - 100, 'dup', { v: 2 })]);
+    expect(await store.getRanges([{ pk, count: 10, lastNSec: undefined }])).toEqual([
+      [{ ts: t0 - 100, eventId: 'dup', values: { v: 2 } }],
+    ]);
+  });
+
+  it('a redelivered event with a different ts rewrites its row instead of adding one', async () => {
+    const { store, t0 } = ctx;
+    const pk = ctx.pk('clicks');
+    await store.write([append(pk, t0 - 500, 'other', { v: 0 }), append(pk, t0 - 300, 'dup', { v: 1 })]);
+    // Arrival time used as event time: the redelivery carries a later ts.
+    await store.write([append(pk, t0 - 100, 'dup', { v: 2 })]);
+    await store.write([append(pk, t0 - 900, 'dup', { v: 3 })]);
+    const [rows] = await store.getRanges([{ pk, count: 10, lastNSec: undefined }]);
+    expect(rows).toEqual([
+      { ts: t0 - 500, eventId: 'other', values: { v: 0 } },
+      { ts: t0 - 900, eventId: 'dup', values: { v: 3 } },
+    ]);
+  });
+
+  it('count limits the rows to the newest ones', async () => {
+    const { store, t0 } = ctx;
+    const pk = ctx.pk('clicks');
+    await store.write(Array.from({ length: 20 }, (_, i) => append(pk, t0 - i * 1000, `e${i}`, { i })));
+    const [three, none, all] = await store.getRanges([
+      { pk, count: 3, lastNSec: undefined },
+      { pk, count: 0, lastNSec: undefined },
+      { pk, count: 50, lastNSec: undefined },
+    ]);
+    expect(ids(three ?? [])).toEqual(['e0', 'e1', 'e2']);
+    expect(none).toEqual([]);
+    expect(all).toHaveLength(20);
+  });
+
+  it('lastNSec keeps only rows with ts >= now - lastNSec*1000', async () => {
+    const { store, t0 } = ctx;
+    const pk = ctx.pk('searches');
+    await store.write([
+      append(pk, t0 - 5_000, 'recent', {}),
+      append(pk, t0 - 60_000, 'minute', {}),
+      append(pk, t0 - 3_600_000, 'hour', {}),
+      append(pk, t0 - 7 * 86_400_000, 'week', {}),
+    ]);
+    const [a, b, c] = await store.getRanges([
+      { pk, count: 10, lastNSec: 30 },
+      { pk, count: 10, lastNSec: 7200 },
+      { pk, count: 1, lastNSec: 7200 },
+    ]);
+    expect(ids(a ?? [])).toEqual(['recent']);
+    expect(ids(b ?? [])).toEqual(['recent', 'minute', 'hour']);
+    expect(ids(c ?? [])).toEqual(['recent']);
+  });
+
+  it('lastNSec includes a row exactly at the boundary', async (test) => {
+    const { store, t0, clock } = ctx;
+    if (clock === undefined) return test.skip();
+    const pk = ctx.pk('searches');
+    await store.write([append(pk, t0 - 10_000, 'edge', {}), append(pk, t0 - 10_001, 'out', {})]);
+    const [rows] = await store.getRanges([{ pk, count: 10, lastNSec: 10 }]);
+    expect(ids(rows ?? [])).toEqual(['edge']);
+  });
+
+  it('keeps at most maxCount rows per key, dropping the oldest', async () => {
+    const { store, t0 } = ctx;
+    const pk = ctx.pk('clicks');
+    const older = Array.from({ length: 8 }, (_, i) =>
+      append(pk, t0 - 100 + i, `e${i}`, { i }, { maxCount: 5 }),
+    );
+    await store.write(older);
+    await store.write([append(pk, t0 - 50, 'e8', { i: 8 }, { maxCount: 5 })]);
+    // Older than every kept row: stored then trimmed at once.
+    await store.write([append(pk, t0 - 1000, 'ancient', {}, { maxCount: 5 })]);
+    const [rows] = await store.getRanges([{ pk, count: 100, lastNSec: undefined }]);
+    expect(ids(rows ?? [])).toEqual(['e8', 'e7', 'e6', 'e5', 'e4']);
+    // Redelivering a kept event does not count as a new row.
+    await store.write([append(pk, t0 - 96, 'e4', { i: 4 }, { maxCount: 5 })]);
+    const [again] = await store.getRanges([{ pk, count: 100, lastNSec: undefined }]);
+    expect(ids(again ?? [])).toEqual(['e8', 'e7', 'e6', 'e5', 'e4']);
+  });
+
+  it('TTL: expired rows are never returned, and the read goes on past them', async (test) => {
+    const { store, t0, clock } = ctx;
+    if (clock === undefined) return test.skip();
+    const pk = ctx.pk('clicks');
+    await store.write([
+      append(pk, t0 - 30, 'keep_old', {}), // no TTL
+      append(pk, t0 - 20, 'keep', {}, { ttlMs: 60_000 }),
+      append(pk, t0 - 10, 'short1', {}, { ttlMs: 1000 }),
+      append(pk, t0, 'short2', {}, { ttlMs: 1000 }),
+    ]);
+    const read = async () => ids((await store.getRanges([{ pk, count: 2, lastNSec: undefined }]))[0] ?? []);
+    expect(await read()).toEqual(['short2', 'short1']);
+    clock.set(t0 + 995); // short1 expires at t0 + 990
+    expect(await read()).toEqual(['short2', 'keep']);
+    clock.set(t0 + 1000);
+    expect(await read()).toEqual(['keep', 'keep_old']);
+    clock.set(t0 + 61_000);
+    expect(await read()).toEqual(['keep_old']);
+  });
+
+  it('batch range reads across many keys, in order, with [] for absent keys', async () => {
+    const { store, t0 } = ctx;
+    const pks = Array.from({ length: 30 }, (_, i) => ctx.pk(`user_${i}`));
+    await store.write(
+      pks.flatMap((pk, n) =>
+        n % 4 === 0 ? [] : Array.from({ length: n % 5 }, (_, j) => append(pk, t0 - j, `${n}_${j}`, { n, j })),
+      ),
+    );
+    const read = await store.getRanges(pks.map((pk) => ({ pk, count: 3, lastNSec: undefined })));
+    expect(read).toHaveLength(pks.length);
+    read.forEach((rows, n) => {
+      const expected = n % 4 === 0 ? 0 : Math.min(3, n % 5);
+      expect(ids(rows)).toEqual(Array.from({ length: expected }, (_, j) => `${n}_${j}`));
+    });
+  });
+
+  it('one batch applies appends to the same key in array order', async () => {
+    const { store, t0 } = ctx;
+    const pk = ctx.pk('clicks');
+    await store.write([
+      append(pk, t0 - 10, 'x', { v: 1 }, { maxCount: 2 }),
+      append(pk, t0 - 20, 'x', { v: 2 }, { maxCount: 2 }),
+      append(pk, t0 - 5, 'y', { v: 3 }, { maxCount: 2 }),
+      append(pk, t0 - 1, 'z', { v: 4 }, { maxCount: 2 }),
+    ]);
+    const [rows] = await store.getRanges([{ pk, count: 10, lastNSec: undefined }]);
+    expect(rows).toEqual([
+      { ts: t0 - 1, eventId: 'z', values: { v: 4 } },
+      { ts: t0 - 5, eventId: 'y', values: { v: 3 } },
+    ]);
+  });
+}
