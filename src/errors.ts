@@ -69,6 +69,18 @@ export const ERROR_CATALOG = {
     status: 400,
     hint: 'The registry has errors; each is listed with its file:line:column.',
   },
+  LARDER_ERR_SPEC_ENV: {
+    status: 400,
+    hint: 'Set the environment variable named in the message, or give a default: ${VAR:-default}.',
+  },
+  LARDER_ERR_SPEC_ROOT_CONFLICT: {
+    status: 400,
+    hint: 'Entity names and plurals are GraphQL root fields and prefixes partition the store; make them distinct.',
+  },
+  LARDER_ERR_SPEC_READ: {
+    status: 400,
+    hint: 'The registry directory or one of its files could not be read; check that it exists and is readable.',
+  },
   // --- ingestion ---
   LARDER_ERR_EVENT_PARSE: { status: 400, hint: 'Send valid JSON (one object, an array, or NDJSON).' },
   LARDER_ERR_EVENT_NOT_OBJECT: { status: 400, hint: 'Each event must be a JSON object.' },
@@ -148,6 +160,49 @@ export const ERROR_CATALOG = {
     status: 400,
     hint: 'The sha256 hash sent does not match the query text sent with it; hash the exact query string.',
   },
+  // --- batch ingestion ---
+  LARDER_ERR_SPEC_CRON: {
+    status: 400,
+    hint: 'Write a cron expression with 5 fields (minute hour day month weekday) or 6 (seconds first), e.g. "0 3 * * *".',
+  },
+  LARDER_ERR_BATCH_UNKNOWN_INGESTION: {
+    status: 404,
+    hint: 'Name an ingestion declared under `ingestions:` in the registry; `larder jobs list` shows past runs.',
+  },
+  LARDER_ERR_BATCH_SOURCE: {
+    status: 400,
+    hint: 'Check source.path: the files must exist and be readable (for s3://, the bucket, endpoint and credentials).',
+  },
+  LARDER_ERR_BATCH_FORMAT: {
+    status: 400,
+    hint: 'The file is not valid in its declared format (or uses an unsupported Parquet codec); fix the file or source.format.',
+  },
+  LARDER_ERR_BATCH_ROW: {
+    status: 400,
+    hint: 'The row could not be read as a record (bad JSON line, CSV row with the wrong number of columns); fix the row.',
+  },
+  LARDER_ERR_BATCH_ERROR_RATE: {
+    status: 422,
+    hint: "More rows were rejected than the ingestion's maxErrorRate allows; see the job's error sample, fix the data or the mapping, then retry.",
+  },
+  LARDER_ERR_BATCH_TIMEOUT: {
+    status: 504,
+    hint: "The job ran longer than the ingestion's timeout; raise `timeout`, add workers, or check why it is slow.",
+  },
+  LARDER_ERR_BATCH_CANCELLED: { status: 409, hint: 'The job was cancelled; `larder jobs retry <id>` runs it again.' },
+  LARDER_ERR_BATCH_TASK_FAILED: {
+    status: 500,
+    hint: "A task failed on every attempt; the job's log names the task and the error.",
+  },
+  LARDER_ERR_BATCH_UPSTREAM: {
+    status: 424,
+    hint: 'An ingestion this one depends on did not succeed in the same run; fix and retry that one first.',
+  },
+  LARDER_ERR_BATCH_JOB_NOT_FOUND: { status: 404, hint: 'No job has that id; `larder jobs list` shows the known jobs.' },
+  LARDER_ERR_BATCH_JOB_STATE: {
+    status: 409,
+    hint: 'The job is not in a state that allows this action (only finished jobs can be retried, only unfinished ones cancelled).',
+  },
   // --- store / runtime ---
   LARDER_ERR_STORE_UNAVAILABLE: {
     status: 503,
@@ -164,6 +219,14 @@ export const ERROR_CATALOG = {
   LARDER_ERR_STORE_WRITE_INVALID: {
     status: 500,
     hint: 'A store write had an invalid key, timestamp, bound or mutation for its container; the message names it (a bug in the caller).',
+  },
+  LARDER_ERR_STORE_NOT_INITIALIZED: {
+    status: 503,
+    hint: 'The DynamoDB table does not exist; create it with `larder store init --config <file>`.',
+  },
+  LARDER_ERR_STORE_CONFLICT: {
+    status: 503,
+    hint: 'A set/map value changed under too many concurrent writers in a row; the write can be retried.',
   },
   LARDER_ERR_CONFIG: { status: 400, hint: 'Fix the configuration value named in the message.' },
   LARDER_ERR_NOT_READY: { status: 503, hint: 'The server is still starting; retry shortly.' },
