@@ -1,0 +1,89 @@
+import { substituteEnv } from './env-substitution.ts';
+import type { Declaration } from './merge-documents.ts';
+import type { SpecReader } from './node-reader.ts';
+import type { SpecEntry } from './spec-node.ts';
+import type { StreamDef, StreamSourceKind } from './types.ts';
+
+export const STREAM_KEYS = [
+  'source',
+  'connection',
+  'group',
+  'payloadField',
+  'subTopicField',
+  'entityIdField',
+  'timestampField',
+  'eventIdField',
+  'options',
+] as const;
+
+export const STREAM_SOURCES: readonly StreamSourceKind[] = ['http', 'redis', 'nats', 'kinesis', 'kafka'];
+
+/** Stream names appear in URLs and broker topic names: letters, digits, `_`, `.` and `-`. */
+const STREAM_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+
+export function isValidStreamName(name: string): boolean {
+  return STREAM_NAME.test(name);
+}
+
+/** A stream with every default: used for streams that features read but nobody declared. */
+export function defaultStream(name: string, declared: boolean): StreamDef {
+  return {
+    name,
+    source: 'http',
+    connection: {},
+    group: 'larder',
+    payloadField: 'data',
+    subTopicField: undefined,
+    entityIdField: undefined,
+    timestampField: undefined,
+    eventIdField: undefined,
+    options: {},
+    declared,
+  };
+}
+
+/** Compiles `streams.<name>`, substituting `${VAR}` in `connection` and `options` from `env`. */
+export function compileStream(
+  decl: Declaration,
+  reader: SpecReader,
+  env: Readonly<Record<string, string | undefined>>,
+): StreamDef {
+  const what = `streams.${decl.name}`;
+  if (!isValidStreamName(decl.name)) {
+    reader.issues.add(
+      'LARDER_ERR_SPEC_NAME',
+      `stream name "${decl.name}" is not valid: use letters, digits, "_", "." and "-", not starting with "." or "-"`,
+      decl.keyPos,
+      'Rename the stream, for example client_event.',
+    );
+  }
+  const base = defaultStream(decl.name, true);
+  const map = reader.map(decl.value, what);
+  if (map === undefined) return base;
+  const keys = reader.keys(map, STREAM_KEYS, what);
+
+  const freeForm = (entry: SpecEntry | undefined, key: string): Record<string, unknown> => {
+    if (entry === undefined) return {};
+    const node = reader.map(entry.value, `${what}.${key}`);
+    if (node === undefined) return {};
+    return substituteEnv(node, env, reader.issues, `${what}.${key}`) as Record<string, unknown>;
+  };
+  const optionalPath = (entry: SpecEntry | undefined, key: string): string | undefined => {
+    const node = entry?.value;
+    if (node === undefined || (node.kind === 'scalar' && node.value === null)) return undefined;
+    return reader.path(node, `${what}.${key}`);
+  };
+
+  return {
+    ...base,
+    source: reader.oneOf(keys.source, `${what}.source`, STREAM_SOURCES) ?? base.source,
+    connection: freeForm(keys.connection, 'connection'),
+    group: reader.optionalString(keys.group, `${what}.group`) ?? base.group,
+    payloadField: reader.optionalString(keys.payloadField, `${what}.payloadField`) ?? base.payloadField,
+    subTopicField: optionalPath(keys.subTopicField, 'subTopicField'),
+    entityIdField: optionalPath(keys.entityIdField, 'entityIdField'),
+    timestampField: optionalPath(keys.timestampField, 'timestampField'),
+    eventIdField: optionalPath(keys.eventIdField, 'eventIdField'),
+    options: freeForm(keys.options, 'options'),
+  };
+}

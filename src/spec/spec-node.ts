@@ -1,0 +1,152 @@
+import { isAlias, isMap, isPair, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml';
+import type { IssueCollector } from './issue-collector.ts';
+import type { SourcePos } from './types.ts';
+
+/**
+ * A YAML node reduced to what validation needs: its kind, its value and where it starts. Every
+ * node keeps its position so that any later rule can point at the exact key or value it rejects.
+ */
+export type SpecNode = SpecMap | SpecSeq | SpecScalar;
+
+export interface SpecMap {
+  readonly kind: 'map';
+  readonly pos: SourcePos;
+  readonly entries: readonly SpecEntry[];
+}
+
+export interface SpecSeq {
+  readonly kind: 'seq';
+  readonly pos: SourcePos;
+  readonly items: readonly SpecNode[];
+}
+
+export interface SpecScalar {
+  readonly kind: 'scalar';
+  readonly pos: SourcePos;
+  readonly value: string | number | boolean | null;
+}
+
+export interface SpecEntry {
+  readonly key: string;
+  readonly keyPos: SourcePos;
+  readonly value: SpecNode;
+}
+
+/** Converts one parsed YAML document; `null` for an empty document. */
+export function toSpecNode(
+  doc: Document.Parsed,
+  file: string,
+  lineCounter: LineCounter,
+  issues: IssueCollector,
+): SpecNode | null {
+  const position = (offset: number | undefined, fallback: SourcePos): SourcePos => {
+    if (offset === undefined) return fallback;
+    const { line, col } = lineCounter.linePos(offset);
+    return { file, line, column: col };
+  };
+  const fileStart: SourcePos = { file, line: 1, column: 1 };
+  // Aliases being expanded, so that an alias inside its own anchor cannot recurse forever.
+  const expanding = new Set<Node>();
+
+  const convert = (node: unknown, fallback: SourcePos): SpecNode => {
+    if (isAlias(node)) {
+      const target = node.resolve(doc);
+      if (target === undefined || expanding.has(target)) {
+        return { kind: 'scalar', pos: position(node.range?.[0], fallback), value: null };
+      }
+      expanding.add(target);
+      const converted = convert(target, fallback);
+      expanding.delete(target);
+      return converted;
+    }
+    if (isMap(node)) {
+      const pos = position(node.range?.[0], fallback);
+      const entries: SpecEntry[] = [];
+      const seen = new Map<string, SourcePos>();
+      for (const pair of node.items) {
+        if (!isPair(pair)) continue;
+        const keyNode = pair.key;
+        const keyPos = position(isScalar(keyNode) ? keyNode.range?.[0] : undefined, pos);
+        if (!isScalar(keyNode)) {
+          issues.add('LARDER_ERR_SPEC_TYPE', 'map keys must be plain strings, not collections', keyPos);
+          continue;
+        }
+        const key = String(keyNode.value);
+        const first = seen.get(key);
+        if (first !== undefined) {
+          // Reported here rather than as a YAML error, so the rest of the file is still checked.
+          issues.add(
+            'LARDER_ERR_SPEC_DUPLICATE',
+            `key "${key}" appears twice in the same map; first at ${formatPos(first)}`,
+            keyPos,
+            'Keep one of the two keys.',
+          );
+          continue;
+        }
+        seen.set(key, keyPos);
+        entries.push({ key, keyPos, value: convertValue(pair.value, keyPos) });
+      }
+      return { kind: 'map', pos, entries };
+    }
+    if (isSeq(node)) {
+      const pos = position(node.range?.[0], fallback);
+      return { kind: 'seq', pos, items: node.items.map((item) => convert(item, pos)) };
+    }
+    if (isScalar(node)) {
+      return { kind: 'scalar', pos: position(node.range?.[0], fallback), value: scalarValue(node.value) };
+    }
+    return { kind: 'scalar', pos: fallback, value: null };
+  };
+
+  // `key:` with nothing after it points at the key: an empty value has no place of its own.
+  const convertValue = (node: unknown, keyPos: SourcePos): SpecNode => {
+    if (node === null || node === undefined) return { kind: 'scalar', pos: keyPos, value: null };
+    if (isScalar(node) && node.value === null && node.source === '') {
+      return { kind: 'scalar', pos: keyPos, value: null };
+    }
+    return convert(node, keyPos);
+  };
+
+  if (doc.contents === null) return null;
+  return convert(doc.contents, fileStart);
+}
+
+function scalarValue(value: unknown): string | number | boolean | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
+  if (typeof value === 'bigint') return Number(value);
+  return String(value);
+}
+
+/** The plain JavaScript value of a node, for blocks passed through without compiling. */
+export function toPlainValue(node: SpecNode): unknown {
+  switch (node.kind) {
+    case 'scalar':
+      return node.value;
+    case 'seq':
+      return node.items.map(toPlainValue);
+    case 'map': {
+      const out: Record<string, unknown> = {};
+      // defineProperty, so a key named `__proto__` stays a plain key.
+      for (const entry of node.entries) {
+        Object.defineProperty(out, entry.key, {
+          value: toPlainValue(entry.value),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      }
+      return out;
+    }
+  }
+}
+
+/** `file:line:column`, for messages that name another place. */
+export function formatPos(pos: SourcePos): string {
+  return `${pos.file}:${pos.line}:${pos.column}`;
+}
+
+/** The entry for `key`, if the map has one. */
+export function entryOf(map: SpecMap, key: string): SpecEntry | undefined {
+  return map.entries.find((entry) => entry.key === key);
+}
