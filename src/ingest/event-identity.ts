@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { LarderError } from '../errors.ts';
 import type { StreamDef } from '../spec/types.ts';
 import { canonicalJson } from './canonical-json.ts';
@@ -87,7 +87,6 @@ function normaliseOffset(offset: string | undefined): string {
 
 /** The default event id: a SHA-1 of the original bytes, or of the canonical JSON of the body. */
 export function hashEvent(bytes: string | Uint8Array | undefined, body: unknown): string {
-  const hash = createHash('sha1');
-  hash.update(bytes ?? canonicalJson(body));
-  return hash.digest('base64url');
+  // One-shot `crypto.hash` (Node >= 20.12) is about 2x faster than createHash for small inputs.
+  return hash('sha1', bytes ?? canonicalJson(body), 'base64url');
 }
