@@ -43,7 +43,7 @@ describe('LmdbDeadLetterStore', () => {
       letter(2, { raw: '{not json', body: undefined, feature: undefined }),
     ]);
     expect(added).toHaveLength(2);
-    expect(added[0]?.id < (added[1]?.id ?? '')).toBe(true);
+    expect((added[0]?.id ?? '') < (added[1]?.id ?? '')).toBe(true);
     expect(added[0]?.at).toBe(clock.now());
     expect(await dlq.get(added[1]?.id ?? '')).toEqual(added[1]);
     expect(await dlq.get('000000000000000-000000')).toBeUndefined();
@@ -51,7 +51,7 @@ describe('LmdbDeadLetterStore', () => {
     // An explicit `at` is kept; the id still follows insertion order.
     const [late] = await dlq.add([letter(3, { at: 5 })]);
     expect(late?.at).toBe(5);
-    expect(late?.id > (added[1]?.id ?? '')).toBe(true);
+    expect((late?.id ?? '') > (added[1]?.id ?? '')).toBe(true);
   });
 
   it('lists oldest first and pages with after', async () => {
@@ -94,7 +94,7 @@ describe('LmdbDeadLetterStore', () => {
     clock.set(clock.now() - 60_000);
     const reopened = new LmdbDeadLetterStore(env, { now: clock.now });
     const after = await reopened.add([letter(3)]);
-    expect(after[0]?.id > (before[1]?.id ?? '')).toBe(true);
+    expect((after[0]?.id ?? '') > (before[1]?.id ?? '')).toBe(true);
     expect((await reopened.list()).map((d) => d.reason)).toEqual([
       before[0]?.reason,
       before[1]?.reason,
