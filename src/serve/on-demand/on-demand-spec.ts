@@ -21,6 +21,8 @@ import { checkValueType } from './value-check.ts';
  */
 export interface OnDemandDef {
   readonly entity: string;
+  /** The entity's id type: POST bodies send int ids as JSON numbers. */
+  readonly idType: 'int' | 'string';
   readonly name: string;
   /** URL template with `{id}` (one call per id) or `{ids}` (one call for many ids, comma-joined). */
   readonly url: string;
@@ -34,17 +36,35 @@ export interface OnDemandDef {
   readonly breaker: { readonly failures: number; readonly resetMs: number };
 }
 
-export const ON_DEMAND_KEYS = ['url', 'method', 'timeoutMs', 'fallback', 'type', 'maxBatch', 'breaker'] as const;
+export const ON_DEMAND_KEYS = [
+  'url',
+  'method',
+  'timeoutMs',
+  'fallback',
+  'type',
+  'maxBatch',
+  'breaker',
+] as const;
 export const DEFAULT_BREAKER = { failures: 5, resetMs: 5_000 } as const;
 export const DEFAULT_MAX_BATCH = 100;
 const MAX_TIMEOUT_MS = 60_000;
 
 /** A problem in the `onDemand` block, with the dotted path of the offending key. */
 export interface OnDemandIssue {
-  readonly code: 'LARDER_ERR_SPEC_TYPE' | 'LARDER_ERR_SPEC_UNKNOWN_KEY' | 'LARDER_ERR_SPEC_MISSING_KEY' | 'LARDER_ERR_SPEC_INVALID_VALUE' | 'LARDER_ERR_SPEC_FIELD_TYPE' | 'LARDER_ERR_SPEC_REFERENCE' | 'LARDER_ERR_SPEC_DUPLICATE' | 'LARDER_ERR_SPEC_NAME';
+  readonly code:
+    | 'LARDER_ERR_SPEC_TYPE'
+    | 'LARDER_ERR_SPEC_UNKNOWN_KEY'
+    | 'LARDER_ERR_SPEC_MISSING_KEY'
+    | 'LARDER_ERR_SPEC_INVALID_VALUE'
+    | 'LARDER_ERR_SPEC_FIELD_TYPE'
+    | 'LARDER_ERR_SPEC_REFERENCE'
+    | 'LARDER_ERR_SPEC_DUPLICATE'
+    | 'LARDER_ERR_SPEC_NAME';
   readonly path: string;
   readonly message: string;
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -83,6 +103,7 @@ export function compileOnDemand(registry: Pick<Registry, 'entities' | 'featuresB
     }
     for (const [name, spec] of Object.entries(features)) {
       const def = compileOne(entity, name, spec, registry, add);
+      if (def !== undefined) def.idType = registry.entities.get(entity)?.idType ?? 'string';
       if (def !== undefined) defs.push(def);
     }
   }
@@ -95,7 +116,7 @@ function compileOne(
   spec: unknown,
   registry: Pick<Registry, 'featuresByEntity'>,
   add: (code: OnDemandIssue['code'], path: string, message: string) => void,
-): OnDemandDef | undefined {
+): Mutable<OnDemandDef> | undefined {
   const path = `onDemand.${entity}.${name}`;
   const before = { n: 0 };
   const report = (code: OnDemandIssue['code'], at: string, message: string): void => {
@@ -103,18 +124,30 @@ function compileOne(
     add(code, at, message);
   };
   if (!NAME.test(name) || name === 'id') {
-    report('LARDER_ERR_SPEC_NAME', path, `"${name}" is not a usable feature name (letters, digits, _; not "id")`);
+    report(
+      'LARDER_ERR_SPEC_NAME',
+      path,
+      `"${name}" is not a usable feature name (letters, digits, _; not "id")`,
+    );
   }
   if (registry.featuresByEntity.get(entity)?.has(name) === true) {
     report('LARDER_ERR_SPEC_DUPLICATE', path, `${entity}.${name} is already a stored feature`);
   }
   if (!isRecord(spec)) {
-    report('LARDER_ERR_SPEC_TYPE', path, `${path} must be a map with url, method, timeoutMs, fallback and type`);
+    report(
+      'LARDER_ERR_SPEC_TYPE',
+      path,
+      `${path} must be a map with url, method, timeoutMs, fallback and type`,
+    );
     return undefined;
   }
   for (const key of Object.keys(spec)) {
     if (!(ON_DEMAND_KEYS as readonly string[]).includes(key)) {
-      report('LARDER_ERR_SPEC_UNKNOWN_KEY', `${path}.${key}`, `unknown key "${key}"; allowed: ${ON_DEMAND_KEYS.join(', ')}`);
+      report(
+        'LARDER_ERR_SPEC_UNKNOWN_KEY',
+        `${path}.${key}`,
+        `unknown key "${key}"; allowed: ${ON_DEMAND_KEYS.join(', ')}`,
+      );
     }
   }
 
@@ -134,59 +167,108 @@ function compileOne(
     if (parsed === undefined || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
       report('LARDER_ERR_SPEC_INVALID_VALUE', `${path}.url`, `url "${url}" is not an http(s) URL`);
     } else if (hasId === batched) {
-      report('LARDER_ERR_SPEC_INVALID_VALUE', `${path}.url`, 'url must contain exactly one of {id} (one id per call) or {ids} (many ids per call)');
+      report(
+        'LARDER_ERR_SPEC_INVALID_VALUE',
+        `${path}.url`,
+        'url must contain exactly one of {id} (one id per call) or {ids} (many ids per call)',
+      );
     }
   }
 
   const methodRaw = spec['method'] ?? 'GET';
   const method = typeof methodRaw === 'string' ? methodRaw.toUpperCase() : methodRaw;
   if (method !== 'GET' && method !== 'POST') {
-    report('LARDER_ERR_SPEC_INVALID_VALUE', `${path}.method`, `method must be GET or POST, got ${JSON.stringify(methodRaw)}`);
+    report(
+      'LARDER_ERR_SPEC_INVALID_VALUE',
+      `${path}.method`,
+      `method must be GET or POST, got ${JSON.stringify(methodRaw)}`,
+    );
   }
 
   const timeoutMs = spec['timeoutMs'];
-  if (timeoutMs === undefined) report('LARDER_ERR_SPEC_MISSING_KEY', `${path}.timeoutMs`, 'timeoutMs is required');
-  else if (typeof timeoutMs !== 'number' || !Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_TIMEOUT_MS) {
-    report('LARDER_ERR_SPEC_INVALID_VALUE', `${path}.timeoutMs`, `timeoutMs must be an integer from 1 to ${MAX_TIMEOUT_MS}`);
+  if (timeoutMs === undefined)
+    report('LARDER_ERR_SPEC_MISSING_KEY', `${path}.timeoutMs`, 'timeoutMs is required');
+  else if (
+    typeof timeoutMs !== 'number' ||
+    !Number.isInteger(timeoutMs) ||
+    timeoutMs < 1 ||
+    timeoutMs > MAX_TIMEOUT_MS
+  ) {
+    report(
+      'LARDER_ERR_SPEC_INVALID_VALUE',
+      `${path}.timeoutMs`,
+      `timeoutMs must be an integer from 1 to ${MAX_TIMEOUT_MS}`,
+    );
   }
 
   const typeRaw = spec['type'];
   let type: FieldType | undefined;
   if (typeRaw === undefined) report('LARDER_ERR_SPEC_MISSING_KEY', `${path}.type`, 'type is required');
   else if (typeof typeRaw !== 'string' || (type = parseFieldType(typeRaw)) === undefined) {
-    report('LARDER_ERR_SPEC_FIELD_TYPE', `${path}.type`, `type ${JSON.stringify(typeRaw)} is not int, float, string, bool, json or list<T>`);
+    report(
+      'LARDER_ERR_SPEC_FIELD_TYPE',
+      `${path}.type`,
+      `type ${JSON.stringify(typeRaw)} is not int, float, string, bool, json or list<T>`,
+    );
   }
 
   if (!('fallback' in spec)) {
-    report('LARDER_ERR_SPEC_MISSING_KEY', `${path}.fallback`, 'fallback is required (use null to serve null)');
+    report(
+      'LARDER_ERR_SPEC_MISSING_KEY',
+      `${path}.fallback`,
+      'fallback is required (use null to serve null)',
+    );
   } else if (type !== undefined && spec['fallback'] !== null && !checkValueType(type, spec['fallback'])) {
-    report('LARDER_ERR_SPEC_INVALID_VALUE', `${path}.fallback`, `fallback ${JSON.stringify(spec['fallback'])} is not a ${formatFieldType(type)}`);
+    report(
+      'LARDER_ERR_SPEC_INVALID_VALUE',
+      `${path}.fallback`,
+      `fallback ${JSON.stringify(spec['fallback'])} is not a ${formatFieldType(type)}`,
+    );
   }
 
   let maxIds = DEFAULT_MAX_BATCH;
   if (spec['maxBatch'] !== undefined) {
     const value = spec['maxBatch'];
-    if (!batched) report('LARDER_ERR_SPEC_INVALID_VALUE', `${path}.maxBatch`, 'maxBatch needs a url with {ids}');
+    if (!batched)
+      report('LARDER_ERR_SPEC_INVALID_VALUE', `${path}.maxBatch`, 'maxBatch needs a url with {ids}');
     else if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 10_000) {
-      report('LARDER_ERR_SPEC_INVALID_VALUE', `${path}.maxBatch`, 'maxBatch must be an integer from 1 to 10000');
+      report(
+        'LARDER_ERR_SPEC_INVALID_VALUE',
+        `${path}.maxBatch`,
+        'maxBatch must be an integer from 1 to 10000',
+      );
     } else maxIds = value;
   }
 
   const breaker = { failures: DEFAULT_BREAKER.failures, resetMs: DEFAULT_BREAKER.resetMs };
   const breakerRaw = spec['breaker'];
   if (breakerRaw !== undefined) {
-    if (!isRecord(breakerRaw)) report('LARDER_ERR_SPEC_TYPE', `${path}.breaker`, 'breaker must be a map {failures, resetMs}');
+    if (!isRecord(breakerRaw))
+      report('LARDER_ERR_SPEC_TYPE', `${path}.breaker`, 'breaker must be a map {failures, resetMs}');
     else {
       for (const key of Object.keys(breakerRaw)) {
-        if (key !== 'failures' && key !== 'resetMs') report('LARDER_ERR_SPEC_UNKNOWN_KEY', `${path}.breaker.${key}`, `unknown key "${key}"; allowed: failures, resetMs`);
+        if (key !== 'failures' && key !== 'resetMs')
+          report(
+            'LARDER_ERR_SPEC_UNKNOWN_KEY',
+            `${path}.breaker.${key}`,
+            `unknown key "${key}"; allowed: failures, resetMs`,
+          );
       }
       const failures = breakerRaw['failures'] ?? breaker.failures;
       const resetMs = breakerRaw['resetMs'] ?? breaker.resetMs;
       if (typeof failures !== 'number' || !Number.isInteger(failures) || failures < 1) {
-        report('LARDER_ERR_SPEC_INVALID_VALUE', `${path}.breaker.failures`, 'failures must be a positive integer');
+        report(
+          'LARDER_ERR_SPEC_INVALID_VALUE',
+          `${path}.breaker.failures`,
+          'failures must be a positive integer',
+        );
       } else breaker.failures = failures;
       if (typeof resetMs !== 'number' || !Number.isInteger(resetMs) || resetMs < 1) {
-        report('LARDER_ERR_SPEC_INVALID_VALUE', `${path}.breaker.resetMs`, 'resetMs must be a positive integer (milliseconds)');
+        report(
+          'LARDER_ERR_SPEC_INVALID_VALUE',
+          `${path}.breaker.resetMs`,
+          'resetMs must be a positive integer (milliseconds)',
+        );
       } else breaker.resetMs = resetMs;
     }
   }
@@ -194,6 +276,7 @@ function compileOne(
   if (before.n > 0 || type === undefined) return undefined;
   return {
     entity,
+    idType: 'string',
     name,
     url: url as string,
     method: method as 'GET' | 'POST',
@@ -206,7 +289,9 @@ function compileOne(
 }
 
 /** Compiles the block, or throws `LARDER_ERR_SPEC_INVALID` listing every problem. */
-export function compileOnDemandOrThrow(registry: Pick<Registry, 'entities' | 'featuresByEntity' | 'extensions'>): OnDemandDef[] {
+export function compileOnDemandOrThrow(
+  registry: Pick<Registry, 'entities' | 'featuresByEntity' | 'extensions'>,
+): OnDemandDef[] {
   const { defs, issues } = compileOnDemand(registry);
   if (issues.length > 0) {
     throw new LarderError(

@@ -1,0 +1,211 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CircuitBreaker } from '../../src/serve/on-demand/circuit-breaker.ts';
+import { OnDemandLoader } from '../../src/serve/on-demand/on-demand-loader.ts';
+import { OnDemandService } from '../../src/serve/on-demand/on-demand-service.ts';
+import type { OnDemandOutcome } from '../../src/serve/on-demand/on-demand-service.ts';
+import { compileOnDemand } from '../../src/serve/on-demand/on-demand-spec.ts';
+import type { OnDemandDef } from '../../src/serve/on-demand/on-demand-spec.ts';
+import type { EntityDef } from '../../src/spec/types.ts';
+import { startFakeUpstream, type FakeUpstream } from './support/upstream.ts';
+
+const user: EntityDef = {
+  name: 'user',
+  prefix: 'u:',
+  idType: 'int',
+  idField: 'user_id',
+  plural: 'users',
+  declared: true,
+};
+
+function compile(onDemand: unknown) {
+  return compileOnDemand({
+    entities: new Map([['user', user]]),
+    featuresByEntity: new Map([['user', new Map([['os', {} as never]])]]),
+    extensions: { onDemand },
+  });
+}
+
+function def(upstream: FakeUpstream, overrides: Record<string, unknown> = {}): OnDemandDef {
+  const { defs, issues } = compile({
+    user: {
+      blocked: {
+        url: `${upstream.base}/blocked/{id}`,
+        method: 'GET',
+        timeoutMs: 200,
+        fallback: [],
+        type: 'list<int>',
+        breaker: { failures: 3, resetMs: 300 },
+        ...overrides,
+      },
+    },
+  });
+  expect(issues).toEqual([]);
+  return defs[0]!;
+}
+
+describe('onDemand spec', () => {
+  it('compiles the documented keys and defaults', () => {
+    const { defs, issues } = compile({
+      user: {
+        blocked: {
+          url: 'http://users.internal/blocked/{id}',
+          method: 'GET',
+          timeoutMs: 50,
+          fallback: [],
+          type: 'list<int>',
+        },
+      },
+    });
+    expect(issues).toEqual([]);
+    expect(defs[0]).toMatchObject({
+      entity: 'user',
+      idType: 'int',
+      name: 'blocked',
+      method: 'GET',
+      timeoutMs: 50,
+      fallback: [],
+      type: { scalar: 'int', list: true },
+      batch: undefined,
+      breaker: { failures: 5, resetMs: 5000 },
+    });
+  });
+
+  it('reports every problem with its path and code', () => {
+    const { issues } = compile({
+      nobody: { x: {} },
+      user: {
+        os: { url: 'http://a/{id}', timeoutMs: 5, fallback: null, type: 'string' },
+        bad: {
+          url: 'ftp://a/{id}',
+          method: 'PUT',
+          timeoutMs: -1,
+          fallback: 'x',
+          type: 'list<int>',
+          colour: 1,
+        },
+        nourl: { timeoutMs: 5, type: 'lst<int>' },
+        both: { url: 'http://a/{id}/{ids}', timeoutMs: 5, fallback: null, type: 'int', maxBatch: 5 },
+      },
+    });
+    const got = issues.map((i) => `${i.code} ${i.path}`);
+    expect(got).toEqual(
+      expect.arrayContaining([
+        'LARDER_ERR_SPEC_REFERENCE onDemand.nobody',
+        'LARDER_ERR_SPEC_DUPLICATE onDemand.user.os',
+        'LARDER_ERR_SPEC_UNKNOWN_KEY onDemand.user.bad.colour',
+        'LARDER_ERR_SPEC_INVALID_VALUE onDemand.user.bad.url',
+        'LARDER_ERR_SPEC_INVALID_VALUE onDemand.user.bad.method',
+        'LARDER_ERR_SPEC_INVALID_VALUE onDemand.user.bad.timeoutMs',
+        'LARDER_ERR_SPEC_INVALID_VALUE onDemand.user.bad.fallback',
+        'LARDER_ERR_SPEC_MISSING_KEY onDemand.user.nourl.url',
+        'LARDER_ERR_SPEC_MISSING_KEY onDemand.user.nourl.fallback',
+        'LARDER_ERR_SPEC_FIELD_TYPE onDemand.user.nourl.type',
+        'LARDER_ERR_SPEC_INVALID_VALUE onDemand.user.both.url',
+      ]),
+    );
+  });
+});
+
+describe('on-demand service against a real HTTP upstream', () => {
+  let upstream: FakeUpstream;
+  const calls: { feature: string; outcome: OnDemandOutcome; ids: number }[] = [];
+  let service: OnDemandService;
+
+  beforeAll(async () => {
+    upstream = await startFakeUpstream();
+    service = new OnDemandService([], {
+      observer: { call: (feature, outcome, _s, ids) => calls.push({ feature, outcome, ids }) },
+    });
+  });
+  afterAll(async () => {
+    await service.close();
+    await upstream.close();
+  });
+
+  it('fetches values, one call per id', async () => {
+    upstream.mode = 'ok';
+    const d = def(upstream);
+    service.update([d]);
+    expect(await service.fetch(d, ['1', '2'])).toEqual([
+      [10, 11],
+      [20, 21],
+    ]);
+  });
+
+  it('serves the fallback on a 404, a 500, a hang, a slow answer and a wrong type', async () => {
+    const d = def(upstream, { breaker: { failures: 100, resetMs: 300 } });
+    service.update([d]);
+    upstream.mode = 'ok';
+    expect(await service.fetch(d, ['404'])).toEqual([[]]);
+    for (const mode of ['fail', 'hang', 'slow', 'bad_type'] as const) {
+      upstream.mode = mode;
+      calls.length = 0;
+      expect(await service.fetch(d, ['3'])).toEqual([[]]);
+      expect(calls[0]?.outcome).toBe(
+        { fail: 'http_error', hang: 'timeout', slow: 'timeout', bad_type: 'bad_type' }[mode],
+      );
+    }
+  });
+
+  it('opens the breaker after repeated failures, serves the fallback without calling, and closes after a good probe', async () => {
+    const d = def(upstream, { url: `${upstream.base}/blocked/{id}?breaker=1` });
+    service.update([d]);
+    upstream.mode = 'fail';
+    for (let i = 0; i < 3; i++) await service.fetch(d, ['5']);
+    expect(service.breakerState('user', 'blocked')).toBe('open');
+    const before = upstream.requests.length;
+    upstream.mode = 'ok';
+    expect(await service.fetch(d, ['5'])).toEqual([[]]);
+    expect(upstream.requests.length).toBe(before); // refused without a call
+    await new Promise((r) => setTimeout(r, 350));
+    expect(await service.fetch(d, ['5'])).toEqual([[50, 51]]); // the probe
+    expect(service.breakerState('user', 'blocked')).toBe('closed');
+  });
+
+  it('batches ids into one call when the url takes {ids}, split by maxBatch', async () => {
+    upstream.mode = 'ok';
+    const d = def(upstream, { url: `${upstream.base}/blocked?ids={ids}`, maxBatch: 3 });
+    service.update([d]);
+    const loader = new OnDemandLoader(service);
+    const before = upstream.requests.length;
+    const values = await Promise.all(['1', '2', '3', '404', '1', '7'].map((id) => loader.load(d, id)));
+    expect(values).toEqual([[10, 11], [20, 21], [30, 31], [], [10, 11], [70, 71]]);
+    const made = upstream.requests.slice(before).map((r) => r.url);
+    expect(made).toEqual(['/blocked?ids=1,2,3', '/blocked?ids=404,7']);
+  });
+
+  it('POSTs ids as JSON numbers for int entities', async () => {
+    upstream.mode = 'ok';
+    const d = def(upstream, { url: `${upstream.base}/blocked?batch={ids}`, method: 'POST' });
+    service.update([d]);
+    const before = upstream.requests.length;
+    expect(await service.fetch(d, ['4', '6'])).toEqual([
+      [40, 41],
+      [60, 61],
+    ]);
+    expect(upstream.requests[before]).toMatchObject({ method: 'POST', body: '{"ids":[4,6]}' });
+  });
+});
+
+describe('circuit breaker state machine', () => {
+  it('lets exactly one probe through when half-open', () => {
+    let now = 0;
+    const b = new CircuitBreaker({ failures: 2, resetMs: 100, now: () => now });
+    expect(b.tryAcquire()).toBe(true);
+    b.failure();
+    expect(b.tryAcquire()).toBe(true);
+    b.failure();
+    expect(b.state).toBe('open');
+    expect(b.tryAcquire()).toBe(false);
+    now = 150;
+    expect(b.tryAcquire()).toBe(true);
+    expect(b.state).toBe('half_open');
+    expect(b.tryAcquire()).toBe(false);
+    b.failure();
+    expect(b.state).toBe('open');
+    now = 300;
+    expect(b.tryAcquire()).toBe(true);
+    b.success();
+    expect(b.state).toBe('closed');
+  });
+});
