@@ -240,7 +240,7 @@ function compileOne(
     } else maxIds = value;
   }
 
-  const breaker = { failures: DEFAULT_BREAKER.failures, resetMs: DEFAULT_BREAKER.resetMs };
+  const breaker: { failures: number; resetMs: number } = { ...DEFAULT_BREAKER };
   const breakerRaw = spec['breaker'];
   if (breakerRaw !== undefined) {
     if (!isRecord(breakerRaw))
