@@ -34,15 +34,25 @@ export interface GraphQLBody {
   errors?: { message: string; path?: unknown[]; extensions?: Record<string, unknown> }[];
 }
 
+/** A pino logger that keeps every line it writes, parsed, for assertions. */
+export function capturingLogger(): { logger: Logger; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const logger = pino(
+    { level: 'debug' },
+    { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) },
+  );
+  return { logger, lines };
+}
+
 export async function startServeFixture(
   initial: Registry,
   options: ServerOptions = {},
+  logger: Logger = pino({ level: 'silent' }),
 ): Promise<ServeFixture> {
   const tmp = tempDir('larder-serve-');
   const store = new CountingStore(new LmdbStore(tmp.dir));
   await store.open();
   const registry = new RegistryHolder(initial);
-  const logger = pino({ level: 'silent' });
   const deadLetters = new MemoryDeadLetters();
   const ingestor = createIngestor({ registry, store, deadLetters, logger });
   const ctx: ServeContext = {
