@@ -19,6 +19,12 @@ export interface AdaptiveConcurrencyOptions {
   readonly tolerance?: number;
   /** Latency below this never counts as congestion, however low the baseline. Default 50 ms. */
   readonly floorMs?: number;
+  /**
+   * Latency above this is always congestion, even once the baseline has drifted up to it: the
+   * baseline follows a store whose speed changes slowly, this bound stops it following forever.
+   * Default 2000 ms.
+   */
+  readonly ceilingMs?: number;
   /** Multiplier applied on congestion. Default 0.8. */
   readonly decrease?: number;
 }
@@ -36,6 +42,7 @@ export class AdaptiveConcurrency {
   readonly #tolerance: number;
   readonly #floorMs: number;
   readonly #decrease: number;
+  readonly #ceilingMs: number;
   #limit: number;
   #baseline = Number.POSITIVE_INFINITY;
   #successes = 0;
@@ -48,6 +55,7 @@ export class AdaptiveConcurrency {
     this.#tolerance = options.tolerance ?? 2;
     this.#floorMs = options.floorMs ?? 50;
     this.#decrease = options.decrease ?? 0.8;
+    this.#ceilingMs = options.ceilingMs ?? 2_000;
   }
 
   get limit(): number {
@@ -68,7 +76,9 @@ export class AdaptiveConcurrency {
         ? sample.latencyMs
         : this.#baseline + (sample.latencyMs - this.#baseline) * 0.01;
 
-    const congested = sample.latencyMs > Math.max(this.#floorMs, this.#baseline * this.#tolerance);
+    const congested =
+      sample.latencyMs > this.#ceilingMs ||
+      sample.latencyMs > Math.max(this.#floorMs, this.#baseline * this.#tolerance);
     if (sample.failed === true || congested) {
       this.#successes = 0;
       if (this.#samplesSinceDecrease >= this.#limit) {
