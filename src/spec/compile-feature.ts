@@ -77,15 +77,16 @@ export function compileFeature(decl: FeatureDeclaration, context: FeatureContext
 
   const events: CompiledEvent[] = [];
   const eventsNode = keys.events?.value;
-  const eventItems =
-    eventsNode === undefined || (eventsNode.kind === 'scalar' && eventsNode.value === null)
-      ? []
-      : (reader.list(eventsNode, `${what}.events`) ?? []);
+  const eventsAbsent =
+    eventsNode === undefined || (eventsNode.kind === 'scalar' && eventsNode.value === null);
+  const eventItems = eventsAbsent ? [] : (reader.list(eventsNode, `${what}.events`) ?? []);
   eventItems.forEach((item, i) => {
     const compiled = compileEvent(item, `${what}.events[${i}]`, action, reader);
     if (compiled !== undefined) events.push(compiled);
   });
-  if (eventItems.length === 0 && !context.mayHaveNoEvents(decl.entity, decl.name)) {
+  // Only when `events` is absent or empty: a wrong-typed `events` has had its own issue.
+  const eventsUsable = eventsAbsent || eventsNode.kind === 'seq';
+  if (eventsUsable && eventItems.length === 0 && !context.mayHaveNoEvents(decl.entity, decl.name)) {
     reader.issues.add(
       'LARDER_ERR_SPEC_MISSING_KEY',
       `${what} needs at least one entry under events: nothing would feed it`,

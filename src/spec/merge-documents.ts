@@ -71,7 +71,11 @@ export function mergeDocuments(files: readonly SourceFile[], issues: IssueCollec
     const docList = Array.isArray(docs) ? docs : [];
     const syntaxErrors = docList.flatMap((doc) => doc.errors);
     if (syntaxErrors.length > 0) {
+      const reported = new Set<number>();
       for (const error of syntaxErrors) {
+        // The parser often reports one mistake several ways at one place; the first says it best.
+        if (reported.has(error.pos[0])) continue;
+        reported.add(error.pos[0]);
         const { line, col } = lineCounter.linePos(error.pos[0]);
         const message = error.message.split('\n')[0] ?? error.message;
         issues.add('LARDER_ERR_SPEC_YAML', `YAML syntax error: ${message}`, {
