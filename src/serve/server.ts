@@ -2,6 +2,7 @@ import Fastify, { LogController } from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import mercurius from 'mercurius';
 import type { MercuriusOptions } from 'mercurius';
+import type { Logger } from 'pino';
 import { registerPushRoutes } from '../ingest/stream/http-push.ts';
 import type { ServeContext } from './context.ts';
 import { notFoundHandler, restErrorHandler } from './error-response.ts';
@@ -14,7 +15,7 @@ import { SchemaSwapper } from './schema-swapper.ts';
 
 export interface ServerOptions {
   /**
-   * Fastify logger options. Default: `ctx.logger` is used as the logger instance. Per-request
+   * A pino logger instance, or Fastify logger options. Default: `ctx.logger`. Per-request
    * "incoming/completed" lines are off unless `requestLogging` is true: at tens of thousands of
    * requests a second they cost more than the request.
    */
@@ -43,7 +44,7 @@ export async function createServer(ctx: ServeContext, options: ServerOptions = {
   const initial = buildServingSchema(ctx.registry.current);
 
   const app = Fastify({
-    ...(options.logger === undefined ? { loggerInstance: ctx.logger } : { logger: options.logger }),
+    ...loggerOptions(options.logger, ctx.logger),
     ...(options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit }),
     logController: new LogController({ disableRequestLogging: options.requestLogging !== true }),
   }) as unknown as FastifyInstance;
@@ -68,4 +69,24 @@ export async function createServer(ctx: ServeContext, options: ServerOptions = {
   registerHealthRoutes(app, { registryVersion: () => swapper.serving.registryVersion, store });
   registerPushRoutes(app, ctx);
   return app;
+}
+
+/** Fastify 5 takes a ready logger only as `loggerInstance`; `logger` is for options. */
+function loggerOptions(
+  given: ServerOptions['logger'],
+  fallback: Logger,
+): { loggerInstance: Logger } | { logger: boolean | object } {
+  if (given === undefined) return { loggerInstance: fallback };
+  if (isLoggerInstance(given)) return { loggerInstance: given };
+  return { logger: given };
+}
+
+function isLoggerInstance(value: unknown): value is Logger {
+  const candidate = value as Partial<Logger> | null;
+  return (
+    typeof candidate === 'object' &&
+    candidate !== null &&
+    typeof candidate.child === 'function' &&
+    typeof candidate.info === 'function'
+  );
 }

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Registry } from '../../src/spec/types.ts';
 import { marketplaceRegistry } from './marketplace-registry.ts';
 import { entity, feature, registry, stream } from './registry-builder.ts';
-import { startServeFixture } from './serve-fixture.ts';
+import { capturingLogger, startServeFixture } from './serve-fixture.ts';
 import type { ServeFixture } from './serve-fixture.ts';
 
 let fx: ServeFixture | undefined;
@@ -82,7 +82,8 @@ describe('over a real port', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(events),
     });
-    expect(push.status).toBe(200);
+    const pushed = await push.clone().text();
+    expect(push.status, pushed).toBe(200);
     expect(await push.json()).toMatchObject({ accepted: 5, rejected: 0 });
 
     const res = await fetch(`${base}/graphql`, {
@@ -124,5 +125,20 @@ describe('over a real port', () => {
     expect(res.status).toBe(413);
     const body = (await res.json()) as { errors: { extensions: { code: string } }[] };
     expect(body.errors[0]!.extensions.code).toBe('LARDER_ERR_REQUEST_TOO_LARGE');
+  });
+
+  it('accepts a pino instance as its logger, as the CLI passes it', async () => {
+    const log = capturingLogger();
+    const f = (fx = await startServeFixture(marketplaceRegistry(), { logger: log.logger }));
+    f.store.failNext = new Error('boom');
+    const res = await f.app.inject({
+      method: 'POST',
+      url: '/graphql',
+      payload: { query: '{ user(id: 1) { os } }' },
+    });
+    expect(res.json()).toMatchObject({ errors: [{ extensions: { code: 'LARDER_ERR_INTERNAL' } }] });
+    // The internal failure is logged with its details through the given logger, not sent.
+    const logged = log.lines.find((l) => l['msg'] === 'graphql request failed');
+    expect((logged?.['err'] as { message?: string } | undefined)?.message).toBe('boom');
   });
 });
