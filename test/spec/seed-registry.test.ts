@@ -52,7 +52,7 @@ describe('the DESIGN.md seed example, loaded unchanged', () => {
       tags: [],
       cache: undefined,
       joins: [],
-      pos: { file: 'features.yaml', line: 3, column: 5 },
+      pos: { file: 'features.yaml', line: 5, column: 5 },
     });
     const filter = {
       name: 'country_code',
@@ -76,7 +76,7 @@ describe('the DESIGN.md seed example, loaded unchanged', () => {
         ],
         entityIdField: undefined,
         op: 'add',
-        pos: { file: 'features.yaml', line: 6, column: 11 },
+        pos: { file: 'features.yaml', line: 8, column: 11 },
       },
       {
         streamName: 'client_event',
@@ -93,7 +93,7 @@ describe('the DESIGN.md seed example, loaded unchanged', () => {
         ],
         entityIdField: undefined,
         op: 'add',
-        pos: { file: 'features.yaml', line: 19, column: 11 },
+        pos: { file: 'features.yaml', line: 21, column: 11 },
       },
     ]);
     expect(registry.featuresByEntity.get('user')?.get('recent_view_articles')).toBe(feature);
