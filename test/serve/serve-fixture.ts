@@ -2,13 +2,14 @@ import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 import { createIngestor } from '../../src/ingest/ingestor.ts';
-import type { DeadLetter, DeadLetterStore, NewDeadLetter } from '../../src/ingest/dead-letters.ts';
 import { partitionKey } from '../../src/model/keys.ts';
 import type { ServeContext } from '../../src/serve/context.ts';
 import { createServer } from '../../src/serve/server.ts';
 import type { ServerOptions } from '../../src/serve/server.ts';
 import { RegistryHolder } from '../../src/spec/registry-holder.ts';
 import type { EntityDef, Registry } from '../../src/spec/types.ts';
+import { LmdbDeadLetterStore } from '../../src/store/lmdb-dead-letters.ts';
+import { openLmdbEnv } from '../../src/store/lmdb-env.ts';
 import { LmdbStore } from '../../src/store/lmdb-store.ts';
 import type { StaticMutation, StoreWrite } from '../../src/store/online-store.ts';
 import { tempDir } from '../support/temp-dir.ts';
@@ -16,8 +17,7 @@ import { CountingStore } from './counting-store.ts';
 
 /**
  * A real Larder server over a real LMDB store in a temp dir. The store is wrapped in a
- * CountingStore (a call counter, not a mock). Dead letters are kept in memory here: serving tests
- * never produce any, and the dead-letter table has its own tests.
+ * CountingStore (a call counter, not a mock), with the real LMDB dead-letter table beside it.
  */
 export interface ServeFixture {
   readonly app: FastifyInstance;
@@ -50,10 +50,12 @@ export async function startServeFixture(
   logger: Logger = pino({ level: 'silent' }),
 ): Promise<ServeFixture> {
   const tmp = tempDir('larder-serve-');
-  const store = new CountingStore(new LmdbStore(tmp.dir));
+  // One LMDB environment shared by the store and the dead-letter table, as `larder serve` does.
+  const env = openLmdbEnv(tmp.dir);
+  const store = new CountingStore(new LmdbStore(env));
   await store.open();
   const registry = new RegistryHolder(initial);
-  const deadLetters = new MemoryDeadLetters();
+  const deadLetters = new LmdbDeadLetterStore(env);
   const ingestor = createIngestor({ registry, store, deadLetters, logger });
   const ctx: ServeContext = {
     registry,
@@ -76,6 +78,7 @@ export async function startServeFixture(
     async close() {
       await app.close();
       await store.close();
+      await env.close();
       tmp.remove();
     },
   };
@@ -116,41 +119,4 @@ export function actionWrite(
     maxCount,
     ttlMs: undefined,
   };
-}
-
-class MemoryDeadLetters implements DeadLetterStore {
-  readonly #entries: DeadLetter[] = [];
-  #seq = 0;
-
-  async add(entries: readonly NewDeadLetter[]): Promise<DeadLetter[]> {
-    const added = entries.map((e) => ({
-      ...e,
-      id: String(++this.#seq).padStart(12, '0'),
-      at: e.at ?? Date.now(),
-    }));
-    this.#entries.push(...added);
-    return added;
-  }
-  async list(options: { limit?: number; after?: string } = {}): Promise<DeadLetter[]> {
-    const after = options.after;
-    const from = after === undefined ? this.#entries : this.#entries.filter((e) => e.id > after);
-    return from.slice(0, options.limit ?? 100);
-  }
-  async get(id: string): Promise<DeadLetter | undefined> {
-    return this.#entries.find((e) => e.id === id);
-  }
-  async remove(ids: readonly string[]): Promise<number> {
-    let n = 0;
-    for (const id of ids) {
-      const i = this.#entries.findIndex((e) => e.id === id);
-      if (i >= 0) {
-        this.#entries.splice(i, 1);
-        n++;
-      }
-    }
-    return n;
-  }
-  async count(): Promise<number> {
-    return this.#entries.length;
-  }
 }
