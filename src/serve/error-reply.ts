@@ -1,0 +1,27 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { LarderError } from '../errors.ts';
+
+/**
+ * Sends a LarderError from a hook, in the shape the client expects: a GraphQL response
+ * (`{data: null, errors: [{message, extensions: {code, hint}}]}`) on `/graphql`, and the REST error
+ * body `{code, message, hint, ...details}` (as `error-response.ts` renders it) everywhere else.
+ * Never a stack trace.
+ */
+export function sendLarderError(
+  request: Pick<FastifyRequest, 'url'>,
+  reply: FastifyReply,
+  err: LarderError,
+): void {
+  void reply.code(err.status).header('content-type', 'application/json; charset=utf-8');
+  const path = request.url.split('?', 1)[0];
+  if (path === '/graphql') {
+    void reply.send(
+      JSON.stringify({
+        data: null,
+        errors: [{ message: err.message, extensions: { ...err.details, code: err.code, hint: err.hint } }],
+      }),
+    );
+  } else {
+    void reply.send(JSON.stringify(err.toJSON()));
+  }
+}

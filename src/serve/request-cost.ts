@@ -1,0 +1,252 @@
+import type {
+  GraphQLNamedType,
+  GraphQLType,
+  DocumentNode,
+  FieldNode,
+  FragmentDefinitionNode,
+  GraphQLField,
+  GraphQLObjectType,
+  GraphQLSchema,
+  SelectionSetNode,
+  ValueNode,
+} from 'graphql';
+import { LarderError } from '../errors.ts';
+import { Kind } from './graphql-runtime.ts';
+import type { ServeLimits } from './limits.ts';
+
+/**
+ * The cost of a request, known before anything is read: how many ids each batch root field asks
+ * for, and an upper bound on the action rows the whole request can return (rows of joined
+ * entities' action features multiply by the rows they hang under).
+ *
+ * A plan is compiled once per parsed document (cached) and evaluated per request with its
+ * variables, so the check costs a walk over the few list-shaped fields of the query.
+ */
+
+/** A number taken from the query: a literal, or a variable (or a field of a variable). */
+type Amount =
+  | { readonly kind: 'const'; readonly value: number }
+  | {
+      readonly kind: 'var';
+      readonly name: string;
+      readonly path: string | undefined;
+      readonly list: boolean;
+      readonly fallback: number;
+    };
+
+interface CostNode {
+  /** `ids`: a batch root field; `rows`: an action feature. */
+  readonly kind: 'ids' | 'rows';
+  readonly field: string;
+  readonly amount: Amount;
+  readonly children: readonly CostNode[];
+}
+
+export interface CostPlan {
+  readonly roots: readonly CostNode[];
+}
+
+/** The count an action feature returns when the query gives none. Overridable per field through `extensions.larder.defaultCount`. */
+const DEFAULT_ACTION_COUNT = 30;
+const ACTION_INPUT_TYPE = 'ActionFeatureInput';
+
+const plans = new WeakMap<DocumentNode, Map<string, CostPlan>>();
+
+/** The plan of `document`'s operation, compiled once per document and operation name. */
+export function costPlan(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | undefined | null,
+): CostPlan {
+  let byOperation = plans.get(document);
+  if (byOperation === undefined) {
+    byOperation = new Map();
+    plans.set(document, byOperation);
+  }
+  const key = operationName ?? '';
+  let plan = byOperation.get(key);
+  if (plan === undefined) {
+    plan = compilePlan(schema, document, operationName);
+    byOperation.set(key, plan);
+  }
+  return plan;
+}
+
+function compilePlan(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | undefined | null,
+): CostPlan {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  let operation: SelectionSetNode | undefined;
+  for (const def of document.definitions) {
+    if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
+    else if (
+      def.kind === Kind.OPERATION_DEFINITION &&
+      (operationName == null || def.name?.value === operationName)
+    ) {
+      operation ??= def.selectionSet;
+    }
+  }
+  const query = schema.getQueryType();
+  if (operation === undefined || query == null) return { roots: [] };
+  return { roots: walk(query, operation, fragments, new Set()) };
+}
+
+/**
+ * The generated schema has no interfaces or unions, so a fragment always applies to the type it is
+ * spread in (graphql's validation refuses any other spread).
+ */
+function walk(
+  type: GraphQLObjectType,
+  set: SelectionSetNode,
+  fragments: ReadonlyMap<string, FragmentDefinitionNode>,
+  visiting: Set<string>,
+): CostNode[] {
+  const out: CostNode[] = [];
+  for (const selection of set.selections) {
+    if (selection.kind === Kind.FIELD) {
+      const node = fieldNode(type, selection, fragments, visiting);
+      if (node !== undefined) out.push(...node);
+    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+      out.push(...walk(type, selection.selectionSet, fragments, visiting));
+    } else {
+      const fragment = fragments.get(selection.name.value);
+      if (fragment === undefined || visiting.has(fragment.name.value)) continue;
+      visiting.add(fragment.name.value);
+      out.push(...walk(type, fragment.selectionSet, fragments, visiting));
+      visiting.delete(fragment.name.value);
+    }
+  }
+  return out;
+}
+
+/** The cost nodes under one field: itself when it is list-shaped, else its children passed up. */
+function fieldNode(
+  parent: GraphQLObjectType,
+  node: FieldNode,
+  fragments: ReadonlyMap<string, FragmentDefinitionNode>,
+  visiting: Set<string>,
+): CostNode[] | undefined {
+  const field = parent.getFields()[node.name.value];
+  if (field === undefined) return undefined;
+  const named = asObjectType(namedType(field.type));
+  const children =
+    node.selectionSet !== undefined && named !== undefined
+      ? walk(named, node.selectionSet, fragments, visiting)
+      : [];
+  const ids = field.args.find((a) => a.name === 'ids');
+  if (ids !== undefined) return [{ kind: 'ids', field: node.name.value, amount: idsAmount(node), children }];
+  if (field.args.some((a) => namedType(a.type).name === ACTION_INPUT_TYPE)) {
+    return [
+      { kind: 'rows', field: node.name.value, amount: countAmount(node, defaultCount(field)), children },
+    ];
+  }
+  return children;
+}
+
+/** graphql's getNamedType, without a second copy of the graphql runtime (see graphql-runtime.ts). */
+function namedType(type: GraphQLType): GraphQLNamedType {
+  let t: GraphQLType = type;
+  while ('ofType' in t) t = t.ofType;
+  return t;
+}
+
+/** In an output position, a named type with fields is an object type. */
+function asObjectType(type: GraphQLNamedType): GraphQLObjectType | undefined {
+  return 'getFields' in type && 'getInterfaces' in type ? (type as GraphQLObjectType) : undefined;
+}
+
+function defaultCount(field: GraphQLField<unknown, unknown>): number {
+  const larder = field.extensions['larder'] as { defaultCount?: number } | undefined;
+  return larder?.defaultCount ?? DEFAULT_ACTION_COUNT;
+}
+
+function argument(node: FieldNode, name: string): ValueNode | undefined {
+  return node.arguments?.find((a) => a.name.value === name)?.value;
+}
+
+function idsAmount(node: FieldNode): Amount {
+  const value = argument(node, 'ids');
+  if (value === undefined) return { kind: 'const', value: 0 };
+  if (value.kind === Kind.LIST) return { kind: 'const', value: value.values.length };
+  if (value.kind === Kind.VARIABLE)
+    return { kind: 'var', name: value.name.value, path: undefined, list: true, fallback: 0 };
+  return { kind: 'const', value: 1 };
+}
+
+function countAmount(node: FieldNode, fallback: number): Amount {
+  const input = argument(node, 'input');
+  if (input === undefined || input.kind === Kind.NULL) return { kind: 'const', value: fallback };
+  if (input.kind === Kind.VARIABLE)
+    return { kind: 'var', name: input.name.value, path: 'count', list: false, fallback };
+  if (input.kind !== Kind.OBJECT) return { kind: 'const', value: fallback };
+  const count = input.fields.find((f) => f.name.value === 'count')?.value;
+  if (count === undefined || count.kind === Kind.NULL) return { kind: 'const', value: fallback };
+  if (count.kind === Kind.INT) return { kind: 'const', value: Number(count.value) };
+  if (count.kind === Kind.VARIABLE)
+    return { kind: 'var', name: count.name.value, path: undefined, list: false, fallback };
+  return { kind: 'const', value: fallback };
+}
+
+function evaluate(amount: Amount, variables: Readonly<Record<string, unknown>> | null | undefined): number {
+  if (amount.kind === 'const') return amount.value;
+  let value: unknown = variables?.[amount.name];
+  if (amount.path !== undefined)
+    value =
+      typeof value === 'object' && value !== null
+        ? (value as Record<string, unknown>)[amount.path]
+        : undefined;
+  if (amount.list) return Array.isArray(value) ? value.length : value == null ? 0 : 1;
+  return typeof value === 'number' && Number.isFinite(value) ? Math.max(0, value) : amount.fallback;
+}
+
+/**
+ * Evaluates the plan with the request's variables and refuses it when a batch field asks for more
+ * than `maxIdsPerQuery` ids (LARDER_ERR_LIMIT_IDS) or the request could return more than
+ * `maxRowsPerRequest` action rows (LARDER_ERR_LIMIT_ROWS). Returns the row bound.
+ */
+export function checkRequestCost(
+  plan: CostPlan,
+  variables: Readonly<Record<string, unknown>> | null | undefined,
+  limits: Pick<ServeLimits, 'maxIdsPerQuery' | 'maxRowsPerRequest'>,
+): number {
+  const rows = sumRows(plan.roots, 1, variables, limits);
+  if (rows > limits.maxRowsPerRequest) {
+    throw new LarderError(
+      'LARDER_ERR_LIMIT_ROWS',
+      `the request could return up to ${rows} action rows; the limit is ${limits.maxRowsPerRequest}`,
+      {
+        details: { limit: limits.maxRowsPerRequest, actual: rows },
+      },
+    );
+  }
+  return rows;
+}
+
+function sumRows(
+  nodes: readonly CostNode[],
+  multiplier: number,
+  variables: Readonly<Record<string, unknown>> | null | undefined,
+  limits: Pick<ServeLimits, 'maxIdsPerQuery'>,
+): number {
+  let rows = 0;
+  for (const node of nodes) {
+    const amount = evaluate(node.amount, variables);
+    if (node.kind === 'ids') {
+      if (amount > limits.maxIdsPerQuery) {
+        throw new LarderError(
+          'LARDER_ERR_LIMIT_IDS',
+          `${node.field} asks for ${amount} ids; the limit is ${limits.maxIdsPerQuery}`,
+          {
+            details: { field: node.field, limit: limits.maxIdsPerQuery, actual: amount },
+          },
+        );
+      }
+    } else {
+      rows += multiplier * amount;
+    }
+    if (node.children.length > 0) rows += sumRows(node.children, multiplier * amount, variables, limits);
+  }
+  return rows;
+}

@@ -1,0 +1,193 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { GraphQLField, GraphQLNamedType, GraphQLObjectType, GraphQLSchema, GraphQLType } from 'graphql';
+import { LarderError } from '../errors.ts';
+import type { Registry } from '../spec/types.ts';
+
+/**
+ * `POST /v1/features`: the same reads as GraphQL for clients that do not speak it.
+ *
+ * Request:
+ * ```json
+ * {"entity": "user", "ids": ["1", "2"],
+ *  "features": [{"name": "os"}, {"name": "recent_view_articles", "count": 50, "lastNSec": 604800}]}
+ * ```
+ * Response (200):
+ * ```json
+ * {"entity": "user", "results": [
+ *   {"id": "1", "features": {"os": "ios", "recent_view_articles": [{"article_id": 7, "timestamp": 1700000000123}]}},
+ *   {"id": "2", "features": {"os": null, "recent_view_articles": []}}]}
+ * ```
+ * Results follow the order of `ids`. Action rows carry every row field plus `timestamp` (joined
+ * objects are a GraphQL feature). The request is translated into one GraphQL query and executed
+ * by the same executor, so it has the same read batching, limits and error codes; errors answer
+ * with the REST error body `{code, message, hint}` and the code's status.
+ */
+export interface RestFeaturesRequest {
+  readonly entity: string;
+  readonly ids: readonly (string | number)[];
+  readonly features: readonly {
+    readonly name: string;
+    readonly count?: number;
+    readonly lastNSec?: number;
+  }[];
+}
+
+export interface RestFeaturesSource {
+  readonly registry: () => Registry;
+  readonly schema: () => GraphQLSchema;
+  /** Runs a GraphQL query exactly as `/graphql` does (context, hooks, limits). */
+  readonly execute: (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    query: string,
+    variables: Record<string, unknown>,
+  ) => Promise<{ data?: unknown; errors?: readonly unknown[] }>;
+}
+
+const bodySchema = {
+  type: 'object',
+  required: ['entity', 'ids', 'features'],
+  additionalProperties: false,
+  properties: {
+    entity: { type: 'string', minLength: 1, maxLength: 200 },
+    ids: { type: 'array', items: { type: ['string', 'integer'] } },
+    features: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 500,
+      items: {
+        type: 'object',
+        required: ['name'],
+        additionalProperties: false,
+        properties: {
+          name: { type: 'string', minLength: 1, maxLength: 200 },
+          count: { type: 'integer' },
+          lastNSec: { type: 'integer' },
+        },
+      },
+    },
+  },
+} as const;
+
+/** Installs `POST /v1/features`. */
+export function registerRestFeatures(app: FastifyInstance, source: RestFeaturesSource): void {
+  app.post('/v1/features', { schema: { body: bodySchema } }, async (request, reply) => {
+    const body = request.body as RestFeaturesRequest;
+    const { query, variables, aliases } = translate(body, source.registry(), source.schema());
+    const result = await source.execute(request, reply, query, variables);
+    const firstError = result.errors?.[0] as
+      { message?: string; extensions?: Record<string, unknown> } | undefined;
+    const rows = (result.data as { r?: (Record<string, unknown> | null)[] } | null | undefined)?.r;
+    if (rows == null) {
+      const ext = firstError?.extensions ?? {};
+      const code = typeof ext['code'] === 'string' ? ext['code'] : 'LARDER_ERR_INTERNAL';
+      const status = reply.statusCode >= 400 ? reply.statusCode : 500;
+      return reply.code(status).send({ ...ext, code, message: firstError?.message ?? 'Internal error' });
+    }
+    void reply.code(200);
+    const results = rows.map((row, i) => {
+      const features: Record<string, unknown> = {};
+      for (const [alias, name] of aliases) features[name] = row?.[alias] ?? null;
+      return { id: String(body.ids[i]), features };
+    });
+    if (result.errors !== undefined && result.errors.length > 0) {
+      return { entity: body.entity, results, errors: result.errors };
+    }
+    return { entity: body.entity, results };
+  });
+}
+
+/** The GraphQL query (and variables) equivalent to a REST request; throws for unknown names. */
+export function translate(
+  body: RestFeaturesRequest,
+  registry: Registry,
+  schema: GraphQLSchema,
+): { query: string; variables: Record<string, unknown>; aliases: [string, string][] } {
+  const entity = registry.entities.get(body.entity);
+  if (entity === undefined) {
+    throw new LarderError('LARDER_ERR_UNKNOWN_ENTITY', `unknown entity "${body.entity}"`, {
+      details: { entity: body.entity },
+    });
+  }
+  const root = schema.getQueryType()?.getFields()[entity.plural];
+  const entityType = root === undefined ? undefined : objectType(namedType(root.type));
+  if (entityType === undefined) {
+    throw new LarderError('LARDER_ERR_UNKNOWN_ENTITY', `entity "${body.entity}" is not served`, {
+      details: { entity: body.entity },
+    });
+  }
+  const fields = entityType.getFields();
+  const variables: Record<string, unknown> = { ids: body.ids.map(String) };
+  const params: string[] = ['$ids: [ID!]!'];
+  const selections: string[] = [];
+  const aliases: [string, string][] = [];
+  body.features.forEach((f, i) => {
+    const field = f.name === 'id' ? undefined : fields[f.name];
+    if (field === undefined) {
+      throw new LarderError(
+        'LARDER_ERR_UNKNOWN_FEATURE',
+        `entity "${body.entity}" has no feature "${f.name}"`,
+        {
+          details: { entity: body.entity, feature: f.name },
+        },
+      );
+    }
+    const alias = `f${i}`;
+    aliases.push([alias, f.name]);
+    const takesInput = field.args.some((a) => a.name === 'input');
+    let args = '';
+    if (takesInput) {
+      const input: Record<string, number> = {};
+      if (f.count !== undefined) input['count'] = f.count;
+      if (f.lastNSec !== undefined) input['lastNSec'] = f.lastNSec;
+      variables[`i${i}`] = input;
+      params.push(`$i${i}: ActionFeatureInput`);
+      args = `(input: $i${i})`;
+    } else if (f.count !== undefined || f.lastNSec !== undefined) {
+      throw new LarderError(
+        'LARDER_ERR_BAD_ARGUMENT',
+        `"${f.name}" is not an action feature; count and lastNSec do not apply`,
+        {
+          details: { feature: f.name },
+        },
+      );
+    }
+    selections.push(`${alias}: ${f.name}${args}${subSelection(field)}`);
+  });
+  return {
+    query: `query Rest(${params.join(', ')}) { r: ${entity.plural}(ids: $ids) { ${selections.join(' ')} } }`,
+    variables,
+    aliases,
+  };
+}
+
+/** Every plain field of an object value (a row or a multi-field static value); not joined entities. */
+function subSelection(field: GraphQLField<unknown, unknown>): string {
+  const obj = objectType(namedType(field.type));
+  if (obj === undefined) return '';
+  const names: string[] = [];
+  for (const child of Object.values(obj.getFields())) {
+    const childObj = objectType(namedType(child.type));
+    if (childObj !== undefined) {
+      // A joined entity (it has an id) is left out; a nested value object is included.
+      if ('id' in childObj.getFields()) continue;
+      names.push(`${child.name}${subSelection(child)}`);
+    } else if (
+      child.args.length === 0 ||
+      child.args.every((a) => !('ofType' in a.type) || a.defaultValue !== undefined)
+    ) {
+      names.push(child.name);
+    }
+  }
+  return ` { ${names.join(' ')} }`;
+}
+
+function namedType(type: GraphQLType): GraphQLNamedType {
+  let t: GraphQLType = type;
+  while ('ofType' in t) t = t.ofType;
+  return t;
+}
+
+function objectType(type: GraphQLNamedType): GraphQLObjectType | undefined {
+  return 'getFields' in type && 'getInterfaces' in type ? (type as GraphQLObjectType) : undefined;
+}
