@@ -1,0 +1,55 @@
+import { LarderError } from '../../errors.ts';
+import type { StreamDef } from '../../spec/types.ts';
+import type { BrokerDeadLetterQueue } from './broker-dlq-contract.ts';
+import type { ConsumerOptions } from './consumer-options.ts';
+import type { StreamSource } from './stream-source.ts';
+
+/** What an adapter may need beyond its stream definition. */
+export interface SourceContext {
+  /** Larder's data directory, for adapters that keep their own checkpoints (Kinesis). */
+  readonly dataDir: string;
+}
+
+/**
+ * Creates the sources of one `(stream, topic)`: the topic itself, plus any retry-tier sources the
+ * adapter reads retries from. Each adapter module is imported only when a stream uses it, so a
+ * registry without Kafka never loads the Kafka client.
+ */
+export async function createSources(
+  def: StreamDef,
+  topic: string,
+  options: ConsumerOptions,
+  context: SourceContext,
+): Promise<StreamSource[]> {
+  switch (def.source) {
+    case 'redis':
+      return (await import('./redis-source.ts')).createRedisSources(def, topic, options.retryDelaysMs);
+    case 'nats':
+      return (await import('./nats-source.ts')).createNatsSources(def, topic, options);
+    case 'kinesis':
+      return (await import('./kinesis-source.ts')).createKinesisSources(def, topic, options, context);
+    case 'kafka':
+      return (await import('./kafka-source.ts')).createKafkaSources(def, topic, options);
+    case 'http':
+      return [];
+  }
+}
+
+/** Opens the broker dead-letter queue of one `(stream, topic)`. Redis and NATS keep one. */
+export async function openBrokerDeadLetterQueue(
+  def: StreamDef,
+  topic: string,
+): Promise<BrokerDeadLetterQueue> {
+  switch (def.source) {
+    case 'redis':
+      return (await import('./redis-source.ts')).openRedisDeadLetters(def, topic);
+    case 'nats':
+      return (await import('./nats-source.ts')).openNatsDeadLetters(def, topic);
+    default:
+      throw new LarderError(
+        'LARDER_ERR_STREAM_UNSUPPORTED',
+        `stream "${def.name}" uses ${def.source}: broker dead-letter inspection exists for redis and nats only; ` +
+          `read the ${def.source} dead-letter topic with the broker's own tools`,
+      );
+  }
+}
