@@ -191,6 +191,27 @@ features:
     });
   });
 
+  it('reads several YAML documents per file, and empty values as defaults', async () => {
+    const { registry, issues } = await load(`entities:
+  user:
+---
+features:
+  user:
+    os:
+      maxCount:
+      events: [{ streamName: s, topic: 7, subTopic: 2, fields: [{ name: os, type: string }] }]
+  article:
+`);
+    expect(issues).toEqual([]);
+    expect(registry?.entities.get('user')).toMatchObject({
+      declared: true,
+      prefix: 'user:',
+      idType: 'string',
+    });
+    expect(registry?.features[0]).toMatchObject({ maxCount: 100, events: [{ topic: '7', subTopic: '2' }] });
+    expect(registry?.entities.has('article')).toBe(false);
+  });
+
   it('reports overlapping entity prefixes', async () => {
     const { issues } = await load(`entities:
   flea: { prefix: 'c:' }
