@@ -1,4 +1,4 @@
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +19,16 @@ const regionFeature = `features:
           topic: profile
           fields: [{ name: region.id, rename: region_id, type: int }]
 `;
+
+/**
+ * Writes through a dot-file and a rename, so the watcher never reads a half-written file (which
+ * would be a legitimate rejection, but not the one a step of the test waits for).
+ */
+async function writeAtomic(path: string, text: string): Promise<void> {
+  const temp = join(path, '..', `.tmp-${Math.random().toString(36).slice(2)}`);
+  await writeFile(temp, text);
+  await rename(temp, path);
+}
 
 /** Callbacks turned into a queue of awaitable notifications. */
 function notifications<T>(): { push: (value: T) => void; next: () => Promise<T> } {
@@ -66,7 +76,7 @@ describe('watchRegistry', () => {
     });
 
     // A valid change: a new file with a new feature.
-    await writeFile(join(dir, 'region.yaml'), regionFeature);
+    await writeAtomic(join(dir, 'region.yaml'), regionFeature);
     const first = await applied.next();
     expect(holder.current).toBe(first.next);
     expect(first.next.version).not.toBe(initial.version);
@@ -77,7 +87,7 @@ describe('watchRegistry', () => {
 
     // A broken change: refused, and the registry in force stays the same object.
     const seedText = await readFile(join(dir, 'features.yaml'), 'utf8');
-    await writeFile(join(dir, 'features.yaml'), seedText.replace('optype: equal      #', 'optype: equl #'));
+    await writeAtomic(join(dir, 'features.yaml'), seedText.replace('optype: equal      #', 'optype: equl #'));
     const issues = await rejected.next();
     expect(issues.map((i) => `${i.code} ${i.file}:${i.line}:${i.column}`)).toEqual([
       'LARDER_ERR_SPEC_OPTYPE features.yaml:15:25',
@@ -110,9 +120,9 @@ describe('watchRegistry', () => {
         throw new Error('listener failure');
       },
     });
-    await writeFile(join(dir, 'region.yaml'), regionFeature);
+    await writeAtomic(join(dir, 'region.yaml'), regionFeature);
     await applied.next();
-    await writeFile(join(dir, 'region.yaml'), regionFeature.replace('type: int', 'type: string'));
+    await writeAtomic(join(dir, 'region.yaml'), regionFeature.replace('type: int', 'type: string'));
     const second = await applied.next();
     expect(calls).toBe(2);
     expect(second.featuresByEntity.get('user')?.get('region_id')?.fields[0]?.type.scalar).toBe('string');
