@@ -17,7 +17,8 @@ export interface FakeUpstream {
 /**
  * A small real HTTP server standing in for an on-demand upstream (a user service, say).
  * `GET /blocked/<id>` answers `[id*10, id*10+1]`; `GET /blocked?ids=1,2` answers `{"1": [...], ...}`;
- * `POST /blocked` answers by the `id`/`ids` of the JSON body. The mode makes it slow, fail or hang.
+ * `POST /blocked` answers by the `id`/`ids` of the JSON body; `/views?ids=..` answers `{id: id*100}`.
+ * The mode makes it slow, fail or hang.
  */
 export async function startFakeUpstream(): Promise<FakeUpstream> {
   const hanging = new Set<http.ServerResponse>();
@@ -32,14 +33,17 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+  let views = false;
   const valueFor = (id: string): unknown =>
-    state.mode === 'bad_type' ? 'not-a-list' : [Number(id) * 10, Number(id) * 10 + 1];
+    state.mode === 'bad_type' ? 'not-a-list' : views ? Number(id) * 100 : [Number(id) * 10, Number(id) * 10 + 1];
   const server = http.createServer((req, res) => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
       state.requests.push({ method: req.method ?? '', url: req.url ?? '', body });
       const url = new URL(req.url ?? '/', 'http://x');
+      // `/views?ids=..` answers an int per id (a view count); everything else a list of ints.
+      views = url.pathname.startsWith('/views');
       let answer: unknown;
       if (req.method === 'POST') {
         const parsed = JSON.parse(body || '{}') as { id?: unknown; ids?: unknown[] };

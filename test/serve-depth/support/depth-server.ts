@@ -1,0 +1,149 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import type { Logger } from 'pino';
+import { createIngestor } from '../../../src/ingest/ingestor.ts';
+import type { DeadLetter, DeadLetterStore, NewDeadLetter } from '../../../src/ingest/dead-letters.ts';
+import { partitionKey } from '../../../src/model/keys.ts';
+import { authConfigFromEnv } from '../../../src/serve/auth.ts';
+import type { AuthConfig } from '../../../src/serve/auth.ts';
+import type { ServeContext } from '../../../src/serve/context.ts';
+import { serveLimitsFromEnv } from '../../../src/serve/limits.ts';
+import type { ServeLimits } from '../../../src/serve/limits.ts';
+import { ServeMetrics } from '../../../src/serve/metrics.ts';
+import { PersistedQueries } from '../../../src/serve/persisted-queries.ts';
+import { RequestLoader } from '../../../src/serve/request-loader.ts';
+import { createServer } from '../../../src/serve/server.ts';
+import { installServingDepth } from '../../../src/serve/serving-depth.ts';
+import { loadRegistry } from '../../../src/spec/load.ts';
+import { RegistryHolder } from '../../../src/spec/registry-holder.ts';
+import { LmdbStore } from '../../../src/store/lmdb-store.ts';
+import type { StoreWrite } from '../../../src/store/online-store.ts';
+import { tempDir } from '../../support/temp-dir.ts';
+import { CallCountingStore } from './counting-store.ts';
+import { depthRegistryYaml } from './registry-yaml.ts';
+
+export interface DepthServerOptions {
+  readonly auth?: Partial<AuthConfig>;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly limits?: Partial<ServeLimits>;
+  readonly upstreamBase?: string;
+  readonly host?: string;
+  readonly logger?: Logger;
+}
+
+export interface GraphQLAnswer {
+  status: number;
+  headers: Headers;
+  body: { data?: Record<string, unknown> | null; errors?: { message: string; extensions?: Record<string, unknown> }[] };
+}
+
+/** A real Larder server (LMDB store in a temp dir) listening on 127.0.0.1, with serving depth installed. */
+export interface DepthServer {
+  readonly base: string;
+  readonly app: FastifyInstance;
+  readonly store: CallCountingStore;
+  readonly registry: RegistryHolder;
+  readonly metrics: ServeMetrics;
+  gql(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLAnswer>;
+  post(url: string, body: unknown, headers?: Record<string, string>): Promise<{ status: number; headers: Headers; body: any }>;
+  get(url: string, headers?: Record<string, string>): Promise<{ status: number; headers: Headers; text: string }>;
+  write(writes: StoreWrite[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startDepthServer(options: DepthServerOptions = {}): Promise<DepthServer> {
+  const tmp = tempDir('larder-depth-');
+  const registryDir = path.join(tmp.dir, 'registry');
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(registryDir);
+  for (const [file, text] of Object.entries(depthRegistryYaml(options.upstreamBase))) writeFileSync(path.join(registryDir, file), text);
+  const registry = new RegistryHolder(await loadRegistry(registryDir));
+  const store = new CallCountingStore(new LmdbStore(path.join(tmp.dir, 'data')));
+  await store.open();
+  const logger = options.logger ?? pino({ level: 'silent' });
+  const deadLetters = new NoDeadLetters();
+  const ingestor = createIngestor({ registry, store, deadLetters, logger });
+  const ctx: ServeContext = { registry, store, deadLetters, logger, ingest: (events) => ingestor.ingest(events, { origin: 'http' }) };
+  const limits = serveLimitsFromEnv(options.env ?? {}, options.limits);
+  const app = await createServer(ctx, { bodyLimit: limits.maxBodyBytes });
+  const metrics = new ServeMetrics({ defaultMetrics: false });
+  installServingDepth(app, {
+    registry,
+    auth: authConfigFromEnv(options.env ?? {}, options.auth),
+    limits,
+    metrics,
+    persisted: new PersistedQueries({ backing: store }),
+    graphqlContext: () => ({ loader: new RequestLoader(store) }),
+  });
+  await app.listen({ port: 0, host: options.host ?? '127.0.0.1' });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  const base = `http://127.0.0.1:${port}`;
+
+  const post = async (url: string, body: unknown, headers: Record<string, string> = {}) => {
+    const res = await fetch(base + url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // not JSON
+    }
+    return { status: res.status, headers: res.headers, body: parsed as any };
+  };
+  return {
+    base,
+    app,
+    store,
+    registry,
+    metrics,
+    async gql(query, variables, headers) {
+      const res = await post('/graphql', { query, variables }, headers);
+      return res as GraphQLAnswer;
+    },
+    post,
+    async get(url, headers = {}) {
+      const res = await fetch(base + url, { headers });
+      return { status: res.status, headers: res.headers, text: await res.text() };
+    },
+    write: (writes) => store.write(writes),
+    async close() {
+      await app.close();
+      await store.close();
+      tmp.remove();
+    },
+  };
+}
+
+/** Writes as ingestion would: a single static value. */
+export function single(prefix: string, id: string | number, feature: string, value: unknown, ts = Date.now()): StoreWrite {
+  return { kind: 'static', pk: partitionKey({ prefix }, String(id), feature), container: 'single', mutation: { op: 'set', value }, ts, ttlMs: undefined, maxCount: 100 };
+}
+
+export function row(prefix: string, id: string | number, feature: string, ts: number, values: Record<string, unknown>): StoreWrite {
+  return { kind: 'action', pk: partitionKey({ prefix }, String(id), feature), row: { ts, eventId: `${feature}-${id}-${ts}`, values }, maxCount: 100, ttlMs: undefined };
+}
+
+class NoDeadLetters implements DeadLetterStore {
+  async add(entries: readonly NewDeadLetter[]): Promise<DeadLetter[]> {
+    return entries.map((e, i) => ({ ...e, id: String(i), at: e.at ?? Date.now() }));
+  }
+  async list(): Promise<DeadLetter[]> {
+    return [];
+  }
+  async get(): Promise<DeadLetter | undefined> {
+    return undefined;
+  }
+  async remove(): Promise<number> {
+    return 0;
+  }
+  async count(): Promise<number> {
+    return 0;
+  }
+}

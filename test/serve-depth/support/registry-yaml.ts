@@ -1,0 +1,75 @@
+/** The registry the serving-depth tests run on: users with two action features (one joined), articles. */
+export function depthRegistryYaml(upstreamBase = 'http://127.0.0.1:9'): Record<string, string> {
+  return {
+    'entities.yaml': `
+entities:
+  user: {prefix: "u:", idType: int, idField: user_id}
+  flea_article: {prefix: "c:flea:", idType: int, idField: article_id, plural: flea_articles}
+  seller: {prefix: "s:", idType: string, idField: seller_id}
+streams:
+  ev: {source: http, subTopicField: name, timestampField: ts, eventIdField: event_id}
+`,
+    'user.yaml': `
+features:
+  user:
+    os:
+      events: [{streamName: ev, topic: t, subTopic: app_open, fields: [{name: os, type: string}]}]
+    region_id:
+      events: [{streamName: ev, topic: t, subTopic: region, fields: [{name: region_id, type: int}]}]
+    notification_keywords:
+      containerType: set
+      events: [{streamName: ev, topic: t, subTopic: kw, fields: [{name: keyword, type: string}]}]
+    recent_view_articles:
+      featureType: action
+      maxCount: 100
+      join: {field: article_id, entity: flea_article, as: article}
+      events:
+        - streamName: ev
+          topic: t
+          subTopic: view
+          fields: [{name: article_id, type: int}, {name: source, type: string, required: false}]
+    recent_search_keywords:
+      featureType: action
+      maxCount: 50
+      events: [{streamName: ev, topic: t, subTopic: search, fields: [{name: keyword, type: string}]}]
+`,
+    'flea_article.yaml': `
+features:
+  flea_article:
+    title:
+      events: [{streamName: ev, topic: cdc, fields: [{name: title, type: string}]}]
+    price:
+      events: [{streamName: ev, topic: cdc, fields: [{name: price, type: int}]}]
+    category:
+      events: [{streamName: ev, topic: cdc, fields: [{name: category, type: int}]}]
+    seller_id:
+      events: [{streamName: ev, topic: cdc, fields: [{name: seller_id, type: string}]}]
+    recent_buyers:
+      featureType: action
+      maxCount: 20
+      join: {field: seller_id, entity: seller, as: seller}
+      events: [{streamName: ev, topic: buy, fields: [{name: buyer_id, type: int}, {name: seller_id, type: string}]}]
+  seller:
+    nickname:
+      events: [{streamName: ev, topic: seller, fields: [{name: nickname, type: string}]}]
+`,
+    'on-demand.yaml': `
+onDemand:
+  user:
+    blocked_users:
+      url: "${upstreamBase}/blocked/{id}"
+      method: GET
+      timeoutMs: 150
+      fallback: []
+      type: "list<int>"
+      breaker: {failures: 3, resetMs: 400}
+  flea_article:
+    view_count:
+      url: "${upstreamBase}/views?ids={ids}"
+      method: GET
+      timeoutMs: 150
+      fallback: 0
+      type: int
+`,
+  };
+}
