@@ -1,3 +1,4 @@
+import { defaultStream } from '../spec/compile-stream.ts';
 import type { Registry, StreamDef } from '../spec/types.ts';
 import { compileMapping, type FeatureMapping } from './aggregator.ts';
 import { compileIdentityReader, type EventIdentity, type IdentityReader } from './event-identity.ts';
@@ -93,21 +94,9 @@ export function dispatcherFor(registry: Registry): Dispatcher {
   return dispatcher;
 }
 
-/** A stream that features read but the registry does not declare: the documented defaults. */
+/** A stream that features read but the registry does not declare: the loader's documented defaults. */
 export function impliedStream(name: string): StreamDef {
-  return {
-    name,
-    source: 'http',
-    connection: {},
-    group: 'larder',
-    payloadField: 'data',
-    subTopicField: undefined,
-    entityIdField: undefined,
-    timestampField: undefined,
-    eventIdField: undefined,
-    options: {},
-    declared: false,
-  };
+  return defaultStream(name, false);
 }
 
 interface MutableTopic {

@@ -25,6 +25,12 @@ export function isValidStreamName(name: string): boolean {
   return STREAM_NAME.test(name);
 }
 
+/**
+ * Where the sub-topic is when a stream does not say: a top-level `subTopic` field, mirroring the spec
+ * key. Without a default, the seed layout (which declares no streams) could never route by subTopic.
+ */
+export const DEFAULT_SUB_TOPIC_FIELD = 'subTopic';
+
 /** A stream with every default: used for streams that features read but nobody declared. */
 export function defaultStream(name: string, declared: boolean): StreamDef {
   return {
@@ -33,7 +39,7 @@ export function defaultStream(name: string, declared: boolean): StreamDef {
     connection: {},
     group: 'larder',
     payloadField: 'data',
-    subTopicField: undefined,
+    subTopicField: DEFAULT_SUB_TOPIC_FIELD,
     entityIdField: undefined,
     timestampField: undefined,
     eventIdField: undefined,
@@ -80,7 +86,7 @@ export function compileStream(
     connection: freeForm(keys.connection, 'connection'),
     group: reader.optionalString(keys.group, `${what}.group`) ?? base.group,
     payloadField: reader.optionalString(keys.payloadField, `${what}.payloadField`) ?? base.payloadField,
-    subTopicField: optionalPath(keys.subTopicField, 'subTopicField'),
+    subTopicField: optionalPath(keys.subTopicField, 'subTopicField') ?? base.subTopicField,
     entityIdField: optionalPath(keys.entityIdField, 'entityIdField'),
     timestampField: optionalPath(keys.timestampField, 'timestampField'),
     eventIdField: optionalPath(keys.eventIdField, 'eventIdField'),

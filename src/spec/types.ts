@@ -56,8 +56,8 @@ export interface StreamDef {
   readonly group: string;
   /** Redis Streams: the entry field holding the JSON event. Default `data`. */
   readonly payloadField: string;
-  /** Dotted path of the sub-topic in the event. Without it, events match bindings that have no subTopic. */
-  readonly subTopicField: string | undefined;
+  /** Dotted path of the sub-topic in the event. Default `subTopic`. */
+  readonly subTopicField: string;
   /** Dotted path of the entity id; overrides the entity's idField for this stream. */
   readonly entityIdField: string | undefined;
   /** Dotted path of the event time (epoch ms or ISO-8601). Without it, arrival time is used. */

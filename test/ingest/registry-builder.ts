@@ -104,7 +104,7 @@ export function stream(name: string, options: Partial<Omit<StreamDef, 'name'>> =
     connection: options.connection ?? {},
     group: options.group ?? 'larder',
     payloadField: options.payloadField ?? 'data',
-    subTopicField: options.subTopicField,
+    subTopicField: options.subTopicField ?? 'subTopic',
     entityIdField: options.entityIdField,
     timestampField: options.timestampField,
     eventIdField: options.eventIdField,

@@ -100,7 +100,7 @@ export function stream(name: string, options: Partial<StreamDef> = {}): StreamDe
     connection: {},
     group: 'larder',
     payloadField: 'data',
-    subTopicField: undefined,
+    subTopicField: 'subTopic',
     entityIdField: undefined,
     timestampField: undefined,
     eventIdField: undefined,

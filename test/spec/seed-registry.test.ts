@@ -27,7 +27,7 @@ describe('the DESIGN.md seed example, loaded unchanged', () => {
         connection: {},
         group: 'larder',
         payloadField: 'data',
-        subTopicField: undefined,
+        subTopicField: 'subTopic',
         entityIdField: undefined,
         timestampField: undefined,
         eventIdField: undefined,
