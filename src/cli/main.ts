@@ -4,6 +4,7 @@ import { register as registerValidate } from './commands/validate.ts';
 import { register as registerServe } from './commands/serve.ts';
 import { register as registerDemo } from './commands/demo.ts';
 import { register as registerDlq } from './commands/dlq.ts';
+import { register as registerBackfill } from './commands/backfill.ts';
 
 const program = new Command('larder')
   .description('Real-time feature platform: stream and batch ingestion, online store, GraphQL serving.')
@@ -14,6 +15,7 @@ registerValidate(program);
 registerServe(program);
 registerDemo(program);
 registerDlq(program);
+registerBackfill(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,92 @@
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { loadRegistry } from '../../spec/load.ts';
+import { RegistryHolder } from '../../spec/registry-holder.ts';
+import { openLmdbEnv, type LmdbEnv } from '../../store/lmdb-env.ts';
+import type { BatchConfig } from './batch-config.ts';
+import { BatchRuntime, type BatchRuntimeOptions } from './batch-runtime.ts';
+import type { JobStore } from './jobs/job-store.ts';
+import { JobTracker } from './jobs/job-tracker.ts';
+import { LmdbJobStore } from './jobs/lmdb-job-store.ts';
+import { RedisJobStore } from './jobs/redis-job-store.ts';
+import { DistributedRunner } from './runners/distributed-runner.ts';
+import { EmbeddedRunner } from './runners/embedded-runner.ts';
+import type { JobRunner } from './runners/job-runner.ts';
+import { ThreadPool } from './runners/thread-pool.ts';
+import { Watchdog } from './watchdog.ts';
+
+export interface OpenBatchOptions {
+  readonly config: BatchConfig;
+  /** The registry in force; or give `registryDir` to load it. */
+  readonly registry?: RegistryHolder;
+  readonly registryDir?: string;
+  /** The embedded data directory: LMDB store (and job store, in embedded mode). */
+  readonly dataDir: string;
+  /** An environment already open on `dataDir` (the server's); otherwise one is opened and closed here. */
+  readonly env?: LmdbEnv;
+  readonly logger?: Logger;
+  /** Write without fsync (benchmarks only). */
+  readonly sync?: boolean;
+  readonly planner?: BatchRuntimeOptions['planner'];
+  readonly batchRows?: number;
+}
+
+export interface OpenedBatch {
+  readonly runtime: BatchRuntime;
+  readonly watchdog: Watchdog;
+  close(): Promise<void>;
+}
+
+/**
+ * Assembles the batch runtime for the configured mode:
+ * - embedded: jobs in the LMDB environment of `dataDir`, tasks on a pool of `workers` threads
+ *   that write to the same environment;
+ * - distributed: jobs in Redis, tasks on a BullMQ queue served by `larder worker` processes.
+ */
+export async function openBatch(options: OpenBatchOptions): Promise<OpenedBatch> {
+  const { config, logger } = options;
+  const dataDir = path.resolve(options.dataDir);
+  const registry =
+    options.registry ?? new RegistryHolder(await loadRegistry(path.resolve(options.registryDir ?? '.')));
+  let ownEnv: LmdbEnv | undefined;
+  let jobs: JobStore;
+  let pool: ThreadPool | undefined;
+  if (config.mode === 'distributed') {
+    jobs = new RedisJobStore({ url: config.redisUrl, prefix: `${config.prefix}:batch:` });
+  } else {
+    const env = options.env ?? (ownEnv = openLmdbEnv(dataDir, options.sync === false ? { sync: false } : {}));
+    jobs = new LmdbJobStore(env);
+    pool = new ThreadPool({
+      size: config.workers,
+      dataDir,
+      s3: config.s3,
+      sync: options.sync !== false,
+      ...(options.batchRows === undefined ? {} : { batchRows: options.batchRows }),
+    });
+  }
+  const tracker = new JobTracker(jobs);
+  const runner: JobRunner =
+    pool === undefined
+      ? new DistributedRunner({ config, ...(logger === undefined ? {} : { logger }) })
+      : new EmbeddedRunner({ tracker, pool, ...(logger === undefined ? {} : { logger }) });
+  const watchdog = new Watchdog({ tracker, config, ...(logger === undefined ? {} : { logger }) });
+  const runtime = new BatchRuntime({
+    registry,
+    jobs,
+    runner,
+    config,
+    tracker,
+    watchdog,
+    ...(logger === undefined ? {} : { logger }),
+    ...(options.planner === undefined ? {} : { planner: options.planner }),
+  });
+  return {
+    runtime,
+    watchdog,
+    async close() {
+      watchdog.stop();
+      await runtime.close();
+      await ownEnv?.close();
+    },
+  };
+}
