@@ -11,7 +11,8 @@ import { LarderError } from '../errors.ts';
  * Layout (keys use lmdb's ordered-binary encoding, values msgpack):
  * - `rows`:       `[pk, ts, eventId]` -> `[expiresAt | null, values]`; sorted by time inside a pk.
  * - `dedupe`:     `[pk, eventId]` -> ts of the stored row, so a redelivered event finds its row.
- * - `rowCounts`:  `pk` -> number of rows under pk, so trimming to maxCount never scans the pk.
+ * - `rowMeta`:    `pk` -> `[count, oldestTs[], oldestIds[]]`: how many rows pk holds and the keys
+ *                 of its few oldest rows, so trimming to maxCount rarely needs a cursor.
  * - `statics`:    `pk` -> a stored static container (see `lmdb-static.ts`).
  * - `deadLetters`: sortable id -> dead letter.
  * - `meta`:       `format` -> on-disk format version.
@@ -19,6 +20,11 @@ import { LarderError } from '../errors.ts';
 export type RowKey = [pk: string, ts: number, eventId: string];
 /** `[expiresAt, values]`: the event id and ts already live in the key, so the value stays small. */
 export type RowValue = [expiresAt: number | null, values: Readonly<Record<string, unknown>>];
+/**
+ * Per-pk row bookkeeping: the row count, and the `(ts, eventId)` of the pk's first
+ * `oldestTs.length` rows in key order (a prefix of its rows, possibly empty).
+ */
+export type RowMeta = [count: number, oldestTs: number[], oldestIds: string[]];
 
 export interface LmdbEnvOptions {
   /**
@@ -39,7 +45,7 @@ export interface LmdbEnv {
   readonly root: RootDatabase;
   readonly rows: Database<RowValue, RowKey>;
   readonly dedupe: Database<number, [string, string]>;
-  readonly rowCounts: Database<number, string>;
+  readonly rowMeta: Database<RowMeta, string>;
   readonly statics: Database<unknown, string>;
   readonly deadLetters: Database<unknown, string>;
   readonly meta: Database<unknown, string>;
@@ -95,7 +101,7 @@ export function openLmdbEnv(dataDir: string, options: LmdbEnvOptions = {}): Lmdb
   };
   const rows = root.openDB<RowValue, RowKey>({ name: 'rows', ...structures });
   const dedupe = root.openDB<number, [string, string]>({ name: 'dedupe' });
-  const rowCounts = root.openDB<number, string>({ name: 'rowCounts' });
+  const rowMeta = root.openDB<RowMeta, string>({ name: 'rowMeta' });
   const statics = root.openDB<unknown, string>({ name: 'statics', ...structures });
   const deadLetters = root.openDB<unknown, string>({ name: 'deadLetters' });
   const meta = root.openDB<unknown, string>({ name: 'meta' });
@@ -108,7 +114,7 @@ export function openLmdbEnv(dataDir: string, options: LmdbEnvOptions = {}): Lmdb
     root,
     rows,
     dedupe,
-    rowCounts,
+    rowMeta,
     statics,
     deadLetters,
     meta,

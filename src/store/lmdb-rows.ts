@@ -1,15 +1,17 @@
-import type { LmdbEnv, RowKey, RowValue } from './lmdb-env.ts';
+import type { LmdbEnv, RowKey, RowMeta, RowValue } from './lmdb-env.ts';
+import { OLDEST_KEPT, emptyRowMeta, noteInserted, noteRemoved } from './lmdb-row-meta.ts';
 import type { ActionAppend, ActionRow, RangeQuery } from './online-store.ts';
 
 /**
  * Action rows in LMDB. A row lives at `[pk, ts, eventId]`, so a pk's rows sit together sorted by
  * time and rows with equal ts never collide. Two side tables keep appends bounded in cost:
- * `dedupe` (`[pk, eventId] -> ts`) finds the row of a redelivered event, and `rowCounts`
- * (`pk -> n`) tells when a pk is over `maxCount` without counting its rows.
+ * `dedupe` (`[pk, eventId] -> ts`) finds the row of a redelivered event, and `rowMeta`
+ * (`pk -> [count, oldest rows]`) tells when a pk is over `maxCount` and which rows to drop,
+ * without counting or scanning its rows.
  *
  * Invariants, kept by every function here inside one write transaction:
  * - a row exists iff its dedupe entry exists and points at the row's ts;
- * - `rowCounts[pk]` is the number of rows under pk (absent when zero).
+ * - `rowMeta[pk]` counts the rows under pk (absent when zero) and its hint is a prefix of them.
  *
  * The write functions must run inside a write transaction (they use the `*Sync` calls, which
  * join the current transaction).
@@ -20,36 +22,64 @@ export const MAX_TS = Number.MAX_SAFE_INTEGER;
 
 /**
  * Appends one row, idempotently by event id: a redelivered event rewrites its row, moving it when
- * its ts changed (arrival time used as event time), instead of adding a second one. Then trims the
- * pk's oldest rows beyond `maxCount`, which costs one short forward scan of just the excess rows.
+ * its ts changed (arrival time used as event time), instead of adding a second one. Then drops the
+ * pk's oldest rows beyond `maxCount`.
  */
 export function appendRow(env: LmdbEnv, write: ActionAppend): void {
   const { pk, row } = write;
   const dedupeKey: [string, string] = [pk, row.eventId];
   const previousTs = env.dedupe.get(dedupeKey);
-  const storedCount = env.rowCounts.get(pk) ?? 0;
-  let count = storedCount;
-  if (previousTs === undefined) {
-    count++;
-  } else if (previousTs !== row.ts) {
-    env.rows.removeSync([pk, previousTs, row.eventId]);
-  }
   const expiresAt = write.ttlMs === undefined ? null : row.ts + write.ttlMs;
   const value: RowValue = [expiresAt, row.values];
   env.rows.putSync([pk, row.ts, row.eventId], value);
-  if (previousTs !== row.ts) env.dedupe.putSync(dedupeKey, row.ts);
-  if (count > write.maxCount) count -= trimOldest(env, pk, count - write.maxCount);
-  if (count !== storedCount) env.rowCounts.putSync(pk, count);
+  if (previousTs === row.ts) {
+    // Same event, same place: the put above rewrote it; counts and order are unchanged.
+    const meta = env.rowMeta.get(pk);
+    if (meta !== undefined && meta[0] > write.maxCount) trimOldest(env, pk, meta, write.maxCount);
+    return;
+  }
+  const meta = env.rowMeta.get(pk) ?? emptyRowMeta();
+  if (previousTs !== undefined) {
+    env.rows.removeSync([pk, previousTs, row.eventId]);
+    noteRemoved(meta, previousTs, row.eventId);
+    meta[0]--;
+  }
+  env.dedupe.putSync(dedupeKey, row.ts);
+  noteInserted(meta, row.ts, row.eventId, meta[0]);
+  meta[0]++;
+  if (meta[0] > write.maxCount) trimOldest(env, pk, meta, write.maxCount);
+  else env.rowMeta.putSync(pk, meta);
 }
 
-/** Deletes the `excess` oldest rows of pk and their dedupe entries; returns how many went. */
-function trimOldest(env: LmdbEnv, pk: string, excess: number): number {
-  const victims = [...env.rows.getKeys({ start: [pk], end: [pk, MAX_TS], limit: excess })] as RowKey[];
-  for (const key of victims) {
-    env.rows.removeSync(key);
-    env.dedupe.removeSync([pk, key[2]]);
+/**
+ * Deletes pk's oldest rows (and their dedupe entries) down to `maxCount`, popping them from the
+ * oldest-rows hint and refilling the hint with one short cursor read when it runs dry. Saves meta.
+ */
+function trimOldest(env: LmdbEnv, pk: string, meta: RowMeta, maxCount: number): void {
+  const [, oldTs, oldIds] = meta;
+  while (meta[0] > maxCount) {
+    if (oldTs.length === 0) {
+      const limit = meta[0] - maxCount + OLDEST_KEPT;
+      for (const key of env.rows.getKeys({ start: [pk], end: [pk, MAX_TS], limit }) as Iterable<RowKey>) {
+        oldTs.push(key[1]);
+        oldIds.push(key[2]);
+      }
+      if (oldTs.length === 0) {
+        meta[0] = 0; // no rows left: the count was stale
+        break;
+      }
+    }
+    const ts = oldTs.shift() as number;
+    const id = oldIds.shift() as string;
+    env.rows.removeSync([pk, ts, id]);
+    env.dedupe.removeSync([pk, id]);
+    meta[0]--;
   }
-  return victims.length;
+  if (oldTs.length > OLDEST_KEPT) {
+    oldTs.length = OLDEST_KEPT;
+    oldIds.length = OLDEST_KEPT;
+  }
+  env.rowMeta.putSync(pk, meta);
 }
 
 /**
@@ -99,17 +129,22 @@ export function purgeRows(
     const expiresAt = value[0];
     if (expiresAt !== null && expiresAt <= now) expired.push(key);
   }
-  const removedPerPk = new Map<string, number>();
+  const metas = new Map<string, RowMeta>();
   for (const key of expired) {
-    const [pk, , eventId] = key;
+    const [pk, ts, eventId] = key;
     env.rows.removeSync(key);
     env.dedupe.removeSync([pk, eventId]);
-    removedPerPk.set(pk, (removedPerPk.get(pk) ?? 0) + 1);
+    let meta = metas.get(pk);
+    if (meta === undefined) {
+      meta = env.rowMeta.get(pk) ?? emptyRowMeta();
+      metas.set(pk, meta);
+    }
+    noteRemoved(meta, ts, eventId);
+    meta[0]--;
   }
-  for (const [pk, removed] of removedPerPk) {
-    const left = (env.rowCounts.get(pk) ?? 0) - removed;
-    if (left > 0) env.rowCounts.putSync(pk, left);
-    else env.rowCounts.removeSync(pk);
+  for (const [pk, meta] of metas) {
+    if (meta[0] > 0) env.rowMeta.putSync(pk, meta);
+    else env.rowMeta.removeSync(pk);
   }
   return { removed: expired.length, next: scanned < budget ? undefined : last };
 }

@@ -90,10 +90,10 @@ describe('LmdbStore specifics', () => {
     await store.write(
       Array.from({ length: 10 }, (_, i) => append('p', t0 + i, `e${i}`, {}, { maxCount: 4, ttlMs: 100 })),
     );
-    expect(env.rowCounts.get('p')).toBe(4);
+    expect(env.rowMeta.get('p')?.[0]).toBe(4);
     expect([...env.dedupe.getKeys({ start: ['p'], end: ['p', '\uffff'] })]).toHaveLength(4);
     expect(await store.purgeExpired(t0 + 1000)).toBe(4);
-    expect(env.rowCounts.get('p')).toBeUndefined();
+    expect(env.rowMeta.get('p')).toBeUndefined();
     expect([...env.dedupe.getKeys({ start: ['p'], end: ['p', '\uffff'] })]).toHaveLength(0);
     expect(env.rows.getKeysCount({ start: ['p'], end: ['p', Number.MAX_SAFE_INTEGER] })).toBe(0);
   });
