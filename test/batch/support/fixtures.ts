@@ -1,0 +1,60 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { LmdbStore } from '../../../src/store/lmdb-store.ts';
+import type { ActionRow, StaticValue } from '../../../src/store/online-store.ts';
+
+/** Writes `files` (relative path → text) under `dir`, creating folders. */
+export function writeFiles(dir: string, files: Record<string, string>): void {
+  for (const [name, text] of Object.entries(files)) {
+    const full = path.join(dir, name);
+    mkdirSync(path.dirname(full), { recursive: true });
+    writeFileSync(full, text);
+  }
+}
+
+export function jsonl(rows: readonly unknown[]): string {
+  return rows.map((row) => (typeof row === 'string' ? row : JSON.stringify(row))).join('\n') + '\n';
+}
+
+/** The registry used by most batch tests: a static and an action feature of `user`, plus ingestions. */
+export function registryYaml(ingestions: string): string {
+  return `entities:
+  user: {prefix: "u:", idType: int}
+features:
+  user:
+    region_id:
+      featureType: static
+      events:
+        - streamName: client_event
+          topic: profile
+          fields: [{name: region_id, type: int}]
+    recent_views:
+      featureType: action
+      maxCount: 10000
+      events:
+        - streamName: client_event
+          topic: views
+          fields:
+            - {name: article_id, type: int}
+            - {name: source, type: string, required: false}
+ingestions:
+${ingestions}`;
+}
+
+/** Reads what the store holds for the given users: region values and view rows (newest first). */
+export async function readUsers(
+  dataDir: string,
+  userIds: readonly number[],
+): Promise<{ regions: (StaticValue | undefined)[]; views: ActionRow[][] }> {
+  const store = new LmdbStore(dataDir);
+  await store.open();
+  try {
+    const regions = await store.getStatic(userIds.map((id) => `u:${id}#region_id`));
+    const views = await store.getRanges(
+      userIds.map((id) => ({ pk: `u:${id}#recent_views`, count: 10_000, lastNSec: undefined })),
+    );
+    return { regions, views };
+  } finally {
+    await store.close();
+  }
+}
