@@ -66,7 +66,7 @@ export async function openEmbeddedRuntime(options: EmbeddedRuntimeOptions): Prom
     ctx,
     async close() {
       watcher?.close();
-      purger.stop();
+      await purger.stop();
       await store.close();
       await env.close();
     },
