@@ -2,7 +2,11 @@ import { LarderError } from '../errors.ts';
 import { partitionKey } from '../model/keys.ts';
 import type { EntityDef, FeatureDef } from '../spec/types.ts';
 import type { ActionRow } from '../store/online-store.ts';
+import type { OnDemandLoader } from './on-demand/on-demand-loader.ts';
+import type { OnDemandDef } from './on-demand/on-demand-spec.ts';
 import type { RequestLoader } from './request-loader.ts';
+import { applyRowFilter, compileRowFilter } from './row-filter.ts';
+import type { RowFilterInput } from './row-filter.ts';
 
 /**
  * Resolver factories for the generated schema. Each resolver closes over the FeatureDef/EntityDef of
@@ -16,6 +20,8 @@ import type { RequestLoader } from './request-loader.ts';
 /** What the GraphQL context must carry (Mercurius adds `reply`, `app`, ... beside it). */
 export interface GraphQLRequestContext {
   readonly loader: RequestLoader;
+  /** Per-request batching of on-demand features; absent when the registry declares none. */
+  readonly onDemand?: OnDemandLoader;
 }
 
 /** Rows returned when an action feature's `input.count` is not given (bounded by maxCount). */
@@ -77,19 +83,55 @@ export function staticFeatureResolver(entity: EntityDef, feature: FeatureDef): R
   return (id, _args, ctx) => ctx.loader.staticValue(partitionKey(entity, id as string, group));
 }
 
-/** An action feature: newest-first rows bounded by `input.count` and `input.lastNSec`. */
+/** The rows an action feature returns when the query gives no count. */
+export function defaultActionCount(feature: FeatureDef): number {
+  return Math.min(DEFAULT_ACTION_COUNT, feature.maxCount);
+}
+
+/**
+ * An action feature: newest-first rows bounded by `input.count` and `input.lastNSec`. With
+ * `input.filter`, up to maxCount rows are read, filtered, and the newest `count` kept.
+ */
 export function actionFeatureResolver(entity: EntityDef, feature: FeatureDef): Resolver {
   const group = feature.name;
-  const defaultCount = Math.min(DEFAULT_ACTION_COUNT, feature.maxCount);
+  const defaultCount = defaultActionCount(feature);
   return (id, args, ctx) => {
-    const input = args['input'] as { count?: number | null; lastNSec?: number | null } | null | undefined;
+    const input = args['input'] as
+      | { count?: number | null; lastNSec?: number | null; filter?: readonly RowFilterInput[] | null }
+      | null
+      | undefined;
     let count = defaultCount;
     let lastNSec: number | undefined;
+    const loader = ctx.loader;
     if (input != null) {
       if (input.count != null) count = checkCount(feature, input.count);
       if (input.lastNSec != null) lastNSec = checkLastNSec(feature, input.lastNSec);
+      const predicate = input.filter == null ? undefined : compileRowFilter(feature, input.filter);
+      if (predicate !== undefined) {
+        return loader
+          .range(partitionKey(entity, id as string, group), feature.maxCount, lastNSec)
+          .then((rows) => {
+            const kept = applyRowFilter(rows, predicate, count);
+            loader.rowsServed += kept.length;
+            loader.featuresServed += kept.length;
+            return kept;
+          });
+      }
     }
-    return ctx.loader.range(partitionKey(entity, id as string, group), count, lastNSec);
+    return loader.range(partitionKey(entity, id as string, group), count, lastNSec).then((rows) => {
+      loader.rowsServed += rows.length;
+      loader.featuresServed += rows.length;
+      return rows;
+    });
+  };
+}
+
+/** An on-demand feature: fetched at request time, batched per feature, the fallback on failure. */
+export function onDemandFeatureResolver(def: OnDemandDef): Resolver {
+  return (id, _args, ctx) => {
+    if (ctx.onDemand === undefined) return def.fallback;
+    ctx.loader.featuresServed++;
+    return ctx.onDemand.load(def, id as string);
   };
 }
 

@@ -21,10 +21,15 @@ import type {
 } from 'graphql';
 import { LarderError } from '../errors.ts';
 import type { EntityDef, FeatureDef, FieldType, Registry, ScalarType } from '../spec/types.ts';
+import { joinResolver } from './join-resolvers.ts';
+import { compileOnDemandOrThrow } from './on-demand/on-demand-spec.ts';
+import type { OnDemandDef } from './on-demand/on-demand-spec.ts';
 import {
   actionFeatureResolver,
   batchEntityResolver,
+  defaultActionCount,
   entityIdResolver,
+  onDemandFeatureResolver,
   rowFieldResolver,
   rowTimestampResolver,
   singleEntityResolver,
@@ -41,7 +46,9 @@ import { GraphQLJSONValue, GraphQLLong } from './graphql-scalars.ts';
  * - an entity type with `id: ID!` and one field per feature. A static feature with one field is
  *   typed as that field; with several, as an object type `<Entity><Feature>`. `set` is a list of
  *   that, `map` is `JSON`. An action feature takes `(input: ActionFeatureInput)` and returns
- *   `[<Entity><Feature>Row!]!`: the row fields plus `timestamp: Long!` (epoch ms).
+ *   `[<Entity><Feature>Row!]!`: the row fields plus `timestamp: Long!` (epoch ms), plus one field
+ *   per `join` (`article: FleaArticle`, null when the referenced entity is missing);
+ * - one field per on-demand feature (`onDemand.<entity>.<feature>`), typed by its `type`.
  *
  * Pure: Registry in, schema out. Built once per registry version, never per request.
  */
@@ -49,9 +56,22 @@ export interface ServingSchema {
   readonly schema: Schema;
   /** The registry version this schema was generated from. */
   readonly registryVersion: string;
+  /** The on-demand features the schema serves (compiled from `registry.extensions.onDemand`). */
+  readonly onDemand: readonly OnDemandDef[];
 }
 
 type FieldConfig = GraphQLFieldConfig<unknown, GraphQLRequestContext>;
+
+/** One condition of `ActionFeatureInput.filter`: `{field, eq}` or `{field, in}`. */
+export const ActionRowFilter = new GraphQLInputObjectType({
+  name: 'ActionRowFilter',
+  description: 'A condition on a row field: equal to `eq`, or one of `in`. Give exactly one of them.',
+  fields: {
+    field: { type: new GraphQLNonNull(GraphQLString), description: 'A row field name.' },
+    eq: { type: GraphQLJSONValue, description: 'Keep rows whose field equals this value.' },
+    in: { type: new GraphQLList(GraphQLJSONValue), description: 'Keep rows whose field is one of these.' },
+  },
+});
 
 /** Shared by every generated schema: it does not depend on the registry. */
 export const ActionFeatureInput = new GraphQLInputObjectType({
@@ -63,6 +83,10 @@ export const ActionFeatureInput = new GraphQLInputObjectType({
       description: "At most this many rows (default 30, at most the feature's maxCount).",
     },
     lastNSec: { type: GraphQLInt, description: 'Only rows from the last N seconds.' },
+    filter: {
+      type: new GraphQLList(new GraphQLNonNull(ActionRowFilter)),
+      description: 'Conditions every returned row meets; applied before `count`.',
+    },
   },
 });
 
@@ -91,6 +115,7 @@ export function buildServingSchema(registry: Registry): ServingSchema {
     'Long',
     'JSON',
     'ActionFeatureInput',
+    'ActionRowFilter',
     'ID',
     'String',
     'Int',
@@ -113,9 +138,16 @@ export function buildServingSchema(registry: Registry): ServingSchema {
     rootNames.set(field, owner);
   };
 
+  const onDemand = compileOnDemandOrThrow(registry);
+  // Entity types first, with lazy fields: a row's join field refers to another entity's type.
+  const entityTypes = new Map<string, ObjectType>();
   for (const entity of registry.entities.values()) {
-    const features = registry.featuresByEntity.get(entity.name);
-    const entityType = buildEntityType(entity, features === undefined ? [] : [...features.values()], names);
+    const features = [...(registry.featuresByEntity.get(entity.name)?.values() ?? [])];
+    const own = onDemand.filter((d) => d.entity === entity.name);
+    entityTypes.set(entity.name, buildEntityType(entity, features, own, names, { registry, entityTypes }));
+  }
+  for (const entity of registry.entities.values()) {
+    const entityType = entityTypes.get(entity.name)!;
     claimRoot(entity.name, `entity "${entity.name}"`);
     claimRoot(entity.plural, `the plural of entity "${entity.name}"`);
     rootFields[entity.name] = {
@@ -135,6 +167,8 @@ export function buildServingSchema(registry: Registry): ServingSchema {
     query: new GraphQLObjectType({ name: 'Query', fields: rootFields }),
     types: [ActionFeatureInput],
   });
+  // Fields are thunks: resolving them here surfaces name clashes as LarderErrors now.
+  for (const type of entityTypes.values()) type.getFields();
   const problems = validateSchema(schema);
   if (problems.length > 0) {
     throw new LarderError(
@@ -142,7 +176,7 @@ export function buildServingSchema(registry: Registry): ServingSchema {
       `the registry does not make a valid GraphQL schema: ${problems.map((p) => p.message).join('; ')}`,
     );
   }
-  return { schema, registryVersion: registry.version };
+  return { schema, registryVersion: registry.version, onDemand };
 }
 
 /** The SDL of a built schema, for docs and `larder schema`-style tooling. */
@@ -150,29 +184,57 @@ export function printServingSchema(serving: ServingSchema): string {
   return printSchema(serving.schema);
 }
 
-function buildEntityType(entity: EntityDef, features: readonly FeatureDef[], names: NameGuard): ObjectType {
+/** What join fields need to find their target entity's type and features. */
+interface JoinScope {
+  readonly registry: Registry;
+  readonly entityTypes: ReadonlyMap<string, ObjectType>;
+}
+
+function buildEntityType(
+  entity: EntityDef,
+  features: readonly FeatureDef[],
+  onDemand: readonly OnDemandDef[],
+  names: NameGuard,
+  scope: JoinScope,
+): ObjectType {
   const typeName = pascalCase(entity.name);
   names.claimType(typeName, `entity "${entity.name}"`);
-  const fields: GraphQLFieldConfigMap<unknown, GraphQLRequestContext> = {
-    id: { type: new GraphQLNonNull(GraphQLID), resolve: entityIdResolver },
-  };
-  for (const feature of features) {
-    if (feature.name in fields) {
-      throw clash(
-        `field "${typeName}.${feature.name}"`,
-        'the entity id',
-        `feature "${entity.name}.${feature.name}"`,
-      );
-    }
-    fields[feature.name] =
-      feature.featureType === 'action'
-        ? actionField(entity, feature, typeName, names)
-        : staticField(entity, feature, typeName, names);
-  }
   return new GraphQLObjectType({
     name: typeName,
     description: `Features of entity \`${entity.name}\` (key prefix \`${entity.prefix}\`).`,
-    fields,
+    fields: () => {
+      const fields: GraphQLFieldConfigMap<unknown, GraphQLRequestContext> = {
+        id: { type: new GraphQLNonNull(GraphQLID), resolve: entityIdResolver },
+      };
+      for (const feature of features) {
+        if (feature.name in fields) {
+          throw clash(
+            `field "${typeName}.${feature.name}"`,
+            'the entity id',
+            `feature "${entity.name}.${feature.name}"`,
+          );
+        }
+        fields[feature.name] =
+          feature.featureType === 'action'
+            ? actionField(entity, feature, typeName, names, scope)
+            : staticField(entity, feature, typeName, names);
+      }
+      for (const def of onDemand) {
+        if (def.name in fields) {
+          throw clash(
+            `field "${typeName}.${def.name}"`,
+            'a stored feature or the id',
+            `on-demand feature "${entity.name}.${def.name}"`,
+          );
+        }
+        fields[def.name] = {
+          type: fieldType(def.type),
+          description: `On-demand: fetched from ${new URL(def.url.replaceAll('{ids}', 'x').replaceAll('{id}', 'x')).origin} at request time (fallback on failure).`,
+          resolve: onDemandFeatureResolver(def),
+        };
+      }
+      return fields;
+    },
   });
 }
 
@@ -204,6 +266,7 @@ function actionField(
   feature: FeatureDef,
   entityTypeName: string,
   names: NameGuard,
+  scope: JoinScope,
 ): FieldConfig {
   const rowTypeName = `${entityTypeName}${pascalCase(feature.name)}Row`;
   names.claimType(rowTypeName, `action feature "${feature.entity}.${feature.name}"`);
@@ -223,11 +286,31 @@ function actionField(
     description: 'Event time, epoch milliseconds.',
     resolve: rowTimestampResolver as never,
   };
+  for (const join of feature.joins) {
+    const target = scope.registry.entities.get(join.entity);
+    const targetType = scope.entityTypes.get(join.entity);
+    if (target === undefined || targetType === undefined) continue; // the spec loader refuses this
+    if (join.as in rowFields) {
+      throw clash(
+        `field "${rowTypeName}.${join.as}"`,
+        'a row field',
+        `the join of "${feature.entity}.${feature.name}"`,
+      );
+    }
+    const targetFeatures = [...(scope.registry.featuresByEntity.get(join.entity)?.values() ?? [])];
+    rowFields[join.as] = {
+      type: targetType,
+      description: `The ${join.entity} whose id is in \`${join.field}\`; null when it has no features.`,
+      resolve: joinResolver(join, target, targetFeatures) as never,
+    };
+  }
   const rowType = new GraphQLObjectType({ name: rowTypeName, fields: rowFields });
   return {
     type: new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(rowType))),
     description: feature.description,
     args: { input: { type: ActionFeatureInput } },
+    // Read by the request-cost check (rows a query without `count` returns).
+    extensions: { larder: { defaultCount: defaultActionCount(feature) } },
     resolve: actionFeatureResolver(entity, feature),
   };
 }

@@ -1,5 +1,6 @@
 import { GraphQLError, Kind } from './graphql-runtime.ts';
 import type {
+  DocumentNode,
   GraphQLError as GraphQLErrorType,
   ASTVisitor,
   FragmentDefinitionNode,
@@ -37,7 +38,7 @@ export const DEFAULT_SERVE_LIMITS: ServeLimits = {
 };
 
 /** Introspection (`__schema`, `__type`) is nested by nature; it gets its own, fixed bound. */
-const MAX_INTROSPECTION_DEPTH = 16;
+export const MAX_INTROSPECTION_DEPTH = 16;
 
 const ENV_NAMES: Readonly<Record<keyof ServeLimits, string>> = {
   maxDepth: 'LARDER_MAX_DEPTH',
@@ -139,6 +140,23 @@ export function depthLimitRule(maxDepth: number): ValidationRule {
       return false;
     },
   });
+}
+
+/** The depth of a document's deepest operation (ordinary fields, and introspection apart). */
+export function documentDepth(document: DocumentNode): { depth: number; introspection: number } {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const def of document.definitions) {
+    if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
+  }
+  let depth = 0;
+  let introspection = 0;
+  for (const def of document.definitions) {
+    if (def.kind !== Kind.OPERATION_DEFINITION) continue;
+    const measured = measureDepth(def.selectionSet, fragments, new Set(), false);
+    depth = Math.max(depth, measured.depth);
+    introspection = Math.max(introspection, measured.introspection);
+  }
+  return { depth, introspection };
 }
 
 /**

@@ -1,4 +1,9 @@
+import { partitionKey } from '../model/keys.ts';
+import type { EntityDef } from '../spec/types.ts';
 import type { ActionRow, OnlineStore, RangeQuery } from '../store/online-store.ts';
+
+/** What the loader reads from: the store, or the layered cache in front of it. */
+export type FeatureReader = Pick<OnlineStore, 'getStatic' | 'getRanges'>;
 
 /** A pending read: the promise handed to every resolver asking for the same key, and its settlers. */
 interface Pending<T> {
@@ -29,6 +34,13 @@ interface RangeBatch {
   readonly waiting: Map<string, Pending<ActionRow[]>>;
 }
 
+/** Joined lookups of one entity type: ids in first-asked order, the static features each needs. */
+interface JoinBatch {
+  readonly entity: EntityDef;
+  readonly features: Map<string, Set<string>>;
+  readonly waiting: Map<string, Pending<string | null>>;
+}
+
 const resolvedPromise = Promise.resolve();
 
 /**
@@ -40,21 +52,38 @@ const resolvedPromise = Promise.resolve();
  * tick. So resolvers of sibling fields that resolve through a microtask still join the same batch,
  * while the request pays no timer or I/O-phase delay.
  *
- * A new batch starts after each flush, so a later level of the query (joined entities, for example)
- * gets its own single round trip.
+ * A new batch starts after each flush, so a later level of the query gets its own round trip.
+ *
+ * Joins: every joined entity asked for in one pass, across all rows, fields and parent entities,
+ * is read in ONE `getStatic` call per joined entity type (the union of the static features the
+ * query selects on it). The values read are kept for the request, so the joined entity's feature
+ * resolvers answer from memory, synchronously, without another store call.
  */
 export class RequestLoader {
-  readonly #store: OnlineStore;
+  readonly #store: FeatureReader;
   #statics: StaticBatch | undefined;
   #ranges: RangeBatch | undefined;
+  #joins: Map<string, JoinBatch> | undefined;
+  /** Static values already read for this request (joined entities), by pk. */
+  readonly #known = new Map<string, unknown>();
   #scheduled = false;
+  /** Action rows handed to resolvers (after filters and counts), for the served-rows metric. */
+  rowsServed = 0;
+  /** Feature values handed to resolvers: static values, action rows, on-demand values. */
+  featuresServed = 0;
 
-  constructor(store: OnlineStore) {
+  constructor(store: FeatureReader) {
     this.#store = store;
   }
 
-  /** The stored value under `pk` (`StaticValue.value`), or null when absent or expired. */
-  staticValue(pk: string): Promise<unknown> {
+  /**
+   * The stored value under `pk` (`StaticValue.value`), or null when absent or expired. A value
+   * this request already read (a joined entity's) is returned as is, without a promise.
+   */
+  staticValue(pk: string): unknown {
+    this.featuresServed++;
+    const known = this.#known.get(pk);
+    if (known !== undefined || this.#known.has(pk)) return known;
     let batch = this.#statics;
     if (batch === undefined) {
       batch = this.#statics = { pks: [], waiting: new Map() };
@@ -86,6 +115,34 @@ export class RequestLoader {
     return p.promise;
   }
 
+  /**
+   * A joined entity: resolves to `id` when any of `features` (static feature names of `entity`)
+   * has a value, else null (a missing referenced entity). Batched per entity type; the values
+   * read are then served by `staticValue` from memory.
+   */
+  joined(entity: EntityDef, id: string, features: readonly string[]): Promise<string | null> {
+    let joins = this.#joins;
+    if (joins === undefined) {
+      joins = this.#joins = new Map();
+      this.#schedule();
+    }
+    let batch = joins.get(entity.name);
+    if (batch === undefined) {
+      batch = { entity, features: new Map(), waiting: new Map() };
+      joins.set(entity.name, batch);
+    }
+    let wanted = batch.features.get(id);
+    if (wanted === undefined) {
+      wanted = new Set(features);
+      batch.features.set(id, wanted);
+      const p = pending<string | null>();
+      batch.waiting.set(id, p);
+      return p.promise;
+    }
+    for (const f of features) wanted.add(f);
+    return batch.waiting.get(id)!.promise;
+  }
+
   #schedule(): void {
     if (this.#scheduled) return;
     this.#scheduled = true;
@@ -96,11 +153,40 @@ export class RequestLoader {
     this.#scheduled = false;
     const statics = this.#statics;
     const ranges = this.#ranges;
+    const joins = this.#joins;
     this.#statics = undefined;
     this.#ranges = undefined;
+    this.#joins = undefined;
     if (statics !== undefined) void this.#flushStatics(statics);
     if (ranges !== undefined) void this.#flushRanges(ranges);
+    if (joins !== undefined) for (const batch of joins.values()) void this.#flushJoins(batch);
   };
+
+  async #flushJoins(batch: JoinBatch): Promise<void> {
+    const { entity, features, waiting } = batch;
+    const pks: string[] = [];
+    const owners: number[] = [];
+    const ids = [...features.keys()];
+    ids.forEach((id, i) => {
+      for (const feature of features.get(id)!) {
+        pks.push(partitionKey(entity, id, feature));
+        owners.push(i);
+      }
+    });
+    try {
+      const values = pks.length === 0 ? [] : await this.#store.getStatic(pks);
+      const found = new Array<boolean>(ids.length).fill(false);
+      for (let i = 0; i < pks.length; i++) {
+        const stored = values[i];
+        this.#known.set(pks[i]!, stored?.value ?? null);
+        if (stored !== undefined) found[owners[i]!] = true;
+      }
+      // An entity whose query selects no static feature cannot be checked; it is served as is.
+      ids.forEach((id, i) => waiting.get(id)!.resolve(found[i] || features.get(id)!.size === 0 ? id : null));
+    } catch (err) {
+      for (const p of waiting.values()) p.reject(err);
+    }
+  }
 
   async #flushStatics(batch: StaticBatch): Promise<void> {
     const { pks, waiting } = batch;

@@ -18,8 +18,18 @@ export class SchemaSwapper {
   #serving: ServingSchema;
   readonly #unsubscribe: () => void;
 
-  constructor(app: FastifyInstance, registry: RegistryHolder, initial: ServingSchema, logger: Logger) {
+  readonly #onSwapped: ((serving: ServingSchema) => void) | undefined;
+
+  /** `onSwapped` runs after each successful swap (the on-demand sources follow the registry). */
+  constructor(
+    app: FastifyInstance,
+    registry: RegistryHolder,
+    initial: ServingSchema,
+    logger: Logger,
+    onSwapped?: (serving: ServingSchema) => void,
+  ) {
     this.#app = app;
+    this.#onSwapped = onSwapped;
     this.#logger = logger;
     this.#serving = initial;
     this.#unsubscribe = registry.onChange((next) => this.#apply(next));
@@ -42,6 +52,7 @@ export class SchemaSwapper {
       this.#app.graphql.replaceSchema(serving.schema);
       const previous = this.#serving.registryVersion;
       this.#serving = serving;
+      this.#onSwapped?.(serving);
       this.#logger.info(
         { registryVersion: next.version, previous, ms: Math.round(performance.now() - started) },
         'graphql schema replaced',

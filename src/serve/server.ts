@@ -10,8 +10,19 @@ import type { GraphQLRequestContext } from './feature-resolvers.ts';
 import { formatGraphQLErrors } from './graphql-errors.ts';
 import { buildServingSchema } from './graphql-schema.ts';
 import { registerHealthRoutes } from './health-routes.ts';
+import { authConfigFromEnv } from './auth.ts';
+import type { AuthConfig } from './auth.ts';
+import { depthLimitRule, serveLimitsFromEnv } from './limits.ts';
+import type { ServeLimits } from './limits.ts';
+import { ServeMetrics } from './metrics.ts';
+import { OnDemandLoader } from './on-demand/on-demand-loader.ts';
+import { OnDemandService } from './on-demand/on-demand-service.ts';
+import { PersistedQueries } from './persisted-queries.ts';
 import { RequestLoader } from './request-loader.ts';
+import type { FeatureReader } from './request-loader.ts';
 import { SchemaSwapper } from './schema-swapper.ts';
+import { installServingDepth } from './serving-depth.ts';
+import { randomUUID } from 'node:crypto';
 
 export interface ServerOptions {
   /**
@@ -26,6 +37,19 @@ export interface ServerOptions {
   readonly graphiql?: boolean;
   /** Log every request. Default false. */
   readonly requestLogging?: boolean;
+  /** API keys. Default: from the environment (`authConfigFromEnv`, see docs/serving.md). */
+  readonly auth?: AuthConfig;
+  /** Request limits. Default: from the environment (`serveLimitsFromEnv`). */
+  readonly limits?: ServeLimits;
+  /** Prometheus metrics. Default: a new registry with process metrics. */
+  readonly metrics?: ServeMetrics;
+  /**
+   * What resolvers read from. Default `ctx.store`; pass the layered cache (in-process, Redis) in
+   * front of the store to serve hot features from memory.
+   */
+  readonly reader?: FeatureReader;
+  /** Parsed, validated and compiled queries kept, by query text. Default 1024. */
+  readonly queryCacheSize?: number;
 }
 
 /**
@@ -42,32 +66,62 @@ export interface ServerOptions {
 export async function createServer(ctx: ServeContext, options: ServerOptions = {}): Promise<FastifyInstance> {
   // Generated before anything listens: a registry that cannot be served never starts a server.
   const initial = buildServingSchema(ctx.registry.current);
+  const limits = options.limits ?? serveLimitsFromEnv();
+  const auth = options.auth ?? authConfigFromEnv();
+  const metrics = options.metrics ?? new ServeMetrics();
 
   const app = Fastify({
     ...loggerOptions(options.logger, ctx.logger),
-    ...(options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit }),
+    bodyLimit: options.bodyLimit ?? limits.maxBodyBytes,
     logController: new LogController({ disableRequestLogging: options.requestLogging !== true }),
+    // Request ids: the caller's `x-request-id` when it sends one, else a UUID (unique across
+    // workers). Every log line of a request carries it as `reqId`; the response echoes it.
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
   }) as unknown as FastifyInstance;
 
   app.setErrorHandler(restErrorHandler);
   app.setNotFoundHandler(notFoundHandler);
 
   const store = ctx.store;
+  const reader = options.reader ?? store;
+  const onDemand = new OnDemandService(initial.onDemand, { observer: metrics.onDemandObserver() });
+  app.addHook('onClose', async () => onDemand.close());
+  const graphqlContext = (): GraphQLRequestContext => ({
+    // One loader per request: it is what batches the request's reads.
+    loader: new RequestLoader(reader),
+    onDemand: new OnDemandLoader(onDemand),
+  });
   await app.register(mercurius, {
     schema: initial.schema,
     path: '/graphql',
     jit: 1,
     graphiql: options.graphiql ?? false,
-    // One loader per request: it is what batches the request's reads.
-    context: (): GraphQLRequestContext => ({ loader: new RequestLoader(store) }),
+    cache: options.queryCacheSize ?? 1024,
+    validationRules: [depthLimitRule(limits.maxDepth)],
+    context: (request) => {
+      const context = graphqlContext();
+      (request as { larderContext?: GraphQLRequestContext }).larderContext = context;
+      return context;
+    },
     errorFormatter: formatGraphQLErrors as unknown as MercuriusOptions['errorFormatter'],
   });
 
-  const swapper = new SchemaSwapper(app, ctx.registry, initial, ctx.logger);
+  const swapper = new SchemaSwapper(app, ctx.registry, initial, ctx.logger, (serving) =>
+    onDemand.update(serving.onDemand),
+  );
   app.addHook('onClose', async () => swapper.stop());
 
   registerHealthRoutes(app, { registryVersion: () => swapper.serving.registryVersion, store });
   registerPushRoutes(app, ctx);
+  installServingDepth(app, {
+    registry: ctx.registry,
+    auth,
+    limits,
+    metrics,
+    persisted: new PersistedQueries({ backing: store }),
+    graphqlContext,
+  });
   return app;
 }
 

@@ -57,7 +57,7 @@ describe('buildServingSchema', () => {
       'type UserRecentSearchKeywordsRow {\n  keyword: String\n  result_count: Long\n  timestamp: Long!\n}',
     );
     expect(typeBlock(sdl, 'ActionFeatureInput')).toBe(
-      'input ActionFeatureInput {\n  count: Int\n  lastNSec: Int\n}',
+      'input ActionFeatureInput {\n  count: Int\n  lastNSec: Int\n  filter: [ActionRowFilter!]\n}',
     );
     expect(typeBlock(sdl, 'FleaArticle')).toBe(
       'type FleaArticle {\n  id: ID!\n  title: String\n  price: Long\n}',

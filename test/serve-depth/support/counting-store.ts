@@ -1,4 +1,10 @@
-import type { ActionRow, OnlineStore, RangeQuery, StaticValue, StoreWrite } from '../../../src/store/online-store.ts';
+import type {
+  ActionRow,
+  OnlineStore,
+  RangeQuery,
+  StaticValue,
+  StoreWrite,
+} from '../../../src/store/online-store.ts';
 
 /**
  * A REAL store with a call log: every read goes to the wrapped store unchanged; the log lets a

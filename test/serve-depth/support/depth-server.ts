@@ -12,10 +12,7 @@ import type { ServeContext } from '../../../src/serve/context.ts';
 import { serveLimitsFromEnv } from '../../../src/serve/limits.ts';
 import type { ServeLimits } from '../../../src/serve/limits.ts';
 import { ServeMetrics } from '../../../src/serve/metrics.ts';
-import { PersistedQueries } from '../../../src/serve/persisted-queries.ts';
-import { RequestLoader } from '../../../src/serve/request-loader.ts';
 import { createServer } from '../../../src/serve/server.ts';
-import { installServingDepth } from '../../../src/serve/serving-depth.ts';
 import { loadRegistry } from '../../../src/spec/load.ts';
 import { RegistryHolder } from '../../../src/spec/registry-holder.ts';
 import { LmdbStore } from '../../../src/store/lmdb-store.ts';
@@ -36,7 +33,10 @@ export interface DepthServerOptions {
 export interface GraphQLAnswer {
   status: number;
   headers: Headers;
-  body: { data?: Record<string, unknown> | null; errors?: { message: string; extensions?: Record<string, unknown> }[] };
+  body: {
+    data?: Record<string, unknown> | null;
+    errors?: { message: string; extensions?: Record<string, unknown> }[];
+  };
 }
 
 /** A real Larder server (LMDB store in a temp dir) listening on 127.0.0.1, with serving depth installed. */
@@ -46,9 +46,20 @@ export interface DepthServer {
   readonly store: CallCountingStore;
   readonly registry: RegistryHolder;
   readonly metrics: ServeMetrics;
-  gql(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLAnswer>;
-  post(url: string, body: unknown, headers?: Record<string, string>): Promise<{ status: number; headers: Headers; body: any }>;
-  get(url: string, headers?: Record<string, string>): Promise<{ status: number; headers: Headers; text: string }>;
+  gql(
+    query: string,
+    variables?: Record<string, unknown>,
+    headers?: Record<string, string>,
+  ): Promise<GraphQLAnswer>;
+  post(
+    url: string,
+    body: unknown,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; headers: Headers; body: any }>;
+  get(
+    url: string,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; headers: Headers; text: string }>;
   write(writes: StoreWrite[]): Promise<void>;
   close(): Promise<void>;
 }
@@ -58,24 +69,27 @@ export async function startDepthServer(options: DepthServerOptions = {}): Promis
   const registryDir = path.join(tmp.dir, 'registry');
   const { mkdirSync } = await import('node:fs');
   mkdirSync(registryDir);
-  for (const [file, text] of Object.entries(depthRegistryYaml(options.upstreamBase))) writeFileSync(path.join(registryDir, file), text);
+  for (const [file, text] of Object.entries(depthRegistryYaml(options.upstreamBase)))
+    writeFileSync(path.join(registryDir, file), text);
   const registry = new RegistryHolder(await loadRegistry(registryDir));
   const store = new CallCountingStore(new LmdbStore(path.join(tmp.dir, 'data')));
   await store.open();
   const logger = options.logger ?? pino({ level: 'silent' });
   const deadLetters = new NoDeadLetters();
   const ingestor = createIngestor({ registry, store, deadLetters, logger });
-  const ctx: ServeContext = { registry, store, deadLetters, logger, ingest: (events) => ingestor.ingest(events, { origin: 'http' }) };
-  const limits = serveLimitsFromEnv(options.env ?? {}, options.limits);
-  const app = await createServer(ctx, { bodyLimit: limits.maxBodyBytes });
-  const metrics = new ServeMetrics({ defaultMetrics: false });
-  installServingDepth(app, {
+  const ctx: ServeContext = {
     registry,
-    auth: authConfigFromEnv(options.env ?? {}, options.auth),
+    store,
+    deadLetters,
+    logger,
+    ingest: (events) => ingestor.ingest(events, { origin: 'http' }),
+  };
+  const limits = serveLimitsFromEnv(options.env ?? {}, options.limits);
+  const metrics = new ServeMetrics({ defaultMetrics: false });
+  const app = await createServer(ctx, {
     limits,
     metrics,
-    persisted: new PersistedQueries({ backing: store }),
-    graphqlContext: () => ({ loader: new RequestLoader(store) }),
+    auth: authConfigFromEnv(options.env ?? {}, options.auth),
   });
   await app.listen({ port: 0, host: options.host ?? '127.0.0.1' });
   const address = app.server.address();
@@ -122,12 +136,38 @@ export async function startDepthServer(options: DepthServerOptions = {}): Promis
 }
 
 /** Writes as ingestion would: a single static value. */
-export function single(prefix: string, id: string | number, feature: string, value: unknown, ts = Date.now()): StoreWrite {
-  return { kind: 'static', pk: partitionKey({ prefix }, String(id), feature), container: 'single', mutation: { op: 'set', value }, ts, ttlMs: undefined, maxCount: 100 };
+export function single(
+  prefix: string,
+  id: string | number,
+  feature: string,
+  value: unknown,
+  ts = Date.now(),
+): StoreWrite {
+  return {
+    kind: 'static',
+    pk: partitionKey({ prefix }, String(id), feature),
+    container: 'single',
+    mutation: { op: 'set', value },
+    ts,
+    ttlMs: undefined,
+    maxCount: 100,
+  };
 }
 
-export function row(prefix: string, id: string | number, feature: string, ts: number, values: Record<string, unknown>): StoreWrite {
-  return { kind: 'action', pk: partitionKey({ prefix }, String(id), feature), row: { ts, eventId: `${feature}-${id}-${ts}`, values }, maxCount: 100, ttlMs: undefined };
+export function row(
+  prefix: string,
+  id: string | number,
+  feature: string,
+  ts: number,
+  values: Record<string, unknown>,
+): StoreWrite {
+  return {
+    kind: 'action',
+    pk: partitionKey({ prefix }, String(id), feature),
+    row: { ts, eventId: `${feature}-${id}-${ts}`, values },
+    maxCount: 100,
+    ttlMs: undefined,
+  };
 }
 
 class NoDeadLetters implements DeadLetterStore {

@@ -35,7 +35,11 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
   };
   let views = false;
   const valueFor = (id: string): unknown =>
-    state.mode === 'bad_type' ? 'not-a-list' : views ? Number(id) * 100 : [Number(id) * 10, Number(id) * 10 + 1];
+    state.mode === 'bad_type'
+      ? 'not-a-list'
+      : views
+        ? Number(id) * 100
+        : [Number(id) * 10, Number(id) * 10 + 1];
   const server = http.createServer((req, res) => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
