@@ -106,7 +106,7 @@ export class StreamConsumer {
     await this.#source.start();
     this.#loop = this.#fetchLoop();
     if (this.#source.touch !== undefined) {
-      const every = Math.max(100, this.#options.touchIntervalMs / 2);
+      const every = Math.max(100, this.#touchIntervalMs() / 2);
       this.#touchTimer = setInterval(() => void this.#touchSlow(), every);
       this.#touchTimer.unref();
     }
@@ -421,8 +421,12 @@ export class StreamConsumer {
     for (const wake of waiters) wake();
   }
 
+  #touchIntervalMs(): number {
+    return Math.min(this.#options.touchIntervalMs, this.#source.touchIntervalMs ?? Number.POSITIVE_INFINITY);
+  }
+
   async #touchSlow(): Promise<void> {
-    const before = Date.now() - this.#options.touchIntervalMs / 2;
+    const before = Date.now() - this.#touchIntervalMs() / 2;
     const slow: SourceMessage[] = [];
     for (const item of this.#inFlight) if (item.fetchedAt < before) slow.push(item.msg);
     if (slow.length === 0 || this.#source.touch === undefined) return;

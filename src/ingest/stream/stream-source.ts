@@ -134,6 +134,9 @@ export interface StreamSource {
   /** Tells the broker that these messages are still being worked on (NATS `working()`, ...). */
   touch?(messages: readonly SourceMessage[]): Promise<void>;
 
+  /** How often in-progress messages must be touched at the latest (NATS: a third of ackWait). */
+  readonly touchIntervalMs?: number;
+
   /** Current lag per partition, for metrics. */
   lag(): Promise<PartitionLag[]>;
 
