@@ -21,6 +21,10 @@ import { tempDir } from '../../support/temp-dir.ts';
 import { CallCountingStore } from './counting-store.ts';
 import { depthRegistryYaml } from './registry-yaml.ts';
 
+/** Tests dig into arbitrary JSON answers; a precise type per endpoint would only restate them. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyJson = any;
+
 export interface DepthServerOptions {
   readonly auth?: Partial<AuthConfig>;
   readonly env?: NodeJS.ProcessEnv;
@@ -51,13 +55,11 @@ export interface DepthServer {
     variables?: Record<string, unknown>,
     headers?: Record<string, string>,
   ): Promise<GraphQLAnswer>;
-  // Tests dig into arbitrary JSON answers; a precise type per endpoint would only restate them.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   post(
     url: string,
     body: unknown,
     headers?: Record<string, string>,
-  ): Promise<{ status: number; headers: Headers; body: any }>;
+  ): Promise<{ status: number; headers: Headers; body: AnyJson }>;
   get(
     url: string,
     headers?: Record<string, string>,
@@ -111,8 +113,7 @@ export async function startDepthServer(options: DepthServerOptions = {}): Promis
     } catch {
       // not JSON
     }
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    return { status: res.status, headers: res.headers, body: parsed as any };
+    return { status: res.status, headers: res.headers, body: parsed as AnyJson };
   };
   return {
     base,
