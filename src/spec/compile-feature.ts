@@ -32,6 +32,11 @@ export interface FeatureContext {
    * it. Stream-fed features always need one; the ingestions compiler can widen this.
    */
   readonly mayHaveNoEvents: (entity: string, feature: string) => boolean;
+  /**
+   * The fields of the batch ingestions that feed this feature. A feature without `events` takes
+   * its value or row type from them.
+   */
+  readonly ingestedFields?: (entity: string, feature: string) => (readonly LocatedField[])[];
 }
 
 /** Compiles `features.<entity>.<name>`; undefined when it has errors (they are recorded). */
@@ -95,7 +100,11 @@ export function compileFeature(decl: FeatureDeclaration, context: FeatureContext
     );
   }
 
-  const fields = unionFields(events, what, reader);
+  const fieldSources =
+    events.length > 0
+      ? events.map((event) => event.fields)
+      : (context.ingestedFields?.(decl.entity, decl.name) ?? []);
+  const fields = unionFields(fieldSources, what, reader);
   const mapKey = checkContainer(decl, what, containerType, events, fields, keys, reader);
 
   const ttlMs = reader.duration(keys.ttl, `${what}.ttl`);
@@ -121,13 +130,13 @@ export function compileFeature(decl: FeatureDeclaration, context: FeatureContext
 
 /** The union of all events' output fields, first seen first; one name must keep one type. */
 function unionFields(
-  events: readonly CompiledEvent[],
+  sources: readonly (readonly LocatedField[])[],
   what: string,
   reader: SpecReader,
 ): Map<string, LocatedField> {
   const fields = new Map<string, LocatedField>();
-  for (const event of events) {
-    for (const field of event.fields) {
+  for (const source of sources) {
+    for (const field of source) {
       const first = fields.get(field.def.name);
       if (first === undefined) {
         fields.set(field.def.name, field);
@@ -136,7 +145,7 @@ function unionFields(
           'LARDER_ERR_SPEC_FIELD_CONFLICT',
           `${what}: field "${field.def.name}" is ${formatFieldType(field.def.type)} here but ${formatFieldType(first.def.type)} at ${formatPos(first.typePos)}`,
           field.typePos,
-          `Give "${field.def.name}" one type in every event of the feature.`,
+          `Give "${field.def.name}" one type in every event (or ingestion) of the feature.`,
         );
       }
     }

@@ -1,13 +1,41 @@
 import path from 'node:path';
 import { Cron } from 'croner';
-import { compileFilter } from '../../../spec/compile-filter.ts';
-import { didYouMean } from '../../../spec/did-you-mean.ts';
-import { formatFieldType, readFieldType, sameFieldType } from '../../../spec/field-type.ts';
-import { isValidName, type SpecReader } from '../../../spec/node-reader.ts';
-import { formatPos, type SpecEntry, type SpecMap, type SpecNode } from '../../../spec/spec-node.ts';
-import type { EntityDef, FeatureDef, FieldDef, FilterDef, SourcePos } from '../../../spec/types.ts';
-import { findCycle } from '../dag.ts';
-import { INGESTION_DEFAULTS, type IngestionDef, type SourceFormat } from '../ingestion-def.ts';
+import { compileFilter } from './compile-filter.ts';
+import type { LocatedField } from './compile-event.ts';
+import { findCycle } from './dependency-graph.ts';
+import { didYouMean } from './did-you-mean.ts';
+import { formatFieldType, readFieldType, sameFieldType } from './field-type.ts';
+import { isValidName, type SpecReader } from './node-reader.ts';
+import { formatPos, type SpecEntry, type SpecMap, type SpecNode } from './spec-node.ts';
+import type {
+  EntityDef,
+  FeatureDef,
+  FieldDef,
+  FilterDef,
+  IngestionDef,
+  SourceFormat,
+  SourcePos,
+} from './types.ts';
+
+/**
+ * The `ingestions:` block: batch IngestionSpecs. Compiled in two steps around the features:
+ *
+ * 1. {@link readIngestions} reads each declaration's shape, target and `fields` (before features
+ *    are compiled), so that a feature with no `events` can take its fields from the ingestions
+ *    that feed it;
+ * 2. {@link compileIngestions} checks everything against the compiled features and entities:
+ *    the target exists, field types agree with the feature's events, action targets name a
+ *    timestampField, cron and time zone parse, `dependsOn` names ingestions and has no cycle.
+ *
+ * Every problem is recorded with its position; nothing stops at the first.
+ */
+
+export const INGESTION_DEFAULTS = {
+  parallelism: 'auto',
+  retries: 3,
+  timeoutMs: 3_600_000,
+  maxErrorRate: 0.01,
+} as const;
 
 /** The keys of `ingestions.<name>`, exactly as the registry format names them. */
 export const INGESTION_KEYS = [
@@ -39,57 +67,80 @@ export interface IngestionContext {
   readonly features: ReadonlyMap<string, ReadonlyMap<string, FeatureDef>>;
 }
 
-/** A located ingestion: the def plus the places later checks point at. */
+/** A compiled ingestion (when valid) and its dependencies, which are checked even when it is not. */
 interface Located {
-  readonly def: IngestionDef;
+  readonly name: string;
+  readonly def: IngestionDef | undefined;
+  readonly dependsOn: readonly string[];
   readonly dependsOnPos: readonly SourcePos[];
+  readonly pos: SourcePos;
 }
 
-/** Named ingestion declarations from every `ingestions:` block, duplicates reported. */
-export function ingestionDeclarations(blocks: readonly SpecEntry[], reader: SpecReader): SpecEntry[] {
-  const out: SpecEntry[] = [];
-  const seen = new Map<string, SourcePos>();
+type IngestionKeys = Partial<Record<(typeof INGESTION_KEYS)[number], SpecEntry>>;
+
+/** Step 1 of an ingestion: its shape, its target (as written) and its fields, read once. */
+export interface IngestionDeclaration {
+  readonly entry: SpecEntry;
+  readonly map: SpecMap | undefined;
+  readonly keys: IngestionKeys;
+  /** `<entity>.<feature>` as written, trimmed. */
+  readonly target: string | undefined;
+  readonly fields: readonly LocatedField[] | undefined;
+}
+
+/**
+ * Step 1: the named declarations of every `ingestions:` block, each read for its keys, target and
+ * fields. A block that is not a map, or a name declared twice, is reported by `mergeExtension`
+ * (which gathers the raw block); here such entries are just skipped.
+ */
+export function readIngestions(blocks: readonly SpecEntry[], reader: SpecReader): IngestionDeclaration[] {
+  const out: IngestionDeclaration[] = [];
+  const seen = new Set<string>();
   for (const block of blocks) {
-    if (block.value.kind === 'scalar' && block.value.value === null) continue;
-    const map = reader.map(block.value, 'ingestions');
-    for (const entry of map?.entries ?? []) {
-      const first = seen.get(entry.key);
-      if (first !== undefined) {
-        reader.issues.add(
-          'LARDER_ERR_SPEC_DUPLICATE',
-          `ingestion "${entry.key}" is declared twice: first at ${formatPos(first)}, again here`,
-          entry.keyPos,
-          'Keep one declaration.',
-        );
-        continue;
-      }
-      seen.set(entry.key, entry.keyPos);
-      out.push(entry);
+    if (block.value.kind !== 'map') continue;
+    for (const entry of block.value.entries) {
+      if (seen.has(entry.key)) continue;
+      seen.add(entry.key);
+      out.push(readIngestion(entry, reader));
     }
   }
   return out;
 }
 
-/**
- * The `<entity>.<feature>` targets named by ingestion declarations, read leniently (no issues are
- * recorded): the loader needs them before compiling features, to accept features without `events`.
- */
-export function ingestionTargets(declarations: readonly SpecEntry[]): Set<string> {
-  const targets = new Set<string>();
-  for (const decl of declarations) {
-    if (decl.value.kind !== 'map') continue;
-    const feature = decl.value.entries.find((e) => e.key === 'feature')?.value;
-    if (feature?.kind === 'scalar' && typeof feature.value === 'string') targets.add(feature.value.trim());
-  }
-  return targets;
+function readIngestion(entry: SpecEntry, reader: SpecReader): IngestionDeclaration {
+  const what = `ingestions.${entry.key}`;
+  reader.name(entry.key, 'ingestion name', entry.keyPos);
+  const map = reader.map(entry.value, what);
+  if (map === undefined) return { entry, map, keys: {}, target: undefined, fields: undefined };
+  const keys = reader.keys(map, INGESTION_KEYS, what);
+  const featureNode = present(keys.feature);
+  const target =
+    featureNode?.kind === 'scalar' && typeof featureNode.value === 'string'
+      ? featureNode.value.trim()
+      : undefined;
+  return { entry, map, keys, target, fields: readFields(keys.fields, what, map.pos, reader) };
 }
 
 /**
- * Compiles every ingestion declaration, recording each problem with its position; then checks
- * `dependsOn` references and cycles across all of them. Returns the valid ones, by name.
+ * For the feature compiler: the fields each ingestion targeting `entity.feature` produces. A
+ * feature without `events` takes its value or row type from them.
+ */
+export function ingestedFields(
+  declarations: readonly IngestionDeclaration[],
+): (entity: string, feature: string) => (readonly LocatedField[])[] {
+  return (entity, feature) =>
+    declarations
+      .filter((d) => d.target === `${entity}.${feature}` && d.fields !== undefined)
+      .map((d) => d.fields ?? []);
+}
+
+/**
+ * Step 2: compiles every ingestion against the compiled features, recording each problem with
+ * its position; then checks `dependsOn` references and cycles across all of them. Returns the
+ * valid ones, by name.
  */
 export function compileIngestions(
-  declarations: readonly SpecEntry[],
+  declarations: readonly IngestionDeclaration[],
   context: IngestionContext,
 ): Map<string, IngestionDef> {
   const located: Located[] = [];
@@ -97,28 +148,28 @@ export function compileIngestions(
     const compiled = compileIngestion(decl, context);
     if (compiled !== undefined) located.push(compiled);
   }
-  const byName = new Map(located.map((l) => [l.def.name, l]));
-  const names = declarations.map((d) => d.key);
-  for (const { def, dependsOnPos } of located) {
-    def.dependsOn.forEach((dep, i) => {
-      const at = dependsOnPos[i] ?? def.pos;
-      if (dep === def.name) {
-        context.reader.issues.add('LARDER_ERR_SPEC_CYCLE', `ingestion "${def.name}" depends on itself`, at);
+  const byName = new Map(located.map((l) => [l.name, l]));
+  const names = declarations.map((d) => d.entry.key);
+  for (const { name, dependsOn, dependsOnPos, pos } of located) {
+    dependsOn.forEach((dep, i) => {
+      const at = dependsOnPos[i] ?? pos;
+      if (dep === name) {
+        context.reader.issues.add('LARDER_ERR_SPEC_CYCLE', `ingestion "${name}" depends on itself`, at);
       } else if (!names.includes(dep)) {
         context.reader.issues.add(
           'LARDER_ERR_SPEC_REFERENCE',
-          `ingestions.${def.name}.dependsOn names "${dep}", which is not an ingestion`,
+          `ingestions.${name}.dependsOn names "${dep}", which is not an ingestion`,
           at,
           `Name a declared ingestion.${didYouMean(dep, names)}`,
         );
       }
     });
   }
-  const graph = new Map(located.map((l) => [l.def.name, l.def.dependsOn.filter((d) => d !== l.def.name)]));
+  const graph = new Map(located.map((l) => [l.name, l.dependsOn.filter((d) => d !== l.name)]));
   const cycle = findCycle(graph);
   if (cycle !== undefined) {
     const first = byName.get(cycle[0] as string);
-    const at = first?.dependsOnPos[first.def.dependsOn.indexOf(cycle[1] as string)] ?? first?.def.pos;
+    const at = first?.dependsOnPos[first.dependsOn.indexOf(cycle[1] as string)] ?? first?.pos;
     context.reader.issues.add(
       'LARDER_ERR_SPEC_CYCLE',
       `ingestions depend on each other in a cycle: ${cycle.join(' -> ')}`,
@@ -126,7 +177,9 @@ export function compileIngestions(
       `Remove one dependsOn edge of the cycle ${cycle.join(' -> ')}.`,
     );
   }
-  return new Map(located.map((l) => [l.def.name, l.def]));
+  const out = new Map<string, IngestionDef>();
+  for (const l of located) if (l.def !== undefined) out.set(l.name, l.def);
+  return out;
 }
 
 function present(entry: SpecEntry | undefined): SpecNode | undefined {
@@ -135,15 +188,13 @@ function present(entry: SpecEntry | undefined): SpecNode | undefined {
   return entry.value;
 }
 
-function compileIngestion(decl: SpecEntry, context: IngestionContext): Located | undefined {
+function compileIngestion(decl: IngestionDeclaration, context: IngestionContext): Located | undefined {
   const { reader } = context;
-  const name = decl.key;
+  const { map, keys } = decl;
+  const name = decl.entry.key;
   const what = `ingestions.${name}`;
   const before = reader.issues.count;
-  reader.name(name, 'ingestion name', decl.keyPos);
-  const map = reader.map(decl.value, what);
   if (map === undefined) return undefined;
-  const keys = reader.keys(map, INGESTION_KEYS, what);
 
   const source = compileSource(keys.source, what, map.pos, context);
   const target = resolveFeature(keys.feature, what, map.pos, context);
@@ -169,7 +220,7 @@ function compileIngestion(decl: SpecEntry, context: IngestionContext): Located |
       if (compiled !== undefined) filter.push(compiled);
     });
   }
-  const fields = compileFields(keys.fields, what, map.pos, target, reader);
+  const fields = checkFields(decl.fields, keys.fields, what, target, reader);
 
   const schedule = compileSchedule(keys.schedule, keys.timezone, what, reader);
   const timezone = compileTimezone(keys.timezone, what, reader);
@@ -182,8 +233,9 @@ function compileIngestion(decl: SpecEntry, context: IngestionContext): Located |
   const maxErrorRate =
     reader.number(keys.maxErrorRate, `${what}.maxErrorRate`, 0, 1) ?? INGESTION_DEFAULTS.maxErrorRate;
 
+  const located = { name, dependsOn, dependsOnPos, pos: decl.entry.keyPos };
   if (reader.issues.count > before || source === undefined || target === undefined || fields === undefined) {
-    return undefined;
+    return { ...located, def: undefined };
   }
   const def: IngestionDef = {
     name,
@@ -202,9 +254,9 @@ function compileIngestion(decl: SpecEntry, context: IngestionContext): Located |
     retries,
     timeoutMs,
     maxErrorRate,
-    pos: decl.keyPos,
+    pos: decl.entry.keyPos,
   };
-  return { def, dependsOnPos };
+  return { ...located, def };
 }
 
 function compileSource(
@@ -265,13 +317,13 @@ function resolveFeature(
   return found;
 }
 
-function compileFields(
+/** Step 1: the `fields` list, each with its output name and type (checks needing the target wait). */
+function readFields(
   entry: SpecEntry | undefined,
   what: string,
   at: SourcePos,
-  target: FeatureDef | undefined,
   reader: SpecReader,
-): FieldDef[] | undefined {
+): LocatedField[] | undefined {
   const node = reader.required(entry, `${what}.fields`, at);
   const items = node === undefined ? undefined : reader.list(node, `${what}.fields`);
   if (items === undefined || node === undefined) return undefined;
@@ -279,10 +331,8 @@ function compileFields(
     reader.issues.add('LARDER_ERR_SPEC_MISSING_KEY', `${what}.fields must list at least one field`, node.pos);
     return undefined;
   }
-  const out: FieldDef[] = [];
+  const out: LocatedField[] = [];
   const seen = new Map<string, SourcePos>();
-  const featureFields = new Map((target?.fields ?? []).map((f) => [f.name, f.type]));
-  const fedByEvents = (target?.events.length ?? 0) > 0;
   items.forEach((item, i) => {
     const itemWhat = `${what}.fields[${i}]`;
     const map = reader.map(item, itemWhat);
@@ -303,15 +353,6 @@ function compileFields(
       reader.name(name, `${itemWhat}: output field name`, namePos, 'Add `rename:` with a valid name.');
       return;
     }
-    if (target?.featureType === 'action' && name === 'timestamp') {
-      reader.issues.add(
-        'LARDER_ERR_SPEC_RESERVED',
-        `${itemWhat}: "timestamp" is reserved on action rows (it holds the row time)`,
-        namePos,
-        'Add `rename:` with another name; the row time comes from timestampField.',
-      );
-      return;
-    }
     const first = seen.get(name);
     if (first !== undefined) {
       reader.issues.add(
@@ -323,36 +364,70 @@ function compileFields(
       return;
     }
     seen.set(name, namePos);
-    const declared = featureFields.get(name);
-    if (declared !== undefined && !sameFieldType(declared, type)) {
+    out.push({ def: { path: fieldPath, name, type, required }, namePos, typePos: typeNode.pos });
+  });
+  return out;
+}
+
+/** Step 2: the fields against the target feature (types, reserved names, the map key). */
+function checkFields(
+  fields: readonly LocatedField[] | undefined,
+  entry: SpecEntry | undefined,
+  what: string,
+  target: FeatureDef | undefined,
+  reader: SpecReader,
+): FieldDef[] | undefined {
+  if (fields === undefined) return undefined;
+  const featureFields = new Map((target?.fields ?? []).map((f) => [f.name, f.type]));
+  const fedByEvents = (target?.events.length ?? 0) > 0;
+  const out: FieldDef[] = [];
+  let ok = true;
+  for (const { def, namePos, typePos } of fields) {
+    if (target?.featureType === 'action' && def.name === 'timestamp') {
+      reader.issues.add(
+        'LARDER_ERR_SPEC_RESERVED',
+        `${what}: "timestamp" is reserved on action rows (it holds the row time)`,
+        namePos,
+        'Add `rename:` with another name; the row time comes from timestampField.',
+      );
+      ok = false;
+      continue;
+    }
+    const declared = featureFields.get(def.name);
+    if (declared !== undefined && !sameFieldType(declared, def.type)) {
       reader.issues.add(
         'LARDER_ERR_SPEC_FIELD_CONFLICT',
-        `${itemWhat}: field "${name}" is ${formatFieldType(type)} here but ${formatFieldType(declared)} in ${target?.entity}.${target?.name}`,
-        typeNode.pos,
-        `Use type ${formatFieldType(declared)}, as the feature's events do.`,
+        `${what}: field "${def.name}" is ${formatFieldType(def.type)} here but ${formatFieldType(declared)} in ${target?.entity}.${target?.name}`,
+        typePos,
+        `Use type ${formatFieldType(declared)}, as the feature does.`,
       );
-      return;
+      ok = false;
+      continue;
     }
     if (declared === undefined && fedByEvents && target !== undefined) {
       reader.issues.add(
         'LARDER_ERR_SPEC_FIELD_CONFLICT',
-        `${itemWhat}: ${target.entity}.${target.name} has no field "${name}"; its events produce ${[...featureFields.keys()].join(', ')}`,
+        `${what}: ${target.entity}.${target.name} has no field "${def.name}"; its events produce ${[...featureFields.keys()].join(', ')}`,
         namePos,
-        `Rename the field to one the feature has.${didYouMean(name, featureFields.keys())}`,
+        `Rename the field to one the feature has.${didYouMean(def.name, featureFields.keys())}`,
       );
-      return;
+      ok = false;
+      continue;
     }
-    out.push({ path: fieldPath, name, type, required });
-  });
-  if (target?.containerType === 'map' && target.featureType === 'static' && target.mapKey !== undefined) {
-    if (!out.some((f) => f.name === target.mapKey) && seen.size === out.length) {
-      reader.issues.add(
-        'LARDER_ERR_SPEC_CONTAINER',
-        `${what} feeds the map feature ${target.entity}.${target.name}, but produces no "${target.mapKey}" (its mapKey)`,
-        node.pos,
-        `Add a field renamed to ${target.mapKey}.`,
-      );
-    }
+    out.push(def);
+  }
+  if (
+    ok &&
+    target?.containerType === 'map' &&
+    target.mapKey !== undefined &&
+    !out.some((f) => f.name === target.mapKey)
+  ) {
+    reader.issues.add(
+      'LARDER_ERR_SPEC_CONTAINER',
+      `${what} feeds the map feature ${target.entity}.${target.name}, but produces no "${target.mapKey}" (its mapKey)`,
+      entry?.value.pos ?? entry?.keyPos ?? target.pos,
+      `Add a field renamed to ${target.mapKey}.`,
+    );
   }
   return out;
 }

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { checkEntityCollisions, compileEntity, defaultEntity } from './compile-entity.ts';
 import { mergeExtension } from './compile-extensions.ts';
+import { compileIngestions, ingestedFields, readIngestions } from './compile-ingestion.ts';
 import { compileFeature } from './compile-feature.ts';
 import { compileStream, defaultStream } from './compile-stream.ts';
 import { deepFreeze } from './deep-freeze.ts';
@@ -8,7 +9,15 @@ import { IssueCollector } from './issue-collector.ts';
 import { EXTENSION_KEYS, mergeDocuments } from './merge-documents.ts';
 import { SpecReader } from './node-reader.ts';
 import { registryVersion, type SourceFile } from './source-files.ts';
-import type { EntityDef, FeatureDef, Registry, SourcePos, SpecIssue, StreamDef } from './types.ts';
+import type {
+  EntityDef,
+  FeatureDef,
+  IngestionDef,
+  Registry,
+  SourcePos,
+  SpecIssue,
+  StreamDef,
+} from './types.ts';
 
 export interface CompileOptions {
   /** Environment for `${VAR}` substitution. Default `process.env`. */
@@ -60,13 +69,21 @@ export function compileRegistry(
   const streams = new Map<string, StreamDef>();
   for (const decl of merged.streams) streams.set(decl.name, compileStream(decl, reader, env));
 
+  // Batch ingestions are read before features: a feature fed only by ingestions needs no events
+  // and takes its fields from them.
+  const ingestionDecls = readIngestions(merged.extensions.ingestions, reader);
+  const fedByIngestion = new Set(ingestionDecls.flatMap((d) => (d.target === undefined ? [] : [d.target])));
+  const mayHaveNoEvents = (entity: string, feature: string): boolean =>
+    fedByIngestion.has(`${entity}.${feature}`) || (options.mayHaveNoEvents?.(entity, feature) ?? false);
+
   const features: FeatureDef[] = [];
   const entityNames = new Set(entities.keys());
   for (const decl of merged.features) {
     const feature = compileFeature(decl, {
       reader,
       entities: entityNames,
-      mayHaveNoEvents: options.mayHaveNoEvents ?? (() => false),
+      mayHaveNoEvents,
+      ingestedFields: ingestedFields(ingestionDecls),
     });
     if (feature === undefined) continue;
     features.push(feature);
@@ -82,8 +99,6 @@ export function compileRegistry(
     if (value !== undefined) extensions[key] = value;
   }
 
-  if (issues.count > 0) return { issues: issues.sorted() };
-
   const featuresByEntity = new Map<string, Map<string, FeatureDef>>();
   for (const feature of features) {
     let group = featuresByEntity.get(feature.entity);
@@ -93,6 +108,14 @@ export function compileRegistry(
     }
     group.set(feature.name, feature);
   }
+  const ingestions: Map<string, IngestionDef> = compileIngestions(ingestionDecls, {
+    reader,
+    registryDir: resolve(dir),
+    entities,
+    features: featuresByEntity,
+  });
+
+  if (issues.count > 0) return { issues: issues.sorted() };
   const registry: Registry = {
     version: registryVersion(files),
     dir: resolve(dir),
@@ -101,6 +124,7 @@ export function compileRegistry(
     features,
     featuresByEntity,
     extensions,
+    ingestions,
   };
   return { registry: deepFreeze(registry) };
 }

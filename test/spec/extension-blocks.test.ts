@@ -131,7 +131,13 @@ describe('a registry using every extension block', () => {
     const registry = await loadRegistry(dir, { env });
     expect(registry.extensions).toEqual({
       ingestions: {
-        daily_titles: { source: { kind: 'jsonl', path: './data/titles.jsonl' }, schedule: '0 3 * * *' },
+        daily_titles: {
+          source: { format: 'jsonl', path: './data/titles.jsonl' },
+          feature: 'flea_article.title',
+          entityIdField: 'id',
+          fields: [{ name: 'title', type: 'string' }],
+          schedule: '0 3 * * *',
+        },
       },
       onDemand: { blocked_by: { url: 'http://127.0.0.1:9/blocked', timeoutMs: 50 } },
     });

@@ -39,7 +39,11 @@ features:
     title:
       events: [{ streamName: cdc, topic: article, fields: [{ name: title, type: string }] }]
 ingestions:
-  nightly: { source: x }
+  nightly:
+    source: { format: jsonl, path: x.jsonl }
+    feature: article.title
+    entityIdField: id
+    fields: [{ name: title, type: string }]
 `;
 
 describe('planRegistryChange', () => {

@@ -6,7 +6,7 @@ import { readRegistryFiles } from '../../../spec/source-files.ts';
 import { SpecValidationError } from '../../../spec/spec-error.ts';
 import type { Registry } from '../../../spec/types.ts';
 import type { IngestionDef } from '../ingestion-def.ts';
-import { compileIngestions, ingestionDeclarations } from './compile-ingestion.ts';
+import { compileIngestions, readIngestions } from '../../../spec/compile-ingestion.ts';
 
 /** A registry that may carry compiled ingestions (the loader adds them once it compiles the block). */
 type RegistryWithIngestions = Registry & { readonly ingestions?: ReadonlyMap<string, IngestionDef> };
@@ -50,7 +50,7 @@ async function compileFromFiles(registry: Registry): Promise<ReadonlyMap<string,
   const merged = mergeDocuments(files, new IssueCollector());
   const issues = new IssueCollector();
   const reader = new SpecReader(issues);
-  const declarations = ingestionDeclarations(merged.extensions.ingestions, reader);
+  const declarations = readIngestions(merged.extensions.ingestions, reader);
   const defs = compileIngestions(declarations, {
     reader,
     registryDir: registry.dir,
