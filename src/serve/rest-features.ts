@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { GraphQLField, GraphQLNamedType, GraphQLObjectType, GraphQLSchema, GraphQLType } from 'graphql';
-import { LarderError } from '../errors.ts';
+import { ERROR_CATALOG, LarderError } from '../errors.ts';
+import type { ErrorCode } from '../errors.ts';
 import type { Registry } from '../spec/types.ts';
 
 /**
@@ -50,7 +51,7 @@ const bodySchema = {
   additionalProperties: false,
   properties: {
     entity: { type: 'string', minLength: 1, maxLength: 200 },
-    ids: { type: 'array', items: { type: ['string', 'integer'] } },
+    ids: { type: 'array', items: { anyOf: [{ type: 'string' }, { type: 'integer' }] } },
     features: {
       type: 'array',
       minItems: 1,
@@ -78,11 +79,19 @@ export function registerRestFeatures(app: FastifyInstance, source: RestFeaturesS
     const firstError = result.errors?.[0] as
       { message?: string; extensions?: Record<string, unknown> } | undefined;
     const rows = (result.data as { r?: (Record<string, unknown> | null)[] } | null | undefined)?.r;
-    if (rows == null) {
+    // All or nothing: any error (a count too large for one feature, say) fails the request with
+    // the first error's code and status, as GraphQL would report it.
+    if (rows == null || firstError !== undefined) {
       const ext = firstError?.extensions ?? {};
-      const code = typeof ext['code'] === 'string' ? ext['code'] : 'LARDER_ERR_INTERNAL';
-      const status = reply.statusCode >= 400 ? reply.statusCode : 500;
-      return reply.code(status).send({ ...ext, code, message: firstError?.message ?? 'Internal error' });
+      const code =
+        typeof ext['code'] === 'string' && ext['code'] in ERROR_CATALOG
+          ? (ext['code'] as ErrorCode)
+          : 'LARDER_ERR_INTERNAL';
+      const message =
+        code === 'LARDER_ERR_INTERNAL' ? 'Internal error' : (firstError?.message ?? 'Internal error');
+      return reply
+        .code(ERROR_CATALOG[code].status)
+        .send({ ...ext, code, message, hint: ERROR_CATALOG[code].hint });
     }
     void reply.code(200);
     const results = rows.map((row, i) => {
@@ -90,9 +99,6 @@ export function registerRestFeatures(app: FastifyInstance, source: RestFeaturesS
       for (const [alias, name] of aliases) features[name] = row?.[alias] ?? null;
       return { id: String(body.ids[i]), features };
     });
-    if (result.errors !== undefined && result.errors.length > 0) {
-      return { entity: body.entity, results, errors: result.errors };
-    }
     return { entity: body.entity, results };
   });
 }

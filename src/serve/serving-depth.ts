@@ -38,7 +38,10 @@ interface GraphQLBody {
 
 /** The server keeps each request's GraphQL context on the request, for the served-values metrics. */
 type ServedRequest = FastifyRequest & {
-  larderContext?: { readonly loader?: { readonly rowsServed: number; readonly featuresServed: number } };
+  larderContext?: {
+    readonly loader?: { readonly rowsServed: number; readonly featuresServed: number };
+    readonly operationName?: string;
+  };
 };
 
 const START = Symbol('larder.start');
@@ -66,7 +69,9 @@ export function installServingDepth(app: FastifyInstance, options: ServingDepthO
     if (started !== undefined && route !== '/metrics' && route !== '/healthz' && route !== '/readyz') {
       const operation =
         route === '/graphql'
-          ? metrics.operationLabel(operationNameOf(request.body))
+          ? metrics.operationLabel(
+              (request as ServedRequest).larderContext?.operationName ?? operationNameOf(request.body),
+            )
           : route === '/v1/features'
             ? 'rest_features'
             : (route ?? 'unknown');
@@ -109,7 +114,10 @@ export function installServingDepth(app: FastifyInstance, options: ServingDepthO
     'preExecution',
     async (schema: GraphQLSchema, document: DocumentNode, context, variables) => {
       const reply = (context as { reply?: FastifyReply }).reply;
-      const plan = costPlan(schema, document, operationNameOf(reply?.request.body));
+      const requested = operationNameOf(reply?.request.body);
+      // The operation's own name labels the latency metrics, also when the body does not repeat it.
+      (context as { operationName?: string }).operationName = requested ?? soleOperationName(document);
+      const plan = costPlan(schema, document, requested);
       checkRequestCost(plan, variables as Record<string, unknown> | undefined, limits);
     },
   );
@@ -146,6 +154,18 @@ export function installServingDepth(app: FastifyInstance, options: ServingDepthO
 function operationNameOf(body: unknown): string | undefined {
   const name = (body as GraphQLBody | null | undefined)?.operationName;
   return typeof name === 'string' ? name : undefined;
+}
+
+function soleOperationName(document: DocumentNode): string | undefined {
+  let name: string | undefined;
+  let count = 0;
+  for (const def of document.definitions) {
+    if (def.kind === 'OperationDefinition') {
+      count++;
+      name = def.name?.value;
+    }
+  }
+  return count === 1 ? name : undefined;
 }
 
 /** Hash-only requests get their text; hash-and-text requests are checked and registered. */

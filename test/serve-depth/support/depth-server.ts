@@ -32,6 +32,8 @@ export interface DepthServerOptions {
   readonly upstreamBase?: string;
   readonly host?: string;
   readonly logger?: Logger;
+  /** Extra routes to add before the server listens. */
+  readonly routes?: (app: FastifyInstance) => void;
 }
 
 export interface GraphQLAnswer {
@@ -95,6 +97,7 @@ export async function startDepthServer(options: DepthServerOptions = {}): Promis
     metrics,
     auth: authConfigFromEnv(options.env ?? {}, options.auth),
   });
+  options.routes?.(app);
   await app.listen({ port: 0, host: options.host ?? '127.0.0.1' });
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : 0;
