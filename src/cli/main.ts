@@ -5,6 +5,9 @@ import { register as registerServe } from './commands/serve.ts';
 import { register as registerDemo } from './commands/demo.ts';
 import { register as registerDlq } from './commands/dlq.ts';
 import { register as registerBackfill } from './commands/backfill.ts';
+import { register as registerJobs } from './commands/jobs.ts';
+import { register as registerScheduler } from './commands/scheduler.ts';
+import { register as registerWorker } from './commands/worker.ts';
 
 const program = new Command('larder')
   .description('Real-time feature platform: stream and batch ingestion, online store, GraphQL serving.')
@@ -16,6 +19,9 @@ registerServe(program);
 registerDemo(program);
 registerDlq(program);
 registerBackfill(program);
+registerJobs(program);
+registerScheduler(program);
+registerWorker(program);
 
 try {
   await program.parseAsync(process.argv);

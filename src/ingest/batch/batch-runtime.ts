@@ -36,6 +36,8 @@ export interface SubmitOptions {
   readonly waitsFor?: readonly string[];
   /** A second submit with the same key returns the first job (a cron tick seen twice). */
   readonly dedupeKey?: string;
+  /** Create the job queued and leave it there; `start` plans and runs it later (DAG runs). */
+  readonly hold?: boolean;
 }
 
 /**
@@ -101,14 +103,14 @@ export class BatchRuntime {
       },
       options.dedupeKey,
     );
-    if (job.state !== 'queued' || (options.waitsFor?.length ?? 0) > 0) return job;
+    if (job.state !== 'queued' || options.hold === true || (options.waitsFor?.length ?? 0) > 0) return job;
     return this.start(job.id);
   }
 
   /** Plans a queued job and hands its tasks to the runner. A planning failure fails the job. */
   async start(jobId: string): Promise<JobRecord> {
     const job = await this.mustGet(jobId);
-    if (job.state !== 'queued') return job;
+    if (job.state !== 'queued' || !(await this.tracker.claimPlanning(jobId))) return job;
     try {
       const { spec } = job;
       const objects = await this.sources.for(spec.ingestion.source.path).list(spec.ingestion.source.path);

@@ -68,6 +68,22 @@ export class JobTracker {
     return stored;
   }
 
+  /**
+   * Claims the planning of a queued job; true for exactly one caller (a claim older than
+   * `staleMs`, from a process that died while planning, can be taken over).
+   */
+  async claimPlanning(jobId: string, staleMs = 600_000): Promise<boolean> {
+    const at = this.now();
+    let claimed = false;
+    await this.store.updateJob(jobId, (current) => {
+      if (current.state !== 'queued') return undefined;
+      if (current.planningAt !== undefined && at - current.planningAt < staleMs) return undefined;
+      claimed = true;
+      return { ...current, planningAt: at, updatedAt: at };
+    });
+    return claimed;
+  }
+
   /** Stores the plan and the tasks, and makes the job runnable. */
   async planned(jobId: string, plan: JobPlan, slices: readonly TaskSlice[]): Promise<JobRecord | undefined> {
     const at = this.now();
@@ -232,6 +248,7 @@ export class JobTracker {
         failure: undefined,
         finishedAt: undefined,
         stuckAlertedAt: undefined,
+        planningAt: undefined,
         runnableAt: at,
         updatedAt: at,
       };

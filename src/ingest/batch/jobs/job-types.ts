@@ -149,6 +149,8 @@ export interface JobRecord {
   readonly finishedAt: number | undefined;
   /** When the stuck alert was last sent, so one stall alerts once. */
   readonly stuckAlertedAt: number | undefined;
+  /** Set by the process that plans the job, so two processes never plan (and run) it twice. */
+  readonly planningAt?: number | undefined;
   /** When the failure alert was sent. */
   readonly failureAlertedAt?: number | undefined;
   /** The stable console path of the job: `/jobs/<id>`. */

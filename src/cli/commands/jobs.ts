@@ -1,0 +1,141 @@
+import type { Command } from 'commander';
+import { loadBatchConfig } from '../../ingest/batch/batch-config.ts';
+import { viewJob } from '../../ingest/batch/jobs/job-store.ts';
+import { JobTracker } from '../../ingest/batch/jobs/job-tracker.ts';
+import { JOB_STATES, isTerminal, type JobState } from '../../ingest/batch/jobs/job-types.ts';
+import { openBatch } from '../../ingest/batch/open-batch.ts';
+import { openJobStore } from '../../ingest/batch/open-job-store.ts';
+import { formatJobDetails, formatJobLine } from '../../ingest/batch/report/job-format.ts';
+import { ProgressPrinter } from '../../ingest/batch/report/progress-printer.ts';
+import { LarderError } from '../../errors.ts';
+import { createLogger } from '../logger.ts';
+import { parsePositiveInt } from '../options.ts';
+
+interface StoreOptions {
+  readonly data: string;
+  readonly config?: string;
+}
+
+function withStoreOptions(command: Command): Command {
+  return command
+    .option('--data <dir>', 'data directory of the embedded store (embedded job store)', './data')
+    .option(
+      '--config <file>',
+      'deployment config (its `batch:` section; distributed mode reads jobs from Redis)',
+    );
+}
+
+export function register(program: Command): void {
+  const jobs = program.command('jobs').description('List, inspect, retry and cancel batch jobs.');
+
+  withStoreOptions(
+    jobs
+      .command('list')
+      .description('Jobs, newest first.')
+      .option('--state <state>', `only jobs in this state (${JOB_STATES.join(', ')})`)
+      .option('--ingestion <name>', 'only jobs of this ingestion')
+      .option('--limit <n>', 'how many', parsePositiveInt, 20)
+      .option('--json', 'print JSON lines'),
+  ).action(
+    async (options: StoreOptions & { state?: string; ingestion?: string; limit: number; json?: boolean }) => {
+      if (options.state !== undefined && !JOB_STATES.includes(options.state as JobState)) {
+        throw new LarderError('LARDER_ERR_BAD_ARGUMENT', `--state must be one of ${JOB_STATES.join(', ')}`);
+      }
+      const config = await loadBatchConfig(options.config);
+      const store = openJobStore(config, options.data);
+      try {
+        const list = await store.listJobs({
+          limit: options.limit,
+          ...(options.state === undefined ? {} : { states: [options.state as JobState] }),
+          ...(options.ingestion === undefined ? {} : { ingestion: options.ingestion }),
+        });
+        for (const job of list) {
+          const view = await viewJob(store, job.id);
+          if (view === undefined) continue;
+          process.stdout.write(options.json ? `${JSON.stringify(view)}\n` : `${formatJobLine(view)}\n`);
+        }
+        if (!options.json) process.stdout.write(`${list.length} job(s)\n`);
+      } finally {
+        await store.close();
+      }
+    },
+  );
+
+  withStoreOptions(
+    jobs
+      .command('show')
+      .description('One job in full: state, progress, plan, bad-row sample and log.')
+      .argument('<id>')
+      .option('--logs <n>', 'log lines to show', parsePositiveInt, 50)
+      .option('--json', 'print JSON'),
+  ).action(async (id: string, options: StoreOptions & { logs: number; json?: boolean }) => {
+    const config = await loadBatchConfig(options.config);
+    const store = openJobStore(config, options.data);
+    try {
+      const view = await viewJob(store, id);
+      if (view === undefined) throw new LarderError('LARDER_ERR_BATCH_JOB_NOT_FOUND', `no job with id ${id}`);
+      const logs = await store.logs(id, options.logs);
+      process.stdout.write(
+        options.json
+          ? `${JSON.stringify({ ...view, logs })}\n`
+          : `${formatJobDetails(view, config.consoleUrl, logs)}\n`,
+      );
+    } finally {
+      await store.close();
+    }
+  });
+
+  withStoreOptions(
+    jobs
+      .command('cancel')
+      .description('Cancel an unfinished job; its running tasks stop at their next batch.')
+      .argument('<id>'),
+  ).action(async (id: string, options: StoreOptions) => {
+    const config = await loadBatchConfig(options.config);
+    const store = openJobStore(config, options.data);
+    try {
+      const job = await store.getJob(id);
+      if (job === undefined) throw new LarderError('LARDER_ERR_BATCH_JOB_NOT_FOUND', `no job with id ${id}`);
+      if (isTerminal(job.state)) {
+        throw new LarderError(
+          'LARDER_ERR_BATCH_JOB_STATE',
+          `job ${id} already ${job.state}; nothing to cancel`,
+        );
+      }
+      await new JobTracker(store).cancel(id, 'cancelled with larder jobs cancel');
+      process.stdout.write(`job ${id} cancelled\n`);
+    } finally {
+      await store.close();
+    }
+  });
+
+  withStoreOptions(
+    jobs
+      .command('retry')
+      .description(
+        'Run a failed or cancelled job again (same id and URL); waits, exit code says if it succeeded.',
+      )
+      .argument('<id>')
+      .requiredOption('--registry <dir>', 'registry directory (the mapping is taken from it again)')
+      .option('--no-wait', 'distributed mode: requeue and return'),
+  ).action(async (id: string, options: StoreOptions & { registry: string; wait: boolean }) => {
+    const config = await loadBatchConfig(options.config);
+    const logger = createLogger(process.env.LARDER_LOG_LEVEL ?? 'warn');
+    const batch = await openBatch({ config, registryDir: options.registry, dataDir: options.data, logger });
+    const printer = new ProgressPrinter();
+    try {
+      const job = await batch.runtime.retry(id);
+      process.stderr.write(
+        `job ${job.id} ${job.state} (attempt ${job.attempt}): ${config.consoleUrl}${job.url}\n`,
+      );
+      if (!options.wait && config.mode === 'distributed') return;
+      const view = await batch.runtime.wait(job.id, { onUpdate: (v) => printer.update(v) });
+      printer.stop();
+      process.stdout.write(`${formatJobDetails(view, config.consoleUrl)}\n`);
+      if (view.state !== 'succeeded') process.exitCode = 1;
+    } finally {
+      printer.stop();
+      await batch.close();
+    }
+  });
+}

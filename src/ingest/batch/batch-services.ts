@@ -1,0 +1,48 @@
+import type { Logger } from 'pino';
+import type { RegistryHolder } from '../../spec/registry-holder.ts';
+import type { LmdbEnv } from '../../store/lmdb-env.ts';
+import type { BatchConfig } from './batch-config.ts';
+import { openBatch, type OpenedBatch } from './open-batch.ts';
+import { BatchScheduler } from './scheduler.ts';
+
+export interface BatchServices extends OpenedBatch {
+  readonly scheduler: BatchScheduler;
+}
+
+/**
+ * The batch side of a long-running Larder process (`larder scheduler`, and `larder serve` in
+ * embedded mode): the runtime, the cron loop following the registry, and the watchdog (stuck
+ * alerts, timeouts, failure webhooks). In embedded mode, pass the server's open LMDB `env`.
+ */
+export async function startBatchServices(options: {
+  readonly config: BatchConfig;
+  readonly registry: RegistryHolder;
+  readonly dataDir: string;
+  readonly env?: LmdbEnv;
+  readonly logger?: Logger;
+  /** How often the watchdog scans (default 15 s). */
+  readonly watchdogMs?: number;
+}): Promise<BatchServices> {
+  const batch = await openBatch({
+    config: options.config,
+    registry: options.registry,
+    dataDir: options.dataDir,
+    ...(options.env === undefined ? {} : { env: options.env }),
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
+  });
+  const scheduler = new BatchScheduler({
+    runtime: batch.runtime,
+    registry: options.registry,
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
+  });
+  await scheduler.start();
+  batch.watchdog.start(options.watchdogMs ?? 15_000);
+  return {
+    ...batch,
+    scheduler,
+    async close() {
+      await scheduler.stop();
+      await batch.close();
+    },
+  };
+}
