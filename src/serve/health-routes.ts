@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import type { FastifyInstance } from 'fastify';
 import { ERROR_CATALOG } from '../errors.ts';
 import type { OnlineStore } from '../store/online-store.ts';
@@ -17,7 +18,9 @@ export interface ReadinessSource {
  * balancer stops routing here without the process being restarted.
  */
 export function registerHealthRoutes(app: FastifyInstance, source: ReadinessSource): void {
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  // In a `--workers N` cluster, which worker answered (1..N, restarts count up), for operators.
+  const worker = cluster.isWorker ? cluster.worker?.id : undefined;
+  app.get('/healthz', async () => (worker === undefined ? { status: 'ok' } : { status: 'ok', worker }));
 
   app.get('/readyz', async (_request, reply) => {
     const registryVersion = source.registryVersion();

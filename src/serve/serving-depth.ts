@@ -4,7 +4,7 @@ import { LarderError, isLarderError } from '../errors.ts';
 import type { RegistryHolder } from '../spec/registry-holder.ts';
 import { installAuth, warnIfOpen } from './auth.ts';
 import type { AuthConfig } from './auth.ts';
-import { clusterMetrics } from './cluster.ts';
+import { clusterMetrics, shareMetricsWithPrimary } from './cluster.ts';
 import { sendLarderError } from './error-reply.ts';
 import { checkQuerySize } from './limits.ts';
 import type { ServeLimits } from './limits.ts';
@@ -140,6 +140,8 @@ export function installServingDepth(app: FastifyInstance, options: ServingDepthO
     },
   });
 
+  // In a `--workers N` cluster, the primary collects every worker's registry for `/metrics`.
+  shareMetricsWithPrimary(metrics.registry);
   metrics.setRegistryVersion(registry.current.version);
   const unsubscribe = registry.onChange((next) => metrics.setRegistryVersion(next.version));
   app.addHook('onClose', async () => unsubscribe());
