@@ -27,7 +27,7 @@ export interface ConsumerOptions {
 }
 
 export const DEFAULT_CONSUMER_OPTIONS: ConsumerOptions = Object.freeze({
-  maxInFlight: 20_000,
+  maxInFlight: 10_000,
   fetchMax: 2_000,
   fetchWaitMs: 1_000,
   microBatchMax: 1_000,
