@@ -19,6 +19,8 @@ export interface ParquetWriteOptions {
   readonly columns: readonly ParquetColumn[];
   readonly rowGroupSize: number;
   readonly codec?: 'uncompressed' | 'gzip';
+  /** Declares this codec id in the metadata whatever the pages hold (to test unsupported codecs). */
+  readonly declaredCodecId?: number;
 }
 
 const PHYSICAL = { boolean: 0, int64: 2, double: 5, string: 6 } as const;
@@ -99,7 +101,7 @@ export async function writeParquet(
               .i32(1, PHYSICAL[chunk.column.type])
               .i32List(2, [0, 3])
               .binaryList(3, [chunk.column.name])
-              .i32(4, CODEC[codec])
+              .i32(4, options.declaredCodecId ?? CODEC[codec])
               .i64(5, chunk.values)
               .i64(6, chunk.uncompressed)
               .i64(7, chunk.compressed)
