@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import type { Server } from 'node:http';
 import {
   CreateStreamCommand,
@@ -11,7 +12,6 @@ import {
   SplitShardCommand,
 } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import kinesalite from 'kinesalite';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { startConsumers } from '../../src/ingest/stream/start-consumers.ts';
@@ -26,13 +26,14 @@ import {
 } from './fixtures/pipeline.ts';
 import { describeSourceConformance, type ConformanceHarness } from './source-conformance.ts';
 
+const kinesalite = createRequire(import.meta.url)('kinesalite') as (options: object) => Server;
 let server: Server | undefined;
 let client: KinesisClient;
 let connection: Record<string, unknown> = {};
 
 async function startKinesalite(): Promise<void> {
   const port = await freePort();
-  server = (kinesalite as unknown as (o: object) => Server)({
+  server = kinesalite({
     createStreamMs: 0,
     deleteStreamMs: 0,
     updateStreamMs: 0,
