@@ -42,7 +42,7 @@ export function register(program: Command): void {
         throw new LarderError('LARDER_ERR_BAD_ARGUMENT', `--state must be one of ${JOB_STATES.join(', ')}`);
       }
       const config = await loadBatchConfig(options.config);
-      const store = openJobStore(config, options.data);
+      const store = await openJobStore(config, options.data);
       try {
         const list = await store.listJobs({
           limit: options.limit,
@@ -70,7 +70,7 @@ export function register(program: Command): void {
       .option('--json', 'print JSON'),
   ).action(async (id: string, options: StoreOptions & { logs: number; json?: boolean }) => {
     const config = await loadBatchConfig(options.config);
-    const store = openJobStore(config, options.data);
+    const store = await openJobStore(config, options.data);
     try {
       const view = await viewJob(store, id);
       if (view === undefined) throw new LarderError('LARDER_ERR_BATCH_JOB_NOT_FOUND', `no job with id ${id}`);
@@ -92,7 +92,7 @@ export function register(program: Command): void {
       .argument('<id>'),
   ).action(async (id: string, options: StoreOptions) => {
     const config = await loadBatchConfig(options.config);
-    const store = openJobStore(config, options.data);
+    const store = await openJobStore(config, options.data);
     try {
       const job = await store.getJob(id);
       if (job === undefined) throw new LarderError('LARDER_ERR_BATCH_JOB_NOT_FOUND', `no job with id ${id}`);

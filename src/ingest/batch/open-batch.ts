@@ -8,8 +8,6 @@ import { BatchRuntime, type BatchRuntimeOptions } from './batch-runtime.ts';
 import type { JobStore } from './jobs/job-store.ts';
 import { JobTracker } from './jobs/job-tracker.ts';
 import { LmdbJobStore } from './jobs/lmdb-job-store.ts';
-import { RedisJobStore } from './jobs/redis-job-store.ts';
-import { DistributedRunner } from './runners/distributed-runner.ts';
 import { EmbeddedRunner } from './runners/embedded-runner.ts';
 import type { JobRunner } from './runners/job-runner.ts';
 import { ThreadPool } from './runners/thread-pool.ts';
@@ -52,6 +50,8 @@ export async function openBatch(options: OpenBatchOptions): Promise<OpenedBatch>
   let jobs: JobStore;
   let pool: ThreadPool | undefined;
   if (config.mode === 'distributed') {
+    // Loaded only in distributed mode: BullMQ and ioredis cost most of a second to import.
+    const { RedisJobStore } = await import('./jobs/redis-job-store.ts');
     jobs = new RedisJobStore({ url: config.redisUrl, prefix: `${config.prefix}:batch:` });
   } else {
     const env = options.env ?? (ownEnv = openLmdbEnv(dataDir, options.sync === false ? { sync: false } : {}));
@@ -67,7 +67,10 @@ export async function openBatch(options: OpenBatchOptions): Promise<OpenedBatch>
   const tracker = new JobTracker(jobs);
   const runner: JobRunner =
     pool === undefined
-      ? new DistributedRunner({ config, ...(logger === undefined ? {} : { logger }) })
+      ? new (await import('./runners/distributed-runner.ts')).DistributedRunner({
+          config,
+          ...(logger === undefined ? {} : { logger }),
+        })
       : new EmbeddedRunner({ tracker, pool, ...(logger === undefined ? {} : { logger }) });
   const watchdog = new Watchdog({ tracker, config, ...(logger === undefined ? {} : { logger }) });
   const runtime = new BatchRuntime({

@@ -3,14 +3,14 @@ import { openLmdbEnv } from '../../store/lmdb-env.ts';
 import type { BatchConfig } from './batch-config.ts';
 import type { JobStore } from './jobs/job-store.ts';
 import { LmdbJobStore } from './jobs/lmdb-job-store.ts';
-import { RedisJobStore } from './jobs/redis-job-store.ts';
 
 /**
  * Just the job store of the configured mode, for commands that only read or flag jobs
  * (`larder jobs list|show|cancel`) and need no registry or runner. Closing it releases everything.
  */
-export function openJobStore(config: BatchConfig, dataDir: string): JobStore {
+export async function openJobStore(config: BatchConfig, dataDir: string): Promise<JobStore> {
   if (config.mode === 'distributed') {
+    const { RedisJobStore } = await import('./jobs/redis-job-store.ts');
     return new RedisJobStore({ url: config.redisUrl, prefix: `${config.prefix}:batch:` });
   }
   return new LmdbJobStore(openLmdbEnv(path.resolve(dataDir)), { ownsEnv: true });
