@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { CacheMetrics } from '../../src/cache/cache-metrics.ts';
+import { shouldRefreshEarly } from '../../src/cache/cache-policy.ts';
 import { createLayeredStore, type LayeredStore } from '../../src/cache/layered-store.ts';
 import { LocalCacheLevel } from '../../src/cache/local-level.ts';
 import { RedisCacheLevel } from '../../src/cache/redis-level.ts';
@@ -205,5 +206,67 @@ describe('layered store: read path', () => {
     expect(bytes).toBeLessThanOrEqual(20_000);
     expect(entries).toBeGreaterThan(0);
     expect(entries).toBeLessThan(200);
+  });
+
+  it("one Redis pipeline for a request's static and range reads made in the same tick", async () => {
+    const { layered, raw, redis } = await rig();
+    const u = userId();
+    const statics = [`u:${u}#os`, `u:${u}#region`];
+    const ranges = [`u:${u}#searches`, `u:${u}#clicks`];
+    await raw.write([single(statics[0] as string, 'a', 1), single(statics[1] as string, 1, 1)]);
+    await layered.getStatic(statics);
+    await layered.getRanges(ranges.map((pk) => ({ pk, count: 5, lastNSec: undefined })));
+    await layered.idle();
+    const original = redis.client.pipeline.bind(redis.client);
+    let pipelines = 0;
+    redis.client.pipeline = ((...args: Parameters<typeof original>) => {
+      pipelines++;
+      return original(...args);
+    }) as typeof original;
+    // As the request loader does: both calls in one synchronous pass.
+    const [s, r] = await Promise.all([
+      layered.getStatic(statics),
+      layered.getRanges(ranges.map((pk) => ({ pk, count: 5, lastNSec: undefined }))),
+    ]);
+    expect(s.map((v) => v?.value)).toEqual(['a', 1]);
+    expect(r).toEqual([[], []]);
+    // os and searches live in Redis only (region and clicks are local hits): one pipeline.
+    expect(pipelines).toBe(1);
+  });
+
+  it('stampede: many concurrent reads of a soft-expired key start one refresh', async () => {
+    const { layered, raw, metrics, clock } = await rig();
+    const pk = `u:${userId()}#region`;
+    await raw.write([single(pk, 1, 1)]);
+    await layered.getStatic([pk]);
+    await layered.idle();
+    clock.t += 6 * 60_000;
+    const reads = await Promise.all(Array.from({ length: 100 }, () => layered.getStatic([pk])));
+    expect(reads.every(([v]) => v?.value === 1)).toBe(true);
+    await layered.idle();
+    expect(metrics.refreshes).toBe(1);
+    expect(metrics.level('store').hits).toBe(2);
+  });
+});
+
+describe('XFetch', () => {
+  it('refreshes never far from expiry, always after it, and more often as it nears', () => {
+    const soft = 1_000_000;
+    const u = (x: number) => () => x;
+    expect(shouldRefreshEarly(soft - 60_000, soft, 10, 1, u(0.5))).toBe(false);
+    expect(shouldRefreshEarly(soft, soft, 10, 1, u(0.0))).toBe(true);
+    // -10ms * ln(1 - 0.99) ≈ 46 ms early at the 99th percentile.
+    expect(shouldRefreshEarly(soft - 40, soft, 10, 1, u(0.99))).toBe(true);
+    expect(shouldRefreshEarly(soft - 50, soft, 10, 1, u(0.99))).toBe(false);
+    const rate = (gap: number) => {
+      let seeded = 42;
+      const random = () => ((seeded = (seeded * 16807) % 2147483647) / 2147483647);
+      let hits = 0;
+      for (let i = 0; i < 10_000; i++) if (shouldRefreshEarly(soft - gap, soft, 10, 1, random)) hits++;
+      return hits / 10_000;
+    };
+    expect(rate(5)).toBeGreaterThan(rate(20));
+    expect(rate(20)).toBeGreaterThan(rate(40));
+    expect(rate(200)).toBe(0);
   });
 });
