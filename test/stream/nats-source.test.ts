@@ -26,7 +26,7 @@ export async function natsTopic(): Promise<{
   await jsm.streams.add({ name: `LARDER_TEST_${id}`, subjects: [topic] });
   return {
     topic,
-    options: { ackWait: '1500ms', dlqStream, dlqSubject: `larder.testdlq.${id}`, fetchWait: '100ms' },
+    options: { ackWait: '4s', dlqStream, dlqSubject: `larder.testdlq.${id}`, fetchWait: '100ms' },
     async cleanup() {
       await jsm.streams.delete(`LARDER_TEST_${id}`).catch(() => undefined);
       await jsm.streams.delete(dlqStream).catch(() => undefined);
@@ -109,7 +109,7 @@ describe('NATS JetStream source specifics', () => {
       const [m] = await source!.fetch({ max: 1, waitMs: 2000 });
       expect(m).toBeDefined();
       for (let i = 0; i < 8; i += 1) {
-        await new Promise((r) => setTimeout(r, 400)); // 3.2 s in all, over twice the 1.5 s ackWait
+        await new Promise((r) => setTimeout(r, 1000)); // 8 s in all, twice the 4 s ackWait
         await source!.touch!([m!]);
       }
       expect(await source!.fetch({ max: 1, waitMs: 300 })).toEqual([]);

@@ -54,8 +54,12 @@ describe('startConsumers', () => {
         while (running.metrics.total('written') < 20) await new Promise((r) => setTimeout(r, 20));
 
         pipeline.registry.replace(await loadRegistry(regB.dir));
-        await new Promise((r) => setTimeout(r, 300));
+        const deadline = Date.now() + 10_000;
+        while (running.consumers()[0]?.source.id !== `redis:events/${b}` && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 20));
+        }
         expect(running.consumers().map((c) => c.source.id)[0]).toBe(`redis:events/${b}`);
+        expect(running.consumers().some((c) => c.source.id.includes(a))).toBe(false);
         for (const e of makeEvents(10, 5, 0, now))
           await redis.xadd(b, '*', 'data', JSON.stringify({ ...e, event_id: `b${e.event_id}` }));
         while (running.metrics.total('written') < 30) await new Promise((r) => setTimeout(r, 20));
