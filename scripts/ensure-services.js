@@ -13,7 +13,20 @@ const SERVICES = [
     debPackage: 'redis-server',
     start: () => [
       'redis-server',
-      ['--daemonize', 'yes', '--bind', '127.0.0.1', '--port', '6379', '--save', '', '--appendonly', 'no', '--dir', '/tmp'],
+      [
+        '--daemonize',
+        'yes',
+        '--bind',
+        '127.0.0.1',
+        '--port',
+        '6379',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--dir',
+        '/tmp',
+      ],
     ],
   },
   {
@@ -25,8 +38,21 @@ const SERVICES = [
       mkdirSync('/tmp/larder-nats-js', { recursive: true });
       return [
         'start-stop-daemon',
-        ['--start', '--oknodo', '--background', '--exec', which('nats-server') ?? '/usr/sbin/nats-server', '--',
-          '-a', '127.0.0.1', '-p', '4222', '-js', '-sd', '/tmp/larder-nats-js'],
+        [
+          '--start',
+          '--oknodo',
+          '--background',
+          '--exec',
+          which('nats-server') ?? '/usr/sbin/nats-server',
+          '--',
+          '-a',
+          '127.0.0.1',
+          '-p',
+          '4222',
+          '-js',
+          '-sd',
+          '/tmp/larder-nats-js',
+        ],
       ];
     },
   },
@@ -63,7 +89,9 @@ async function waitForPort(port, totalMs) {
 
 function install(pkg) {
   if (process.getuid?.() !== 0) {
-    console.log(`[services] ${pkg} is not installed and this is not root; install it with: apt-get install -y ${pkg}`);
+    console.log(
+      `[services] ${pkg} is not installed and this is not root; install it with: apt-get install -y ${pkg}`,
+    );
     return false;
   }
   console.log(`[services] installing ${pkg} from Debian's packages (apt-get install -y ${pkg})`);
@@ -83,7 +111,9 @@ export async function ensureServices() {
       continue;
     }
     if (!which(svc.binary) && !install(svc.debPackage)) {
-      console.log(`[services] ${svc.name} is unavailable; the tests that need it will fail with a clear error`);
+      console.log(
+        `[services] ${svc.name} is unavailable; the tests that need it will fail with a clear error`,
+      );
       continue;
     }
     const [cmd, args] = svc.start();
@@ -94,7 +124,9 @@ export async function ensureServices() {
       console.log(`[services] starting ${svc.name} failed: ${err.message}`);
     }
     const up = await waitForPort(svc.port, 15_000);
-    console.log(`[services] ${svc.name} ${up ? 'is now up' : 'did not come up within 15 s'} on 127.0.0.1:${svc.port}`);
+    console.log(
+      `[services] ${svc.name} ${up ? 'is now up' : 'did not come up within 15 s'} on 127.0.0.1:${svc.port}`,
+    );
   }
 }
 

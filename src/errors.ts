@@ -125,8 +125,14 @@ export const ERROR_CATALOG = {
     status: 400,
     hint: 'The request is malformed (body, content type or parameters); fix what the message names.',
   },
-  LARDER_ERR_NOT_FOUND: { status: 404, hint: 'No such endpoint; see the README for the routes Larder serves.' },
-  LARDER_ERR_REQUEST_TOO_LARGE: { status: 413, hint: 'Send a smaller request body, or raise the body limit.' },
+  LARDER_ERR_NOT_FOUND: {
+    status: 404,
+    hint: 'No such endpoint; see the README for the routes Larder serves.',
+  },
+  LARDER_ERR_REQUEST_TOO_LARGE: {
+    status: 413,
+    hint: 'Send a smaller request body, or raise the body limit.',
+  },
   // --- serving limits, auth, persisted queries (issue 6) ---
   LARDER_ERR_LIMIT_DEPTH: {
     status: 400,
@@ -189,7 +195,10 @@ export const ERROR_CATALOG = {
     status: 504,
     hint: "The job ran longer than the ingestion's timeout; raise `timeout`, add workers, or check why it is slow.",
   },
-  LARDER_ERR_BATCH_CANCELLED: { status: 409, hint: 'The job was cancelled; `larder jobs retry <id>` runs it again.' },
+  LARDER_ERR_BATCH_CANCELLED: {
+    status: 409,
+    hint: 'The job was cancelled; `larder jobs retry <id>` runs it again.',
+  },
   LARDER_ERR_BATCH_TASK_FAILED: {
     status: 500,
     hint: "A task failed on every attempt; the job's log names the task and the error.",
@@ -198,7 +207,10 @@ export const ERROR_CATALOG = {
     status: 424,
     hint: 'An ingestion this one depends on did not succeed in the same run; fix and retry that one first.',
   },
-  LARDER_ERR_BATCH_JOB_NOT_FOUND: { status: 404, hint: 'No job has that id; `larder jobs list` shows the known jobs.' },
+  LARDER_ERR_BATCH_JOB_NOT_FOUND: {
+    status: 404,
+    hint: 'No job has that id; `larder jobs list` shows the known jobs.',
+  },
   LARDER_ERR_BATCH_JOB_STATE: {
     status: 409,
     hint: 'The job is not in a state that allows this action (only finished jobs can be retried, only unfinished ones cancelled).',

@@ -8,7 +8,15 @@ export interface GeneratedEvent {
   readonly body: Record<string, unknown>;
 }
 
-const TITLES = ['iPad Air', 'Baby stroller', 'Camping chair', 'Road bike', 'Nintendo Switch', 'Desk lamp', 'Rice cooker'];
+const TITLES = [
+  'iPad Air',
+  'Baby stroller',
+  'Camping chair',
+  'Road bike',
+  'Nintendo Switch',
+  'Desk lamp',
+  'Rice cooker',
+];
 const KEYWORDS = ['bike', 'stroller', 'ipad', 'camping', 'lego', 'sofa', 'monitor', 'switch'];
 const OS = ['ios', 'android'];
 
@@ -66,7 +74,12 @@ export class MarketplaceGenerator {
     const v2 = this.#int(2) === 0;
     const params = v2 ? { article_id_v2: article } : { article_id_v1: article };
     const country = this.#int(10) === 0 ? 'jp' : 'kr';
-    return this.client(user, v2 ? 'view_article_v2' : 'view_article_v1', { params, country_code: country }, ts);
+    return this.client(
+      user,
+      v2 ? 'view_article_v2' : 'view_article_v1',
+      { params, country_code: country },
+      ts,
+    );
   }
 
   articleCreated(id: number, ts: number): GeneratedEvent {
@@ -76,7 +89,14 @@ export class MarketplaceGenerator {
   }
 
   client(user: number, name: string, extra: Record<string, unknown>, ts: number): GeneratedEvent {
-    const body = { event_id: this.#eventId(), event_name: name, user_id: user, ts, country_code: 'kr', ...extra };
+    const body = {
+      event_id: this.#eventId(),
+      event_name: name,
+      user_id: user,
+      ts,
+      country_code: 'kr',
+      ...extra,
+    };
     return { stream: 'client_event', topic: 'client_event_cleansed', body };
   }
 

@@ -20,7 +20,9 @@ describe('larder serve, embedded, end to end', () => {
   let server: LarderProcess;
   const now = Date.now();
 
-  async function graphql(query: string): Promise<{ data?: unknown; errors?: { message: string; extensions?: { code?: string } }[] }> {
+  async function graphql(
+    query: string,
+  ): Promise<{ data?: unknown; errors?: { message: string; extensions?: { code?: string } }[] }> {
     const res = await fetch(`${base}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -69,16 +71,68 @@ describe('larder serve, embedded, end to end', () => {
 
     const client = [
       { event_id: 'o1', event_name: 'app_open', user_id: 7, ts: now - 9000, device: { os: 'ios' } },
-      { event_id: 'k1', event_name: 'keyword_alert_on', user_id: 7, ts: now - 8000, params: { keyword: 'bike' } },
-      { event_id: 'k2', event_name: 'keyword_alert_on', user_id: 7, ts: now - 7000, params: { keyword: 'lego' } },
-      { event_id: 'k3', event_name: 'keyword_alert_off', user_id: 7, ts: now - 6000, params: { keyword: 'bike' } },
-      { event_id: 'v1', event_name: 'view_article_v1', user_id: 7, ts: now - 3000, country_code: 'kr', params: { article_id_v1: 1 } },
-      { event_id: 'v2', event_name: 'view_article_v2', user_id: 7, ts: now - 2000, country_code: 'kr', params: { article_id_v2: 2 } },
+      {
+        event_id: 'k1',
+        event_name: 'keyword_alert_on',
+        user_id: 7,
+        ts: now - 8000,
+        params: { keyword: 'bike' },
+      },
+      {
+        event_id: 'k2',
+        event_name: 'keyword_alert_on',
+        user_id: 7,
+        ts: now - 7000,
+        params: { keyword: 'lego' },
+      },
+      {
+        event_id: 'k3',
+        event_name: 'keyword_alert_off',
+        user_id: 7,
+        ts: now - 6000,
+        params: { keyword: 'bike' },
+      },
+      {
+        event_id: 'v1',
+        event_name: 'view_article_v1',
+        user_id: 7,
+        ts: now - 3000,
+        country_code: 'kr',
+        params: { article_id_v1: 1 },
+      },
+      {
+        event_id: 'v2',
+        event_name: 'view_article_v2',
+        user_id: 7,
+        ts: now - 2000,
+        country_code: 'kr',
+        params: { article_id_v2: 2 },
+      },
       // Filtered: the feature only wants Korean traffic.
-      { event_id: 'v3', event_name: 'view_article_v1', user_id: 7, ts: now - 1500, country_code: 'jp', params: { article_id_v1: 2 } },
+      {
+        event_id: 'v3',
+        event_name: 'view_article_v1',
+        user_id: 7,
+        ts: now - 1500,
+        country_code: 'jp',
+        params: { article_id_v1: 2 },
+      },
       // Poison: the user id must be an int.
-      { event_id: 'p1', event_name: 'view_article_v1', user_id: 'not-a-number', ts: now, country_code: 'kr', params: { article_id_v1: 1 } },
-      { event_id: 's1', event_name: 'search', user_id: 7, ts: now - 1000, params: { query: 'road bike', result_count: '12' } },
+      {
+        event_id: 'p1',
+        event_name: 'view_article_v1',
+        user_id: 'not-a-number',
+        ts: now,
+        country_code: 'kr',
+        params: { article_id_v1: 1 },
+      },
+      {
+        event_id: 's1',
+        event_name: 'search',
+        user_id: 7,
+        ts: now - 1000,
+        params: { query: 'road bike', result_count: '12' },
+      },
     ];
     const res = await push('client_event', 'client_event_cleansed', JSON.stringify(client));
     expect(res.status).toBe(200);
@@ -92,14 +146,30 @@ describe('larder serve, embedded, end to end', () => {
   });
 
   it('serves exactly what was ingested over GraphQL', async () => {
-    const result = await graphql(`{
-      user(id: 7) {
-        id os notification_keywords
-        recent_view_articles(input: {count: 10}) { article_id timestamp }
-        recent_search_keywords { keyword result_count timestamp }
+    const result = await graphql(`
+      {
+        user(id: 7) {
+          id
+          os
+          notification_keywords
+          recent_view_articles(input: { count: 10 }) {
+            article_id
+            timestamp
+          }
+          recent_search_keywords {
+            keyword
+            result_count
+            timestamp
+          }
+        }
+        flea_articles(ids: [2, 1, 99]) {
+          id
+          title
+          price
+          category
+        }
       }
-      flea_articles(ids: [2, 1, 99]) { id title price category }
-    }`);
+    `);
     expect(result.errors).toBeUndefined();
     expect(result.data).toEqual({
       user: {
@@ -121,13 +191,18 @@ describe('larder serve, embedded, end to end', () => {
   });
 
   it('refuses a count above maxCount with a coded error instead of clamping', async () => {
-    const result = await graphql('{ user(id: 7) { recent_view_articles(input: {count: 101}) { article_id } } }');
+    const result = await graphql(
+      '{ user(id: 7) { recent_view_articles(input: {count: 101}) { article_id } } }',
+    );
     expect(result.errors?.[0]?.extensions?.code).toBe('LARDER_ERR_COUNT_TOO_LARGE');
   });
 
   it('keeps the poison event in the dead-letter table', async () => {
     const { stdout } = await run(process.execPath, [LARDER_BIN, 'dlq', 'list', '--data', dataDir, '--json']);
-    const entries = stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const entries = stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(entries).toHaveLength(1);
     expect(entries[0]).toMatchObject({ code: 'LARDER_ERR_EVENT_ENTITY_ID', stream: 'client_event' });
     expect(entries[0]?.body).toMatchObject({ event_id: 'p1' });
@@ -164,7 +239,10 @@ describe('larder serve, embedded, end to end', () => {
     });
 
     // A broken change: the old registry stays in force and the error is logged.
-    writeFileSync(path.join(registryDir, 'broken.yaml'), 'features:\n  user:\n    bad:\n      featureType: sometimes\n');
+    writeFileSync(
+      path.join(registryDir, 'broken.yaml'),
+      'features:\n  user:\n    bad:\n      featureType: sometimes\n',
+    );
     await waitUntil(() => server.output().includes('LARDER_ERR_SPEC'), 15_000, 'the rejection to be logged');
     const still = await graphql('{ user(id: 7) { os last_login_country } }');
     expect(still.data).toEqual({ user: { os: 'ios', last_login_country: 'kr' } });

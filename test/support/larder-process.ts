@@ -34,7 +34,11 @@ export function startLarder(args: readonly string[], env: NodeJS.ProcessEnv = {}
 }
 
 /** Polls `probe` until it returns true or `timeoutMs` passes. */
-export async function waitUntil(probe: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
+export async function waitUntil(
+  probe: () => Promise<boolean> | boolean,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {

@@ -31,7 +31,8 @@ export function register(program: Command): void {
         for (const entry of entries) {
           process.stdout.write(options.json ? `${JSON.stringify(entry)}\n` : `${formatLine(entry)}\n`);
         }
-        if (!options.json) process.stdout.write(`${entries.length} shown, ${total} in the dead-letter table\n`);
+        if (!options.json)
+          process.stdout.write(`${entries.length} shown, ${total} in the dead-letter table\n`);
       });
     });
 
@@ -54,7 +55,9 @@ export function register(program: Command): void {
 
   dlq
     .command('replay')
-    .description('Re-ingest dead letters with their original identity; ones that fail again stay dead-lettered.')
+    .description(
+      'Re-ingest dead letters with their original identity; ones that fail again stay dead-lettered.',
+    )
     .argument('[ids...]', 'ids to replay')
     .option('--all', 'replay every dead letter')
     .requiredOption('--registry <dir>', 'registry directory')

@@ -9,14 +9,18 @@ export function register(program: Command): void {
     .action(async (dir: string) => {
       try {
         const registry = await loadRegistry(dir);
-        const byEntity = [...registry.featuresByEntity].map(([entity, features]) => `${entity} (${features.size})`);
+        const byEntity = [...registry.featuresByEntity].map(
+          ([entity, features]) => `${entity} (${features.size})`,
+        );
         process.stdout.write(
           `registry ${dir} is valid: ${registry.entities.size} entities, ${registry.streams.size} streams, ` +
             `${registry.features.length} features [${byEntity.join(', ')}], version ${registry.version.slice(0, 12)}\n`,
         );
       } catch (err) {
         if (err instanceof SpecValidationError) {
-          process.stderr.write(`${formatSpecIssues(err.issues)}\n${err.issues.length} problem(s) in ${dir}\n`);
+          process.stderr.write(
+            `${formatSpecIssues(err.issues)}\n${err.issues.length} problem(s) in ${dir}\n`,
+          );
           process.exitCode = 1;
           return;
         }
