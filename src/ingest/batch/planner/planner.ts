@@ -114,7 +114,9 @@ export async function planJob(
     parallelism === 1 ? 1 : parallelism * perWorker,
     Math.ceil(totalBytes / maxTask),
   );
-  const taskBytes = Math.min(maxTask, Math.max(minSplit, Math.ceil(totalBytes / desiredTasks)));
+  // The minimum split never stops a job from using the parallelism it was given.
+  const floor = Math.min(minSplit, Math.ceil(totalBytes / parallelism));
+  const taskBytes = Math.min(maxTask, Math.max(floor, Math.ceil(totalBytes / desiredTasks)));
 
   const slices: TaskSlice[] = [];
   for (const unit of units) {
