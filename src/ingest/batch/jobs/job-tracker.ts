@@ -206,6 +206,20 @@ export class JobTracker {
     }
   }
 
+  /** A running task was stopped because its job finished (cancelled, failed elsewhere, timed out). */
+  async taskStopped(jobId: string, index: number, output?: TaskOutput): Promise<void> {
+    const task = await this.store.getTask(jobId, index);
+    if (task === undefined || task.state !== 'running') return;
+    const at = this.now();
+    await this.store.putTask({
+      ...task,
+      state: 'cancelled',
+      ...(output === undefined ? {} : { counts: output.counts, errorSamples: output.errorSamples }),
+      finishedAt: at,
+      updatedAt: at,
+    });
+  }
+
   /** Fails the job now when enough rows were read and too many were rejected. */
   async checkErrorRate(jobId: string): Promise<boolean> {
     const job = await this.store.getJob(jobId);

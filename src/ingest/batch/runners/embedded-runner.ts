@@ -108,7 +108,10 @@ export class EmbeddedRunner implements JobRunner {
           return;
         } catch (err) {
           await throttle.drain();
-          if (stopped !== undefined) return;
+          if (stopped !== undefined) {
+            await tracker.taskStopped(job.id, index, throttle.latest());
+            return;
+          }
           const code = isLarderError(err) ? err.code : 'LARDER_ERR_INTERNAL';
           const message = err instanceof Error ? err.message : String(err);
           const final = task.attempts + 1 >= maxAttempts;
@@ -142,8 +145,9 @@ export class EmbeddedRunner implements JobRunner {
 function progressThrottle(
   intervalMs: number,
   flush: (output: TaskOutput) => Promise<void>,
-): { push: (output: TaskOutput) => void; drain: () => Promise<void> } {
+): { push: (output: TaskOutput) => void; drain: () => Promise<void>; latest: () => TaskOutput | undefined } {
   let latest: TaskOutput | undefined;
+  let seen: TaskOutput | undefined;
   let lastAt = 0;
   let chain: Promise<void> = Promise.resolve();
   const write = (): void => {
@@ -156,11 +160,13 @@ function progressThrottle(
   return {
     push(output) {
       latest = output;
+      seen = output;
       if (Date.now() - lastAt >= intervalMs) write();
     },
     async drain() {
       latest = undefined;
       await chain;
     },
+    latest: () => seen,
   };
 }

@@ -55,7 +55,9 @@ export function startQueueWorker(options: QueueWorkerOptions): {
     }, 500);
     let lastFlush = 0;
     let flushing: Promise<void> = Promise.resolve();
+    let seen: TaskOutput | undefined;
     const onProgress = (output: TaskOutput): void => {
+      seen = output;
       if (Date.now() - lastFlush < 500) return;
       lastFlush = Date.now();
       flushing = flushing
@@ -75,7 +77,10 @@ export function startQueueWorker(options: QueueWorkerOptions): {
       return 'done';
     } catch (err) {
       await flushing;
-      if (controller.signal.aborted) return 'stopped';
+      if (controller.signal.aborted) {
+        await tracker.taskStopped(jobId, index, seen);
+        return 'stopped';
+      }
       const code = isLarderError(err) ? err.code : 'LARDER_ERR_INTERNAL';
       const message = err instanceof Error ? err.message : String(err);
       const final = queued.attemptsMade + 1 >= (queued.opts.attempts ?? 1);
