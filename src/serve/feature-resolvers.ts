@@ -4,6 +4,9 @@ import type { EntityDef, FeatureDef } from '../spec/types.ts';
 import type { ActionRow } from '../store/online-store.ts';
 import type { OnDemandLoader } from './on-demand/on-demand-loader.ts';
 import type { OnDemandDef } from './on-demand/on-demand-spec.ts';
+import type { GraphQLResolveInfo } from 'graphql';
+import { prefetchJoins, selectedJoins } from './join-resolvers.ts';
+import type { JoinPlan } from './join-resolvers.ts';
 import type { RequestLoader } from './request-loader.ts';
 import { applyRowFilter, compileRowFilter } from './row-filter.ts';
 import type { RowFilterInput } from './row-filter.ts';
@@ -27,7 +30,12 @@ export interface GraphQLRequestContext {
 /** Rows returned when an action feature's `input.count` is not given (bounded by maxCount). */
 export const DEFAULT_ACTION_COUNT = 30;
 
-type Resolver = (parent: unknown, args: Record<string, unknown>, ctx: GraphQLRequestContext) => unknown;
+type Resolver = (
+  parent: unknown,
+  args: Record<string, unknown>,
+  ctx: GraphQLRequestContext,
+  info?: GraphQLResolveInfo,
+) => unknown;
 
 const CANONICAL_INT = /^(0|-?[1-9]\d*)$/;
 const INT = /^[+-]?\d+$/;
@@ -92,10 +100,28 @@ export function defaultActionCount(feature: FeatureDef): number {
  * An action feature: newest-first rows bounded by `input.count` and `input.lastNSec`. With
  * `input.filter`, up to maxCount rows are read, filtered, and the newest `count` kept.
  */
-export function actionFeatureResolver(entity: EntityDef, feature: FeatureDef): Resolver {
+export function actionFeatureResolver(
+  entity: EntityDef,
+  feature: FeatureDef,
+  joins: readonly JoinPlan[] = [],
+): Resolver {
   const group = feature.name;
   const defaultCount = defaultActionCount(feature);
-  return (id, args, ctx) => {
+  // With joins selected, the rows are handed out only once their joined entities are read, so
+  // the join fields answer synchronously.
+  const served = (
+    loader: RequestLoader,
+    rows: ActionRow[],
+    info: GraphQLResolveInfo | undefined,
+  ): ActionRow[] | Promise<ActionRow[]> => {
+    loader.rowsServed += rows.length;
+    loader.featuresServed += rows.length;
+    if (joins.length === 0 || rows.length === 0 || info === undefined) return rows;
+    const selected = selectedJoins(joins, info);
+    if (selected.length === 0) return rows;
+    return prefetchJoins(rows, selected, loader).then(() => rows);
+  };
+  return (id, args, ctx, info) => {
     const input = args['input'] as
       | { count?: number | null; lastNSec?: number | null; filter?: readonly RowFilterInput[] | null }
       | null
@@ -118,11 +144,9 @@ export function actionFeatureResolver(entity: EntityDef, feature: FeatureDef): R
           });
       }
     }
-    return loader.range(partitionKey(entity, id as string, group), count, lastNSec).then((rows) => {
-      loader.rowsServed += rows.length;
-      loader.featuresServed += rows.length;
-      return rows;
-    });
+    return loader
+      .range(partitionKey(entity, id as string, group), count, lastNSec)
+      .then((rows) => served(loader, rows, info));
   };
 }
 

@@ -21,7 +21,8 @@ import type {
 } from 'graphql';
 import { LarderError } from '../errors.ts';
 import type { EntityDef, FeatureDef, FieldType, Registry, ScalarType } from '../spec/types.ts';
-import { joinResolver } from './join-resolvers.ts';
+import { joinPlan, joinResolver } from './join-resolvers.ts';
+import type { JoinPlan } from './join-resolvers.ts';
 import { compileOnDemandOrThrow } from './on-demand/on-demand-spec.ts';
 import type { OnDemandDef } from './on-demand/on-demand-spec.ts';
 import {
@@ -286,6 +287,7 @@ function actionField(
     description: 'Event time, epoch milliseconds.',
     resolve: rowTimestampResolver as never,
   };
+  const plans: JoinPlan[] = [];
   for (const join of feature.joins) {
     const target = scope.registry.entities.get(join.entity);
     const targetType = scope.entityTypes.get(join.entity);
@@ -297,11 +299,14 @@ function actionField(
         `the join of "${feature.entity}.${feature.name}"`,
       );
     }
-    const targetFeatures = [...(scope.registry.featuresByEntity.get(join.entity)?.values() ?? [])];
+    const plan = joinPlan(join, target, [
+      ...(scope.registry.featuresByEntity.get(join.entity)?.values() ?? []),
+    ]);
+    plans.push(plan);
     rowFields[join.as] = {
       type: targetType,
       description: `The ${join.entity} whose id is in \`${join.field}\`; null when it has no features.`,
-      resolve: joinResolver(join, target, targetFeatures) as never,
+      resolve: joinResolver(plan) as never,
     };
   }
   const rowType = new GraphQLObjectType({ name: rowTypeName, fields: rowFields });
@@ -311,7 +316,7 @@ function actionField(
     args: { input: { type: ActionFeatureInput } },
     // Read by the request-cost check (rows a query without `count` returns).
     extensions: { larder: { defaultCount: defaultActionCount(feature) } },
-    resolve: actionFeatureResolver(entity, feature),
+    resolve: actionFeatureResolver(entity, feature, plans),
   };
 }
 

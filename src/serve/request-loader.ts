@@ -34,11 +34,12 @@ interface RangeBatch {
   readonly waiting: Map<string, Pending<ActionRow[]>>;
 }
 
-/** Joined lookups of one entity type: ids in first-asked order, the static features each needs. */
+/** Joined lookups of one entity type: every id asked, with the union of the features asked. */
 interface JoinBatch {
   readonly entity: EntityDef;
-  readonly features: Map<string, Set<string>>;
-  readonly waiting: Map<string, Pending<string | null>>;
+  readonly features: Set<string>;
+  readonly ids: Set<string>;
+  readonly done: Pending<void>;
 }
 
 const resolvedPromise = Promise.resolve();
@@ -66,6 +67,8 @@ export class RequestLoader {
   #joins: Map<string, JoinBatch> | undefined;
   /** Static values already read for this request (joined entities), by pk. */
   readonly #known = new Map<string, unknown>();
+  /** Joined entities read for this request: entity name -> id -> has any value. */
+  readonly #exists = new Map<string, Map<string, boolean>>();
   #scheduled = false;
   /** Action rows handed to resolvers (after filters and counts), for the served-rows metric. */
   rowsServed = 0;
@@ -116,11 +119,12 @@ export class RequestLoader {
   }
 
   /**
-   * A joined entity: resolves to `id` when any of `features` (static feature names of `entity`)
-   * has a value, else null (a missing referenced entity). Batched per entity type; the values
-   * read are then served by `staticValue` from memory.
+   * Reads the static `features` of joined entities `ids` of `entity`, batched with every other
+   * prefetch of the same entity type asked in this pass (one store call per entity type; the
+   * features read are the union asked). Afterwards `joinedExists` and `staticValue` answer from
+   * memory.
    */
-  joined(entity: EntityDef, id: string, features: readonly string[]): Promise<string | null> {
+  prefetchJoined(entity: EntityDef, ids: readonly string[], features: readonly string[]): Promise<void> {
     let joins = this.#joins;
     if (joins === undefined) {
       joins = this.#joins = new Map();
@@ -128,19 +132,21 @@ export class RequestLoader {
     }
     let batch = joins.get(entity.name);
     if (batch === undefined) {
-      batch = { entity, features: new Map(), waiting: new Map() };
+      batch = { entity, features: new Set(features), ids: new Set(ids), done: pending<void>() };
       joins.set(entity.name, batch);
+      return batch.done.promise;
     }
-    let wanted = batch.features.get(id);
-    if (wanted === undefined) {
-      wanted = new Set(features);
-      batch.features.set(id, wanted);
-      const p = pending<string | null>();
-      batch.waiting.set(id, p);
-      return p.promise;
-    }
-    for (const f of features) wanted.add(f);
-    return batch.waiting.get(id)!.promise;
+    for (const f of features) batch.features.add(f);
+    for (const id of ids) batch.ids.add(id);
+    return batch.done.promise;
+  }
+
+  /**
+   * Whether joined entity `id` exists (any feature read for it has a value); undefined when it was
+   * never prefetched in this request.
+   */
+  joinedExists(entity: EntityDef, id: string): boolean | undefined {
+    return this.#exists.get(entity.name)?.get(id);
   }
 
   #schedule(): void {
@@ -163,28 +169,30 @@ export class RequestLoader {
   };
 
   async #flushJoins(batch: JoinBatch): Promise<void> {
-    const { entity, features, waiting } = batch;
-    const pks: string[] = [];
-    const owners: number[] = [];
-    const ids = [...features.keys()];
-    ids.forEach((id, i) => {
-      for (const feature of features.get(id)!) {
-        pks.push(partitionKey(entity, id, feature));
-        owners.push(i);
-      }
-    });
+    const { entity, ids, done } = batch;
+    const features = [...batch.features];
+    const f = features.length;
+    const pks: string[] = new Array<string>(ids.size * f);
+    let k = 0;
+    for (const id of ids) for (let j = 0; j < f; j++) pks[k++] = partitionKey(entity, id, features[j]!);
     try {
       const values = pks.length === 0 ? [] : await this.#store.getStatic(pks);
-      const found = new Array<boolean>(ids.length).fill(false);
-      for (let i = 0; i < pks.length; i++) {
-        const stored = values[i];
-        this.#known.set(pks[i]!, stored?.value ?? null);
-        if (stored !== undefined) found[owners[i]!] = true;
+      let exists = this.#exists.get(entity.name);
+      if (exists === undefined) this.#exists.set(entity.name, (exists = new Map()));
+      k = 0;
+      for (const id of ids) {
+        let found = exists.get(id) === true;
+        for (let j = 0; j < f; j++, k++) {
+          const stored = values[k];
+          this.#known.set(pks[k]!, stored === undefined ? null : stored.value);
+          if (stored !== undefined) found = true;
+        }
+        // An entity type without static features cannot be checked; it is served as is.
+        exists.set(id, found || f === 0);
       }
-      // An entity whose query selects no static feature cannot be checked; it is served as is.
-      ids.forEach((id, i) => waiting.get(id)!.resolve(found[i] || features.get(id)!.size === 0 ? id : null));
+      done.resolve();
     } catch (err) {
-      for (const p of waiting.values()) p.reject(err);
+      done.reject(err);
     }
   }
 

@@ -67,11 +67,19 @@ describe('larder serve --workers', () => {
   });
 
   it('spreads connections over two worker processes sharing one port', async () => {
+    // The second worker may still be starting: keep opening connections (bounded) until both answer.
     const seen = new Set<number>();
-    for (let i = 0; i < 40 && seen.size < 2; i++) {
-      const answer = await healthz(port);
-      if (answer.worker !== undefined) seen.add(answer.worker);
-    }
+    await waitUntil(
+      async () => {
+        for (let i = 0; i < 10 && seen.size < 2; i++) {
+          const answer = await healthz(port);
+          if (answer.worker !== undefined) seen.add(answer.worker);
+        }
+        return seen.size === 2;
+      },
+      30_000,
+      'both workers to answer',
+    );
     expect(seen.size).toBe(2);
   });
 

@@ -1,0 +1,127 @@
+/**
+ * CPU time per request of the serving path, without sockets or a load generator: the real server
+ * (warm in-process cache) answers `app.inject` requests one after the other, and the process's
+ * CPU time (user + system) is divided by the count. CPU time, unlike wall time, barely moves when
+ * other processes load the machine, so this is the number to watch while optimising the hot path.
+ *
+ *   node --import tsx bench/serve/cpu-per-request.ts [--data <dir>] [--n 3000]
+ *
+ * Needs the data of `bench/serve/run.ts` (run it once first).
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Fastify from 'fastify';
+import { pino } from 'pino';
+import { createLayeredStore } from '../../src/cache/layered-store.ts';
+import { LocalCacheLevel } from '../../src/cache/local-level.ts';
+import { createServer } from '../../src/serve/server.ts';
+import { DEFAULT_SERVE_LIMITS } from '../../src/serve/limits.ts';
+import { loadRegistry } from '../../src/spec/load.ts';
+import { RegistryHolder } from '../../src/spec/registry-holder.ts';
+import { LmdbStore } from '../../src/store/lmdb-store.ts';
+import { seededRandom } from './generate-data.ts';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const arg = (name: string, fallback: string): string => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback;
+};
+const dataDir = arg('data', path.join(os.tmpdir(), 'larder-bench-serve', 'data'));
+const n = Number(arg('n', '3000'));
+
+const PROFILE = `query Profile($id: ID!) { user(id: $id) { os region_id notification_keywords
+  recent_view_articles(input: {count: 50}) { article_id timestamp article { title price } }
+  recent_search_keywords(input: {count: 50}) { keyword timestamp } } }`;
+const CANDIDATES = 'query Candidates($ids: [ID!]!) { flea_articles(ids: $ids) { title price category } }';
+
+const logger = pino({ level: 'warn' });
+const registry = new RegistryHolder(await loadRegistry(path.join(here, 'registry')));
+const store = new LmdbStore(dataDir, { env: { sync: false, mapSize: 32 * 2 ** 30 } });
+const layered = createLayeredStore({
+  store,
+  registry,
+  local: new LocalCacheLevel({ maxBytes: 2 ** 30, admission: 'always' }),
+});
+await layered.open();
+const app = await createServer(
+  { registry, store: layered, deadLetters: {} as never, logger, ingest: async () => ({}) as never },
+  {
+    logger,
+    auth: { enabled: false, readKeys: [], ingestKeys: [], adminKeys: [], publicMetrics: true },
+    limits: DEFAULT_SERVE_LIMITS,
+  },
+);
+await app.ready();
+
+const random = seededRandom(3);
+const users = Array.from({ length: 200 }, () => String(1 + Math.floor(random() * 100_000)));
+const candidateSets = Array.from({ length: 50 }, () =>
+  Array.from({ length: 200 }, () => String(1 + Math.floor(random() * 1_000_000))),
+);
+const profileBodies = users.map((id) => JSON.stringify({ query: PROFILE, variables: { id } }));
+const candidateBodies = candidateSets.map((ids) => JSON.stringify({ query: CANDIDATES, variables: { ids } }));
+const profileAnswer = (
+  await app.inject({
+    method: 'POST',
+    url: '/graphql',
+    headers: { 'content-type': 'application/json' },
+    payload: profileBodies[0],
+  })
+).body;
+
+const bare = Fastify({ logger: false });
+bare.post(
+  '/graphql',
+  (_req, reply) => void reply.header('content-type', 'application/json; charset=utf-8').send(profileAnswer),
+);
+await bare.ready();
+
+const results = new Map<string, number[]>();
+
+async function measure(
+  label: string,
+  target: { inject: typeof app.inject },
+  bodies: readonly string[],
+): Promise<void> {
+  const run = async (count: number): Promise<void> => {
+    for (let i = 0; i < count; i++) {
+      const res = await target.inject({
+        method: 'POST',
+        url: '/graphql',
+        headers: { 'content-type': 'application/json' },
+        payload: bodies[i % bodies.length],
+      });
+      if (res.statusCode !== 200) throw new Error(`${label}: ${res.statusCode} ${res.body.slice(0, 300)}`);
+    }
+  };
+  await run(Math.min(n, bodies.length * 3)); // warm: caches, JIT
+  const before = process.cpuUsage();
+  const started = performance.now();
+  await run(n);
+  const cpu = process.cpuUsage(before);
+  const wall = performance.now() - started;
+  const perRequest = (cpu.user + cpu.system) / n;
+  results.set(label, [...(results.get(label) ?? []), perRequest]);
+  void wall;
+}
+
+// Rounds alternate the cases, and the minimum of each is reported: other load on the machine
+// only ever adds time.
+const only = arg('only', 'all');
+const rounds = Number(arg('rounds', '3'));
+for (let round = 0; round < rounds; round++) {
+  if (only === 'all' || only === 'bare') await measure('bare route (inject)', bare, profileBodies);
+  if (only === 'all' || only === 'profile') await measure('Profile', app, profileBodies);
+  if (only === 'all' || only === 'candidates') await measure('Candidates (200 ids)', app, candidateBodies);
+}
+for (const [label, values] of results) {
+  console.log(
+    `${label.padEnd(24)} ${Math.min(...values)
+      .toFixed(0)
+      .padStart(5)} µs CPU/request (min of ${values.length}: ${values.map((v) => v.toFixed(0)).join(', ')})`,
+  );
+}
+await app.close();
+await bare.close();
+await layered.close();
