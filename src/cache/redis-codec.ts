@@ -49,7 +49,11 @@ export function decodeStaticEntry(buf: Buffer): StaticHit | undefined {
   const softExpiresAt = Number(buf.toString('latin1', p1 + 1, p2));
   const loadMs = Number(buf.toString('latin1', p2 + 1, p3));
   if (tsText === 'N') return { value: undefined, softExpiresAt, loadMs };
-  return { value: { value: packr.unpack(buf.subarray(p3 + 1)), ts: Number(tsText) }, softExpiresAt, loadMs };
+  return {
+    value: { value: packr.unpack(buf, { start: p3 + 1 }), ts: Number(tsText) },
+    softExpiresAt,
+    loadMs,
+  };
 }
 
 export function encodeRowMember(row: ActionRow): Buffer {
@@ -61,7 +65,7 @@ export function decodeRowMember(member: Buffer, score: Buffer): ActionRow {
   return {
     ts: Number(score.toString('latin1')),
     eventId: member.toString('utf8', 0, nul),
-    values: packr.unpack(member.subarray(nul + 1)) as Record<string, unknown>,
+    values: packr.unpack(member, { start: nul + 1 }) as Record<string, unknown>,
   };
 }
 
