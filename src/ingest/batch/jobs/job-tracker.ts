@@ -5,6 +5,7 @@ import type { TaskOutput } from '../task-runner.ts';
 import { toJobView, type JobStore } from './job-store.ts';
 import type { JobPlan, JobRecord, JobSpec, JobTrigger, JobView, TaskRecord, TaskSlice } from './job-types.ts';
 import { isTerminal, jobPath, ZERO_COUNTS } from './job-types.ts';
+import { describeSlice, errorRateMessage } from './job-messages.ts';
 
 /** Rows a job must have read before its error rate can fail it early (the final check is exact). */
 const EARLY_ERROR_RATE_ROWS = 10_000;
@@ -354,25 +355,4 @@ export class JobTracker {
     }
     return job;
   }
-}
-
-/** The clear failure message when a job's rejected rows exceed its maxErrorRate, else undefined. */
-export function errorRateMessage(view: JobView): string | undefined {
-  const { rowsRead, rejected, errorRate } = view.progress;
-  const limit = view.spec.ingestion.maxErrorRate;
-  if (rowsRead === 0 || errorRate <= limit) return undefined;
-  const first = view.errorSamples[0];
-  return (
-    `${rejected} of ${rowsRead} rows rejected (${(errorRate * 100).toFixed(2)}%), above maxErrorRate ` +
-    `${(limit * 100).toFixed(2)}% of ingestion ${view.ingestion}` +
-    (first === undefined ? '' : `; first bad row at ${first.position}: ${first.code} ${first.reason}`)
-  );
-}
-
-export function describeSlice(slice: TaskSlice): string {
-  if (slice.format === 'parquet')
-    return `${slice.uri} row groups ${slice.rowGroupStart}-${(slice.rowGroupEnd ?? 1) - 1}`;
-  return slice.start === 0 && slice.end === slice.objectSize
-    ? slice.uri
-    : `${slice.uri} bytes ${slice.start}-${slice.end}`;
 }
