@@ -1,5 +1,7 @@
 // Ingestion benchmark, Redis Streams → LMDB: Larder's consumer against a sequential consumer and
-// against the raw read+ack ceiling, measured in the same run.
+// against the raw read+ack ceiling, measured in the same run. Also printed: (e) the ingestor+LMDB
+// store alone (the write-path ceiling), and (f) Larder's consumer with a no-op store (the consumer
+// core's own ceiling).
 //
 //   node --import tsx bench/ingest/redis-ingest.ts [--events 60000] [--seq-events 2000] [--runs 3]
 import { parseArgs } from 'node:util';
@@ -12,6 +14,7 @@ import {
   sequentialConsumer,
   storeCeiling,
   withSimulatedIo,
+  NO_OP_INGESTOR,
 } from './redis-setups.ts';
 
 const { values } = parseArgs({
@@ -51,6 +54,7 @@ for (let r = 1; r <= RUNS; r += 1) {
   record('(c) raw XREADGROUP+XACK ceiling', await run(N, (f) => rawCeiling(f, N)));
   record('(e) ingestor+LMDB alone (no broker)', await run(N, (f) => storeCeiling(f, N)));
   record('(a) Larder parallel consumer', await run(N, (f) => larderConsumer(f, N)));
+  record('(f) Larder consumer, no-op store', await run(N, (f) => larderConsumer(f, N, NO_OP_INGESTOR)));
   record('(b) sequential, ack after each', await run(NSEQ, (f) => sequentialConsumer(f, NSEQ)));
   record(
     '(d-a) Larder, 2 ms I/O per event',

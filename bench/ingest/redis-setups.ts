@@ -98,6 +98,17 @@ export async function larderConsumer(
   return count / seconds;
 }
 
+/**
+ * An ingestor that writes nothing and reports every event written: with it, set-up (a) measures
+ * the consumer core and the broker alone, i.e. what Larder's consumer does when the store is free.
+ */
+export const NO_OP_INGESTOR: Ingestor = {
+  async ingest(events) {
+    const results = events.map(() => ({ outcome: 'written' as const, writes: 1, rejections: [] }));
+    return { accepted: events.length, filtered: 0, rejected: 0, rejections: [], results };
+  },
+};
+
 /** (b) Sequential: read one entry, ingest it, wait for durability, XACK it, next. */
 export async function sequentialConsumer(
   f: Fixture,
