@@ -6,11 +6,13 @@ import { RegistryHolder } from '../spec/registry-holder.ts';
 import { watchRegistry } from '../spec/watch.ts';
 import { formatSpecIssues } from '../spec/load.ts';
 import { openLmdbEnv } from '../store/lmdb-env.ts';
-import { LmdbStore } from '../store/lmdb-store.ts';
+import { loadConfig } from '../config/config.ts';
+import { createStoreFromConfig } from '../config/create-store.ts';
 import { LmdbDeadLetterStore } from '../store/lmdb-dead-letters.ts';
 import { startPurger } from '../store/purger.ts';
 import { createIngestor } from '../ingest/ingestor.ts';
 import type { ServeContext } from '../serve/context.ts';
+import type { Ingestor } from '../ingest/ingestor-contract.ts';
 
 export interface EmbeddedRuntimeOptions {
   readonly registryDir: string;
@@ -18,25 +20,32 @@ export interface EmbeddedRuntimeOptions {
   readonly logger: Logger;
   /** Watch the registry directory and apply valid changes without restart. Default true. */
   readonly watch?: boolean;
+  /** Runtime config file (store, cache levels). Without it: `LARDER_CONFIG`, else the embedded default. */
+  readonly configFile?: string;
 }
 
 export interface EmbeddedRuntime {
   readonly ctx: ServeContext;
+  /** The write path, for broker consumers started beside the server. */
+  readonly ingestor: Ingestor;
   close(): Promise<void>;
 }
 
 /**
- * Assembles the embedded default: the registry (validated before anything starts), LMDB store and
- * dead-letter table in `dataDir`, the in-process ingestor, the registry watcher and the TTL purger.
+ * Assembles a running Larder: the registry and config (both validated before anything starts), the
+ * online store the config names (LMDB by default, behind the layered cache), the dead-letter table in
+ * `dataDir`, the in-process ingestor, the registry watcher and the TTL purger.
  */
 export async function openEmbeddedRuntime(options: EmbeddedRuntimeOptions): Promise<EmbeddedRuntime> {
   const registryDir = path.resolve(options.registryDir);
   const registry = new RegistryHolder(await loadRegistry(registryDir));
   const { logger } = options;
+  // Validate the config before anything opens, so a bad file fails fast and touches nothing.
+  const config = loadConfig(options.configFile);
 
   mkdirSync(options.dataDir, { recursive: true });
   const env = openLmdbEnv(path.resolve(options.dataDir));
-  const store = new LmdbStore(env);
+  const store = createStoreFromConfig(config, { registry, dataDir: options.dataDir, lmdbEnv: env, logger });
   await store.open();
   const deadLetters = new LmdbDeadLetterStore(env);
   const ingestor = createIngestor({ registry, store, deadLetters, logger });
@@ -64,6 +73,7 @@ export async function openEmbeddedRuntime(options: EmbeddedRuntimeOptions): Prom
 
   return {
     ctx,
+    ingestor,
     async close() {
       watcher?.close();
       await purger.stop();

@@ -8,6 +8,8 @@ import { register as registerBackfill } from './commands/backfill.ts';
 import { register as registerJobs } from './commands/jobs.ts';
 import { register as registerScheduler } from './commands/scheduler.ts';
 import { register as registerWorker } from './commands/worker.ts';
+import { register as registerIngest } from './commands/ingest.ts';
+import { register as registerStore } from './commands/store.ts';
 
 const program = new Command('larder')
   .description('Real-time feature platform: stream and batch ingestion, online store, GraphQL serving.')
@@ -22,6 +24,8 @@ registerBackfill(program);
 registerJobs(program);
 registerScheduler(program);
 registerWorker(program);
+registerIngest(program);
+registerStore(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import cluster from 'node:cluster';
 import { defaultWorkerCount, runClustered } from '../../serve/cluster.ts';
 import { createServer } from '../../serve/server.ts';
+import { startConsumers } from '../../ingest/stream/start-consumers.ts';
 import { openEmbeddedRuntime } from '../embedded-runtime.ts';
 import { createLogger } from '../logger.ts';
 import { parsePort, parsePositiveInt } from '../options.ts';
@@ -12,6 +13,9 @@ export interface ServeOptions {
   readonly port: number;
   readonly host: string;
   readonly workers?: number;
+  readonly config?: string;
+  /** commander's negation of --no-consumers. */
+  readonly consumers: boolean;
 }
 
 export function register(program: Command): void {
@@ -22,6 +26,8 @@ export function register(program: Command): void {
     .option('--data <dir>', 'data directory for the embedded store', './data')
     .option('--port <n>', 'port to listen on', parsePort, 4000)
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
+    .option('--config <file>', 'runtime config: store, cache levels (default: embedded LMDB + local cache)')
+    .option('--no-consumers', 'do not run the broker consumers of broker-bound streams in this process')
     .option('--workers <n>', 'server processes sharing the port (default: number of cores)', parsePositiveInt)
     .action(async (options: ServeOptions) => {
       const logger = createLogger();
@@ -33,12 +39,24 @@ export function register(program: Command): void {
         registryDir: options.registry,
         dataDir: options.data,
         logger,
+        ...(options.config === undefined ? {} : { configFile: options.config }),
       });
+      // Broker consumers run once per machine: in the only process, or in the first cluster worker.
+      const runConsumers = options.consumers && (cluster.isPrimary || cluster.worker?.id === 1);
+      const consumers = runConsumers
+        ? await startConsumers({
+            registry: runtime.ctx.registry,
+            ingestor: runtime.ingestor,
+            logger,
+            dataDir: options.data,
+          })
+        : undefined;
       const app = await createServer(runtime.ctx, { logger });
       await app.listen({ port: options.port, host: options.host });
       logger.info({ url: `http://${options.host}:${options.port}/graphql` }, 'larder is serving');
       const shutdown = async () => {
         await app.close();
+        await consumers?.stop();
         await runtime.close();
         process.exit(0);
       };
