@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -32,10 +32,10 @@ export async function useOwnRedis(): Promise<() => void> {
     stdio: 'ignore',
   });
   REDIS_URL = `redis://127.0.0.1:${port}`;
-  const probe = new Redis(REDIS_URL, { lazyConnect: true, retryStrategy: () => 50 });
-  probe.on('error', () => {});
-  await probe.connect();
-  await probe.quit();
+  for (let tries = 0; !(await accepts(port)); tries++) {
+    if (tries > 200) throw new Error(`redis-server did not start on port ${port}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
   return () => child.kill('SIGTERM');
 }
 
@@ -53,6 +53,17 @@ export function openBenchStore(): { store: LmdbStore; env: LmdbEnv; remove(): Pr
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host: '127.0.0.1' });
+    socket.once('connect', () => {
+      socket.end();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }
 
 export interface CacheRig {

@@ -13,7 +13,8 @@
  */
 import type { AttributeValue, WriteRequest } from '@aws-sdk/client-dynamodb';
 import { LarderError } from '../errors.ts';
-import { DynamoTableClient, type Item } from './dynamodb-client.ts';
+// Types only: the SDK is loaded on open(), so processes that never use DynamoDB never load it.
+import type { DynamoTableClient, Item } from './dynamodb-client.ts';
 import {
   decodeValue,
   encodeValue,
@@ -92,6 +93,7 @@ export class DynamoStore implements OnlineStore {
   async open(): Promise<void> {
     if (this.#closed) throw new LarderError('LARDER_ERR_STORE_CLOSED', 'the DynamoDB store was closed');
     if (this.#client !== undefined) return;
+    const { DynamoTableClient } = await import('./dynamodb-client.ts');
     const client = new DynamoTableClient({
       table: this.#options.table,
       endpoint: this.#options.endpoint,
@@ -354,6 +356,7 @@ export async function initDynamoTable(options: {
   endpoint?: string | undefined;
   region?: string | undefined;
 }): Promise<{ created: boolean; ttl: 'enabled' | 'already' | 'unsupported' }> {
+  const { DynamoTableClient } = await import('./dynamodb-client.ts');
   const client = new DynamoTableClient({
     table: options.table,
     endpoint: options.endpoint,
