@@ -260,7 +260,7 @@ describe('XFetch', () => {
     expect(shouldRefreshEarly(soft - 50, soft, 10, 1, u(0.99))).toBe(false);
     const rate = (gap: number) => {
       let seeded = 42;
-      const random = () => ((seeded = (seeded * 16807) % 2147483647) / 2147483647);
+      const random = () => (seeded = (seeded * 16807) % 2147483647) / 2147483647;
       let hits = 0;
       for (let i = 0; i < 10_000; i++) if (shouldRefreshEarly(soft - gap, soft, 10, 1, random)) hits++;
       return hits / 10_000;

@@ -19,7 +19,9 @@ async function until(what: string, ok: () => boolean, timeoutMs = 15_000): Promi
   }
 }
 
-async function rig(server: OwnRedis): Promise<{ layered: LayeredStore; redis: RedisCacheLevel; metrics: CacheMetrics }> {
+async function rig(
+  server: OwnRedis,
+): Promise<{ layered: LayeredStore; redis: RedisCacheLevel; metrics: CacheMetrics }> {
   const { store, cleanup } = await tempLmdbStore();
   const metrics = new CacheMetrics();
   const redis = new RedisCacheLevel({ url: server.url, namespace: namespace(), metrics });

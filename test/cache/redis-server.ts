@@ -30,7 +30,18 @@ export async function ownRedis(): Promise<OwnRedis> {
     async start() {
       child = spawn(
         REDIS_SERVER,
-        ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '3600 1', '--appendonly', 'no'],
+        [
+          '--port',
+          String(port),
+          '--bind',
+          '127.0.0.1',
+          '--dir',
+          dir,
+          '--save',
+          '3600 1',
+          '--appendonly',
+          'no',
+        ],
         { stdio: 'ignore' },
       );
       await waitForPort(port, 10_000);
