@@ -9,9 +9,15 @@ import { createIngestor } from '../../ingest/ingestor.ts';
 import type { DeadLetter } from '../../ingest/dead-letters.ts';
 import { parsePositiveInt } from '../options.ts';
 import { createLogger } from '../logger.ts';
+import { openBrokerRegistry, printBrokerEntry, printBrokerList, replayBroker } from './dlq-broker.ts';
 
 interface DataOption {
   readonly data: string;
+}
+
+interface BrokerOptions {
+  readonly broker?: string | true;
+  readonly registry?: string;
 }
 
 export function register(program: Command): void {
@@ -24,24 +30,41 @@ export function register(program: Command): void {
     .option('--limit <n>', 'how many to show', parsePositiveInt, 50)
     .option('--after <id>', 'show entries after this id')
     .option('--json', 'print JSON lines')
-    .action(async (options: DataOption & { limit: number; after?: string; json?: boolean }) => {
-      await withDeadLetters(options.data, async (deadLetters) => {
-        const total = await deadLetters.count();
-        const entries = await deadLetters.list({ limit: options.limit, after: options.after });
-        for (const entry of entries) {
-          process.stdout.write(options.json ? `${JSON.stringify(entry)}\n` : `${formatLine(entry)}\n`);
+    .option(
+      '--broker [stream/topic]',
+      "the broker's DLQ stream instead of the local table (alone: a summary)",
+    )
+    .option('--registry <dir>', 'registry directory (needed with --broker)')
+    .action(
+      async (options: DataOption & BrokerOptions & { limit: number; after?: string; json?: boolean }) => {
+        if (options.broker !== undefined) {
+          await printBrokerList(await openBrokerRegistry(options.registry), options.broker, options);
+          return;
         }
-        if (!options.json)
-          process.stdout.write(`${entries.length} shown, ${total} in the dead-letter table\n`);
-      });
-    });
+        await withDeadLetters(options.data, async (deadLetters) => {
+          const total = await deadLetters.count();
+          const entries = await deadLetters.list({ limit: options.limit, after: options.after });
+          for (const entry of entries) {
+            process.stdout.write(options.json ? `${JSON.stringify(entry)}\n` : `${formatLine(entry)}\n`);
+          }
+          if (!options.json)
+            process.stdout.write(`${entries.length} shown, ${total} in the dead-letter table\n`);
+        });
+      },
+    );
 
   dlq
     .command('show')
     .description('Show one dead letter in full.')
     .argument('<id>')
     .option('--data <dir>', 'data directory of the embedded store', './data')
-    .action(async (id: string, options: DataOption) => {
+    .option('--broker <stream/topic>', "read from the broker's DLQ stream instead of the local table")
+    .option('--registry <dir>', 'registry directory (needed with --broker)')
+    .action(async (id: string, options: DataOption & { broker?: string; registry?: string }) => {
+      if (options.broker !== undefined) {
+        await printBrokerEntry(await openBrokerRegistry(options.registry), options.broker, id);
+        return;
+      }
       await withDeadLetters(options.data, async (deadLetters) => {
         const entry = await deadLetters.get(id);
         if (!entry) {
@@ -62,46 +85,53 @@ export function register(program: Command): void {
     .option('--all', 'replay every dead letter')
     .requiredOption('--registry <dir>', 'registry directory')
     .option('--data <dir>', 'data directory of the embedded store', './data')
-    .action(async (ids: string[], options: DataOption & { all?: boolean; registry: string }) => {
-      if (!options.all && ids.length === 0) {
-        process.stderr.write('name the ids to replay, or pass --all\n');
-        process.exitCode = 1;
-        return;
-      }
-      const registry = new RegistryHolder(await loadRegistry(options.registry));
-      await withDeadLetters(options.data, async (deadLetters, env) => {
-        const store = new LmdbStore(env);
-        await store.open();
-        const ingestor = createIngestor({ registry, store, deadLetters, logger: createLogger('warn') });
-        const entries = options.all ? await listAll(deadLetters) : await getEach(deadLetters, ids);
-        let accepted = 0;
-        let filtered = 0;
-        let rejected = 0;
-        // Replay in pages; an event rejected again is dead-lettered anew by the ingestor, so the old
-        // entry is removed either way and nothing is lost.
-        for (let i = 0; i < entries.length; i += 500) {
-          const page = entries.slice(i, i + 500);
-          const report = await ingestor.ingest(
-            page.map((e) => ({
-              stream: e.stream,
-              topic: e.topic,
-              body: e.body,
-              ...(e.raw === undefined ? {} : { bytes: e.raw }),
-              receivedAt: e.at,
-            })),
-            { origin: 'dlq-replay' },
-          );
-          accepted += report.accepted;
-          filtered += report.filtered;
-          rejected += report.rejected;
-          await deadLetters.remove(page.map((e) => e.id));
+    .option('--broker <stream/topic>', "replay from the broker's DLQ stream onto its topic")
+    .action(
+      async (ids: string[], options: DataOption & { all?: boolean; registry: string; broker?: string }) => {
+        if (!options.all && ids.length === 0) {
+          process.stderr.write('name the ids to replay, or pass --all\n');
+          process.exitCode = 1;
+          return;
         }
-        process.stdout.write(
-          `replayed ${entries.length}: ${accepted} accepted, ${filtered} filtered, ${rejected} rejected again\n`,
-        );
-        if (rejected > 0) process.exitCode = 1;
-      });
-    });
+        if (options.broker !== undefined) {
+          await replayBroker(await loadRegistry(options.registry), options.broker, options.all ? 'all' : ids);
+          return;
+        }
+        const registry = new RegistryHolder(await loadRegistry(options.registry));
+        await withDeadLetters(options.data, async (deadLetters, env) => {
+          const store = new LmdbStore(env);
+          await store.open();
+          const ingestor = createIngestor({ registry, store, deadLetters, logger: createLogger('warn') });
+          const entries = options.all ? await listAll(deadLetters) : await getEach(deadLetters, ids);
+          let accepted = 0;
+          let filtered = 0;
+          let rejected = 0;
+          // Replay in pages; an event rejected again is dead-lettered anew by the ingestor, so the old
+          // entry is removed either way and nothing is lost.
+          for (let i = 0; i < entries.length; i += 500) {
+            const page = entries.slice(i, i + 500);
+            const report = await ingestor.ingest(
+              page.map((e) => ({
+                stream: e.stream,
+                topic: e.topic,
+                body: e.body,
+                ...(e.raw === undefined ? {} : { bytes: e.raw }),
+                receivedAt: e.at,
+              })),
+              { origin: 'dlq-replay' },
+            );
+            accepted += report.accepted;
+            filtered += report.filtered;
+            rejected += report.rejected;
+            await deadLetters.remove(page.map((e) => e.id));
+          }
+          process.stdout.write(
+            `replayed ${entries.length}: ${accepted} accepted, ${filtered} filtered, ${rejected} rejected again\n`,
+          );
+          if (rejected > 0) process.exitCode = 1;
+        });
+      },
+    );
 }
 
 function formatLine(entry: DeadLetter): string {
