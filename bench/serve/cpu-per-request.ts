@@ -122,6 +122,7 @@ for (const [label, values] of results) {
       .padStart(5)} µs CPU/request (min of ${values.length}: ${values.map((v) => v.toFixed(0)).join(', ')})`,
   );
 }
+console.log(`cache totals: ${JSON.stringify(Object.fromEntries(layered.metrics.totals))}`);
 await app.close();
 await bare.close();
 await layered.close();

@@ -1,23 +1,27 @@
+import type { GraphQLResolveInfo } from 'graphql';
 import { LarderError } from '../errors.ts';
 import { partitionKey } from '../model/keys.ts';
 import type { EntityDef, FeatureDef } from '../spec/types.ts';
 import type { ActionRow } from '../store/online-store.ts';
+import { joinSelector, serveJoinedRows, serveRows } from './join-resolvers.ts';
+import type { JoinPlan, ServedRow } from './join-resolvers.ts';
 import type { OnDemandLoader } from './on-demand/on-demand-loader.ts';
 import type { OnDemandDef } from './on-demand/on-demand-spec.ts';
-import type { GraphQLResolveInfo } from 'graphql';
-import { prefetchJoins, selectedJoins } from './join-resolvers.ts';
-import type { JoinPlan } from './join-resolvers.ts';
-import type { RequestLoader } from './request-loader.ts';
+import type { EntityObject, RequestLoader } from './request-loader.ts';
 import { applyRowFilter, compileRowFilter } from './row-filter.ts';
 import type { RowFilterInput } from './row-filter.ts';
+import { perFieldNode, selectedNames } from './selection.ts';
 
 /**
  * Resolver factories for the generated schema. Each resolver closes over the FeatureDef/EntityDef of
  * the registry it was built from, never over the registry holder: a request that started on one
  * schema finishes on it even if a reload swaps the schema mid-flight.
  *
- * An entity is represented during execution by its canonical id string alone (no wrapper object),
- * so a batch query of N ids allocates nothing per entity before the store reads.
+ * Only the root fields, action features and on-demand features have resolvers. Everything below
+ * is plain data by the time GraphQL reaches it: an entity is an `EntityObject` (its id and the
+ * static features the query selects, read in one batch), a row is an object of its fields plus
+ * `timestamp` and its joined entities. graphql-jit compiles plain property reads for those
+ * fields, instead of a resolver call per value.
  */
 
 /** What the GraphQL context must carry (Mercurius adds `reply`, `app`, ... beside it). */
@@ -65,30 +69,39 @@ export function canonicalEntityId(entity: EntityDef, raw: unknown): string {
   return id;
 }
 
-/** `<entity>(id: ID!)`: the entity is its id; features resolve from it. */
-export function singleEntityResolver(entity: EntityDef): Resolver {
-  return (_root, args) => canonicalEntityId(entity, args['id']);
+/** The static features of `entity` a query selects under a field, memoised per compiled query. */
+function staticSelector(statics: ReadonlySet<string>): (info: GraphQLResolveInfo) => readonly string[] {
+  return perFieldNode((info) => [...selectedNames(info)].filter((name) => statics.has(name)));
 }
 
-/** `<plural>(ids: [ID!]!)`: one entry per id, in the same order, duplicates included. */
-export function batchEntityResolver(entity: EntityDef): Resolver {
-  return (_root, args) => {
-    const ids = args['ids'] as readonly string[];
-    // Usually every id is already canonical: hand the argument array back as is.
-    for (let i = 0; i < ids.length; i++) {
-      if (canonicalEntityId(entity, ids[i]) !== ids[i]) return ids.map((id) => canonicalEntityId(entity, id));
-    }
-    return ids;
+function staticNames(features: readonly FeatureDef[]): Set<string> {
+  return new Set(features.filter((f) => f.featureType === 'static').map((f) => f.name));
+}
+
+/** `<entity>(id: ID!)`: the entity with the static features the query selects. */
+export function singleEntityResolver(entity: EntityDef, features: readonly FeatureDef[]): Resolver {
+  const selector = staticSelector(staticNames(features));
+  return (_root, args, ctx, info) => {
+    const id = canonicalEntityId(entity, args['id']);
+    const selected = info === undefined ? [] : selector(info);
+    if (selected.length === 0) return { id };
+    const loader = ctx.loader;
+    return loader.loadEntities(entity, [id], selected).then(() => loader.entityObject(entity, id));
   };
 }
 
-/** `id: ID!` on an entity type. */
-export const entityIdResolver: Resolver = (id) => id;
-
-/** A static feature: the stored value, batched with every other static read of the request. */
-export function staticFeatureResolver(entity: EntityDef, feature: FeatureDef): Resolver {
-  const group = feature.name;
-  return (id, _args, ctx) => ctx.loader.staticValue(partitionKey(entity, id as string, group));
+/** `<plural>(ids: [ID!]!)`: one entity per id, in the same order, duplicates included. */
+export function batchEntityResolver(entity: EntityDef, features: readonly FeatureDef[]): Resolver {
+  const selector = staticSelector(staticNames(features));
+  return (_root, args, ctx, info) => {
+    const ids = (args['ids'] as readonly unknown[]).map((id) => canonicalEntityId(entity, id));
+    const selected = info === undefined ? [] : selector(info);
+    if (selected.length === 0) return ids.map((id): EntityObject => ({ id }));
+    const loader = ctx.loader;
+    return loader
+      .loadEntities(entity, ids, selected)
+      .then(() => ids.map((id) => loader.entityObject(entity, id)));
+  };
 }
 
 /** The rows an action feature returns when the query gives no count. */
@@ -98,7 +111,8 @@ export function defaultActionCount(feature: FeatureDef): number {
 
 /**
  * An action feature: newest-first rows bounded by `input.count` and `input.lastNSec`. With
- * `input.filter`, up to maxCount rows are read, filtered, and the newest `count` kept.
+ * `input.filter`, up to maxCount rows are read, filtered, and the newest `count` kept. With joins
+ * selected, the rows are handed out once their joined entities are read.
  */
 export function actionFeatureResolver(
   entity: EntityDef,
@@ -107,21 +121,21 @@ export function actionFeatureResolver(
 ): Resolver {
   const group = feature.name;
   const defaultCount = defaultActionCount(feature);
-  // With joins selected, the rows are handed out only once their joined entities are read, so
-  // the join fields answer synchronously.
+  const selectJoins = joinSelector(joins);
   const served = (
     loader: RequestLoader,
     rows: ActionRow[],
     info: GraphQLResolveInfo | undefined,
-  ): ActionRow[] | Promise<ActionRow[]> => {
+  ): ServedRow[] | Promise<ServedRow[]> => {
     loader.rowsServed += rows.length;
     loader.featuresServed += rows.length;
-    if (joins.length === 0 || rows.length === 0 || info === undefined) return rows;
-    const selected = selectedJoins(joins, info);
-    if (selected.length === 0) return rows;
-    return prefetchJoins(rows, selected, loader).then(() => rows);
+    if (joins.length === 0 || rows.length === 0 || info === undefined) return serveRows(rows);
+    const selected = selectJoins(info);
+    if (selected.length === 0) return serveRows(rows);
+    return serveJoinedRows(rows, selected, loader);
   };
-  return (id, args, ctx, info) => {
+  return (parent, args, ctx, info) => {
+    const pk = partitionKey(entity, (parent as EntityObject).id, group);
     const input = args['input'] as
       | { count?: number | null; lastNSec?: number | null; filter?: readonly RowFilterInput[] | null }
       | null
@@ -131,31 +145,24 @@ export function actionFeatureResolver(
     const loader = ctx.loader;
     if (input != null) {
       if (input.count != null) count = checkCount(feature, input.count);
-      if (input.lastNSec != null) lastNSec = checkLastNSec(feature, input.lastNSec);
+      if (input.lastNSec != null) lastNSec = checkLastNSec(input.lastNSec);
       const predicate = input.filter == null ? undefined : compileRowFilter(feature, input.filter);
       if (predicate !== undefined) {
         return loader
-          .range(partitionKey(entity, id as string, group), feature.maxCount, lastNSec)
-          .then((rows) => {
-            const kept = applyRowFilter(rows, predicate, count);
-            loader.rowsServed += kept.length;
-            loader.featuresServed += kept.length;
-            return kept;
-          });
+          .range(pk, feature.maxCount, lastNSec)
+          .then((rows) => served(loader, applyRowFilter(rows, predicate, count), info));
       }
     }
-    return loader
-      .range(partitionKey(entity, id as string, group), count, lastNSec)
-      .then((rows) => served(loader, rows, info));
+    return loader.range(pk, count, lastNSec).then((rows) => served(loader, rows, info));
   };
 }
 
 /** An on-demand feature: fetched at request time, batched per feature, the fallback on failure. */
 export function onDemandFeatureResolver(def: OnDemandDef): Resolver {
-  return (id, _args, ctx) => {
+  return (parent, _args, ctx) => {
     if (ctx.onDemand === undefined) return def.fallback;
     ctx.loader.featuresServed++;
-    return ctx.onDemand.load(def, id as string);
+    return ctx.onDemand.load(def, (parent as EntityObject).id);
   };
 }
 
@@ -175,21 +182,13 @@ function checkCount(feature: FeatureDef, count: number): number {
   return count;
 }
 
-function checkLastNSec(_feature: FeatureDef, lastNSec: number): number {
+function checkLastNSec(lastNSec: number): number {
   if (lastNSec < 0) {
     throw new LarderError('LARDER_ERR_BAD_ARGUMENT', `lastNSec must not be negative, got ${lastNSec}`, {
       details: { argument: 'lastNSec' },
     });
   }
   return lastNSec;
-}
-
-/** `timestamp: Long!` on an action row. */
-export const rowTimestampResolver = (row: ActionRow): number => row.ts;
-
-/** One renamed field of an action row. */
-export function rowFieldResolver(name: string): (row: ActionRow) => unknown {
-  return (row) => row.values[name];
 }
 
 function truncate(text: string): string {

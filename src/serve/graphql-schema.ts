@@ -21,7 +21,7 @@ import type {
 } from 'graphql';
 import { LarderError } from '../errors.ts';
 import type { EntityDef, FeatureDef, FieldType, Registry, ScalarType } from '../spec/types.ts';
-import { joinPlan, joinResolver } from './join-resolvers.ts';
+import { joinPlan } from './join-resolvers.ts';
 import type { JoinPlan } from './join-resolvers.ts';
 import { compileOnDemandOrThrow } from './on-demand/on-demand-spec.ts';
 import type { OnDemandDef } from './on-demand/on-demand-spec.ts';
@@ -29,12 +29,8 @@ import {
   actionFeatureResolver,
   batchEntityResolver,
   defaultActionCount,
-  entityIdResolver,
   onDemandFeatureResolver,
-  rowFieldResolver,
-  rowTimestampResolver,
   singleEntityResolver,
-  staticFeatureResolver,
 } from './feature-resolvers.ts';
 import type { GraphQLRequestContext } from './feature-resolvers.ts';
 import { GraphQLJSONValue, GraphQLLong } from './graphql-scalars.ts';
@@ -149,18 +145,19 @@ export function buildServingSchema(registry: Registry): ServingSchema {
   }
   for (const entity of registry.entities.values()) {
     const entityType = entityTypes.get(entity.name)!;
+    const features = [...(registry.featuresByEntity.get(entity.name)?.values() ?? [])];
     claimRoot(entity.name, `entity "${entity.name}"`);
     claimRoot(entity.plural, `the plural of entity "${entity.name}"`);
     rootFields[entity.name] = {
       type: entityType,
       args: { id: { type: new GraphQLNonNull(GraphQLID) } },
-      resolve: singleEntityResolver(entity),
+      resolve: singleEntityResolver(entity, features),
     };
     rootFields[entity.plural] = {
       type: new GraphQLNonNull(new GraphQLList(entityType)),
       description: `Many ${entity.name} entities at once, in the order of \`ids\`.`,
       args: { ids: { type: new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(GraphQLID))) } },
-      resolve: batchEntityResolver(entity),
+      resolve: batchEntityResolver(entity, features),
     };
   }
 
@@ -205,7 +202,8 @@ function buildEntityType(
     description: `Features of entity \`${entity.name}\` (key prefix \`${entity.prefix}\`).`,
     fields: () => {
       const fields: GraphQLFieldConfigMap<unknown, GraphQLRequestContext> = {
-        id: { type: new GraphQLNonNull(GraphQLID), resolve: entityIdResolver },
+        // Plain properties of the EntityObject: no resolver (see feature-resolvers.ts).
+        id: { type: new GraphQLNonNull(GraphQLID) },
       };
       for (const feature of features) {
         if (feature.name in fields) {
@@ -258,7 +256,6 @@ function staticField(
   return {
     type,
     description: feature.description,
-    resolve: staticFeatureResolver(entity, feature),
   };
 }
 
@@ -273,7 +270,8 @@ function actionField(
   names.claimType(rowTypeName, `action feature "${feature.entity}.${feature.name}"`);
   const rowFields: GraphQLFieldConfigMap<unknown, GraphQLRequestContext> = {};
   for (const field of feature.fields) {
-    rowFields[field.name] = { type: fieldType(field.type), resolve: rowFieldResolver(field.name) as never };
+    // Rows reach GraphQL as plain objects (fields, timestamp, joined entities): no resolvers.
+    rowFields[field.name] = { type: fieldType(field.type) };
   }
   if ('timestamp' in rowFields) {
     throw clash(
@@ -285,7 +283,6 @@ function actionField(
   rowFields['timestamp'] = {
     type: new GraphQLNonNull(GraphQLLong),
     description: 'Event time, epoch milliseconds.',
-    resolve: rowTimestampResolver as never,
   };
   const plans: JoinPlan[] = [];
   for (const join of feature.joins) {
@@ -306,7 +303,6 @@ function actionField(
     rowFields[join.as] = {
       type: targetType,
       description: `The ${join.entity} whose id is in \`${join.field}\`; null when it has no features.`,
-      resolve: joinResolver(plan) as never,
     };
   }
   const rowType = new GraphQLObjectType({ name: rowTypeName, fields: rowFields });

@@ -1,6 +1,6 @@
 import { partitionKey } from '../model/keys.ts';
 import type { EntityDef } from '../spec/types.ts';
-import type { ActionRow, OnlineStore, RangeQuery } from '../store/online-store.ts';
+import type { ActionRow, OnlineStore, RangeQuery, StaticValue } from '../store/online-store.ts';
 
 /** What the loader reads from: the store, or the layered cache in front of it. */
 export type FeatureReader = Pick<OnlineStore, 'getStatic' | 'getRanges'>;
@@ -34,11 +34,19 @@ interface RangeBatch {
   readonly waiting: Map<string, Pending<ActionRow[]>>;
 }
 
-/** Joined lookups of one entity type: every id asked, with the union of the features asked. */
-interface JoinBatch {
+/**
+ * An entity as GraphQL sees it: its id and the static features read for it as own properties, so
+ * static fields resolve by plain property access (no resolver call per field).
+ */
+export type EntityObject = { id: string } & Record<string, unknown>;
+
+/**
+ * Entity loads of one entity type: each id asked, with the features asked for it (the array a
+ * resolver passed, shared; a Set once two different asks for the same id must be merged).
+ */
+interface EntityBatch {
   readonly entity: EntityDef;
-  readonly features: Set<string>;
-  readonly ids: Set<string>;
+  readonly wanted: Map<string, readonly string[] | Set<string>>;
   readonly done: Pending<void>;
 }
 
@@ -55,20 +63,17 @@ const resolvedPromise = Promise.resolve();
  *
  * A new batch starts after each flush, so a later level of the query gets its own round trip.
  *
- * Joins: every joined entity asked for in one pass, across all rows, fields and parent entities,
- * is read in ONE `getStatic` call per joined entity type (the union of the static features the
- * query selects on it). The values read are kept for the request, so the joined entity's feature
- * resolvers answer from memory, synchronously, without another store call.
+ * Entities: the static features of entities (root ones, and joined ones across all rows, fields
+ * and parents) asked in one pass are read in ONE `getStatic` call per entity type, and handed to
+ * GraphQL as plain objects (`EntityObject`), so every static field resolves by property access.
  */
 export class RequestLoader {
   readonly #store: FeatureReader;
   #statics: StaticBatch | undefined;
   #ranges: RangeBatch | undefined;
-  #joins: Map<string, JoinBatch> | undefined;
-  /** Static values already read for this request (joined entities), by pk. */
-  readonly #known = new Map<string, unknown>();
-  /** Joined entities read for this request: entity name -> id -> has any value. */
-  readonly #exists = new Map<string, Map<string, boolean>>();
+  #entityBatches: Map<string, EntityBatch> | undefined;
+  /** Entities read for this request: entity name -> id -> the entity and whether any value exists. */
+  readonly #entities = new Map<string, Map<string, { object: EntityObject; found: boolean }>>();
   #scheduled = false;
   /** Action rows handed to resolvers (after filters and counts), for the served-rows metric. */
   rowsServed = 0;
@@ -79,14 +84,9 @@ export class RequestLoader {
     this.#store = store;
   }
 
-  /**
-   * The stored value under `pk` (`StaticValue.value`), or null when absent or expired. A value
-   * this request already read (a joined entity's) is returned as is, without a promise.
-   */
-  staticValue(pk: string): unknown {
+  /** The stored value under `pk` (`StaticValue.value`), or null when absent or expired. */
+  staticValue(pk: string): Promise<unknown> {
     this.featuresServed++;
-    const known = this.#known.get(pk);
-    if (known !== undefined || this.#known.has(pk)) return known;
     let batch = this.#statics;
     if (batch === undefined) {
       batch = this.#statics = { pks: [], waiting: new Map() };
@@ -119,34 +119,45 @@ export class RequestLoader {
   }
 
   /**
-   * Reads the static `features` of joined entities `ids` of `entity`, batched with every other
-   * prefetch of the same entity type asked in this pass (one store call per entity type; the
-   * features read are the union asked). Afterwards `joinedExists` and `staticValue` answer from
+   * Reads the static `features` of entities `ids`, batched with every other entity load asked in
+   * this pass: ONE `getStatic` call for all of them (so at most one per entity type; per type,
+   * the features read are the union asked), whether the entities are root entities or joined
+   * ones, across all rows and fields. Afterwards `entityObject` and `joinedEntity` answer from
    * memory.
    */
-  prefetchJoined(entity: EntityDef, ids: readonly string[], features: readonly string[]): Promise<void> {
-    let joins = this.#joins;
-    if (joins === undefined) {
-      joins = this.#joins = new Map();
+  loadEntities(entity: EntityDef, ids: readonly string[], features: readonly string[]): Promise<void> {
+    let batches = this.#entityBatches;
+    if (batches === undefined) {
+      batches = this.#entityBatches = new Map();
       this.#schedule();
     }
-    let batch = joins.get(entity.name);
+    let batch = batches.get(entity.name);
     if (batch === undefined) {
-      batch = { entity, features: new Set(features), ids: new Set(ids), done: pending<void>() };
-      joins.set(entity.name, batch);
-      return batch.done.promise;
+      batch = { entity, wanted: new Map(), done: pending<void>() };
+      batches.set(entity.name, batch);
     }
-    for (const f of features) batch.features.add(f);
-    for (const id of ids) batch.ids.add(id);
+    const wanted = batch.wanted;
+    for (const id of ids) {
+      const previous = wanted.get(id);
+      if (previous === undefined) wanted.set(id, features);
+      else if (previous !== features) {
+        const merged = previous instanceof Set ? previous : new Set(previous);
+        for (const f of features) merged.add(f);
+        wanted.set(id, merged);
+      }
+    }
     return batch.done.promise;
   }
 
-  /**
-   * Whether joined entity `id` exists (any feature read for it has a value); undefined when it was
-   * never prefetched in this request.
-   */
-  joinedExists(entity: EntityDef, id: string): boolean | undefined {
-    return this.#exists.get(entity.name)?.get(id);
+  /** A loaded entity (a root entity: its features are null where absent). */
+  entityObject(entity: EntityDef, id: string): EntityObject {
+    return this.#entities.get(entity.name)?.get(id)?.object ?? { id };
+  }
+
+  /** A loaded joined entity, or null when none of the features read has a value (a missing entity). */
+  joinedEntity(entity: EntityDef, id: string): EntityObject | null {
+    const loaded = this.#entities.get(entity.name)?.get(id);
+    return loaded !== undefined && loaded.found ? loaded.object : null;
   }
 
   #schedule(): void {
@@ -159,40 +170,56 @@ export class RequestLoader {
     this.#scheduled = false;
     const statics = this.#statics;
     const ranges = this.#ranges;
-    const joins = this.#joins;
+    const entities = this.#entityBatches;
     this.#statics = undefined;
     this.#ranges = undefined;
-    this.#joins = undefined;
+    this.#entityBatches = undefined;
     if (statics !== undefined) void this.#flushStatics(statics);
     if (ranges !== undefined) void this.#flushRanges(ranges);
-    if (joins !== undefined) for (const batch of joins.values()) void this.#flushJoins(batch);
+    if (entities !== undefined) void this.#flushEntities([...entities.values()]);
   };
 
-  async #flushJoins(batch: JoinBatch): Promise<void> {
-    const { entity, ids, done } = batch;
-    const features = [...batch.features];
-    const f = features.length;
-    const pks: string[] = new Array<string>(ids.size * f);
-    let k = 0;
-    for (const id of ids) for (let j = 0; j < f; j++) pks[k++] = partitionKey(entity, id, features[j]!);
+  /** One `getStatic` call for every entity batch of the pass (one per entity type). */
+  async #flushEntities(batches: readonly EntityBatch[]): Promise<void> {
+    const pks: string[] = [];
+    const plans = batches.map((batch) => {
+      const start = pks.length;
+      for (const [id, features] of batch.wanted) {
+        for (const feature of features) pks.push(partitionKey(batch.entity, id, feature));
+      }
+      return { batch, start };
+    });
     try {
       const values = pks.length === 0 ? [] : await this.#store.getStatic(pks);
-      let exists = this.#exists.get(entity.name);
-      if (exists === undefined) this.#exists.set(entity.name, (exists = new Map()));
-      k = 0;
-      for (const id of ids) {
-        let found = exists.get(id) === true;
-        for (let j = 0; j < f; j++, k++) {
-          const stored = values[k];
-          this.#known.set(pks[k]!, stored === undefined ? null : stored.value);
-          if (stored !== undefined) found = true;
-        }
-        // An entity type without static features cannot be checked; it is served as is.
-        exists.set(id, found || f === 0);
-      }
-      done.resolve();
+      for (const { batch, start } of plans) this.#settle(batch, values, start);
+      this.featuresServed += pks.length;
+      for (const { batch } of plans) batch.done.resolve();
     } catch (err) {
-      done.reject(err);
+      for (const { batch } of plans) batch.done.reject(err);
+    }
+  }
+
+  /** Puts the values read for one entity batch (from `values[start]` on) into its entity objects. */
+  #settle(batch: EntityBatch, values: readonly (StaticValue | undefined)[], start: number): void {
+    let loaded = this.#entities.get(batch.entity.name);
+    if (loaded === undefined) this.#entities.set(batch.entity.name, (loaded = new Map()));
+    let k = start;
+    for (const [id, features] of batch.wanted) {
+      let entry = loaded.get(id);
+      if (entry === undefined) loaded.set(id, (entry = { object: { id }, found: false }));
+      const object = entry.object as Record<string, unknown>;
+      let read = 0;
+      for (const feature of features) {
+        const stored = values[k++];
+        read++;
+        if (stored === undefined) object[feature] = null;
+        else {
+          object[feature] = stored.value;
+          entry.found = true;
+        }
+      }
+      // An entity type without static features cannot be checked; it is served as is.
+      if (read === 0) entry.found = true;
     }
   }
 

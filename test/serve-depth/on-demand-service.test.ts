@@ -31,7 +31,7 @@ function def(upstream: FakeUpstream, overrides: Record<string, unknown> = {}): O
       blocked: {
         url: `${upstream.base}/blocked/{id}`,
         method: 'GET',
-        timeoutMs: 200,
+        timeoutMs: 500,
         fallback: [],
         type: 'list<int>',
         breaker: { failures: 3, resetMs: 300 },
@@ -113,6 +113,8 @@ describe('on-demand service against a real HTTP upstream', () => {
 
   beforeAll(async () => {
     upstream = await startFakeUpstream();
+    // Well beyond the timeout: a loaded test machine must not turn "slow" into "in time".
+    upstream.slowMs = 2_000;
     service = new OnDemandService([], {
       observer: { call: (feature, outcome, _s, ids) => calls.push({ feature, outcome, ids }) },
     });

@@ -9,6 +9,7 @@ describe('on-demand features over GraphQL', () => {
 
   beforeAll(async () => {
     upstream = await startFakeUpstream();
+    upstream.slowMs = 2_000;
     server = await startDepthServer({ upstreamBase: upstream.base });
     await server.write([single('u:', 1, 'os', 'ios'), single('c:flea:', 1, 'title', 'Bike')]);
   });

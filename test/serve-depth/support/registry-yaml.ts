@@ -59,7 +59,7 @@ onDemand:
     blocked_users:
       url: "${upstreamBase}/blocked/{id}"
       method: GET
-      timeoutMs: 150
+      timeoutMs: 500
       fallback: []
       type: "list<int>"
       breaker: {failures: 3, resetMs: 400}
@@ -67,7 +67,7 @@ onDemand:
     view_count:
       url: "${upstreamBase}/views?ids={ids}"
       method: GET
-      timeoutMs: 150
+      timeoutMs: 500
       fallback: 0
       type: int
 `,
