@@ -29,9 +29,14 @@ function compareRows(tsA: number, idA: string, tsB: number, idB: string): number
  * Records that a row was inserted. `countBefore` is the row count before the insert: when the
  * hint held every row, a newer row can extend it; otherwise only a row that sorts inside the hint
  * belongs in it.
+ *
+ * A pk's first row does not start a hint: hints are built only by the trim's cursor refill. So a
+ * pk below its maxCount keeps an empty hint (empty is a prefix too), and its meta stays a few
+ * bytes instead of 16 keys that every append would decode and re-encode for nothing.
  */
 export function noteInserted(meta: RowMeta, ts: number, id: string, countBefore: number): void {
   const [, oldTs, oldIds] = meta;
+  if (oldTs.length === 0) return; // empty stays empty: see above (and beyond the prefix anyway)
   let pos = oldTs.length;
   while (pos > 0 && compareRows(ts, id, oldTs[pos - 1] as number, oldIds[pos - 1] as string) < 0) pos--;
   if (pos === oldTs.length && oldTs.length < countBefore) return; // beyond the known prefix
