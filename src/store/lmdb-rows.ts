@@ -20,6 +20,9 @@ import type { ActionAppend, ActionRow, RangeQuery } from './online-store.ts';
 /** Above any epoch-ms timestamp: the upper bound of a pk's rows (writes are validated below it). */
 export const MAX_TS = Number.MAX_SAFE_INTEGER;
 
+/** `putSync` flag: write only when the key is absent (returns false, writing nothing, otherwise). */
+const NO_OVERWRITE = { noOverwrite: true } as const;
+
 /**
  * Appends one row, idempotently by event id: a redelivered event rewrites its row, moving it when
  * its ts changed (arrival time used as event time), instead of adding a second one. Then drops the
@@ -28,10 +31,20 @@ export const MAX_TS = Number.MAX_SAFE_INTEGER;
 export function appendRow(env: LmdbEnv, write: ActionAppend): void {
   const { pk, row } = write;
   const dedupeKey: [string, string] = [pk, row.eventId];
-  const previousTs = env.dedupe.get(dedupeKey);
   const expiresAt = write.ttlMs === undefined ? null : row.ts + write.ttlMs;
   const value: RowValue = [expiresAt, row.values];
   env.rows.putSync([pk, row.ts, row.eventId], value);
+  // The common case is a new event: claiming its dedupe entry with a no-overwrite put tells that
+  // apart from a redelivery without a separate lookup first.
+  if (claimDedupe(env, dedupeKey, row.ts)) {
+    const meta = env.rowMeta.get(pk) ?? emptyRowMeta();
+    noteInserted(meta, row.ts, row.eventId, meta[0]);
+    meta[0]++;
+    if (meta[0] > write.maxCount) trimOldest(env, pk, meta, write.maxCount);
+    else env.rowMeta.putSync(pk, meta);
+    return;
+  }
+  const previousTs = env.dedupe.get(dedupeKey);
   if (previousTs === row.ts) {
     // Same event, same place: the put above rewrote it; counts and order are unchanged.
     const meta = env.rowMeta.get(pk);
@@ -49,6 +62,14 @@ export function appendRow(env: LmdbEnv, write: ActionAppend): void {
   meta[0]++;
   if (meta[0] > write.maxCount) trimOldest(env, pk, meta, write.maxCount);
   else env.rowMeta.putSync(pk, meta);
+}
+
+/**
+ * Writes the dedupe entry only if it is absent; true when it wrote. lmdb-js's `putSync` returns
+ * whether the put happened (false on a failed no-overwrite), though its typings say `void`.
+ */
+function claimDedupe(env: LmdbEnv, key: [string, string], ts: number): boolean {
+  return (env.dedupe.putSync(key, ts, NO_OVERWRITE) as unknown) === true;
 }
 
 /**
