@@ -50,6 +50,7 @@ const app = await createServer(
     logger,
     auth: { enabled: false, readKeys: [], ingestKeys: [], adminKeys: [], publicMetrics: true },
     limits: DEFAULT_SERVE_LIMITS,
+    hotEntityTtlMs: Number(process.env['BENCH_HOT_TTL_MS'] ?? 1000),
   },
 );
 await app.ready();

@@ -5,7 +5,7 @@
  *
  *   node --import tsx bench/serve/run.ts [--runs 3] [--duration 10] [--connections 32]
  *       [--users 100000] [--articles 1000000] [--hot-users 5000] [--hot-articles 50000]
- *       [--workers 1] [--data <dir>]
+ *       [--workers 1] [--hot-ttl 1000] [--data <dir>]
  *
  * Data (100k users, 1M articles, 50–100 rows per action feature by default) is written straight
  * into the store on the first run and reused afterwards. Every load loop is bounded by count and
@@ -40,6 +40,7 @@ const opts = {
   hotUsers: flag('hot-users', 5_000),
   hotArticles: flag('hot-articles', 50_000),
   workers: flag('workers', 1),
+  hotTtl: flag('hot-ttl', 1000),
   data: flag('data', path.join(os.tmpdir(), 'larder-bench-serve', 'data')),
 };
 const log = (line: string): void => void process.stdout.write(`${line}\n`);
@@ -59,6 +60,7 @@ interface Server {
 function startServer(args: string[]): Promise<Server> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'server-process.ts'), ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, BENCH_HOT_TTL_MS: String(opts.hotTtl) },
   });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server ${args[0]} did not start in 120 s`)), 120_000);

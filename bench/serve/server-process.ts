@@ -74,6 +74,7 @@ async function larder(registryDir: string, dataDir: string): Promise<void> {
       logger,
       auth: { enabled: false, readKeys: [], ingestKeys: [], adminKeys: [], publicMetrics: true },
       limits: DEFAULT_SERVE_LIMITS,
+      hotEntityTtlMs: Number(process.env['BENCH_HOT_TTL_MS'] ?? 1000),
     },
   );
   // The benchmark reads the cache hit ratios from here.

@@ -3,8 +3,10 @@ import { LarderError } from '../errors.ts';
 import { partitionKey } from '../model/keys.ts';
 import type { EntityDef, FeatureDef } from '../spec/types.ts';
 import type { ActionRow } from '../store/online-store.ts';
-import { joinSelector, serveJoinedRows, serveRows } from './join-resolvers.ts';
-import type { JoinPlan, ServedRow } from './join-resolvers.ts';
+import { joinSelector, serveJoinedRows } from './join-resolvers.ts';
+import type { JoinPlan } from './join-resolvers.ts';
+import { rowBuilder } from './row-shape.ts';
+import type { ServedRow } from './row-shape.ts';
 import type { OnDemandLoader } from './on-demand/on-demand-loader.ts';
 import type { OnDemandDef } from './on-demand/on-demand-spec.ts';
 import type { EntityObject, RequestLoader } from './request-loader.ts';
@@ -122,6 +124,10 @@ export function actionFeatureResolver(
   const group = feature.name;
   const defaultCount = defaultActionCount(feature);
   const selectJoins = joinSelector(joins);
+  const build = rowBuilder(
+    feature.fields.map((f) => f.name),
+    joins.map((j) => j.join.as),
+  );
   const served = (
     loader: RequestLoader,
     rows: ActionRow[],
@@ -129,10 +135,10 @@ export function actionFeatureResolver(
   ): ServedRow[] | Promise<ServedRow[]> => {
     loader.rowsServed += rows.length;
     loader.featuresServed += rows.length;
-    if (joins.length === 0 || rows.length === 0 || info === undefined) return serveRows(rows);
+    if (joins.length === 0 || rows.length === 0 || info === undefined) return rows.map(build);
     const selected = selectJoins(info);
-    if (selected.length === 0) return serveRows(rows);
-    return serveJoinedRows(rows, selected, loader);
+    if (selected.length === 0) return rows.map(build);
+    return serveJoinedRows(rows, selected, loader, build);
   };
   return (parent, args, ctx, info) => {
     const pk = partitionKey(entity, (parent as EntityObject).id, group);

@@ -3,6 +3,7 @@ import type { EntityDef, FeatureDef, JoinDef } from '../spec/types.ts';
 import type { ActionRow } from '../store/online-store.ts';
 import { canonicalEntityId } from './feature-resolvers.ts';
 import type { RequestLoader } from './request-loader.ts';
+import type { RowBuilder, ServedRow } from './row-shape.ts';
 import { perFieldNode, selectedFields, selectedNames } from './selection.ts';
 
 /**
@@ -35,9 +36,6 @@ export interface SelectedJoin {
   readonly plan: JoinPlan;
   readonly features: readonly string[];
 }
-
-/** The row as GraphQL sees it: its fields, `timestamp`, and its joined entities. */
-export type ServedRow = Record<string, unknown>;
 
 /**
  * Which joins the query selects under an action field, and which static features of each; memoised
@@ -78,16 +76,6 @@ export function joinedIdOf(row: ActionRow, plan: JoinPlan): string | undefined {
   }
 }
 
-/** Rows as GraphQL sees them, without joins: the fields plus `timestamp`. */
-export function serveRows(rows: readonly ActionRow[]): ServedRow[] {
-  const out = new Array<ServedRow>(rows.length);
-  for (let i = 0; i < rows.length; i++) {
-    const row = rows[i]!;
-    out[i] = { ...row.values, timestamp: row.ts };
-  }
-  return out;
-}
-
 /**
  * Loads the joined entities of `rows` (one loader call per selected join, batched per entity type
  * across the request), then returns the rows with their entities under each join's `as`.
@@ -96,6 +84,7 @@ export async function serveJoinedRows(
   rows: readonly ActionRow[],
   selected: readonly SelectedJoin[],
   loader: RequestLoader,
+  build: RowBuilder,
 ): Promise<ServedRow[]> {
   const ids: (string | undefined)[][] = [];
   const waits: Promise<void>[] = [];
@@ -106,7 +95,7 @@ export async function serveJoinedRows(
     if (present.length > 0) waits.push(loader.loadEntities(plan.target, present, features));
   }
   await (waits.length === 1 ? waits[0] : Promise.all(waits));
-  const out = serveRows(rows);
+  const out = rows.map(build);
   for (let s = 0; s < selected.length; s++) {
     const { plan } = selected[s]!;
     const column = ids[s]!;

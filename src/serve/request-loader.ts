@@ -1,5 +1,6 @@
 import { partitionKey } from '../model/keys.ts';
 import type { EntityDef } from '../spec/types.ts';
+import type { HotEntityCache } from './hot-entities.ts';
 import type { ActionRow, OnlineStore, RangeQuery, StaticValue } from '../store/online-store.ts';
 
 /** What the loader reads from: the store, or the layered cache in front of it. */
@@ -40,6 +41,13 @@ interface RangeBatch {
  */
 export type EntityObject = { id: string } & Record<string, unknown>;
 
+/** An entity of this request; `shared` when the object is also in the hot cache (copy before changing). */
+interface LoadedEntity {
+  readonly object: EntityObject;
+  found: boolean;
+  shared: boolean;
+}
+
 /**
  * Entity loads of one entity type: each id asked, with the features asked for it (the array a
  * resolver passed, shared; a Set once two different asks for the same id must be merged).
@@ -73,15 +81,23 @@ export class RequestLoader {
   #ranges: RangeBatch | undefined;
   #entityBatches: Map<string, EntityBatch> | undefined;
   /** Entities read for this request: entity name -> id -> the entity and whether any value exists. */
-  readonly #entities = new Map<string, Map<string, { object: EntityObject; found: boolean }>>();
+  readonly #entities = new Map<string, Map<string, LoadedEntity>>();
+  /** The process-wide hot entity cache, when on. */
+  readonly #hot: HotEntityCache | undefined;
+  /** The request's clock for the hot cache, read once. */
+  #now: number | undefined;
   #scheduled = false;
   /** Action rows handed to resolvers (after filters and counts), for the served-rows metric. */
   rowsServed = 0;
   /** Feature values handed to resolvers: static values, action rows, on-demand values. */
   featuresServed = 0;
+  /** Entity lookups answered (and not) by the hot entity cache, for the hit-ratio metric. */
+  hotHits = 0;
+  hotMisses = 0;
 
-  constructor(store: FeatureReader) {
+  constructor(store: FeatureReader, hot?: HotEntityCache) {
     this.#store = store;
+    this.#hot = hot?.enabled === true ? hot : undefined;
   }
 
   /** The stored value under `pk` (`StaticValue.value`), or null when absent or expired. */
@@ -126,6 +142,35 @@ export class RequestLoader {
    * memory.
    */
   loadEntities(entity: EntityDef, ids: readonly string[], features: readonly string[]): Promise<void> {
+    const hot = this.#hot;
+    let loaded: Map<string, LoadedEntity> | undefined;
+    let batch: EntityBatch | undefined;
+    for (const id of ids) {
+      if (hot !== undefined) {
+        this.#now ??= Date.now();
+        const cached = hot.get(entity.name, id, features, this.#now);
+        if (cached === undefined) this.hotMisses++;
+        else {
+          this.hotHits++;
+          loaded ??= this.#loadedOf(entity.name);
+          if (!loaded.has(id)) loaded.set(id, { object: cached.object, found: cached.found, shared: true });
+          continue;
+        }
+      }
+      batch ??= this.#entityBatch(entity);
+      const wanted = batch.wanted;
+      const previous = wanted.get(id);
+      if (previous === undefined) wanted.set(id, features);
+      else if (previous !== features) {
+        const merged = previous instanceof Set ? previous : new Set(previous);
+        for (const f of features) merged.add(f);
+        wanted.set(id, merged);
+      }
+    }
+    return batch === undefined ? resolvedPromise : batch.done.promise;
+  }
+
+  #entityBatch(entity: EntityDef): EntityBatch {
     let batches = this.#entityBatches;
     if (batches === undefined) {
       batches = this.#entityBatches = new Map();
@@ -136,17 +181,13 @@ export class RequestLoader {
       batch = { entity, wanted: new Map(), done: pending<void>() };
       batches.set(entity.name, batch);
     }
-    const wanted = batch.wanted;
-    for (const id of ids) {
-      const previous = wanted.get(id);
-      if (previous === undefined) wanted.set(id, features);
-      else if (previous !== features) {
-        const merged = previous instanceof Set ? previous : new Set(previous);
-        for (const f of features) merged.add(f);
-        wanted.set(id, merged);
-      }
-    }
-    return batch.done.promise;
+    return batch;
+  }
+
+  #loadedOf(entity: string): Map<string, LoadedEntity> {
+    let loaded = this.#entities.get(entity);
+    if (loaded === undefined) this.#entities.set(entity, (loaded = new Map()));
+    return loaded;
   }
 
   /** A loaded entity (a root entity: its features are null where absent). */
@@ -201,12 +242,17 @@ export class RequestLoader {
 
   /** Puts the values read for one entity batch (from `values[start]` on) into its entity objects. */
   #settle(batch: EntityBatch, values: readonly (StaticValue | undefined)[], start: number): void {
-    let loaded = this.#entities.get(batch.entity.name);
-    if (loaded === undefined) this.#entities.set(batch.entity.name, (loaded = new Map()));
+    const loaded = this.#loadedOf(batch.entity.name);
+    const hot = this.#hot;
     let k = start;
     for (const [id, features] of batch.wanted) {
       let entry = loaded.get(id);
-      if (entry === undefined) loaded.set(id, (entry = { object: { id }, found: false }));
+      if (entry === undefined) loaded.set(id, (entry = { object: { id }, found: false, shared: false }));
+      else if (entry.shared) {
+        // Never modify an object other requests may hold: copy it first.
+        entry = { object: { ...entry.object }, found: entry.found, shared: false };
+        loaded.set(id, entry);
+      }
       const object = entry.object as Record<string, unknown>;
       let read = 0;
       for (const feature of features) {
@@ -220,6 +266,11 @@ export class RequestLoader {
       }
       // An entity type without static features cannot be checked; it is served as is.
       if (read === 0) entry.found = true;
+      if (hot !== undefined) {
+        this.#now ??= Date.now();
+        hot.set(batch.entity.name, entry.object, entry.found, this.#now);
+        entry.shared = true;
+      }
     }
   }
 

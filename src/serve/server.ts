@@ -21,6 +21,8 @@ import { PersistedQueries } from './persisted-queries.ts';
 import { RequestLoader } from './request-loader.ts';
 import type { FeatureReader } from './request-loader.ts';
 import { SchemaSwapper } from './schema-swapper.ts';
+import { HotEntityCache } from './hot-entities.ts';
+import { LarderError } from '../errors.ts';
 import { installServingDepth } from './serving-depth.ts';
 import { randomUUID } from 'node:crypto';
 
@@ -50,6 +52,11 @@ export interface ServerOptions {
   readonly reader?: FeatureReader;
   /** Parsed, validated and compiled queries kept, by query text. Default 1024. */
   readonly queryCacheSize?: number;
+  /**
+   * Lifetime of the in-process hot entity cache, ms (see `hot-entities.ts`). Default: the
+   * `LARDER_HOT_ENTITY_TTL_MS` environment variable, else 0 (off).
+   */
+  readonly hotEntityTtlMs?: number;
 }
 
 /**
@@ -87,9 +94,10 @@ export async function createServer(ctx: ServeContext, options: ServerOptions = {
   const reader = options.reader ?? store;
   const onDemand = new OnDemandService(initial.onDemand, { observer: metrics.onDemandObserver() });
   app.addHook('onClose', async () => onDemand.close());
+  const hot = new HotEntityCache({ ttlMs: options.hotEntityTtlMs ?? hotTtlFromEnv() });
   const graphqlContext = (): GraphQLRequestContext => ({
     // One loader per request: it is what batches the request's reads.
-    loader: new RequestLoader(reader),
+    loader: new RequestLoader(reader, hot),
     onDemand: new OnDemandLoader(onDemand),
   });
   await app.register(mercurius, {
@@ -123,6 +131,19 @@ export async function createServer(ctx: ServeContext, options: ServerOptions = {
     graphqlContext,
   });
   return app;
+}
+
+function hotTtlFromEnv(): number {
+  const raw = process.env['LARDER_HOT_ENTITY_TTL_MS'];
+  if (raw === undefined || raw === '') return 0;
+  const ms = Number(raw);
+  if (!Number.isInteger(ms) || ms < 0) {
+    throw new LarderError(
+      'LARDER_ERR_CONFIG',
+      `LARDER_HOT_ENTITY_TTL_MS must be a whole number of milliseconds, got "${raw}"`,
+    );
+  }
+  return ms;
 }
 
 /** Fastify 5 takes a ready logger only as `loggerInstance`; `logger` is for options. */

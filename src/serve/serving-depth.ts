@@ -39,7 +39,12 @@ interface GraphQLBody {
 /** The server keeps each request's GraphQL context on the request, for the served-values metrics. */
 type ServedRequest = FastifyRequest & {
   larderContext?: {
-    readonly loader?: { readonly rowsServed: number; readonly featuresServed: number };
+    readonly loader?: {
+      readonly rowsServed: number;
+      readonly featuresServed: number;
+      readonly hotHits: number;
+      readonly hotMisses: number;
+    };
     readonly operationName?: string;
   };
 };
@@ -77,7 +82,11 @@ export function installServingDepth(app: FastifyInstance, options: ServingDepthO
             : (route ?? 'unknown');
       metrics.observeRequest(operation, reply.statusCode, (performance.now() - started) / 1000);
       const loader = (request as ServedRequest).larderContext?.loader;
-      if (loader !== undefined) metrics.recordServed(loader.rowsServed, loader.featuresServed);
+      if (loader !== undefined) {
+        metrics.recordServed(loader.rowsServed, loader.featuresServed);
+        if (loader.hotHits + loader.hotMisses > 0)
+          metrics.recordCache('hot', loader.hotHits, loader.hotMisses);
+      }
     }
     done();
   });

@@ -32,6 +32,8 @@ export interface DepthServerOptions {
   readonly upstreamBase?: string;
   readonly host?: string;
   readonly logger?: Logger;
+  /** The hot entity cache TTL (default 0: off, so store calls can be counted exactly). */
+  readonly hotEntityTtlMs?: number;
   /** Extra routes to add before the server listens. */
   readonly routes?: (app: FastifyInstance) => void;
 }
@@ -96,6 +98,7 @@ export async function startDepthServer(options: DepthServerOptions = {}): Promis
     limits,
     metrics,
     auth: authConfigFromEnv(options.env ?? {}, options.auth),
+    hotEntityTtlMs: options.hotEntityTtlMs ?? 0,
   });
   options.routes?.(app);
   await app.listen({ port: 0, host: options.host ?? '127.0.0.1' });
