@@ -7,7 +7,7 @@ export default defineConfig({
     // The machine has 2 cores and the suites talk to real services; more workers only add noise.
     maxWorkers: 2,
     testTimeout: 30_000,
-    hookTimeout: 60_000,
+    hookTimeout: 120_000,
     reporters: ['default', './scripts/summary-reporter.ts'],
   },
 });

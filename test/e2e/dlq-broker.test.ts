@@ -25,7 +25,7 @@ describe('larder ingest + larder dlq --broker, through the real CLI', () => {
     tmp.remove();
   });
 
-  it('dead-letters the poison message to the broker and lists it', { timeout: 60_000 }, async () => {
+  it('dead-letters the poison message to the broker and lists it', { timeout: 120_000 }, async () => {
     mkdirSync(registryDir, { recursive: true });
     writeFileSync(
       path.join(registryDir, 'r.yaml'),
@@ -60,7 +60,7 @@ describe('larder ingest + larder dlq --broker, through the real CLI', () => {
           ]);
           return stdout.includes('bad');
         },
-        30_000,
+        75_000,
         'the poison message to reach the broker DLQ',
       );
     } finally {

@@ -12,7 +12,8 @@ const EXAMPLE = fileURLToPath(new URL('../../examples/marketplace', import.meta.
 const run = promisify(execFile);
 
 /** End to end through the real CLI process: push over HTTP, query GraphQL, reload the registry. */
-describe('larder serve, embedded, end to end', () => {
+// Generous limits: the CLI starts through tsx, and CI machines are shared and loaded.
+describe('larder serve, embedded, end to end', { timeout: 120_000 }, () => {
   const tmp = tempDir('larder-e2e-');
   const registryDir = path.join(tmp.dir, 'registry');
   const dataDir = path.join(tmp.dir, 'data');
@@ -47,7 +48,7 @@ describe('larder serve, embedded, end to end', () => {
     server = startLarder(['serve', '--registry', registryDir, '--data', dataDir, '--port', String(port)], {
       LARDER_LOG_LEVEL: 'info',
     });
-    await waitUntil(async () => (await fetch(`${base}/readyz`)).status === 200, 20_000, 'readyz');
+    await waitUntil(async () => (await fetch(`${base}/readyz`)).status === 200, 60_000, 'readyz');
   });
 
   afterAll(async () => {
@@ -225,7 +226,7 @@ describe('larder serve, embedded, end to end', () => {
     );
     await waitUntil(
       async () => (await graphql('{ user(id: 7) { last_login_country } }')).errors === undefined,
-      15_000,
+      45_000,
       'the new feature to appear in the schema',
     );
     const pushed = await push(
@@ -243,7 +244,7 @@ describe('larder serve, embedded, end to end', () => {
       path.join(registryDir, 'broken.yaml'),
       'features:\n  user:\n    bad:\n      featureType: sometimes\n',
     );
-    await waitUntil(() => server.output().includes('LARDER_ERR_SPEC'), 15_000, 'the rejection to be logged');
+    await waitUntil(() => server.output().includes('LARDER_ERR_SPEC'), 45_000, 'the rejection to be logged');
     const still = await graphql('{ user(id: 7) { os last_login_country } }');
     expect(still.data).toEqual({ user: { os: 'ios', last_login_country: 'kr' } });
     expect(server.child.exitCode).toBeNull();
