@@ -8,7 +8,7 @@ import type { JoinPlan } from './join-resolvers.ts';
 import { rowBuilder } from './row-shape.ts';
 import type { ServedRow } from './row-shape.ts';
 import type { OnDemandLoader } from './on-demand/on-demand-loader.ts';
-import type { OnDemandDef } from './on-demand/on-demand-spec.ts';
+import type { OnDemandDef } from '../spec/types.ts';
 import type { EntityObject, RequestLoader } from './request-loader.ts';
 import { applyRowFilter, compileRowFilter } from './row-filter.ts';
 import type { RowFilterInput } from './row-filter.ts';

@@ -23,8 +23,8 @@ import { LarderError } from '../errors.ts';
 import type { EntityDef, FeatureDef, FieldType, Registry, ScalarType } from '../spec/types.ts';
 import { joinPlan } from './join-resolvers.ts';
 import type { JoinPlan } from './join-resolvers.ts';
-import { compileOnDemandOrThrow } from './on-demand/on-demand-spec.ts';
-import type { OnDemandDef } from './on-demand/on-demand-spec.ts';
+import { onDemandDefsOf } from './on-demand/on-demand-defs.ts';
+import type { OnDemandDef } from '../spec/types.ts';
 import {
   actionFeatureResolver,
   batchEntityResolver,
@@ -135,7 +135,7 @@ export function buildServingSchema(registry: Registry): ServingSchema {
     rootNames.set(field, owner);
   };
 
-  const onDemand = compileOnDemandOrThrow(registry);
+  const onDemand = onDemandDefsOf(registry);
   // Entity types first, with lazy fields: a row's join field refers to another entity's type.
   const entityTypes = new Map<string, ObjectType>();
   for (const entity of registry.entities.values()) {

@@ -1,4 +1,4 @@
-import type { FieldType, ScalarType } from '../../spec/types.ts';
+import type { FieldType, ScalarType } from './types.ts';
 
 /**
  * Whether a JSON value an upstream sent matches the declared type. An answer of the wrong type is

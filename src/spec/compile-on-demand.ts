@@ -1,40 +1,14 @@
-import { LarderError } from '../../errors.ts';
-import { formatFieldType, parseFieldType } from '../../spec/field-type.ts';
-import type { FieldType, Registry } from '../../spec/types.ts';
-import { checkValueType } from './value-check.ts';
+import { checkValueType } from './check-value-type.ts';
+import { formatFieldType, parseFieldType } from './field-type.ts';
+import type { SpecReader } from './node-reader.ts';
+import type { SpecEntry, SpecNode } from './spec-node.ts';
+import type { FieldType, OnDemandDef, Registry, SourcePos } from './types.ts';
 
 /**
- * `onDemand.<entity>.<feature>` compiled: a feature fetched over HTTP at request time, never stored.
- *
- * ```yaml
- * onDemand:
- *   user:
- *     blocked_users:
- *       url: "http://users.internal/blocked/{id}"   # {ids} instead of {id}: the upstream takes many ids
- *       method: GET                                  # GET (default) | POST
- *       timeoutMs: 50
- *       fallback: []
- *       type: "list<int>"
- *       maxBatch: 100                                # optional, with {ids} only
- *       breaker: {failures: 5, resetMs: 5000}        # optional
- * ```
+ * Compiles `onDemand.<entity>.<feature>` (see `OnDemandDef` in types.ts). `compileOnDemand` works
+ * on the plain block (registries built by hand); `compileOnDemandBlock` is what the loader runs,
+ * and reports each problem at its file:line:column.
  */
-export interface OnDemandDef {
-  readonly entity: string;
-  /** The entity's id type: POST bodies send int ids as JSON numbers. */
-  readonly idType: 'int' | 'string';
-  readonly name: string;
-  /** URL template with `{id}` (one call per id) or `{ids}` (one call for many ids, comma-joined). */
-  readonly url: string;
-  readonly method: 'GET' | 'POST';
-  readonly timeoutMs: number;
-  /** Served when the upstream fails, times out, answers with the wrong type, or the breaker is open. */
-  readonly fallback: unknown;
-  readonly type: FieldType;
-  /** Set when the URL takes `{ids}`: at most this many ids per upstream call. */
-  readonly batch: { readonly maxIds: number } | undefined;
-  readonly breaker: { readonly failures: number; readonly resetMs: number };
-}
 
 export const ON_DEMAND_KEYS = [
   'url',
@@ -288,17 +262,48 @@ function compileOne(
   };
 }
 
-/** Compiles the block, or throws `LARDER_ERR_SPEC_INVALID` listing every problem. */
-export function compileOnDemandOrThrow(
-  registry: Pick<Registry, 'entities' | 'featuresByEntity' | 'extensions'>,
+/**
+ * The loader's step: compiles the merged plain block and reports each problem through `reader`
+ * at the position of the key or value it names, found in the block's YAML entries.
+ */
+export function compileOnDemandBlock(
+  entries: readonly SpecEntry[],
+  plain: unknown,
+  registry: Pick<Registry, 'entities' | 'featuresByEntity'>,
+  reader: SpecReader,
 ): OnDemandDef[] {
-  const { defs, issues } = compileOnDemand(registry);
-  if (issues.length > 0) {
-    throw new LarderError(
-      'LARDER_ERR_SPEC_INVALID',
-      `onDemand has ${issues.length} problem(s):\n${issues.map((i) => `  ${i.path}: ${i.message} [${i.code}]`).join('\n')}`,
-      { details: { issues } },
+  if (plain === undefined) return [];
+  const { defs, issues } = compileOnDemand({ ...registry, extensions: { onDemand: plain } });
+  for (const issue of issues)
+    reader.issues.add(
+      issue.code,
+      `${issue.path}: ${issue.message}`,
+      locate(
+        entries,
+        issue.path,
+        issue.code === 'LARDER_ERR_SPEC_INVALID_VALUE' || issue.code === 'LARDER_ERR_SPEC_FIELD_TYPE',
+      ),
     );
-  }
   return defs;
+}
+
+/** The position of `onDemand.a.b.c` in the YAML: the deepest key of the path that exists. */
+function locate(entries: readonly SpecEntry[], path: string, atValue: boolean): SourcePos {
+  const segments = path.split('.').slice(1);
+  let best: SourcePos = entries[0]?.keyPos ?? { file: '.', line: 1, column: 1 };
+  for (const block of entries) {
+    let node: SpecNode = block.value;
+    let found = false;
+    for (const segment of segments) {
+      if (node.kind !== 'map') break;
+      const entry = node.entries.find((e) => e.key === segment);
+      if (entry === undefined) break;
+      // A bad value is reported at the value, anything else (unknown, missing, ...) at its key.
+      best = atValue && entry.key === segments.at(-1) ? entry.value.pos : entry.keyPos;
+      node = entry.value;
+      found = true;
+    }
+    if (found) return best;
+  }
+  return best;
 }

@@ -3,6 +3,7 @@ import { checkEntityCollisions, compileEntity, defaultEntity } from './compile-e
 import { mergeExtension } from './compile-extensions.ts';
 import { compileIngestions, ingestedFields, readIngestions } from './compile-ingestion.ts';
 import { compileFeature } from './compile-feature.ts';
+import { compileOnDemandBlock } from './compile-on-demand.ts';
 import { compileStream, defaultStream } from './compile-stream.ts';
 import { deepFreeze } from './deep-freeze.ts';
 import { IssueCollector } from './issue-collector.ts';
@@ -108,6 +109,12 @@ export function compileRegistry(
     }
     group.set(feature.name, feature);
   }
+  const onDemand = compileOnDemandBlock(
+    merged.extensions.onDemand,
+    extensions['onDemand'],
+    { entities, featuresByEntity },
+    reader,
+  );
   const ingestions: Map<string, IngestionDef> = compileIngestions(ingestionDecls, {
     reader,
     registryDir: resolve(dir),
@@ -125,6 +132,7 @@ export function compileRegistry(
     featuresByEntity,
     extensions,
     ingestions,
+    onDemand,
   };
   return { registry: deepFreeze(registry) };
 }

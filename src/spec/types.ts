@@ -159,6 +159,41 @@ export interface Registry {
   readonly extensions: Readonly<Record<string, unknown>>;
   /** The compiled `ingestions` block (batch IngestionSpecs), by name. Absent on registries built by hand. */
   readonly ingestions?: ReadonlyMap<string, IngestionDef>;
+  /** The compiled `onDemand` block. Absent on registries built by hand (serving compiles the raw block then). */
+  readonly onDemand?: readonly OnDemandDef[];
+}
+
+/**
+ * `onDemand.<entity>.<feature>`: a feature fetched over HTTP at request time, never stored.
+ *
+ * ```yaml
+ * onDemand:
+ *   user:
+ *     blocked_users:
+ *       url: "http://users.internal/blocked/{id}"   # {ids} instead of {id}: the upstream takes many ids
+ *       method: GET                                  # GET (default) | POST
+ *       timeoutMs: 50
+ *       fallback: []
+ *       type: "list<int>"
+ *       maxBatch: 100                                # optional, with {ids} only
+ *       breaker: {failures: 5, resetMs: 5000}        # optional
+ * ```
+ */
+export interface OnDemandDef {
+  readonly entity: string;
+  /** The entity's id type: POST bodies send int ids as JSON numbers. */
+  readonly idType: 'int' | 'string';
+  readonly name: string;
+  /** URL template with `{id}` (one call per id) or `{ids}` (one call for many ids, comma-joined). */
+  readonly url: string;
+  readonly method: 'GET' | 'POST';
+  readonly timeoutMs: number;
+  /** Served when the upstream fails, times out, answers with the wrong type, or the breaker is open. */
+  readonly fallback: unknown;
+  readonly type: FieldType;
+  /** Set when the URL takes `{ids}`: at most this many ids per upstream call. */
+  readonly batch: { readonly maxIds: number } | undefined;
+  readonly breaker: { readonly failures: number; readonly resetMs: number };
 }
 
 export type SourceFormat = 'jsonl' | 'csv' | 'parquet';

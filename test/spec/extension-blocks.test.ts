@@ -139,7 +139,26 @@ describe('a registry using every extension block', () => {
           schedule: '0 3 * * *',
         },
       },
-      onDemand: { blocked_by: { url: 'http://127.0.0.1:9/blocked', timeoutMs: 50 } },
+      onDemand: {
+        user: {
+          blocked_by: {
+            url: 'http://127.0.0.1:9/blocked/{id}',
+            timeoutMs: 50,
+            fallback: [],
+            type: 'list<int>',
+          },
+        },
+      },
     });
+    // The onDemand block is also compiled by the loader.
+    expect(registry.onDemand).toEqual([
+      expect.objectContaining({
+        entity: 'user',
+        name: 'blocked_by',
+        timeoutMs: 50,
+        method: 'GET',
+        fallback: [],
+      }),
+    ]);
   });
 });

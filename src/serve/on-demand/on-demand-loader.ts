@@ -1,4 +1,4 @@
-import type { OnDemandDef } from './on-demand-spec.ts';
+import type { OnDemandDef } from '../../spec/types.ts';
 import type { OnDemandService } from './on-demand-service.ts';
 
 interface Batch {
