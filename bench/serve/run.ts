@@ -147,6 +147,12 @@ async function main(): Promise<void> {
     `node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), load generator on the same machine`,
   );
   log(`options: ${JSON.stringify(opts)}`);
+  log(
+    `load average at start: ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(', ')}`,
+  );
   await ensureBenchData(
     opts.data,
     { users: opts.users, articles: opts.articles, minRows: 50, maxRows: 100 },
@@ -208,6 +214,7 @@ async function main(): Promise<void> {
     const rows: Record<string, LoadResult[]> = {
       ceilingProfile: [],
       ceilingCandidates: [],
+      ceilingHalf: [],
       profile: [],
       candidates: [],
       profileHalf: [],
@@ -222,9 +229,13 @@ async function main(): Promise<void> {
       const profile = await load(larder.port, profileLoad);
       rows['profile']!.push(profile);
       rows['candidates']!.push(await load(larder.port, candidateBodies));
-      rows['profileHalf']!.push(
-        await load(larder.port, profileLoad, Math.max(1, Math.round(profile.rps / 2))),
-      );
+      const half = Math.max(1, Math.round(profile.rps / 2));
+      rows['profileHalf']!.push(await load(larder.port, profileLoad, half));
+      // The same offered rate against the bare route: the latency floor of this machine and load
+      // generator, to read the profile's tail latency against.
+      const ch = await startServer(['ceiling', path.join(tmp, 'profile.json')]);
+      rows['ceilingHalf']!.push(await load(ch.port, profileLoad, half));
+      await ch.stop();
       log(
         `run ${run}/${opts.runs}: ceiling ${Math.round(rows['ceilingProfile']!.at(-1)!.rps)} req/s, profile ${Math.round(profile.rps)} req/s, candidates ${Math.round(rows['candidates']!.at(-1)!.rps)} req/s`,
       );
@@ -252,6 +263,15 @@ async function main(): Promise<void> {
     const halfRate = Math.round(med('profile', 'rps') / 2);
     log(
       `Profile at half of saturated throughput (${halfRate} req/s offered): p50 ${med('profileHalf', 'p50')} ms, p99 ${med('profileHalf', 'p99')} ms, p99.9 ${med('profileHalf', 'p999')} ms`,
+    );
+    log(
+      `Bare route at the same offered rate: p50 ${med('ceilingHalf', 'p50')} ms, p99 ${med('ceilingHalf', 'p99')} ms, p99.9 ${med('ceilingHalf', 'p999')} ms`,
+    );
+    log(
+      `Machine load average at the end: ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(', ')} (other processes share the cores)`,
     );
     log(
       `Targets: profile >= 0.30 of ceiling -> ${(med('profile', 'rps') / ceilingP).toFixed(2)}; p99 <= 5 ms at half throughput -> ${med('profileHalf', 'p99')} ms`,

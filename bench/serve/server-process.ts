@@ -12,6 +12,7 @@
  */
 import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import Fastify from 'fastify';
 import { pino } from 'pino';
 import { createLayeredStore } from '../../src/cache/layered-store.ts';
@@ -79,6 +80,14 @@ async function larder(registryDir: string, dataDir: string): Promise<void> {
   );
   // The benchmark reads the cache hit ratios from here.
   app.get('/bench/cache', async () => Object.fromEntries(layered.metrics.totals));
+  // Event-loop stalls, to tell server pauses from load-generator noise.
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
+  app.get('/bench/loop', async () => {
+    const out = { p99ms: loop.percentile(99) / 1e6, maxMs: loop.max / 1e6, meanMs: loop.mean / 1e6 };
+    loop.reset();
+    return out;
+  });
   await listen(app);
 }
 
