@@ -92,19 +92,25 @@ export function installServingDepth(app: FastifyInstance, options: ServingDepthO
   });
 
   // Persisted queries and the query-size limit, before Mercurius sees the body.
-  app.addHook('preHandler', async (request, reply) => {
-    if (request.routeOptions.url !== '/graphql' || request.method !== 'POST') return;
+  // Synchronous unless the request names a persisted query: an async hook costs every request.
+  app.addHook('preHandler', (request, reply, done) => {
+    if (request.method !== 'POST' || request.routeOptions.url !== '/graphql') return done();
     const body = request.body as GraphQLBody | null;
-    if (body === null || typeof body !== 'object') return;
-    try {
-      await resolvePersisted(body, persisted);
-      if (typeof body.query === 'string') checkQuerySize(body.query, limits);
-    } catch (err) {
-      if (!isLarderError(err)) throw err;
+    if (body === null || typeof body !== 'object') return done();
+    const refuse = (err: unknown): void => {
+      if (!isLarderError(err)) return done(err as Error);
       sendLarderError(request, reply, err);
-      return reply;
-    }
-    return undefined;
+    };
+    const checkSize = (): void => {
+      try {
+        if (typeof body.query === 'string') checkQuerySize(body.query, limits);
+      } catch (err) {
+        return refuse(err);
+      }
+      done();
+    };
+    if (body.id === undefined && body.extensions?.persistedQuery === undefined) return checkSize();
+    resolvePersisted(body, persisted).then(checkSize, refuse);
   });
 
   app.post('/v1/queries', async (request) => {
@@ -137,7 +143,7 @@ export function installServingDepth(app: FastifyInstance, options: ServingDepthO
     execute: async (request, reply, query, variables) => {
       const context = options.graphqlContext(request, reply);
       (request as ServedRequest).larderContext = context as ServedRequest['larderContext'];
-      checkQuerySize(query, limits);
+      // The query text is generated from a body already bounded in size and feature count.
       try {
         return (await app.graphql(query, context as Record<string, unknown>, variables, 'Rest')) as {
           data?: unknown;
