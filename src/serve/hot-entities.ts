@@ -44,14 +44,16 @@ export class HotEntityCache {
    * The cached entity `id` when it holds every one of `features` and has not expired: the object
    * (shared: never modify it) and whether the entity exists. Undefined on a miss.
    */
-  get(entity: string, id: string, features: Iterable<string>, now: number): Entry | undefined {
+  get(entity: string, id: string, features: readonly string[], now: number): Entry | undefined {
     const entry = this.#byEntity.get(entity)?.get(id);
     if (entry === undefined || entry.expiresAt <= now) {
       this.misses++;
       return undefined;
     }
-    for (const feature of features) {
-      if (!(feature in entry.object)) {
+    const object = entry.object;
+    for (let i = 0; i < features.length; i++) {
+      // Read features are own properties (null when absent); undefined: never read.
+      if (object[features[i]!] === undefined) {
         this.misses++;
         return undefined;
       }
