@@ -40,7 +40,12 @@ export interface IngestReport {
   readonly filtered: number;
   readonly rejected: number;
   /** One entry per rejected event, with its index in the batch. */
-  readonly rejections: readonly { readonly index: number; readonly code: string; readonly message: string; readonly feature?: string }[];
+  readonly rejections: readonly {
+    readonly index: number;
+    readonly code: string;
+    readonly message: string;
+    readonly feature?: string;
+  }[];
   /** Per-event results in batch order, for consumers that ack message by message. */
   readonly results: readonly EventResult[];
 }
