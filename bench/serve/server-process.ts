@@ -11,7 +11,8 @@
  * `READY <port>` once listening.
  */
 import cluster from 'node:cluster';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import inspector from 'node:inspector';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import Fastify from 'fastify';
 import { pino } from 'pino';
@@ -83,6 +84,23 @@ async function larder(registryDir: string, dataDir: string): Promise<void> {
   // Event-loop stalls, to tell server pauses from load-generator noise.
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
+  // CPU profile of a window (for optimising the hot path without the warm-up in it).
+  const session = new inspector.Session();
+  session.connect();
+  const post = (method: string, params?: object): Promise<unknown> =>
+    new Promise((resolve, reject) =>
+      session.post(method, params, (err, result) => (err ? reject(err) : resolve(result))),
+    );
+  app.post('/bench/profile/start', async () => {
+    await post('Profiler.enable');
+    await post('Profiler.start');
+    return { ok: true };
+  });
+  app.post('/bench/profile/stop', async () => {
+    const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+    writeFileSync(process.env['BENCH_PROFILE_FILE'] ?? 'serve.cpuprofile', JSON.stringify(profile));
+    return { ok: true };
+  });
   app.get('/bench/loop', async () => {
     const out = { p99ms: loop.percentile(99) / 1e6, maxMs: loop.max / 1e6, meanMs: loop.mean / 1e6 };
     loop.reset();
