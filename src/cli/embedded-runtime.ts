@@ -28,6 +28,8 @@ export interface EmbeddedRuntime {
   readonly ctx: ServeContext;
   /** The write path, for broker consumers started beside the server. */
   readonly ingestor: Ingestor;
+  /** The LMDB environment in the data directory (dead letters, and the batch job store). */
+  readonly lmdbEnv: ReturnType<typeof openLmdbEnv>;
   close(): Promise<void>;
 }
 
@@ -74,6 +76,7 @@ export async function openEmbeddedRuntime(options: EmbeddedRuntimeOptions): Prom
   return {
     ctx,
     ingestor,
+    lmdbEnv: env,
     async close() {
       watcher?.close();
       await purger.stop();

@@ -3,6 +3,8 @@ import cluster from 'node:cluster';
 import { defaultWorkerCount, runClustered } from '../../serve/cluster.ts';
 import { createServer } from '../../serve/server.ts';
 import { startConsumers } from '../../ingest/stream/start-consumers.ts';
+import { loadBatchConfig } from '../../ingest/batch/batch-config.ts';
+import { startBatchServices } from '../../ingest/batch/batch-services.ts';
 import { openEmbeddedRuntime } from '../embedded-runtime.ts';
 import { createLogger } from '../logger.ts';
 import { parsePort, parsePositiveInt } from '../options.ts';
@@ -16,6 +18,8 @@ export interface ServeOptions {
   readonly config?: string;
   /** commander's negation of --no-consumers. */
   readonly consumers: boolean;
+  /** commander's negation of --no-scheduler. */
+  readonly scheduler: boolean;
 }
 
 export function register(program: Command): void {
@@ -28,6 +32,7 @@ export function register(program: Command): void {
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
     .option('--config <file>', 'runtime config: store, cache levels (default: embedded LMDB + local cache)')
     .option('--no-consumers', 'do not run the broker consumers of broker-bound streams in this process')
+    .option('--no-scheduler', 'embedded mode: do not run the batch cron scheduler in this process')
     .option('--workers <n>', 'server processes sharing the port (default: number of cores)', parsePositiveInt)
     .action(async (options: ServeOptions) => {
       const logger = createLogger();
@@ -51,12 +56,27 @@ export function register(program: Command): void {
             dataDir: options.data,
           })
         : undefined;
+      // Embedded batch mode runs the cron scheduler in the server; distributed mode has `larder scheduler`.
+      const batchConfig = await loadBatchConfig(options.config);
+      const batch =
+        options.scheduler &&
+        batchConfig.mode === 'embedded' &&
+        (cluster.isPrimary || cluster.worker?.id === 1)
+          ? await startBatchServices({
+              config: batchConfig,
+              registry: runtime.ctx.registry,
+              dataDir: options.data,
+              env: runtime.lmdbEnv,
+              logger,
+            })
+          : undefined;
       const app = await createServer(runtime.ctx, { logger });
       await app.listen({ port: options.port, host: options.host });
       logger.info({ url: `http://${options.host}:${options.port}/graphql` }, 'larder is serving');
       const shutdown = async () => {
         await app.close();
         await consumers?.stop();
+        await batch?.close();
         await runtime.close();
         process.exit(0);
       };
