@@ -6,6 +6,9 @@ import { RedisJobStore } from '../../ingest/batch/jobs/redis-job-store.ts';
 import { startQueueWorker } from '../../ingest/batch/runners/queue-worker.ts';
 import { ObjectSources } from '../../ingest/batch/sources/object-sources.ts';
 import { LmdbStore } from '../../store/lmdb-store.ts';
+import { DynamoStore } from '../../store/dynamodb-store.ts';
+import type { OnlineStore } from '../../store/online-store.ts';
+import { loadConfig } from '../../config/config.ts';
 import { createLogger } from '../logger.ts';
 import { parsePositiveInt } from '../options.ts';
 
@@ -33,7 +36,16 @@ export function register(program: Command): void {
         mode: 'distributed',
         ...(options.redis === undefined ? {} : { redis: options.redis }),
       });
-      const store = new LmdbStore(path.resolve(options.data));
+      // The store the config names: workers on many machines write to DynamoDB; LMDB only on one box.
+      const storeConfig = loadConfig(options.config).store;
+      const store: OnlineStore =
+        storeConfig.type === 'dynamodb'
+          ? new DynamoStore({
+              table: storeConfig.table,
+              endpoint: storeConfig.endpoint,
+              region: storeConfig.region,
+            })
+          : new LmdbStore(storeConfig.path ?? path.resolve(options.data));
       await store.open();
       const jobs = new RedisJobStore({ url: config.redisUrl, prefix: `${config.prefix}:batch:` });
       const worker = startQueueWorker({
