@@ -45,9 +45,13 @@ describe('larder serve, embedded, end to end', { timeout: 120_000 }, () => {
     cpSync(EXAMPLE, registryDir, { recursive: true, filter: (src) => !src.endsWith('.ts') });
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    server = startLarder(['serve', '--registry', registryDir, '--data', dataDir, '--port', String(port)], {
-      LARDER_LOG_LEVEL: 'info',
-    });
+    server = startLarder(
+      // One process: with several workers each reloads the registry on its own, a moment apart.
+      ['serve', '--registry', registryDir, '--data', dataDir, '--port', String(port), '--workers', '1'],
+      {
+        LARDER_LOG_LEVEL: 'info',
+      },
+    );
     await waitUntil(async () => (await fetch(`${base}/readyz`)).status === 200, 60_000, 'readyz');
   });
 
