@@ -18,7 +18,7 @@ import { RegistryHolder } from '../../../src/spec/registry-holder.ts';
 import { LmdbStore } from '../../../src/store/lmdb-store.ts';
 import type { StoreWrite } from '../../../src/store/online-store.ts';
 import { tempDir } from '../../support/temp-dir.ts';
-import { CallCountingStore } from './counting-store.ts';
+import { CountingStore as CallCountingStore } from '../../serve/counting-store.ts';
 import { depthRegistryYaml } from './registry-yaml.ts';
 
 /** Tests dig into arbitrary JSON answers; a precise type per endpoint would only restate them. */
