@@ -11,6 +11,7 @@ import { createStoreFromConfig } from '../config/create-store.ts';
 import { LmdbDeadLetterStore } from '../store/lmdb-dead-letters.ts';
 import { startPurger } from '../store/purger.ts';
 import { createIngestor } from '../ingest/ingestor.ts';
+import type { CacheMetrics } from '../cache/cache-metrics.ts';
 import type { ServeContext } from '../serve/context.ts';
 import type { Ingestor } from '../ingest/ingestor-contract.ts';
 
@@ -22,6 +23,8 @@ export interface EmbeddedRuntimeOptions {
   readonly watch?: boolean;
   /** Runtime config file (store, cache levels). Without it: `LARDER_CONFIG`, else the embedded default. */
   readonly configFile?: string;
+  /** Where the cache levels report (the server passes one that feeds its `/metrics`). */
+  readonly cacheMetrics?: CacheMetrics;
 }
 
 export interface EmbeddedRuntime {
@@ -47,7 +50,13 @@ export async function openEmbeddedRuntime(options: EmbeddedRuntimeOptions): Prom
 
   mkdirSync(options.dataDir, { recursive: true });
   const env = openLmdbEnv(path.resolve(options.dataDir));
-  const store = createStoreFromConfig(config, { registry, dataDir: options.dataDir, lmdbEnv: env, logger });
+  const store = createStoreFromConfig(config, {
+    registry,
+    dataDir: options.dataDir,
+    lmdbEnv: env,
+    logger,
+    ...(options.cacheMetrics === undefined ? {} : { cacheMetrics: options.cacheMetrics }),
+  });
   await store.open();
   const deadLetters = new LmdbDeadLetterStore(env);
   const ingestor = createIngestor({ registry, store, deadLetters, logger });

@@ -120,12 +120,12 @@ function supervise(options: ClusterOptions): Promise<number> {
 }
 
 /**
- * In a worker: lets the primary collect `registry` for cluster-wide metrics. Call once per
+ * In a worker: lets the primary collect `registries` for cluster-wide metrics. Call once per
  * worker, after the metrics registry exists. A no-op outside a cluster.
  */
-export function shareMetricsWithPrimary(registry: Registry): void {
+export function shareMetricsWithPrimary(registries: readonly Registry[]): void {
   if (!cluster.isWorker) return;
-  AggregatorRegistry.setRegistries([registry]);
+  AggregatorRegistry.setRegistries([...registries]);
   // Constructing one installs prom-client's worker-side listener for the primary's requests.
   new AggregatorRegistry();
 }

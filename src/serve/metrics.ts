@@ -37,6 +37,7 @@ export class ServeMetrics {
   readonly #registryInfo: Gauge<'version'>;
   readonly #cacheCounts = new Map<string, { hits: number; misses: number }>();
   readonly #operations = new Set<string>();
+  readonly #included: Registry[] = [];
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registry = (this.registry = new Registry());
@@ -146,8 +147,23 @@ export class ServeMetrics {
     };
   }
 
+  /**
+   * Serves another component's registry on the same `/metrics` (the cache levels' and the stream
+   * consumers' metrics in `larder serve`). Call before the server is created: a cluster worker
+   * hands its registries to the primary once, at start.
+   */
+  include(registry: Registry): void {
+    if (registry !== this.registry && !this.#included.includes(registry)) this.#included.push(registry);
+  }
+
+  /** This registry and every included one. */
+  get registries(): readonly Registry[] {
+    return [this.registry, ...this.#included];
+  }
+
   /** The Prometheus text exposition of this process. */
   async render(): Promise<{ contentType: string; body: string }> {
-    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+    const registry = this.#included.length === 0 ? this.registry : Registry.merge([...this.registries]);
+    return { contentType: this.registry.contentType, body: await registry.metrics() };
   }
 }

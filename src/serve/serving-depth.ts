@@ -156,7 +156,7 @@ export function installServingDepth(app: FastifyInstance, options: ServingDepthO
   });
 
   // In a `--workers N` cluster, the primary collects every worker's registry for `/metrics`.
-  shareMetricsWithPrimary(metrics.registry);
+  shareMetricsWithPrimary(metrics.registries);
   metrics.setRegistryVersion(registry.current.version);
   const unsubscribe = registry.onChange((next) => metrics.setRegistryVersion(next.version));
   app.addHook('onClose', async () => unsubscribe());

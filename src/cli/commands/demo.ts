@@ -2,6 +2,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { createServer } from '../../serve/server.ts';
+import { ServeMetrics } from '../../serve/metrics.ts';
+import { CacheMetrics } from '../../cache/cache-metrics.ts';
 import { openEmbeddedRuntime } from '../embedded-runtime.ts';
 import { createLogger } from '../logger.ts';
 import { parsePort, parsePositiveInt } from '../options.ts';
@@ -47,7 +49,15 @@ export function register(program: Command): void {
 
 async function runDemo(options: DemoOptions): Promise<void> {
   const logger = createLogger(process.env.LARDER_LOG_LEVEL ?? 'warn');
-  const runtime = await openEmbeddedRuntime({ registryDir: EXAMPLE_REGISTRY, dataDir: options.data, logger });
+  const metrics = new ServeMetrics();
+  const cacheMetrics = new CacheMetrics({ sink: metrics });
+  metrics.include(cacheMetrics.registry);
+  const runtime = await openEmbeddedRuntime({
+    registryDir: EXAMPLE_REGISTRY,
+    dataDir: options.data,
+    logger,
+    cacheMetrics,
+  });
   const { ctx } = runtime;
   const generator = new MarketplaceGenerator({ users: options.users, articles: options.articles });
 
@@ -66,7 +76,7 @@ async function runDemo(options: DemoOptions): Promise<void> {
   }
   seeded += (await ctx.ingest(batch)).accepted;
 
-  const app = await createServer(ctx, { logger });
+  const app = await createServer(ctx, { logger, metrics });
   const address = await listenWithFallback(app, options.port, options.host);
   const url = `${address}/graphql`;
 

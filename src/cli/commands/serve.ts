@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import cluster from 'node:cluster';
 import { defaultWorkerCount, runClustered } from '../../serve/cluster.ts';
 import { createServer } from '../../serve/server.ts';
+import { ServeMetrics } from '../../serve/metrics.ts';
+import { CacheMetrics } from '../../cache/cache-metrics.ts';
 import { startConsumers } from '../../ingest/stream/start-consumers.ts';
 import { loadBatchConfig } from '../../ingest/batch/batch-config.ts';
 import { startBatchServices } from '../../ingest/batch/batch-services.ts';
@@ -40,7 +42,12 @@ export function register(program: Command): void {
       if (workers > 1 && cluster.isPrimary) {
         process.exit(await runClustered({ workers, logger }, async () => undefined));
       }
+      // One metrics registry for the whole process: requests, cache levels and consumers on `/metrics`.
+      const metrics = new ServeMetrics();
+      const cacheMetrics = new CacheMetrics({ sink: metrics });
+      metrics.include(cacheMetrics.registry);
       const runtime = await openEmbeddedRuntime({
+        cacheMetrics,
         registryDir: options.registry,
         dataDir: options.data,
         logger,
@@ -56,6 +63,7 @@ export function register(program: Command): void {
             dataDir: options.data,
           })
         : undefined;
+      if (consumers !== undefined) metrics.include(consumers.metrics.registry);
       // Embedded batch mode runs the cron scheduler in the server; distributed mode has `larder scheduler`.
       const batchConfig = await loadBatchConfig(options.config);
       const batch =
@@ -70,7 +78,7 @@ export function register(program: Command): void {
               logger,
             })
           : undefined;
-      const app = await createServer(runtime.ctx, { logger });
+      const app = await createServer(runtime.ctx, { logger, metrics });
       await app.listen({ port: options.port, host: options.host });
       logger.info({ url: `http://${options.host}:${options.port}/graphql` }, 'larder is serving');
       const shutdown = async () => {
