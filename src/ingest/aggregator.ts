@@ -108,12 +108,13 @@ type WriteBuilder = (pk: string, values: Record<string, unknown>, identity: Even
 function compileWriteBuilder(feature: FeatureDef, binding: MappingBinding): WriteBuilder {
   const { maxCount, ttlMs } = feature;
   if (feature.featureType === 'action') {
-    return (pk, values, { ts, eventId }) => ({
+    return (pk, values, { ts, eventId, eventTime }) => ({
       kind: 'action',
       pk,
       row: { ts, eventId, values },
       maxCount,
       ttlMs,
+      stableTs: eventTime,
     });
   }
   const names = binding.fields.map((f) => f.name);

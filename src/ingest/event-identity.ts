@@ -11,6 +11,11 @@ export interface EventIdentity {
   /** Event time, epoch ms. */
   readonly ts: number;
   readonly eventId: string;
+  /**
+   * True when `ts` came from the event itself (its timestamp field), so every delivery of the
+   * event carries the same ts; false when it is the arrival time, which a redelivery changes.
+   */
+  readonly eventTime: boolean;
 }
 
 /** Reads the identity of an event; throws `LARDER_ERR_EVENT_TIMESTAMP` for an unreadable time. */
@@ -35,9 +40,13 @@ export function compileIdentityReader(fields: IdentityFields): IdentityReader {
   const timestampField = fields.timestampField ?? '';
   return (event, body) => {
     let ts = event.receivedAt;
+    let eventTime = false;
     if (readTs !== undefined) {
       const raw = readTs(body);
-      if (raw !== undefined && raw !== null) ts = parseTimestamp(raw, timestampField);
+      if (raw !== undefined && raw !== null) {
+        ts = parseTimestamp(raw, timestampField);
+        eventTime = true;
+      }
     }
     let eventId: string | undefined;
     if (readId !== undefined) {
@@ -45,7 +54,7 @@ export function compileIdentityReader(fields: IdentityFields): IdentityReader {
       if (typeof raw === 'string' && raw !== '') eventId = raw;
       else if (typeof raw === 'number' && Number.isFinite(raw)) eventId = String(raw);
     }
-    return { ts, eventId: eventId ?? hashEvent(event.bytes, body) };
+    return { ts, eventId: eventId ?? hashEvent(event.bytes, body), eventTime };
   };
 }
 

@@ -5,13 +5,22 @@ import type { ActionAppend, ActionRow, RangeQuery } from './online-store.ts';
 /**
  * Action rows in LMDB. A row lives at `[pk, ts, eventId]`, so a pk's rows sit together sorted by
  * time and rows with equal ts never collide. Two side tables keep appends bounded in cost:
- * `dedupe` (`[pk, eventId] -> ts`) finds the row of a redelivered event, and `rowMeta`
- * (`pk -> [count, oldest rows]`) tells when a pk is over `maxCount` and which rows to drop,
- * without counting or scanning its rows.
+ * `dedupe` (`[pk, eventId] -> ts`) finds the row of a redelivered event whose ts was its arrival
+ * time (a redelivery arrives later, so its key differs), and `rowMeta` (`pk -> [count, oldest
+ * rows]`) tells when a pk is over `maxCount` and which rows to drop, without counting or scanning
+ * its rows. A row whose ts is the event's own time (`stableTs`) needs no dedupe entry: every
+ * delivery has the same key, so a no-overwrite put of the row itself tells a redelivery apart.
+ * That saves one B-tree insert per append, on a page of its own, which is most of an append's
+ * cost when a batch spreads over many keys.
  *
  * Invariants, kept by every function here inside one write transaction:
- * - a row exists iff its dedupe entry exists and points at the row's ts;
+ * - a row written with an arrival-time ts has a dedupe entry pointing at its ts, and every dedupe
+ *   entry points at an existing row;
  * - `rowMeta[pk]` counts the rows under pk (absent when zero) and its hint is a prefix of them.
+ *
+ * One event is expected to reach a feature with the same kind of ts every time. A registry change
+ * that adds a timestampField to a stream after some of its events were stored with arrival times
+ * can store those events once more, at their own times, when they are redelivered.
  *
  * The write functions must run inside a write transaction (they use the `*Sync` calls, which
  * join the current transaction).
@@ -30,9 +39,13 @@ const NO_OVERWRITE = { noOverwrite: true } as const;
  */
 export function appendRow(env: LmdbEnv, write: ActionAppend): void {
   const { pk, row } = write;
-  const dedupeKey: [string, string] = [pk, row.eventId];
   const expiresAt = write.ttlMs === undefined ? null : row.ts + write.ttlMs;
   const value: RowValue = [expiresAt, row.values];
+  if (write.stableTs === true) {
+    appendStableRow(env, write, value);
+    return;
+  }
+  const dedupeKey: [string, string] = [pk, row.eventId];
   env.rows.putSync([pk, row.ts, row.eventId], value);
   // The common case is a new event: claiming its dedupe entry with a no-overwrite put tells that
   // apart from a redelivery without a separate lookup first.
@@ -62,6 +75,31 @@ export function appendRow(env: LmdbEnv, write: ActionAppend): void {
   meta[0]++;
   if (meta[0] > write.maxCount) trimOldest(env, pk, meta, write.maxCount);
   else env.rowMeta.putSync(pk, meta);
+}
+
+/**
+ * Appends a row whose ts is the event's own time: claiming the row's key with a no-overwrite put
+ * tells a new event from a redelivery, which rewrites its row in place and changes no count.
+ */
+function appendStableRow(env: LmdbEnv, write: ActionAppend, value: RowValue): void {
+  const { pk, row } = write;
+  const key: RowKey = [pk, row.ts, row.eventId];
+  const meta = claimRow(env, key, value) ? (env.rowMeta.get(pk) ?? emptyRowMeta()) : undefined;
+  if (meta === undefined) {
+    env.rows.putSync(key, value);
+    const current = env.rowMeta.get(pk);
+    if (current !== undefined && current[0] > write.maxCount) trimOldest(env, pk, current, write.maxCount);
+    return;
+  }
+  noteInserted(meta, row.ts, row.eventId, meta[0]);
+  meta[0]++;
+  if (meta[0] > write.maxCount) trimOldest(env, pk, meta, write.maxCount);
+  else env.rowMeta.putSync(pk, meta);
+}
+
+/** Writes the row only if its key is absent; true when it wrote (see `claimDedupe`). */
+function claimRow(env: LmdbEnv, key: RowKey, value: RowValue): boolean {
+  return (env.rows.putSync(key, value, NO_OVERWRITE) as unknown) === true;
 }
 
 /**

@@ -27,6 +27,12 @@ export interface ActionAppend {
   readonly maxCount: number;
   /** Row expires at `row.ts + ttlMs`. Undefined: never. */
   readonly ttlMs: number | undefined;
+  /**
+   * True when `row.ts` is the event's own time, so a redelivery of the event arrives with the
+   * same ts (false or absent: the arrival time, which a redelivery changes). A store may then find
+   * a redelivery by the row's key alone. Stores must stay idempotent by event id either way.
+   */
+  readonly stableTs?: boolean;
 }
 
 /** How a static write changes the stored value; the meaning follows the feature's containerType. */

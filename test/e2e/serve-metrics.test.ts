@@ -104,7 +104,9 @@ describe('larder serve /metrics: requests, cache levels and consumers together',
     const ratio = metricValue(text, /^larder_cache_hit_ratio\{level="local"\}/);
     expect(ratio).toBeGreaterThan(0);
     expect(ratio).toBeLessThan(1);
-    expect(metricValue(text, /^larder_cache_level_lookups_total\{level="local",result="hit"\}/)).toBeGreaterThan(0);
+    expect(
+      metricValue(text, /^larder_cache_level_lookups_total\{level="local",result="hit"\}/),
+    ).toBeGreaterThan(0);
     expect(text).toMatch(/^larder_request_duration_seconds_count\{operation="anonymous",status="200"\}/m);
   });
 });

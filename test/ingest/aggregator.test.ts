@@ -5,7 +5,7 @@ import type { StaticWrite, StoreWrite } from '../../src/store/online-store.ts';
 import { binding, entity, feature, field, filter } from './registry-builder.ts';
 
 const user = entity('user', { prefix: 'u:', idType: 'int' });
-const identity = { ts: 1700000000123, eventId: 'e1' };
+const identity = { ts: 1700000000123, eventId: 'e1', eventTime: true };
 
 function mapOne(
   f: FeatureDef,
@@ -57,6 +57,7 @@ describe('aggregator: action features', () => {
       row: { ts: 1700000000123, eventId: 'e1', values: { article_id: 1001, source: 'feed' } },
       maxCount: 50,
       ttlMs: 86_400_000,
+      stableTs: true,
     });
   });
 

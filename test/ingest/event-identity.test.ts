@@ -37,15 +37,17 @@ describe('event timestamps', () => {
     expect(codeOf(() => parseTimestamp(raw, 'ts'))).toBe('LARDER_ERR_EVENT_TIMESTAMP');
   });
 
-  it('uses the timestampField, else arrival time', () => {
+  it('uses the timestampField, else arrival time, and says which', () => {
     const withField = compileIdentityReader({ timestampField: 'meta.at', eventIdField: undefined });
-    expect(
-      withField(incoming({ meta: { at: '2023-11-14T22:13:20Z' } }), { meta: { at: '2023-11-14T22:13:20Z' } })
-        .ts,
-    ).toBe(1700000000000);
-    expect(withField(incoming({}), {}).ts).toBe(1_000);
+    const own = withField(incoming({ meta: { at: '2023-11-14T22:13:20Z' } }), {
+      meta: { at: '2023-11-14T22:13:20Z' },
+    });
+    expect([own.ts, own.eventTime]).toEqual([1700000000000, true]);
+    const missing = withField(incoming({}), {});
+    expect([missing.ts, missing.eventTime]).toEqual([1_000, false]);
     const without = compileIdentityReader({ timestampField: undefined, eventIdField: undefined });
-    expect(without(incoming({ ts: 5 }), { ts: 5 }).ts).toBe(1_000);
+    const arrival = without(incoming({ ts: 5 }), { ts: 5 });
+    expect([arrival.ts, arrival.eventTime]).toEqual([1_000, false]);
   });
 
   it('rejects a present but unreadable timestamp', () => {

@@ -118,6 +118,54 @@ export function actionCases(ctx: ConformanceContext): void {
     expect(ids(again ?? [])).toEqual(['e8', 'e7', 'e6', 'e5', 'e4']);
   });
 
+  it('event-time rows (stableTs): a redelivery keeps one row and does not count twice', async () => {
+    const { store, t0 } = ctx;
+    const pk = ctx.pk('clicks');
+    const stable = { maxCount: 3, stableTs: true };
+    await store.write([
+      append(pk, t0 - 30, 'a', { v: 1 }, stable),
+      append(pk, t0 - 20, 'b', { v: 1 }, stable),
+      append(pk, t0 - 10, 'c', { v: 1 }, stable),
+    ]);
+    // Redelivered twice, once in the same batch: still three rows, none trimmed.
+    await store.write([
+      append(pk, t0 - 30, 'a', { v: 2 }, stable),
+      append(pk, t0 - 30, 'a', { v: 3 }, stable),
+    ]);
+    const [rows] = await store.getRanges([{ pk, count: 10, lastNSec: undefined }]);
+    expect(rows).toEqual([
+      { ts: t0 - 10, eventId: 'c', values: { v: 1 } },
+      { ts: t0 - 20, eventId: 'b', values: { v: 1 } },
+      { ts: t0 - 30, eventId: 'a', values: { v: 3 } },
+    ]);
+    // A new event trims the oldest; a redelivery of the trimmed one is stored and trimmed at once.
+    await store.write([append(pk, t0 - 5, 'd', {}, stable)]);
+    await store.write([append(pk, t0 - 30, 'a', {}, stable)]);
+    const [after] = await store.getRanges([{ pk, count: 10, lastNSec: undefined }]);
+    expect(ids(after ?? [])).toEqual(['d', 'c', 'b']);
+  });
+
+  it('event-time and arrival-time rows share one key: trimming and redelivery stay exact', async () => {
+    const { store, t0 } = ctx;
+    const pk = ctx.pk('clicks');
+    await store.write([
+      append(pk, t0 - 50, 's1', {}, { maxCount: 4, stableTs: true }),
+      append(pk, t0 - 40, 'r1', {}, { maxCount: 4 }),
+      append(pk, t0 - 30, 's2', {}, { maxCount: 4, stableTs: true }),
+      append(pk, t0 - 20, 'r2', {}, { maxCount: 4 }),
+    ]);
+    // The arrival-time event comes again later: its row moves, the count stays at four.
+    await store.write([append(pk, t0 - 15, 'r1', {}, { maxCount: 4 })]);
+    const [moved] = await store.getRanges([{ pk, count: 10, lastNSec: undefined }]);
+    expect(ids(moved ?? [])).toEqual(['r1', 'r2', 's2', 's1']);
+    await store.write([
+      append(pk, t0 - 10, 's3', {}, { maxCount: 4, stableTs: true }),
+      append(pk, t0 - 5, 'r3', {}, { maxCount: 4 }),
+    ]);
+    const [trimmed] = await store.getRanges([{ pk, count: 10, lastNSec: undefined }]);
+    expect(ids(trimmed ?? [])).toEqual(['r3', 's3', 'r1', 'r2']);
+  });
+
   it('TTL: expired rows are never returned, and the read goes on past them', async (test) => {
     const { store, t0, clock } = ctx;
     if (clock === undefined) return test.skip();

@@ -7,7 +7,7 @@ export function append(
   ts: number,
   eventId: string,
   values: Record<string, unknown>,
-  opts: { maxCount?: number; ttlMs?: number } = {},
+  opts: { maxCount?: number; ttlMs?: number; stableTs?: boolean } = {},
 ): ActionAppend {
   return {
     kind: 'action',
@@ -15,6 +15,7 @@ export function append(
     row: { ts, eventId, values },
     maxCount: opts.maxCount ?? 100,
     ttlMs: opts.ttlMs,
+    ...(opts.stableTs === undefined ? {} : { stableTs: opts.stableTs }),
   };
 }
 
