@@ -1,7 +1,5 @@
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startTsWorker } from '../../../runtime/ts-worker.ts';
 import { ERROR_CATALOG, LarderError, type ErrorCode } from '../../../errors.ts';
 import type { S3Options } from '../sources/object-source.ts';
 import type { TaskOutput, TaskPayload, TaskResult } from '../task-runner.ts';
@@ -26,18 +24,6 @@ interface PoolThread {
   readonly worker: Worker;
   readonly ready: Promise<void>;
   busy: number | undefined;
-}
-
-/**
- * The source is TypeScript run through tsx, and on Node 20 a worker's `--import tsx` does not
- * apply to the worker's own entry module. So each thread starts from a tiny evaluated bootstrap
- * that registers tsx's loader and then imports the real entry.
- */
-function bootstrapCode(): string {
-  const tsxPackage = createRequire(import.meta.url).resolve('tsx/package.json');
-  const tsxApi = pathToFileURL(path.join(path.dirname(tsxPackage), 'dist/esm/api/index.mjs')).href;
-  const entry = new URL('./task-thread.ts', import.meta.url).href;
-  return `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
 }
 
 /**
@@ -124,7 +110,7 @@ export class ThreadPool {
   }
 
   private spawn(): PoolThread {
-    const worker = new Worker(bootstrapCode(), { eval: true });
+    const worker = startTsWorker(new URL('./task-thread.ts', import.meta.url));
     let markReady: () => void = () => undefined;
     let markFailed: (err: Error) => void = () => undefined;
     const ready = new Promise<void>((resolve, reject) => {
