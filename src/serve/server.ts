@@ -100,6 +100,13 @@ export async function createServer(ctx: ServeContext, options: ServerOptions = {
     loader: new RequestLoader(reader, hot),
     onDemand: new OnDemandLoader(onDemand),
   });
+  // Mercurius gives /graphql a response schema whose `data` is "any object", and
+  // fast-json-stringify serialises such values with a generic walker several times slower than
+  // JSON.stringify (a fifth of a profile request's time). The reply is {data, errors?,
+  // extensions?}, which JSON.stringify writes the same.
+  app.addHook('onRoute', (route) => {
+    if (route.url === '/graphql') route.serializerCompiler = () => serializeGraphQLReply;
+  });
   await app.register(mercurius, {
     schema: initial.schema,
     path: '/graphql',
@@ -131,6 +138,10 @@ export async function createServer(ctx: ServeContext, options: ServerOptions = {
     graphqlContext,
   });
   return app;
+}
+
+function serializeGraphQLReply(reply: unknown): string {
+  return JSON.stringify(reply);
 }
 
 function hotTtlFromEnv(): number {
