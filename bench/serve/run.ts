@@ -1,11 +1,13 @@
 /**
  * Serving benchmark (issue 6): Profile and Candidates reads against the embedded mode with warm
  * caches, and the ceiling of a bare Fastify route answering responses of the same size, all in the
- * same run, with autocannon. One command:
+ * same run: throughput with autocannon (32 connections, closed loop), latency at half the saturated
+ * throughput with an evenly paced open-loop generator (paced-load.ts) for both Larder and the bare
+ * route. One command:
  *
  *   node --import tsx bench/serve/run.ts [--runs 3] [--duration 10] [--connections 32]
  *       [--users 100000] [--articles 1000000] [--hot-users 5000] [--hot-articles 50000]
- *       [--workers 1] [--hot-ttl 1000] [--data <dir>]
+ *       [--workers 1] [--hot-ttl 1000] [--data <dir>] [--rate-connections 32]
  *
  * Data (100k users, 1M articles, 50–100 rows per action feature by default) is written straight
  * into the store on the first run and reused afterwards. Every load loop is bounded by count and
@@ -19,6 +21,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { ensureBenchData, seededRandom } from './generate-data.ts';
+import { pacedLoad } from './paced-load.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -35,9 +38,8 @@ const opts = {
   runs: flag('runs', 3),
   duration: flag('duration', 10),
   connections: flag('connections', 32),
-  // Fixed-rate runs use fewer connections: autocannon paces each connection separately, and 32
-  // paced connections bunch their requests into bursts that dominate the tail.
-  rateConnections: flag('rate-connections', 8),
+  // The fixed-rate (latency) runs: open-loop, evenly paced (bench/serve/paced-load.ts).
+  rateConnections: flag('rate-connections', 32),
   users: flag('users', 100_000),
   articles: flag('articles', 1_000_000),
   hotUsers: flag('hot-users', 5_000),
@@ -102,17 +104,11 @@ interface LoadResult {
  * One bounded autocannon run: `duration` seconds, each connection cycling through `bodies`. The
  * requests are prebuilt (no per-request setup), so the load generator spends its time sending.
  */
-async function load(
-  port: number,
-  bodies: readonly string[],
-  overallRate?: number,
-  connections = opts.connections,
-): Promise<LoadResult> {
+async function load(port: number, bodies: readonly string[]): Promise<LoadResult> {
   const result = await autocannon({
     url: `http://127.0.0.1:${port}/graphql`,
-    connections,
+    connections: opts.connections,
     duration: opts.duration,
-    ...(overallRate === undefined ? {} : { overallRate }),
     requests: bodies.map((body) => ({
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -127,6 +123,22 @@ async function load(
     errors: result.errors + result.timeouts,
     non2xx: result.non2xx,
   };
+}
+
+/**
+ * Latency at a fixed offered rate: evenly paced, open loop (see paced-load.ts), `duration` s.
+ * Its percentiles have sub-millisecond resolution, unlike autocannon's whole milliseconds.
+ */
+async function paced(port: number, bodies: readonly string[], rate: number): Promise<LoadResult> {
+  const r = await pacedLoad({
+    url: `http://127.0.0.1:${port}/graphql`,
+    bodies,
+    rate,
+    seconds: opts.duration,
+    connections: opts.rateConnections,
+  });
+  const ms = (v: number): number => Math.round(v * 10) / 10;
+  return { rps: r.rate, p50: ms(r.p50), p99: ms(r.p99), p999: ms(r.p999), errors: r.errors, non2xx: 0 };
 }
 
 /** Sends every body once (bounded by count and a deadline), so the caches are warm. */
@@ -238,11 +250,11 @@ async function main(): Promise<void> {
       rows['profile']!.push(profile);
       rows['candidates']!.push(await load(larder.port, candidateBodies));
       const half = Math.max(1, Math.round(profile.rps / 2));
-      rows['profileHalf']!.push(await load(larder.port, profileLoad, half, opts.rateConnections));
+      rows['profileHalf']!.push(await paced(larder.port, profileLoad, half));
       // The same offered rate against the bare route: the latency floor of this machine and load
       // generator, to read the profile's tail latency against.
       const ch = await startServer(['ceiling', path.join(tmp, 'profile.json')]);
-      rows['ceilingHalf']!.push(await load(ch.port, profileLoad, half, opts.rateConnections));
+      rows['ceilingHalf']!.push(await paced(ch.port, profileLoad, half));
       await ch.stop();
       log(
         `run ${run}/${opts.runs}: ceiling ${Math.round(rows['ceilingProfile']!.at(-1)!.rps)} req/s, profile ${Math.round(profile.rps)} req/s, candidates ${Math.round(rows['candidates']!.at(-1)!.rps)} req/s`,
@@ -270,7 +282,7 @@ async function main(): Promise<void> {
     log('');
     const halfRate = Math.round(med('profile', 'rps') / 2);
     log(
-      `Profile at half of saturated throughput (${halfRate} req/s offered, ${opts.rateConnections} connections): p50 ${med('profileHalf', 'p50')} ms, p99 ${med('profileHalf', 'p99')} ms, p99.9 ${med('profileHalf', 'p999')} ms`,
+      `Profile at half of saturated throughput (${halfRate} req/s offered evenly, open loop, up to ${opts.rateConnections} connections): p50 ${med('profileHalf', 'p50')} ms, p99 ${med('profileHalf', 'p99')} ms, p99.9 ${med('profileHalf', 'p999')} ms`,
     );
     log(
       `Bare route at the same offered rate: p50 ${med('ceilingHalf', 'p50')} ms, p99 ${med('ceilingHalf', 'p99')} ms, p99.9 ${med('ceilingHalf', 'p999')} ms`,
