@@ -1,31 +1,32 @@
 import { Command } from 'commander';
 import { isLarderError } from '../errors.ts';
-import { register as registerValidate } from './commands/validate.ts';
-import { register as registerServe } from './commands/serve.ts';
-import { register as registerDemo } from './commands/demo.ts';
-import { register as registerDlq } from './commands/dlq.ts';
-import { register as registerBackfill } from './commands/backfill.ts';
-import { register as registerJobs } from './commands/jobs.ts';
-import { register as registerScheduler } from './commands/scheduler.ts';
-import { register as registerWorker } from './commands/worker.ts';
-import { register as registerIngest } from './commands/ingest.ts';
-import { register as registerStore } from './commands/store.ts';
+
+/**
+ * Every command, loaded on demand: `larder <command>` imports only that command's module (the
+ * serving and ingestion stacks are large, and `larder validate` should start fast). Help and
+ * unknown commands load them all.
+ */
+const COMMANDS: Record<string, () => Promise<{ register(program: Command): void }>> = {
+  validate: () => import('./commands/validate.ts'),
+  serve: () => import('./commands/serve.ts'),
+  demo: () => import('./commands/demo.ts'),
+  dlq: () => import('./commands/dlq.ts'),
+  backfill: () => import('./commands/backfill.ts'),
+  jobs: () => import('./commands/jobs.ts'),
+  scheduler: () => import('./commands/scheduler.ts'),
+  worker: () => import('./commands/worker.ts'),
+  ingest: () => import('./commands/ingest.ts'),
+  store: () => import('./commands/store.ts'),
+};
 
 const program = new Command('larder')
   .description('Real-time feature platform: stream and batch ingestion, online store, GraphQL serving.')
   .version('0.1.0')
   .showHelpAfterError();
 
-registerValidate(program);
-registerServe(program);
-registerDemo(program);
-registerDlq(program);
-registerBackfill(program);
-registerJobs(program);
-registerScheduler(program);
-registerWorker(program);
-registerIngest(program);
-registerStore(program);
+const requested = process.argv[2];
+const names = requested !== undefined && requested in COMMANDS ? [requested] : Object.keys(COMMANDS);
+for (const name of names) (await COMMANDS[name]!()).register(program);
 
 try {
   await program.parseAsync(process.argv);
