@@ -79,6 +79,21 @@ describe('KeyedScheduler', () => {
     expect(h.peak()).toBe(4);
   });
 
+  it('queues a whole fetch without starting, then cuts it over the free slots at once', async () => {
+    const h = harness(4, 1000, () => 5);
+    for (let i = 0; i < 400; i += 1) h.scheduler.push({ key: `k${i}`, seq: 0 }, `k${i}`, false);
+    expect(h.scheduler.running).toBe(0);
+    expect(h.scheduler.queued).toBe(400);
+    h.scheduler.pump();
+    // Pushing with `start` would have started the first item alone (1 queued over 4 slots). Here
+    // every slot gets about a quarter (less only where a lane holds keys that share a hash).
+    expect(h.batches).toHaveLength(4);
+    expect(h.batches.map((b) => b.length).slice(0, 3)).toEqual([100, 100, 100]);
+    expect(h.batches[3]!.length).toBeGreaterThan(50);
+    await h.scheduler.onIdle();
+    expect(h.batches.flat()).toHaveLength(400);
+  });
+
   it('removes queued items on request', async () => {
     const h = harness(1, 1, () => 5);
     for (let i = 0; i < 10; i += 1) h.scheduler.push({ key: 'a', seq: i }, i % 2 === 0 ? 'a' : 'b');

@@ -24,6 +24,7 @@ interface WorkItem {
   readonly key: string | undefined;
   readonly eventTime: number | undefined;
   readonly partition: PartitionState;
+  /** The offset tracker's handle; -1 on per-message brokers, whose acks are the commit. */
   readonly handle: number;
   readonly fetchedAt: number;
 }
@@ -58,6 +59,8 @@ export class StreamConsumer {
   readonly #logger: Logger | undefined;
   readonly #observer: ConsumerObserver;
   readonly #limiter: AdaptiveConcurrency;
+  /** Watermark brokers commit a contiguous offset; per-message brokers need no tracking. */
+  readonly #tracksOffsets: boolean;
   readonly #scheduler: KeyedScheduler<WorkItem>;
   readonly #partitions = new Map<string, PartitionState>();
   readonly #inFlight = new Set<WorkItem>();
@@ -75,6 +78,7 @@ export class StreamConsumer {
     this.#options = deps.options;
     this.#logger = deps.logger;
     this.#observer = deps.observer ?? NO_OBSERVER;
+    this.#tracksOffsets = deps.source.commitMode === 'watermark';
     const o = deps.options;
     this.#limiter = new AdaptiveConcurrency({
       min: o.concurrencyMin,
@@ -159,6 +163,7 @@ export class StreamConsumer {
       }
       const now = Date.now();
       for (const msg of messages) this.#accept(msg, now);
+      this.#scheduler.pump();
       this.#observer.inFlight(this.#source.id, this.#inFlight.size);
     }
   }
@@ -182,9 +187,11 @@ export class StreamConsumer {
     const decoded = this.#decode(msg);
     const item: WorkItem = {
       msg,
-      ...decoded,
+      event: decoded.event,
+      key: decoded.key,
+      eventTime: decoded.eventTime,
       partition,
-      handle: partition.tracker.track(msg.offset),
+      handle: this.#tracksOffsets ? partition.tracker.track(msg.offset) : -1,
       fetchedAt: now,
     };
     this.#inFlight.add(item);
@@ -196,7 +203,7 @@ export class StreamConsumer {
       }, due - now);
       this.#delayed.set(item, timer);
     } else {
-      this.#scheduler.push(item, item.key);
+      this.#scheduler.push(item, item.key, false); // the fetch loop pumps once per fetch
     }
   }
 
@@ -358,12 +365,16 @@ export class StreamConsumer {
   }
 
   #finish(items: WorkItem[]): void {
+    if (!this.#tracksOffsets) {
+      for (const item of items) this.#release(item);
+      return;
+    }
     const moved = new Set<PartitionState>();
     for (const item of items) {
       if (item.partition.tracker.finish(item.handle)) moved.add(item.partition);
       this.#release(item);
     }
-    if (this.#source.commitMode === 'watermark') for (const partition of moved) this.#commit(partition);
+    for (const partition of moved) this.#commit(partition);
   }
 
   /** Commits the watermark; a commit in progress is followed by one more with the newest value. */

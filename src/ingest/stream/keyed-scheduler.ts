@@ -63,15 +63,20 @@ export class KeyedScheduler<T> {
     return this.#running;
   }
 
-  /** Queues an item behind every earlier item of the same key. Undefined keys have no order. */
-  push(item: T, key: string | undefined): void {
+  /**
+   * Queues an item behind every earlier item of the same key. Undefined keys have no order.
+   * `start: false` only queues it: a caller pushing a whole fetch calls `pump()` once afterwards,
+   * so the fetch is cut into micro-batches sized by the whole backlog instead of the first items
+   * each starting a batch of their own while slots are free.
+   */
+  push(item: T, key: string | undefined, start = true): void {
     const laneIndex =
       key === undefined ? this.#unkeyed++ % this.#lanes.length : laneOf(key, this.#lanes.length);
     const lane = this.#lanes[laneIndex]!;
     lane.items.push(item);
     this.#queued += 1;
     if (!lane.busy && !lane.ready) this.#markReady(lane);
-    this.#pump();
+    if (start) this.#pump();
   }
 
   /** Drops queued (not yet started) items matching `predicate`; returns how many. */
