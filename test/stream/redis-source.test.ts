@@ -85,6 +85,39 @@ describe('Redis Streams source specifics', () => {
     }
   });
 
+  it('acks of one event-loop turn go out as one XACK, and each caller resolves once acked', async () => {
+    const topic = `larder-test:${randomBytes(6).toString('hex')}`;
+    const monitor = await redis.monitor();
+    try {
+      for (let i = 0; i < 6; i += 1) await redis.xadd(topic, '*', 'data', JSON.stringify({ i }));
+      const [source] = createRedisSources(def(topic, 'acker'), topic, [1000]);
+      await source!.start();
+      const fetched = await source!.fetch({ max: 6, waitMs: 100 });
+      expect(fetched).toHaveLength(6);
+      const xacks: string[][] = [];
+      monitor.on('monitor', (_time: string, args: string[]) => {
+        if (args[0]?.toLowerCase() === 'xack' && args[1] === topic) xacks.push(args.slice(3));
+      });
+      // Three micro-batches finishing in the same turn (one store commit finished them all).
+      await Promise.all([
+        source!.ack(fetched.slice(0, 2)),
+        source!.ack(fetched.slice(2, 3)),
+        source!.ack(fetched.slice(3)),
+      ]);
+      const pending = (await redis.xpending(topic, 'larder')) as [number, ...unknown[]];
+      expect(pending[0]).toBe(0);
+      // A later turn's acks form a command of their own.
+      await source!.ack(fetched.slice(0, 1));
+      await redis.ping(); // MONITOR output of earlier commands has arrived once this answers
+      await new Promise((r) => setTimeout(r, 50));
+      expect(xacks).toEqual([fetched.map((m) => m.offset), [fetched[0]!.offset]]);
+      await source!.close();
+    } finally {
+      monitor.disconnect();
+      await dropKeys(topic);
+    }
+  });
+
   it('touching slow messages keeps them from being claimed away', async () => {
     const topic = `larder-test:${randomBytes(6).toString('hex')}`;
     try {

@@ -6,6 +6,7 @@ import type { BrokerDeadLetter, BrokerDeadLetterQueue } from './broker-dlq-contr
 import { duration, optionalString, optionError } from './consumer-options.ts';
 import { failureHeaders, HEADER, readHeaders } from './delivery-headers.ts';
 import type {
+  DeliveryHeaders,
   FailureInfo,
   FetchRequest,
   PartitionLag,
@@ -61,6 +62,9 @@ export function redisSettings(
 
 type Entry = [id: string, fields: string[] | null];
 
+/** The headers of a first delivery (no `larder-*` fields), shared by every such message. */
+const FIRST_DELIVERY: DeliveryHeaders = Object.freeze({ attempts: 0 });
+
 /**
  * Redis Streams source: a consumer group read with XREADGROUP and acknowledged with XACK.
  *
@@ -88,6 +92,8 @@ export class RedisStreamSource implements StreamSource {
   #claimCursor = '0-0';
   #nextClaimAt = 0;
   #draining = false;
+  #ackIds: string[] = [];
+  #ackFlush: Promise<void> | undefined;
 
   constructor(def: StreamDef, topic: string, settings: RedisSourceSettings, readKey = topic) {
     this.stream = def.name;
@@ -180,27 +186,27 @@ export class RedisStreamSource implements StreamSource {
   #toMessages(entries: Entry[]): SourceMessage[] {
     const out: SourceMessage[] = [];
     const gone: string[] = [];
+    const payloadField = this.#settings.payloadField;
     for (const [id, fields] of entries) {
       if (fields === null) {
         gone.push(id); // trimmed or deleted while pending: nothing left to process
         continue;
       }
       let payload = '';
-      const extra = new Map<string, string>();
+      let extra: Map<string, string> | undefined; // only retried / replayed entries carry headers
       for (let i = 0; i + 1 < fields.length; i += 2) {
         const name = fields[i]!;
-        if (name === this.#settings.payloadField) payload = fields[i + 1]!;
-        else if (name.startsWith('larder-')) extra.set(name, fields[i + 1]!);
+        if (name === payloadField) payload = fields[i + 1]!;
+        else if (name.startsWith('larder-')) (extra ??= new Map()).set(name, fields[i + 1]!);
       }
-      const dash = id.indexOf('-');
       out.push({
         partition: this.#key,
         offset: id,
         epoch: 0,
         key: undefined,
         payload,
-        headers: extra.size === 0 ? { attempts: 0 } : readHeaders((name) => extra.get(name)),
-        publishedAt: Number(dash < 0 ? id : id.slice(0, dash)),
+        headers: extra === undefined ? FIRST_DELIVERY : readHeaders((name) => extra.get(name)),
+        publishedAt: Number.parseInt(id, 10), // the entry id's milliseconds part
       });
     }
     if (gone.length > 0)
@@ -208,9 +214,26 @@ export class RedisStreamSource implements StreamSource {
     return out;
   }
 
-  async ack(messages: readonly SourceMessage[]): Promise<void> {
-    if (messages.length === 0) return;
-    await this.#writer!.xack(this.#key, this.#settings.group, ...messages.map((m) => m.offset));
+  /**
+   * Acks of one event-loop turn go out as one XACK: a store commit finishes many micro-batches at
+   * once, and an XACK's client cost is mostly per command (about 1.5 µs per id at 50 ids, 0.4 at
+   * 1,000). Every caller's promise settles with the XACK that carried its ids; on failure each
+   * caller retries its own ids (XACK is idempotent).
+   */
+  ack(messages: readonly SourceMessage[]): Promise<void> {
+    if (messages.length === 0) return Promise.resolve();
+    for (const m of messages) this.#ackIds.push(m.offset);
+    this.#ackFlush ??= new Promise<void>((resolve, reject) => {
+      process.nextTick(() => {
+        const ids = this.#ackIds;
+        this.#ackIds = [];
+        this.#ackFlush = undefined;
+        const writer = this.#writer;
+        if (writer === undefined) reject(new Error('the Redis source is not started'));
+        else writer.xack(this.#key, this.#settings.group, ...ids).then(() => resolve(), reject);
+      });
+    });
+    return this.#ackFlush;
   }
 
   async commit(): Promise<void> {
