@@ -29,6 +29,7 @@ export class StreamMetrics implements ConsumerObserver {
   readonly #lag: Gauge<'source' | 'partition'>;
   readonly #lagSeconds: Gauge<'source' | 'partition'>;
   readonly #freshness: Histogram<'source'>;
+  readonly #freshnessBySource = new Map<string, Histogram.Internal<'source'>>();
   readonly #batchDuration: Histogram<'source'>;
   readonly #batchSize: Histogram<'source'>;
   readonly #concurrency: Gauge<'source'>;
@@ -105,7 +106,13 @@ export class StreamMetrics implements ConsumerObserver {
   }
 
   freshness(source: string, ms: number): void {
-    this.#freshness.observe({ source }, Math.max(0, ms) / 1000);
+    // Called once per written event: the labelled child is looked up once per source.
+    let child = this.#freshnessBySource.get(source);
+    if (child === undefined) {
+      child = this.#freshness.labels(source);
+      this.#freshnessBySource.set(source, child);
+    }
+    child.observe(Math.max(0, ms) / 1000);
   }
 
   batch(source: string, size: number, latencyMs: number, limit: number): void {
