@@ -38,11 +38,22 @@ export interface IngestorOptions {
   readonly defaultOrigin?: string;
 }
 
+const NO_REJECTIONS: readonly Rejection[] = Object.freeze([]);
+
 const FILTERED: EventResult = Object.freeze({
   outcome: 'filtered',
   writes: 0,
-  rejections: Object.freeze([]),
+  rejections: NO_REJECTIONS,
 });
+
+/** Shared results of events that wrote 1..8 times: most events, so none allocates its own. */
+const WRITTEN: readonly EventResult[] = Array.from({ length: 9 }, (_, writes) =>
+  Object.freeze({ outcome: 'written' as const, writes, rejections: NO_REJECTIONS }),
+);
+
+function written(writes: number): EventResult {
+  return WRITTEN[writes] ?? { outcome: 'written', writes, rejections: NO_REJECTIONS };
+}
 
 /**
  * Creates the in-process write path shared by every source. For each batch it:
@@ -169,7 +180,7 @@ function processEvent(
   }
   const produced = writes.length - firstWrite;
   if (rejections.length > 0) return { outcome: 'rejected', writes: produced, rejections };
-  return produced > 0 ? { outcome: 'written', writes: produced, rejections: [] } : FILTERED;
+  return produced > 0 ? written(produced) : FILTERED;
 }
 
 function reject(rejection: Rejection): EventResult {
