@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'data/**', '.larder/**', 'coverage/**'] },
+  { ignores: ['node_modules/**', 'data/**', '.larder/**', 'coverage/**', '.scratch/**', '.team/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
