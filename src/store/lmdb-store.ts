@@ -24,8 +24,11 @@ export interface LmdbStoreOptions {
   readonly env?: LmdbEnvOptions;
   /**
    * Apply writes on a thread of their own (`lmdb-write-thread.ts`), so the B-tree work of appends
-   * does not run on the event loop. Same results, same durability. Default false; the runtime
-   * turns it on (see `store.writeThread` in the config).
+   * does not run on the event loop. Same results, same durability. Default false, and the runtime
+   * leaves it off: measured on the stream ingestion benchmark (2 cores, Redis on the same box) it
+   * costs about 6 µs more CPU per event than it moves off the event loop (the worker's own
+   * transactions are smaller, plus the hand-over), and ingestion was slower with it (BENCHMARKS.md,
+   * issue 3). It may pay on a machine with idle cores.
    */
   readonly writeThread?: boolean;
 }
