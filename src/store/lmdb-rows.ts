@@ -33,16 +33,41 @@ export const MAX_TS = Number.MAX_SAFE_INTEGER;
 const NO_OVERWRITE = { noOverwrite: true } as const;
 
 /**
+ * The row metas one batch has changed, written once each at its end (`saveRowMetas`) instead of
+ * once per append: a batch that appends to a pk n times then reads and rewrites its meta once,
+ * not n times. Reads go through it, so later appends of the batch see the earlier ones.
+ */
+export type RowMetaChanges = Map<string, RowMeta>;
+
+function metaOf(env: LmdbEnv, changes: RowMetaChanges, pk: string): RowMeta | undefined {
+  return changes.get(pk) ?? env.rowMeta.get(pk);
+}
+
+/** Writes the batch's changed metas; call once, at the end of the batch, in its transaction. */
+export function saveRowMetas(env: LmdbEnv, changes: RowMetaChanges): void {
+  for (const [pk, meta] of changes) env.rowMeta.putSync(pk, meta);
+  changes.clear();
+}
+
+/**
  * Appends one row, idempotently by event id: a redelivered event rewrites its row, moving it when
  * its ts changed (arrival time used as event time), instead of adding a second one. Then drops the
- * pk's oldest rows beyond `maxCount`.
+ * pk's oldest rows beyond `maxCount`. The pk's meta goes into `metas` (the batch saves it), or is
+ * written at once when no `metas` is given.
  */
-export function appendRow(env: LmdbEnv, write: ActionAppend): void {
+export function appendRow(env: LmdbEnv, write: ActionAppend, metas?: RowMetaChanges): void {
+  if (metas === undefined) {
+    // A single append: its meta is written at once.
+    const own: RowMetaChanges = new Map();
+    appendRow(env, write, own);
+    saveRowMetas(env, own);
+    return;
+  }
   const { pk, row } = write;
   const expiresAt = write.ttlMs === undefined ? null : row.ts + write.ttlMs;
   const value: RowValue = [expiresAt, row.values];
   if (write.stableTs === true) {
-    appendStableRow(env, write, value);
+    appendStableRow(env, write, value, metas);
     return;
   }
   const dedupeKey: [string, string] = [pk, row.eventId];
@@ -50,21 +75,24 @@ export function appendRow(env: LmdbEnv, write: ActionAppend): void {
   // The common case is a new event: claiming its dedupe entry with a no-overwrite put tells that
   // apart from a redelivery without a separate lookup first.
   if (claimDedupe(env, dedupeKey, row.ts)) {
-    const meta = env.rowMeta.get(pk) ?? emptyRowMeta();
+    const meta = metaOf(env, metas, pk) ?? emptyRowMeta();
     noteInserted(meta, row.ts, row.eventId, meta[0]);
     meta[0]++;
     if (meta[0] > write.maxCount) trimOldest(env, pk, meta, write.maxCount);
-    else env.rowMeta.putSync(pk, meta);
+    metas.set(pk, meta);
     return;
   }
   const previousTs = env.dedupe.get(dedupeKey);
   if (previousTs === row.ts) {
     // Same event, same place: the put above rewrote it; counts and order are unchanged.
-    const meta = env.rowMeta.get(pk);
-    if (meta !== undefined && meta[0] > write.maxCount) trimOldest(env, pk, meta, write.maxCount);
+    const meta = metaOf(env, metas, pk);
+    if (meta !== undefined && meta[0] > write.maxCount) {
+      trimOldest(env, pk, meta, write.maxCount);
+      metas.set(pk, meta);
+    }
     return;
   }
-  const meta = env.rowMeta.get(pk) ?? emptyRowMeta();
+  const meta = metaOf(env, metas, pk) ?? emptyRowMeta();
   if (previousTs !== undefined) {
     env.rows.removeSync([pk, previousTs, row.eventId]);
     noteRemoved(meta, previousTs, row.eventId);
@@ -74,27 +102,30 @@ export function appendRow(env: LmdbEnv, write: ActionAppend): void {
   noteInserted(meta, row.ts, row.eventId, meta[0]);
   meta[0]++;
   if (meta[0] > write.maxCount) trimOldest(env, pk, meta, write.maxCount);
-  else env.rowMeta.putSync(pk, meta);
+  metas.set(pk, meta);
 }
 
 /**
  * Appends a row whose ts is the event's own time: claiming the row's key with a no-overwrite put
  * tells a new event from a redelivery, which rewrites its row in place and changes no count.
  */
-function appendStableRow(env: LmdbEnv, write: ActionAppend, value: RowValue): void {
+function appendStableRow(env: LmdbEnv, write: ActionAppend, value: RowValue, metas: RowMetaChanges): void {
   const { pk, row } = write;
   const key: RowKey = [pk, row.ts, row.eventId];
-  const meta = claimRow(env, key, value) ? (env.rowMeta.get(pk) ?? emptyRowMeta()) : undefined;
+  const meta = claimRow(env, key, value) ? (metaOf(env, metas, pk) ?? emptyRowMeta()) : undefined;
   if (meta === undefined) {
     env.rows.putSync(key, value);
-    const current = env.rowMeta.get(pk);
-    if (current !== undefined && current[0] > write.maxCount) trimOldest(env, pk, current, write.maxCount);
+    const current = metaOf(env, metas, pk);
+    if (current !== undefined && current[0] > write.maxCount) {
+      trimOldest(env, pk, current, write.maxCount);
+      metas.set(pk, current);
+    }
     return;
   }
   noteInserted(meta, row.ts, row.eventId, meta[0]);
   meta[0]++;
   if (meta[0] > write.maxCount) trimOldest(env, pk, meta, write.maxCount);
-  else env.rowMeta.putSync(pk, meta);
+  metas.set(pk, meta);
 }
 
 /** Writes the row only if its key is absent; true when it wrote (see `claimDedupe`). */
@@ -112,7 +143,8 @@ function claimDedupe(env: LmdbEnv, key: [string, string], ts: number): boolean {
 
 /**
  * Deletes pk's oldest rows (and their dedupe entries) down to `maxCount`, popping them from the
- * oldest-rows hint and refilling the hint with one short cursor read when it runs dry. Saves meta.
+ * oldest-rows hint and refilling the hint with one short cursor read when it runs dry. Updates
+ * `meta` in place; the caller records it among the batch's changed metas.
  */
 function trimOldest(env: LmdbEnv, pk: string, meta: RowMeta, maxCount: number): void {
   const [, oldTs, oldIds] = meta;
@@ -138,7 +170,6 @@ function trimOldest(env: LmdbEnv, pk: string, meta: RowMeta, maxCount: number): 
     oldTs.length = OLDEST_KEPT;
     oldIds.length = OLDEST_KEPT;
   }
-  env.rowMeta.putSync(pk, meta);
 }
 
 /**

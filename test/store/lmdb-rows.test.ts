@@ -119,3 +119,49 @@ describe('LMDB rows against a reference model', () => {
     });
   }
 });
+
+describe('LMDB row metas in a batch', () => {
+  it('a batch saves each pk meta once, after every append and trim of the batch', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'larder-rows-'));
+    const env = openLmdbEnv(dir);
+    try {
+      const store = new LmdbStore(env);
+      await store.open();
+      const t0 = Date.now();
+      const realPut = env.rowMeta.putSync.bind(env.rowMeta);
+      const metaPuts: string[] = [];
+      env.rowMeta.putSync = ((pk: string, ...rest: unknown[]) => {
+        metaPuts.push(pk);
+        return (realPut as (...args: unknown[]) => unknown)(pk, ...rest);
+      }) as typeof env.rowMeta.putSync;
+      // 60 appends to `a` (trimmed to 25 inside the batch, the hint refilled on the way), with a
+      // redelivery of an event-time row and of an arrival-time row, and 3 appends to `b`.
+      const batch: ActionAppend[] = [];
+      for (let i = 0; i < 60; i++)
+        batch.push(append('a', t0 + i, `e${i}`, { v: i }, { maxCount: 25, stableTs: i % 2 === 0 }));
+      batch.push(append('a', t0 + 58, 'e58', { v: 580 }, { maxCount: 25, stableTs: true }));
+      batch.push(append('a', t0 + 70, 'e59', { v: 590 }, { maxCount: 25 }));
+      for (let i = 0; i < 3; i++) batch.push(append('b', t0 + i, `b${i}`, { v: i }, { maxCount: 25 }));
+      await store.write(batch);
+      expect(metaPuts.sort()).toEqual(['a', 'b']);
+      const rows = [...env.rows.getRange({ start: ['a'], end: ['a', MAX_TS] })].map(({ key, value }) => [
+        (key as RowKey)[2],
+        value[1].v,
+      ]);
+      const expected: [string, number][] = [];
+      for (let i = 35; i < 59; i++) expected.push([`e${i}`, i === 58 ? 580 : i]);
+      expected.push(['e59', 590]); // moved to its new arrival time
+      expect(rows).toEqual(expected);
+      expect(env.rowMeta.get('a')?.[0]).toBe(25);
+      expect(env.rowMeta.get('b')?.[0]).toBe(3);
+      // A later single append still reads the saved meta and trims from it.
+      await store.write([append('a', t0 + 100, 'e100', { v: 100 }, { maxCount: 25 })]);
+      expect(env.rowMeta.get('a')?.[0]).toBe(25);
+      expect(env.rows.get(['a', t0 + 35, 'e35'])).toBeUndefined();
+      await store.close();
+    } finally {
+      await env.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
