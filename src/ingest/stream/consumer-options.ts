@@ -33,9 +33,12 @@ export const DEFAULT_CONSUMER_OPTIONS: ConsumerOptions = Object.freeze({
   maxInFlight: 30_000,
   fetchMax: 5_000,
   fetchWaitMs: 1_000,
-  microBatchMax: 1_000,
+  // Few, big micro-batches: a store write's cost is partly per batch (one row meta per key per
+  // batch in LMDB, one ack, one call), and the stores parallelise inside a batch themselves
+  // (DynamoDB: 32 calls at a time). Measured on the ingestion benchmark against 1,000 / 32.
+  microBatchMax: 5_000,
   concurrencyMin: 1,
-  concurrencyMax: 32,
+  concurrencyMax: 8,
   concurrencyInitial: 4,
   retryDelaysMs: Object.freeze([1_000, 10_000, 60_000]),
   maxAttempts: 4,
