@@ -3,7 +3,10 @@
 // store alone (the write-path ceiling), and (f) Larder's consumer with a no-op store (the consumer
 // core's own ceiling).
 //
-//   node --import tsx bench/ingest/redis-ingest.ts [--events 60000] [--seq-events 2000] [--runs 3]
+//   node --import tsx bench/ingest/redis-ingest.ts [--events 200000] [--seq-events 2000] [--runs 3]
+//
+// The default of 200,000 events per set-up measures the steady state: with 60,000 a run of (a)
+// lasts about 1.4 s, and start-up and ramp-up weigh on it (both are recorded in BENCHMARKS.md).
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import {
@@ -19,7 +22,7 @@ import {
 
 const { values } = parseArgs({
   options: {
-    events: { type: 'string', default: '60000' },
+    events: { type: 'string', default: '200000' },
     'seq-events': { type: 'string', default: '2000' },
     'io-events': { type: 'string', default: '20000' },
     runs: { type: 'string', default: '3' },

@@ -130,6 +130,16 @@ async function load(port: number, bodies: readonly string[]): Promise<LoadResult
  * Its percentiles have sub-millisecond resolution, unlike autocannon's whole milliseconds.
  */
 async function paced(port: number, bodies: readonly string[], rate: number): Promise<LoadResult> {
+  // Unmeasured first: the pool opens its connections and both sides settle into the paced rhythm
+  // (the switch from the saturating closed-loop runs otherwise shows as a backlog in the first
+  // seconds).
+  await pacedLoad({
+    url: `http://127.0.0.1:${port}/graphql`,
+    bodies,
+    rate,
+    seconds: Math.min(5, opts.duration),
+    connections: opts.rateConnections,
+  });
   const r = await pacedLoad({
     url: `http://127.0.0.1:${port}/graphql`,
     bodies,
