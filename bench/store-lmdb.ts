@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openLmdbEnv } from '../src/store/lmdb-env.ts';
-import { MAX_TS, appendRow } from '../src/store/lmdb-rows.ts';
+import { MAX_TS, appendRow, saveRowMetas } from '../src/store/lmdb-rows.ts';
 import { LmdbStore } from '../src/store/lmdb-store.ts';
 import type { ActionAppend, StaticWrite } from '../src/store/online-store.ts';
 
@@ -123,7 +123,9 @@ let inTxnNs = 0;
 for (const batch of batches(probe)) {
   await env.root.transaction(() => {
     const start = process.hrtime.bigint();
-    for (const a of batch) appendRow(env, a);
+    const metas = new Map();
+    for (const a of batch) appendRow(env, a, metas);
+    saveRowMetas(env, metas);
     inTxnNs += Number(process.hrtime.bigint() - start);
   });
 }

@@ -42,8 +42,6 @@ export interface LmdbEnvOptions {
 export interface LmdbEnv {
   /** The LMDB file. */
   readonly path: string;
-  /** The options it was opened with (another thread opens it with the same). */
-  readonly options: LmdbEnvOptions;
   readonly root: RootDatabase;
   readonly rows: Database<RowValue, RowKey>;
   readonly dedupe: Database<number, [string, string]>;
@@ -113,7 +111,6 @@ export function openLmdbEnv(dataDir: string, options: LmdbEnvOptions = {}): Lmdb
   let closing: Promise<void> | undefined;
   return {
     path,
-    options,
     root,
     rows,
     dedupe,

@@ -52,17 +52,9 @@ export function saveRowMetas(env: LmdbEnv, changes: RowMetaChanges): void {
 /**
  * Appends one row, idempotently by event id: a redelivered event rewrites its row, moving it when
  * its ts changed (arrival time used as event time), instead of adding a second one. Then drops the
- * pk's oldest rows beyond `maxCount`. The pk's meta goes into `metas` (the batch saves it), or is
- * written at once when no `metas` is given.
+ * pk's oldest rows beyond `maxCount`. The pk's meta goes into `metas` (the batch saves it).
  */
-export function appendRow(env: LmdbEnv, write: ActionAppend, metas?: RowMetaChanges): void {
-  if (metas === undefined) {
-    // A single append: its meta is written at once.
-    const own: RowMetaChanges = new Map();
-    appendRow(env, write, own);
-    saveRowMetas(env, own);
-    return;
-  }
+export function appendRow(env: LmdbEnv, write: ActionAppend, metas: RowMetaChanges): void {
   const { pk, row } = write;
   const expiresAt = write.ttlMs === undefined ? null : row.ts + write.ttlMs;
   const value: RowValue = [expiresAt, row.values];

@@ -1,14 +1,12 @@
 import { LarderError } from '../errors.ts';
 import { openLmdbEnv } from './lmdb-env.ts';
 import type { LmdbEnv, LmdbEnvOptions } from './lmdb-env.ts';
-import { dirname } from 'node:path';
-import { applyWrites } from './lmdb-apply.ts';
-import { purgeRows, readRange } from './lmdb-rows.ts';
+import { appendRow, purgeRows, readRange, saveRowMetas } from './lmdb-rows.ts';
+import type { RowMetaChanges } from './lmdb-rows.ts';
 import type { RowPurgeCursor } from './lmdb-rows.ts';
-import { isExpired, readStatic } from './lmdb-static.ts';
+import { applyStaticWrite, isExpired, readStatic } from './lmdb-static.ts';
 import type { StoredStatic } from './lmdb-static.ts';
 import { checkWrites } from './lmdb-write-check.ts';
-import { LmdbWriteThread } from './lmdb-write-thread.ts';
 import type { ActionRow, OnlineStore, RangeQuery, StaticValue, StoreWrite } from './online-store.ts';
 
 export interface LmdbStoreOptions {
@@ -22,15 +20,6 @@ export interface LmdbStoreOptions {
   readonly purgeBatchSize?: number;
   /** Options for the environment, when the store opens it itself from a directory. */
   readonly env?: LmdbEnvOptions;
-  /**
-   * Apply writes on a thread of their own (`lmdb-write-thread.ts`), so the B-tree work of appends
-   * does not run on the event loop. Same results, same durability. Default false, and the runtime
-   * leaves it off: measured on the stream ingestion benchmark (2 cores, Redis on the same box) it
-   * costs about 6 µs more CPU per event than it moves off the event loop (the worker's own
-   * transactions are smaller, plus the hand-over), and ingestion was slower with it (BENCHMARKS.md,
-   * issue 3). It may pay on a machine with idle cores.
-   */
-  readonly writeThread?: boolean;
 }
 
 /**
@@ -48,8 +37,6 @@ export class LmdbStore implements OnlineStore {
   private readonly purgeBatchSize: number;
   private readonly envOptions: LmdbEnvOptions | undefined;
   private env: LmdbEnv | undefined;
-  private thread: LmdbWriteThread | undefined;
-  private readonly useWriteThread: boolean;
   private closed = false;
   private rowCursor: RowPurgeCursor;
   private staticCursor: string | undefined;
@@ -59,18 +46,12 @@ export class LmdbStore implements OnlineStore {
     this.now = options.now ?? Date.now;
     this.purgeBatchSize = options.purgeBatchSize ?? 10_000;
     this.envOptions = options.env;
-    this.useWriteThread = options.writeThread === true;
   }
 
   async open(): Promise<void> {
     if (this.closed) throw new LarderError('LARDER_ERR_STORE_CLOSED', 'the LMDB store was closed');
     if (this.env !== undefined) return;
-    const env = typeof this.source === 'string' ? openLmdbEnv(this.source, this.envOptions) : this.source;
-    this.env = env;
-    if (this.useWriteThread) {
-      this.thread = new LmdbWriteThread(dirname(env.path), env.options);
-      await this.thread.start();
-    }
+    this.env = typeof this.source === 'string' ? openLmdbEnv(this.source, this.envOptions) : this.source;
   }
 
   /**
@@ -81,12 +62,6 @@ export class LmdbStore implements OnlineStore {
     const env = this.ready();
     if (writes.length === 0) return;
     checkWrites(writes);
-    if (this.thread !== undefined) {
-      await this.thread.write(writes, this.now());
-      // This thread's snapshot may predate the commit: start reads from a fresh one.
-      env.root.resetReadTxn();
-      return;
-    }
     await env.root.transaction(() => applyWrites(env, writes, this.now()));
     await env.flushed();
   }
@@ -134,8 +109,6 @@ export class LmdbStore implements OnlineStore {
     this.closed = true;
     const env = this.env;
     this.env = undefined;
-    await this.thread?.close();
-    this.thread = undefined;
     // A store given an environment shares it; only one that opened its own closes it.
     if (env !== undefined && typeof this.source === 'string') await env.close();
   }
@@ -168,5 +141,28 @@ export class LmdbStore implements OnlineStore {
       );
     }
     return this.env;
+  }
+}
+
+/**
+ * Applies a validated batch, in array order, inside the current write transaction. Row metas are
+ * saved once per pk at the end of the batch (`RowMetaChanges` in `lmdb-rows.ts`).
+ */
+function applyWrites(env: LmdbEnv, writes: readonly StoreWrite[], now: number): void {
+  const metas: RowMetaChanges = new Map();
+  try {
+    for (const write of writes) {
+      if (write.kind === 'action') {
+        appendRow(env, write, metas);
+      } else {
+        const stored = env.statics.get(write.pk) as StoredStatic | undefined;
+        const next = applyStaticWrite(stored, write, now);
+        if (next !== undefined) env.statics.putSync(write.pk, next);
+      }
+    }
+  } finally {
+    // Also when a write threw: the rows written before it stay in the transaction, so their
+    // counts must too (a failed callback does not roll back an lmdb-js batch transaction).
+    saveRowMetas(env, metas);
   }
 }

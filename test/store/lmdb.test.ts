@@ -20,14 +20,6 @@ describeOnlineStoreConformance('lmdb', async () => {
   return { store, now: clock, cleanup: () => rm(dir, { recursive: true, force: true }) };
 });
 
-// The same contract with writes applied on the store's write thread.
-describeOnlineStoreConformance('lmdb, write thread', async () => {
-  const dir = await tempDir();
-  const clock = manualClock();
-  const store = new LmdbStore(dir, { now: clock.now, writeThread: true });
-  return { store, now: clock, cleanup: () => rm(dir, { recursive: true, force: true }) };
-});
-
 describe('LmdbStore specifics', () => {
   const cleanups: (() => Promise<unknown>)[] = [];
   afterEach(async () => {
