@@ -11,7 +11,8 @@ import { createStoreFromConfig } from '../config/create-store.ts';
 import { LmdbDeadLetterStore } from '../store/lmdb-dead-letters.ts';
 import { startPurger } from '../store/purger.ts';
 import { createIngestor } from '../ingest/ingestor.ts';
-import type { CacheMetrics } from '../cache/cache-metrics.ts';
+import { CacheMetrics } from '../cache/cache-metrics.ts';
+import type { ServeMetrics } from '../serve/metrics.ts';
 import type { ServeContext } from '../serve/context.ts';
 import type { Ingestor } from '../ingest/ingestor-contract.ts';
 
@@ -23,8 +24,11 @@ export interface EmbeddedRuntimeOptions {
   readonly watch?: boolean;
   /** Runtime config file (store, cache levels). Without it: `LARDER_CONFIG`, else the embedded default. */
   readonly configFile?: string;
-  /** Where the cache levels report (the server passes one that feeds its `/metrics`). */
-  readonly cacheMetrics?: CacheMetrics;
+  /**
+   * The server's metrics: the cache levels report their hits into it and their own registry is
+   * served on its `/metrics`.
+   */
+  readonly metrics?: ServeMetrics;
 }
 
 export interface EmbeddedRuntime {
@@ -55,7 +59,7 @@ export async function openEmbeddedRuntime(options: EmbeddedRuntimeOptions): Prom
     dataDir: options.dataDir,
     lmdbEnv: env,
     logger,
-    ...(options.cacheMetrics === undefined ? {} : { cacheMetrics: options.cacheMetrics }),
+    ...(options.metrics === undefined ? {} : { cacheMetrics: cacheMetricsFor(options.metrics) }),
   });
   await store.open();
   const deadLetters = new LmdbDeadLetterStore(env);
@@ -93,4 +97,10 @@ export async function openEmbeddedRuntime(options: EmbeddedRuntimeOptions): Prom
       await env.close();
     },
   };
+}
+
+function cacheMetricsFor(metrics: ServeMetrics): CacheMetrics {
+  const cacheMetrics = new CacheMetrics({ sink: metrics });
+  metrics.include(cacheMetrics.registry);
+  return cacheMetrics;
 }

@@ -3,7 +3,6 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { createServer } from '../../serve/server.ts';
 import { ServeMetrics } from '../../serve/metrics.ts';
-import { CacheMetrics } from '../../cache/cache-metrics.ts';
 import { openEmbeddedRuntime } from '../embedded-runtime.ts';
 import { createLogger } from '../logger.ts';
 import { parsePort, parsePositiveInt } from '../options.ts';
@@ -50,13 +49,11 @@ export function register(program: Command): void {
 async function runDemo(options: DemoOptions): Promise<void> {
   const logger = createLogger(process.env.LARDER_LOG_LEVEL ?? 'warn');
   const metrics = new ServeMetrics();
-  const cacheMetrics = new CacheMetrics({ sink: metrics });
-  metrics.include(cacheMetrics.registry);
   const runtime = await openEmbeddedRuntime({
     registryDir: EXAMPLE_REGISTRY,
     dataDir: options.data,
     logger,
-    cacheMetrics,
+    metrics,
   });
   const { ctx } = runtime;
   const generator = new MarketplaceGenerator({ users: options.users, articles: options.articles });

@@ -3,7 +3,6 @@ import cluster from 'node:cluster';
 import { defaultWorkerCount, runClustered } from '../../serve/cluster.ts';
 import { createServer } from '../../serve/server.ts';
 import { ServeMetrics } from '../../serve/metrics.ts';
-import { CacheMetrics } from '../../cache/cache-metrics.ts';
 import { startConsumers } from '../../ingest/stream/start-consumers.ts';
 import { loadBatchConfig } from '../../ingest/batch/batch-config.ts';
 import { startBatchServices } from '../../ingest/batch/batch-services.ts';
@@ -44,10 +43,8 @@ export function register(program: Command): void {
       }
       // One metrics registry for the whole process: requests, cache levels and consumers on `/metrics`.
       const metrics = new ServeMetrics();
-      const cacheMetrics = new CacheMetrics({ sink: metrics });
-      metrics.include(cacheMetrics.registry);
       const runtime = await openEmbeddedRuntime({
-        cacheMetrics,
+        metrics,
         registryDir: options.registry,
         dataDir: options.data,
         logger,
