@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
+import { writeRedisStreamRegistry } from './support.ts';
 import { tempDir } from '../support/temp-dir.ts';
 import { LARDER_BIN, startLarder, waitUntil } from '../support/larder-process.ts';
 
@@ -26,21 +26,7 @@ describe('larder ingest + larder dlq --broker, through the real CLI', () => {
   });
 
   it('dead-letters the poison message to the broker and lists it', { timeout: 120_000 }, async () => {
-    mkdirSync(registryDir, { recursive: true });
-    writeFileSync(
-      path.join(registryDir, 'r.yaml'),
-      [
-        'entities: {user: {idType: int}}',
-        'streams:',
-        '  ev: {source: redis, connection: {url: "redis://127.0.0.1:6379"}, eventIdField: id}',
-        'features:',
-        '  user:',
-        '    clicks:',
-        '      featureType: action',
-        `      events: [{streamName: ev, topic: "${topic}", fields: [{name: item, type: int}]}]`,
-        '',
-      ].join('\n'),
-    );
+    writeRedisStreamRegistry(registryDir, topic);
     await redis.xadd(topic, '*', 'data', JSON.stringify({ id: 'ok', user_id: 1, item: 5 }));
     await redis.xadd(topic, '*', 'data', JSON.stringify({ id: 'bad', user_id: 'x', item: 5 }));
 

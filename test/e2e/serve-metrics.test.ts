@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../support/free-port.ts';
 import { startLarder, waitUntil, type LarderProcess } from '../support/larder-process.ts';
+import { serveArgs, writeRedisStreamRegistry } from './support.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
 /**
@@ -26,36 +26,11 @@ describe('larder serve /metrics: requests, cache levels and consumers together',
 
   beforeAll(async () => {
     const registryDir = path.join(tmp.dir, 'registry');
-    mkdirSync(registryDir, { recursive: true });
-    writeFileSync(
-      path.join(registryDir, 'r.yaml'),
-      [
-        'entities: {user: {idType: int}}',
-        'streams:',
-        '  ev: {source: redis, connection: {url: "redis://127.0.0.1:6379"}, eventIdField: id}',
-        'features:',
-        '  user:',
-        '    clicks:',
-        '      featureType: action',
-        '      cache: {}',
-        `      events: [{streamName: ev, topic: "${topic}", fields: [{name: item, type: int}]}]`,
-        '',
-      ].join('\n'),
-    );
+    writeRedisStreamRegistry(registryDir, topic, true);
     await redis.xadd(topic, '*', 'data', JSON.stringify({ id: 'e1', user_id: 1, item: 5 }));
     await redis.xadd(topic, '*', 'data', JSON.stringify({ id: 'e2', user_id: 1, item: 6 }));
     port = await freePort();
-    server = startLarder([
-      'serve',
-      '--registry',
-      registryDir,
-      '--data',
-      path.join(tmp.dir, 'data'),
-      '--port',
-      String(port),
-      '--workers',
-      '1',
-    ]);
+    server = startLarder(serveArgs(registryDir, path.join(tmp.dir, 'data'), port));
     await waitUntil(
       async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok,
       30_000,

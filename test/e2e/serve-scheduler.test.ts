@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../support/free-port.ts';
+import { serveArgs } from './support.ts';
 import { tempDir } from '../support/temp-dir.ts';
 import { startLarder, waitUntil } from '../support/larder-process.ts';
 
@@ -36,17 +37,7 @@ describe('larder serve runs scheduled ingestions (embedded)', { timeout: 120_000
     );
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
-    const server = startLarder([
-      'serve',
-      '--registry',
-      registryDir,
-      '--data',
-      path.join(tmp.dir, 'data'),
-      '--port',
-      String(port),
-      '--workers',
-      '1',
-    ]);
+    const server = startLarder(serveArgs(registryDir, path.join(tmp.dir, 'data'), port));
     try {
       const query = async () => {
         const res = await fetch(`${base}/graphql`, {
