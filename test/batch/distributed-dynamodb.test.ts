@@ -5,7 +5,7 @@ import { DynamoStore } from '../../src/store/dynamodb-store.ts';
 import { startLarder, waitUntil, type LarderProcess } from '../support/larder-process.ts';
 import { tempDir } from '../support/temp-dir.ts';
 import { startDynalite, type DynaliteHandle } from '../store/dynalite-server.ts';
-import { registryYaml, writeFiles } from './support/fixtures.ts';
+import { viewsIngestionFiles, writeFiles } from './support/fixtures.ts';
 import { deleteRedisPrefix } from './support/redis-cleanup.ts';
 
 const USERS = 40;
@@ -30,25 +30,7 @@ describe('distributed backfill into DynamoDB: `larder worker` with a dynamodb st
   beforeAll(async () => {
     dynamo = await startDynalite();
     table = await dynamo.createTable();
-    const files: Record<string, string> = {
-      'registry.yaml': registryYaml(`
-  views:
-    source: {format: jsonl, path: "data/views-*.jsonl"}
-    feature: user.recent_views
-    entityIdField: user_id
-    timestampField: ts
-    eventIdField: id
-    fields: [{name: article, rename: article_id, type: int}]
-`),
-    };
-    for (let f = 0; f < FILES; f++) {
-      const lines: string[] = [];
-      for (let i = 0; i < ROWS_PER_FILE; i++) {
-        const n = f * ROWS_PER_FILE + i;
-        lines.push(JSON.stringify({ id: `e${n}`, user_id: n % USERS, ts: T0 + n, article: n }));
-      }
-      files[`data/views-${f}.jsonl`] = lines.join('\n') + '\n';
-    }
+    const files = viewsIngestionFiles({ files: FILES, rowsPerFile: ROWS_PER_FILE, users: USERS, t0: T0 });
     writeFiles(registryDir, files);
     writeFiles(tmp.dir, {
       'larder.yaml': [

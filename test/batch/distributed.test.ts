@@ -5,7 +5,7 @@ import { RedisJobStore } from '../../src/ingest/batch/jobs/redis-job-store.ts';
 import { viewJob } from '../../src/ingest/batch/jobs/job-store.ts';
 import { startLarder, waitUntil, type LarderProcess } from '../support/larder-process.ts';
 import { tempDir } from '../support/temp-dir.ts';
-import { readUsers, registryYaml, writeFiles } from './support/fixtures.ts';
+import { readUsers, viewsIngestionFiles, writeFiles } from './support/fixtures.ts';
 import { deleteRedisPrefix } from './support/redis-cleanup.ts';
 
 const USERS = 500;
@@ -23,26 +23,10 @@ describe('distributed backfill: BullMQ queue, two `larder worker` processes, one
   let jobs: RedisJobStore;
 
   beforeAll(async () => {
-    const files: Record<string, string> = {
-      'registry.yaml': registryYaml(`
-  views:
-    source: {format: jsonl, path: "data/views-*.jsonl"}
-    feature: user.recent_views
-    entityIdField: user_id
-    timestampField: ts
-    eventIdField: id
-    fields: [{name: article, rename: article_id, type: int}]
-    retries: 2
-`),
-    };
-    for (let f = 0; f < FILES; f++) {
-      const lines: string[] = [];
-      for (let i = 0; i < ROWS_PER_FILE; i++) {
-        const n = f * ROWS_PER_FILE + i;
-        lines.push(JSON.stringify({ id: `e${n}`, user_id: n % USERS, ts: T0 + n, article: n }));
-      }
-      files[`data/views-${f}.jsonl`] = lines.join('\n') + '\n';
-    }
+    const files = viewsIngestionFiles(
+      { files: FILES, rowsPerFile: ROWS_PER_FILE, users: USERS, t0: T0 },
+      '    retries: 2\n',
+    );
     writeFiles(registryDir, files);
     writeFiles(tmp.dir, {
       'larder.yaml': `batch:\n  mode: distributed\n  prefix: ${prefix}\n  lockDuration: 2s\n  consoleUrl: http://console.test\n`,

@@ -58,3 +58,34 @@ export async function readUsers(
     await store.close();
   }
 }
+
+/**
+ * The `views` ingestion (JSONL files `data/views-<f>.jsonl` into `user.recent_views`) and its
+ * files: event n is `{id: "e<n>", user_id: n % users, ts: t0 + n, article: n}`, numbered across
+ * files in order. `extra` adds lines to the ingestion spec (indented like its keys).
+ */
+export function viewsIngestionFiles(
+  spec: { files: number; rowsPerFile: number; users: number; t0: number },
+  extra = '',
+): Record<string, string> {
+  const files: Record<string, string> = {
+    'registry.yaml': registryYaml(`
+  views:
+    source: {format: jsonl, path: "data/views-*.jsonl"}
+    feature: user.recent_views
+    entityIdField: user_id
+    timestampField: ts
+    eventIdField: id
+    fields: [{name: article, rename: article_id, type: int}]
+${extra}`),
+  };
+  for (let f = 0; f < spec.files; f++) {
+    const lines: string[] = [];
+    for (let i = 0; i < spec.rowsPerFile; i++) {
+      const n = f * spec.rowsPerFile + i;
+      lines.push(JSON.stringify({ id: `e${n}`, user_id: n % spec.users, ts: spec.t0 + n, article: n }));
+    }
+    files[`data/views-${f}.jsonl`] = lines.join('\n') + '\n';
+  }
+  return files;
+}
