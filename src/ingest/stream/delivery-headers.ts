@@ -1,4 +1,4 @@
-import type { DeliveryHeaders, FailureInfo, SourceMessage } from './stream-source.ts';
+import type { DeliveryHeaders, FailureInfo, RetryInfo, SourceMessage } from './stream-source.ts';
 
 /**
  * The wire names of delivery headers, shared by every broker that carries key/value headers
@@ -71,4 +71,22 @@ export function failureHeaders(
   if (extra.dueAt !== undefined) out[HEADER.dueAt] = String(extra.dueAt);
   if (extra.deadAt !== undefined) out[HEADER.deadAt] = String(extra.deadAt);
   return out;
+}
+
+/** Headers of a retry copy: due `info.delayMs` from now. */
+export function retryHeaders(
+  message: SourceMessage,
+  originStream: string,
+  info: RetryInfo,
+): Record<string, string> {
+  return failureHeaders(message, originStream, info, { dueAt: Date.now() + info.delayMs });
+}
+
+/** Headers of a dead-letter copy: dead as of now. */
+export function deadLetterHeaders(
+  message: SourceMessage,
+  originStream: string,
+  info: FailureInfo,
+): Record<string, string> {
+  return failureHeaders(message, originStream, info, { deadAt: Date.now() });
 }

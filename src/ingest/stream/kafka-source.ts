@@ -9,7 +9,7 @@ import {
 import { LarderError } from '../../errors.ts';
 import type { StreamDef } from '../../spec/types.ts';
 import { optionalString, optionError, type ConsumerOptions } from './consumer-options.ts';
-import { failureHeaders, readHeaders } from './delivery-headers.ts';
+import { deadLetterHeaders, readHeaders, retryHeaders } from './delivery-headers.ts';
 import {
   payloadText,
   type FailureInfo,
@@ -196,7 +196,7 @@ export class KafkaSource implements StreamSource {
   }
 
   async retry(message: SourceMessage, info: RetryInfo): Promise<RetryDisposition> {
-    const headers = failureHeaders(message, this.stream, info, { dueAt: Date.now() + info.delayMs });
+    const headers = retryHeaders(message, this.stream, info);
     await this.#produce(this.#settings.retryTopic(this.topic), message, headers);
     return 'republished';
   }
@@ -205,7 +205,7 @@ export class KafkaSource implements StreamSource {
     await this.#produce(
       this.#settings.dlqTopic(this.topic),
       message,
-      failureHeaders(message, this.stream, info, { deadAt: Date.now() }),
+      deadLetterHeaders(message, this.stream, info),
     );
   }
 

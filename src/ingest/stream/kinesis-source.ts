@@ -13,7 +13,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { LarderError } from '../../errors.ts';
 import type { StreamDef } from '../../spec/types.ts';
 import { optionalString, optionError, type ConsumerOptions } from './consumer-options.ts';
-import { failureHeaders, readHeaders } from './delivery-headers.ts';
+import { deadLetterHeaders, readHeaders, retryHeaders } from './delivery-headers.ts';
 import { acquireCheckpointStore, type CheckpointStore } from './kinesis-checkpoints.ts';
 import type { SourceContext } from './source-factory.ts';
 import {
@@ -291,7 +291,7 @@ export class KinesisSource implements StreamSource {
     await this.#publish(
       this.#settings.retryStream(this.topic),
       message,
-      failureHeaders(message, this.stream, info, { dueAt: Date.now() + info.delayMs }),
+      retryHeaders(message, this.stream, info),
     );
     return 'republished';
   }
@@ -300,7 +300,7 @@ export class KinesisSource implements StreamSource {
     await this.#publish(
       this.#settings.dlqStream(this.topic),
       message,
-      failureHeaders(message, this.stream, info, { deadAt: Date.now() }),
+      deadLetterHeaders(message, this.stream, info),
     );
   }
 

@@ -13,7 +13,7 @@ import { LarderError } from '../../errors.ts';
 import type { StreamDef } from '../../spec/types.ts';
 import type { BrokerDeadLetter, BrokerDeadLetterQueue } from './broker-dlq-contract.ts';
 import { duration, optionalString, positiveInt, type ConsumerOptions } from './consumer-options.ts';
-import { failureHeaders, HEADER, readHeaders } from './delivery-headers.ts';
+import { deadLetterHeaders, HEADER, readHeaders } from './delivery-headers.ts';
 import type {
   FailureInfo,
   FetchRequest,
@@ -213,9 +213,7 @@ export class NatsJetStreamSource implements StreamSource {
 
   async deadLetter(message: SourceMessage, info: FailureInfo): Promise<void> {
     const h = natsHeaders();
-    for (const [name, value] of Object.entries(
-      failureHeaders(message, this.stream, info, { deadAt: Date.now() }),
-    )) {
+    for (const [name, value] of Object.entries(deadLetterHeaders(message, this.stream, info))) {
       h.set(name, value);
     }
     const data =

@@ -4,7 +4,7 @@ import { LarderError } from '../../errors.ts';
 import type { StreamDef } from '../../spec/types.ts';
 import type { BrokerDeadLetter, BrokerDeadLetterQueue } from './broker-dlq-contract.ts';
 import { duration, optionalString, optionError } from './consumer-options.ts';
-import { failureHeaders, HEADER, readHeaders } from './delivery-headers.ts';
+import { deadLetterHeaders, HEADER, readHeaders, retryHeaders } from './delivery-headers.ts';
 import type {
   DeliveryHeaders,
   FailureInfo,
@@ -241,7 +241,7 @@ export class RedisStreamSource implements StreamSource {
   }
 
   async retry(message: SourceMessage, info: RetryInfo): Promise<RetryDisposition> {
-    const headers = failureHeaders(message, this.stream, info, { dueAt: Date.now() + info.delayMs });
+    const headers = retryHeaders(message, this.stream, info);
     // The tier stream whose delay is the smallest one not shorter than asked (else the longest):
     // a tier stream then holds messages due in about publish order, and stays bounded in number.
     const { tiers } = this.#settings;
@@ -255,7 +255,7 @@ export class RedisStreamSource implements StreamSource {
   }
 
   async deadLetter(message: SourceMessage, info: FailureInfo): Promise<void> {
-    const headers = failureHeaders(message, this.stream, info, { deadAt: Date.now() });
+    const headers = deadLetterHeaders(message, this.stream, info);
     await this.#writer!.xadd(
       this.#settings.dlqKey(this.topic),
       '*',
