@@ -307,7 +307,7 @@ async function main(): Promise<void> {
       `Targets: profile >= 0.30 of ceiling -> ${(med('profile', 'rps') / ceilingP).toFixed(2)}; p99 <= 5 ms at half throughput -> ${med('profileHalf', 'p99')} ms`,
     );
     log(
-      "Feature values = static values + action rows + joined static values in one answer. Latencies are autocannon's (1 ms resolution).",
+      "Feature values = static values + action rows + joined static values in one answer. Throughput-run latencies are autocannon's (1 ms resolution); half-rate latencies come from the paced generator.",
     );
   } finally {
     await larder.stop();
