@@ -44,15 +44,22 @@ const layered = createLayeredStore({
   local: new LocalCacheLevel({ maxBytes: 2 ** 30, admission: 'always' }),
 });
 await layered.open();
-const app = await createServer(
-  { registry, store: layered, deadLetters: {} as never, logger, ingest: async () => ({}) as never },
-  {
-    logger,
-    auth: { enabled: false, readKeys: [], ingestKeys: [], adminKeys: [], publicMetrics: true },
-    limits: DEFAULT_SERVE_LIMITS,
-    hotEntityTtlMs: Number(process.env['BENCH_HOT_TTL_MS'] ?? 1000),
-  },
-);
+const serverOf = (fastPath: boolean): ReturnType<typeof createServer> =>
+  createServer(
+    { registry, store: layered, deadLetters: {} as never, logger, ingest: async () => ({}) as never },
+    {
+      logger,
+      auth: { enabled: false, readKeys: [], ingestKeys: [], adminKeys: [], publicMetrics: true },
+      limits: DEFAULT_SERVE_LIMITS,
+      hotEntityTtlMs: Number(process.env['BENCH_HOT_TTL_MS'] ?? 1000),
+      fastPath,
+    },
+  );
+// The same server twice: with the compiled fast path (the default) and with every request
+// executed by GraphQL, so one run shows what the fast path saves.
+const app = await serverOf(true);
+const full = await serverOf(false);
+await full.ready();
 await app.ready();
 
 const random = seededRandom(3);
@@ -113,8 +120,15 @@ const only = arg('only', 'all');
 const rounds = Number(arg('rounds', '3'));
 for (let round = 0; round < rounds; round++) {
   if (only === 'all' || only === 'bare') await measure('bare route (inject)', bare, profileBodies);
-  if (only === 'all' || only === 'profile') await measure('Profile', app, profileBodies);
-  if (only === 'all' || only === 'candidates') await measure('Candidates (200 ids)', app, candidateBodies);
+  if (only === 'all' || only === 'profile') {
+    await measure('Profile', app, profileBodies);
+    if (process.env['BENCH_FAST_ONLY'] !== '1') await measure('Profile (full executor)', full, profileBodies);
+  }
+  if (only === 'all' || only === 'candidates') {
+    await measure('Candidates (200 ids)', app, candidateBodies);
+    if (process.env['BENCH_FAST_ONLY'] !== '1')
+      await measure('Candidates (full exec.)', full, candidateBodies);
+  }
 }
 for (const [label, values] of results) {
   console.log(
@@ -125,5 +139,6 @@ for (const [label, values] of results) {
 }
 console.log(`cache totals: ${JSON.stringify(Object.fromEntries(layered.metrics.totals))}`);
 await app.close();
+await full.close();
 await bare.close();
 await layered.close();

@@ -11,7 +11,7 @@ import type { OnDemandLoader } from './on-demand/on-demand-loader.ts';
 import type { OnDemandDef } from '../spec/types.ts';
 import type { EntityObject, RequestLoader } from './request-loader.ts';
 import { applyRowFilter, compileRowFilter } from './row-filter.ts';
-import type { RowFilterInput } from './row-filter.ts';
+import type { RowFilterInput, RowPredicate } from './row-filter.ts';
 import { perFieldNode, selectedNames } from './selection.ts';
 
 /**
@@ -142,24 +142,46 @@ export function actionFeatureResolver(
   };
   return (parent, args, ctx, info) => {
     const pk = partitionKey(entity, (parent as EntityObject).id, group);
-    const input = args['input'] as
-      | { count?: number | null; lastNSec?: number | null; filter?: readonly RowFilterInput[] | null }
-      | null
-      | undefined;
-    let count = defaultCount;
-    let lastNSec: number | undefined;
+    const read = actionRead(feature, defaultCount, args['input'] as ActionFeatureArgs | null | undefined);
     const loader = ctx.loader;
-    if (input != null) {
-      if (input.count != null) count = checkCount(feature, input.count);
-      if (input.lastNSec != null) lastNSec = checkLastNSec(input.lastNSec);
-      const predicate = input.filter == null ? undefined : compileRowFilter(feature, input.filter);
-      if (predicate !== undefined) {
-        return loader
-          .range(pk, feature.maxCount, lastNSec)
-          .then((rows) => served(loader, applyRowFilter(rows, predicate, count), info));
-      }
+    const predicate = read.predicate;
+    if (predicate !== undefined) {
+      return loader
+        .range(pk, feature.maxCount, read.lastNSec)
+        .then((rows) => served(loader, applyRowFilter(rows, predicate, read.count), info));
     }
-    return loader.range(pk, count, lastNSec).then((rows) => served(loader, rows, info));
+    return loader.range(pk, read.count, read.lastNSec).then((rows) => served(loader, rows, info));
+  };
+}
+
+/** `ActionFeatureInput` as GraphQL hands it to a resolver. */
+export interface ActionFeatureArgs {
+  readonly count?: number | null;
+  readonly lastNSec?: number | null;
+  readonly filter?: readonly RowFilterInput[] | null;
+}
+
+/**
+ * What one action feature read asks for: `count` newest rows, within `lastNSec`, and with a
+ * filter `predicate` (then up to maxCount rows are read, filtered, and the newest `count` kept).
+ * Throws a LarderError for a count above maxCount, a negative window or a bad filter.
+ */
+export interface ActionRead {
+  readonly count: number;
+  readonly lastNSec: number | undefined;
+  readonly predicate: RowPredicate | undefined;
+}
+
+export function actionRead(
+  feature: FeatureDef,
+  defaultCount: number,
+  input: ActionFeatureArgs | null | undefined,
+): ActionRead {
+  if (input == null) return { count: defaultCount, lastNSec: undefined, predicate: undefined };
+  return {
+    count: input.count != null ? checkCount(feature, input.count) : defaultCount,
+    lastNSec: input.lastNSec != null ? checkLastNSec(input.lastNSec) : undefined,
+    predicate: input.filter == null ? undefined : compileRowFilter(feature, input.filter),
   };
 }
 

@@ -59,6 +59,25 @@ export interface ServingSchema {
 
 type FieldConfig = GraphQLFieldConfig<unknown, GraphQLRequestContext>;
 
+/**
+ * What a generated field serves, kept on the field as `extensions.larder` so that code walking a
+ * query (the request-cost check, the compiled fast path) knows it without looking names up.
+ * Fields without it are plain property reads (ids, row fields, `timestamp`, value-object fields)
+ * or built-ins.
+ */
+export interface LarderFieldInfo {
+  /** A root entity field: `<entity>(id)` or `<plural>(ids)`. */
+  readonly root?: 'single' | 'batch';
+  readonly entity?: EntityDef;
+  /** A static feature of an entity type. */
+  readonly static?: FeatureDef;
+  /** An action feature of an entity type, and the rows it returns when the query gives no count. */
+  readonly action?: { readonly entity: EntityDef; readonly feature: FeatureDef };
+  readonly defaultCount?: number;
+  /** A join field of a row type. */
+  readonly join?: JoinPlan;
+}
+
 /** One condition of `ActionFeatureInput.filter`: `{field, eq}` or `{field, in}`. */
 export const ActionRowFilter = new GraphQLInputObjectType({
   name: 'ActionRowFilter',
@@ -151,12 +170,14 @@ export function buildServingSchema(registry: Registry): ServingSchema {
     rootFields[entity.name] = {
       type: entityType,
       args: { id: { type: new GraphQLNonNull(GraphQLID) } },
+      extensions: { larder: { root: 'single', entity } satisfies LarderFieldInfo },
       resolve: singleEntityResolver(entity, features),
     };
     rootFields[entity.plural] = {
       type: new GraphQLNonNull(new GraphQLList(entityType)),
       description: `Many ${entity.name} entities at once, in the order of \`ids\`.`,
       args: { ids: { type: new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(GraphQLID))) } },
+      extensions: { larder: { root: 'batch', entity } satisfies LarderFieldInfo },
       resolve: batchEntityResolver(entity, features),
     };
   }
@@ -256,6 +277,7 @@ function staticField(
   return {
     type,
     description: feature.description,
+    extensions: { larder: { static: feature } satisfies LarderFieldInfo },
   };
 }
 
@@ -302,6 +324,7 @@ function actionField(
     plans.push(plan);
     rowFields[join.as] = {
       type: targetType,
+      extensions: { larder: { join: plan } satisfies LarderFieldInfo },
       description: `The ${join.entity} whose id is in \`${join.field}\`; null when it has no features.`,
     };
   }
@@ -311,7 +334,12 @@ function actionField(
     description: feature.description,
     args: { input: { type: ActionFeatureInput } },
     // Read by the request-cost check (rows a query without `count` returns).
-    extensions: { larder: { defaultCount: defaultActionCount(feature) } },
+    extensions: {
+      larder: {
+        defaultCount: defaultActionCount(feature),
+        action: { entity, feature },
+      } satisfies LarderFieldInfo,
+    },
     resolve: actionFeatureResolver(entity, feature, plans),
   };
 }

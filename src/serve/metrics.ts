@@ -26,6 +26,9 @@ export const LATENCY_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0
 const MAX_OPERATION_NAMES = 100;
 const OPERATION_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
+/** What the GraphQL fast path did with a request (see fast-path/fast-graphql.ts). */
+export type FastPathOutcome = 'answered' | 'not_covered' | 'handed_over';
+
 export class ServeMetrics {
   readonly registry: Registry;
   readonly #requestDuration: Histogram<'operation' | 'status'>;
@@ -35,6 +38,7 @@ export class ServeMetrics {
   readonly #onDemandDuration: Histogram<'feature' | 'outcome'>;
   readonly #breakerState: Gauge<'feature'>;
   readonly #registryInfo: Gauge<'version'>;
+  readonly #fastPath: Counter<'outcome'>;
   readonly #cacheCounts = new Map<string, { hits: number; misses: number }>();
   readonly #operations = new Set<string>();
   readonly #included: Registry[] = [];
@@ -63,6 +67,12 @@ export class ServeMetrics {
       name: 'larder_cache_lookups_total',
       help: 'Cache lookups by level and result.',
       labelNames: ['level', 'result'],
+      registers: [registry],
+    });
+    this.#fastPath = new Counter({
+      name: 'larder_graphql_fast_path_total',
+      help: 'POST /graphql requests by what the compiled fast path did: answered, not_covered (a query it does not compile), handed_over (it left the request to the full executor: invalid variables, a limit, an error).',
+      labelNames: ['outcome'],
       registers: [registry],
     });
     const counts = this.#cacheCounts;
@@ -113,6 +123,10 @@ export class ServeMetrics {
 
   observeRequest(operation: string, status: number, seconds: number): void {
     this.#requestDuration.observe({ operation, status: String(status) }, seconds);
+  }
+
+  recordFastPath(outcome: FastPathOutcome): void {
+    this.#fastPath.inc({ outcome });
   }
 
   recordServed(rows: number, features: number): void {

@@ -6,6 +6,18 @@ import type { ActionRow, OnlineStore, RangeQuery, StaticValue } from '../store/o
 /** What the loader reads from: the store, or the layered cache in front of it. */
 export type FeatureReader = Pick<OnlineStore, 'getStatic' | 'getRanges'>;
 
+/**
+ * A reader whose every read fails with `error`: after the fast path's read failed, the full
+ * executor reports that failure as GraphQL errors without reading again (no retry storm on a
+ * failing store).
+ */
+export function failedReader(error: unknown): FeatureReader {
+  return {
+    getStatic: () => Promise.reject(error),
+    getRanges: () => Promise.reject(error),
+  };
+}
+
 /** A pending read: the promise handed to every resolver asking for the same key, and its settlers. */
 interface Pending<T> {
   readonly promise: Promise<T>;
@@ -94,6 +106,8 @@ export class RequestLoader {
   /** Entity lookups answered (and not) by the hot entity cache, for the hit-ratio metric. */
   hotHits = 0;
   hotMisses = 0;
+  /** The first error a read of this request failed with (the fast path hands it on, see below). */
+  readFailure: { readonly error: unknown } | undefined;
 
   constructor(store: FeatureReader, hot?: HotEntityCache) {
     this.#store = store;
@@ -236,6 +250,7 @@ export class RequestLoader {
       this.featuresServed += pks.length;
       for (const { batch } of plans) batch.done.resolve();
     } catch (err) {
+      this.readFailure ??= { error: err };
       for (const { batch } of plans) batch.done.reject(err);
     }
   }
@@ -283,6 +298,7 @@ export class RequestLoader {
         waiting.get(pks[i]!)!.resolve(values[i]?.value ?? null);
       }
     } catch (err) {
+      this.readFailure ??= { error: err };
       for (const p of waiting.values()) p.reject(err);
     }
   }
@@ -295,6 +311,7 @@ export class RequestLoader {
       // Map iteration follows insertion order, which is the order of `queries`.
       for (const p of waiting.values()) p.resolve(results[i++] ?? []);
     } catch (err) {
+      this.readFailure ??= { error: err };
       for (const p of waiting.values()) p.reject(err);
     }
   }

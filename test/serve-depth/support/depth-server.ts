@@ -34,6 +34,10 @@ export interface DepthServerOptions {
   readonly logger?: Logger;
   /** The hot entity cache TTL (default 0: off, so store calls can be counted exactly). */
   readonly hotEntityTtlMs?: number;
+  /** The compiled GraphQL fast path (default: the server's default, on). */
+  readonly fastPath?: boolean;
+  /** More registry files, by file name, beside the depth registry. */
+  readonly extraRegistryFiles?: Record<string, string>;
   /** Extra routes to add before the server listens. */
   readonly routes?: (app: FastifyInstance) => void;
 }
@@ -77,7 +81,10 @@ export async function startDepthServer(options: DepthServerOptions = {}): Promis
   const registryDir = path.join(tmp.dir, 'registry');
   const { mkdirSync } = await import('node:fs');
   mkdirSync(registryDir);
-  for (const [file, text] of Object.entries(depthRegistryYaml(options.upstreamBase)))
+  for (const [file, text] of Object.entries({
+    ...depthRegistryYaml(options.upstreamBase),
+    ...options.extraRegistryFiles,
+  }))
     writeFileSync(path.join(registryDir, file), text);
   const registry = new RegistryHolder(await loadRegistry(registryDir));
   const store = new CallCountingStore(new LmdbStore(path.join(tmp.dir, 'data')));
@@ -99,6 +106,7 @@ export async function startDepthServer(options: DepthServerOptions = {}): Promis
     metrics,
     auth: authConfigFromEnv(options.env ?? {}, options.auth),
     hotEntityTtlMs: options.hotEntityTtlMs ?? 0,
+    ...(options.fastPath === undefined ? {} : { fastPath: options.fastPath }),
   });
   options.routes?.(app);
   await app.listen({ port: 0, host: options.host ?? '127.0.0.1' });

@@ -1,0 +1,333 @@
+import type {
+  DocumentNode,
+  FieldNode,
+  GraphQLField,
+  GraphQLObjectType,
+  GraphQLSchema,
+  OperationDefinitionNode,
+  ValueNode,
+  ValidationRule,
+} from 'graphql';
+import type { EntityDef, FeatureDef } from '../../spec/types.ts';
+import type { ActionRow } from '../../store/online-store.ts';
+import type { LarderFieldInfo } from '../graphql-schema.ts';
+import {
+  Kind,
+  getArgumentValues,
+  getOperationAST,
+  isListType,
+  isNonNullType,
+  isObjectType,
+  parse,
+  specifiedRules,
+  validate,
+} from '../graphql-runtime.ts';
+import type { JoinPlan } from '../join-resolvers.ts';
+import type { EntityObject } from '../request-loader.ts';
+import { plainSelection } from './plain-selection.ts';
+import { flat } from './flat-text.ts';
+import { variableCoercion } from './coerce-variables.ts';
+import type { CoerceVariables } from './coerce-variables.ts';
+import { valueJson } from './value-json.ts';
+import type { ValueJson } from './value-json.ts';
+
+/**
+ * A query compiled for the fast path (`fast-graphql.ts`): which entities, static features,
+ * action features and joins it reads, and how to write each part of the answer as JSON text.
+ * Compiled once per query text, operation and schema; a query the fast path does not cover
+ * compiles to undefined and is executed by GraphQL as before.
+ *
+ * Covered: root entity fields (`user(id)`, `users(ids)`), `_registryVersion`, `__typename`, ids,
+ * static features (any type), action features with `input` (count, lastNSec, filter), row
+ * fields, `timestamp`, and joins whose selection has ids and static features. Not covered (the
+ * full executor answers): fragments, directives, repeated response keys, on-demand features,
+ * action features under a join, introspection, mutations, invalid queries.
+ */
+export interface QueryPlan {
+  readonly document: DocumentNode;
+  readonly operation: OperationDefinitionNode;
+  /** The operation's own name, for the metrics label. */
+  readonly operationName: string | undefined;
+  readonly roots: readonly RootPlan[];
+  readonly coerceVariables: CoerceVariables;
+}
+
+/** A field's arguments for one request's variables (fixed when the query has none in them). */
+export type ArgsOf = (variables: Readonly<Record<string, unknown>>) => Record<string, unknown>;
+
+export type RootPlan =
+  | { readonly kind: 'text'; readonly prefix: string; readonly text: string }
+  | {
+      readonly kind: 'single' | 'batch';
+      readonly prefix: string;
+      readonly args: ArgsOf;
+      readonly entity: EntityPlan;
+    };
+
+/** An entity's selection: the static features it loads and its fields in answer order. */
+export interface EntityPlan {
+  readonly entity: EntityDef;
+  /** Static features to load; for a join with none selected, every static (for the existence check). */
+  readonly statics: readonly string[];
+  readonly fields: readonly EntityFieldPlan[];
+  readonly actions: readonly ActionPlan[];
+  /**
+   * The entity's text by entity object, when it has no action features: the hot cache hands
+   * the same object to every request until it expires, so its text is written once.
+   */
+  readonly texts: WeakMap<EntityObject, string>;
+}
+
+export type EntityFieldPlan =
+  | { readonly kind: 'text'; readonly prefix: string; readonly text: string }
+  | { readonly kind: 'value'; readonly prefix: string; readonly name: string; readonly write: ValueJson }
+  | { readonly kind: 'action'; readonly prefix: string; readonly index: number };
+
+export interface ActionPlan {
+  readonly feature: FeatureDef;
+  readonly defaultCount: number;
+  readonly args: ArgsOf;
+  readonly joins: readonly RowJoinPlan[];
+  /** The row's own part of the answer: the text around its joined entities, and their ids. */
+  readonly rowParts: (row: ActionRow) => RowParts;
+  /** Row parts by row, while the cache level keeps the row object (rows never change in place). */
+  readonly rowCache: WeakMap<ActionRow, RowParts>;
+}
+
+/**
+ * A row's text is `texts[0] + join 0 + texts[1] + ... + texts[joins]`; `ids[j]` is the row's id
+ * for join j. `text` is the whole text as last written, with the joined entity objects it was
+ * written with (`joined`); it is reused while the request's joined objects are the same.
+ */
+export interface RowParts {
+  readonly texts: readonly string[];
+  readonly ids: readonly (string | undefined)[];
+  text: string | undefined;
+  readonly joined: (EntityObject | null | undefined)[];
+}
+
+export interface RowJoinPlan {
+  readonly plan: JoinPlan;
+  readonly entity: EntityPlan;
+}
+
+/** Compiles `query` for `schema`; undefined when the fast path does not cover it. */
+export function compilePlan(
+  schema: GraphQLSchema,
+  query: string,
+  operationName: string | undefined,
+  rules: readonly ValidationRule[],
+  joinedId: (row: ActionRow, plan: JoinPlan) => string | undefined,
+): QueryPlan | undefined {
+  let document: DocumentNode;
+  try {
+    document = parse(query);
+  } catch {
+    return undefined;
+  }
+  if (validate(schema, document, [...specifiedRules, ...rules]).length > 0) return undefined;
+  const operation = getOperationAST(document, operationName);
+  const queryType = schema.getQueryType();
+  if (
+    operation === null ||
+    operation === undefined ||
+    operation.operation !== 'query' ||
+    queryType === undefined ||
+    queryType === null
+  )
+    return undefined;
+  if (operation.directives !== undefined && operation.directives.length > 0) return undefined;
+  const fields = plainSelection(queryType, operation.selectionSet);
+  if (fields === undefined) return undefined;
+  const roots: RootPlan[] = [];
+  for (const [i, f] of fields.entries()) {
+    const prefix = `${i === 0 ? '{' : ','}${JSON.stringify(f.key)}:`;
+    if (f.name === '__typename') {
+      roots.push({ kind: 'text', prefix, text: JSON.stringify(queryType.name) });
+      continue;
+    }
+    const field = queryType.getFields()[f.name]!;
+    const info = larderInfo(field);
+    if (f.name === '_registryVersion' && info === undefined && field.resolve !== undefined) {
+      // A constant of the schema: the registry version it was generated from.
+      roots.push({
+        kind: 'text',
+        prefix,
+        text: JSON.stringify(field.resolve(undefined, {}, undefined, undefined as never)),
+      });
+      continue;
+    }
+    if (info?.root === undefined || info.entity === undefined) return undefined;
+    const type = entityTypeOf(field);
+    if (type === undefined || f.node.selectionSet === undefined) return undefined;
+    const entity = entityPlan(info.entity, type, f.node.selectionSet, false, joinedId);
+    const args = argsOf(field, f.node);
+    if (entity === undefined || args === undefined) return undefined;
+    roots.push({ kind: info.root, prefix, args, entity });
+  }
+  return {
+    document,
+    operation,
+    operationName: operation.name?.value,
+    roots,
+    coerceVariables: variableCoercion(schema, operation.variableDefinitions ?? []),
+  };
+}
+
+function entityPlan(
+  entity: EntityDef,
+  type: GraphQLObjectType,
+  selection: NonNullable<FieldNode['selectionSet']>,
+  joined: boolean,
+  joinedId: (row: ActionRow, plan: JoinPlan) => string | undefined,
+): EntityPlan | undefined {
+  const fields = plainSelection(type, selection);
+  if (fields === undefined) return undefined;
+  const out: EntityFieldPlan[] = [];
+  const statics: string[] = [];
+  const actions: ActionPlan[] = [];
+  const allStatics: string[] = [];
+  for (const field of Object.values(type.getFields())) {
+    const feature = larderInfo(field)?.static;
+    if (feature !== undefined) allStatics.push(feature.name);
+  }
+  for (const [i, f] of fields.entries()) {
+    const prefix = `${i === 0 ? '{' : ','}${JSON.stringify(f.key)}:`;
+    if (f.name === '__typename') {
+      out.push({ kind: 'text', prefix, text: JSON.stringify(type.name) });
+      continue;
+    }
+    const field = type.getFields()[f.name]!;
+    const info = larderInfo(field);
+    if (f.name === 'id' && info === undefined && field.resolve === undefined) {
+      const write = valueJson(field.type, undefined);
+      if (write === undefined) return undefined;
+      out.push({ kind: 'value', prefix, name: 'id', write });
+    } else if (info?.static !== undefined) {
+      const write = valueJson(field.type, f.node.selectionSet);
+      if (write === undefined) return undefined;
+      if (!statics.includes(info.static.name)) statics.push(info.static.name);
+      out.push({ kind: 'value', prefix, name: info.static.name, write });
+    } else if (info?.action !== undefined && !joined) {
+      const action = actionPlan(info, field, f.node, joinedId);
+      if (action === undefined) return undefined;
+      out.push({ kind: 'action', prefix, index: actions.length });
+      actions.push(action);
+    } else {
+      return undefined; // on-demand features, actions under a join
+    }
+  }
+  // A join reads every static when none is selected: its existence is checked on them.
+  const loaded = joined && statics.length === 0 ? allStatics : statics;
+  return { entity, statics: loaded, fields: out, actions, texts: new WeakMap() };
+}
+
+function actionPlan(
+  info: LarderFieldInfo,
+  field: GraphQLField<unknown, unknown>,
+  node: FieldNode,
+  joinedId: (row: ActionRow, plan: JoinPlan) => string | undefined,
+): ActionPlan | undefined {
+  const feature = info.action?.feature;
+  const rowType = rowTypeOf(field);
+  const args = argsOf(field, node);
+  if (feature === undefined || rowType === undefined || args === undefined || node.selectionSet === undefined)
+    return undefined;
+  const fields = plainSelection(rowType, node.selectionSet);
+  if (fields === undefined) return undefined;
+  // The row's text is built in segments split at each join: [text, join, text, join, ..., text].
+  type Part =
+    | { readonly kind: 'text'; readonly prefix: string; readonly text: string }
+    | { readonly kind: 'field'; readonly prefix: string; readonly name: string; readonly write: ValueJson }
+    | { readonly kind: 'ts'; readonly prefix: string; readonly write: ValueJson }
+    | { readonly kind: 'join'; readonly prefix: string };
+  const parts: Part[] = [];
+  const joins: RowJoinPlan[] = [];
+  for (const [i, f] of fields.entries()) {
+    const prefix = `${i === 0 ? '{' : ','}${JSON.stringify(f.key)}:`;
+    if (f.name === '__typename') {
+      parts.push({ kind: 'text', prefix, text: JSON.stringify(rowType.name) });
+      continue;
+    }
+    const rowField = rowType.getFields()[f.name]!;
+    const join = larderInfo(rowField)?.join;
+    if (join !== undefined) {
+      const target = entityTypeOf(rowField);
+      if (target === undefined || f.node.selectionSet === undefined) return undefined;
+      const entity = entityPlan(join.target, target, f.node.selectionSet, true, joinedId);
+      if (entity === undefined) return undefined;
+      joins.push({ plan: join, entity });
+      parts.push({ kind: 'join', prefix });
+      continue;
+    }
+    if (rowField.resolve !== undefined) return undefined;
+    const write = valueJson(rowField.type, f.node.selectionSet);
+    if (write === undefined) return undefined;
+    parts.push(
+      f.name === 'timestamp' ? { kind: 'ts', prefix, write } : { kind: 'field', prefix, name: f.name, write },
+    );
+  }
+  const joinPlans = joins.map((j) => j.plan);
+  const rowParts = (row: ActionRow): RowParts => {
+    const texts: string[] = [];
+    let text = '';
+    for (const part of parts) {
+      if (part.kind === 'text') text += part.prefix + part.text;
+      else if (part.kind === 'field') text += part.prefix + part.write(row.values[part.name]);
+      else if (part.kind === 'ts') text += part.prefix + part.write(row.ts);
+      else {
+        texts.push(text + part.prefix);
+        text = '';
+      }
+    }
+    texts.push(`${text}}`);
+    return {
+      texts: texts.map(flat),
+      ids: joinPlans.map((plan) => joinedId(row, plan)),
+      text: undefined,
+      joined: joinPlans.map(() => undefined),
+    };
+  };
+  return {
+    feature,
+    defaultCount: info.defaultCount ?? 30,
+    args,
+    joins,
+    rowParts,
+    rowCache: new WeakMap(),
+  };
+}
+
+function larderInfo(field: GraphQLField<unknown, unknown>): LarderFieldInfo | undefined {
+  return (field.extensions as { larder?: LarderFieldInfo } | undefined)?.larder;
+}
+
+/** The entity object type a root or join field returns (through non-null and list wrappers). */
+function entityTypeOf(field: GraphQLField<unknown, unknown>): GraphQLObjectType | undefined {
+  let type = field.type;
+  while (isNonNullType(type) || isListType(type)) type = type.ofType;
+  return isObjectType(type) ? type : undefined;
+}
+
+function rowTypeOf(field: GraphQLField<unknown, unknown>): GraphQLObjectType | undefined {
+  return entityTypeOf(field);
+}
+
+/** `getArgumentValues` per request, or once when the field's arguments hold no variables. */
+function argsOf(field: GraphQLField<unknown, unknown>, node: FieldNode): ArgsOf | undefined {
+  const variable = (node.arguments ?? []).some((a) => holdsVariable(a.value));
+  if (variable) return (variables) => getArgumentValues(field, node, variables);
+  try {
+    const fixed = getArgumentValues(field, node, {});
+    return () => fixed;
+  } catch {
+    return undefined;
+  }
+}
+
+function holdsVariable(value: ValueNode): boolean {
+  if (value.kind === Kind.VARIABLE) return true;
+  if (value.kind === Kind.LIST) return value.values.some(holdsVariable);
+  if (value.kind === Kind.OBJECT) return value.fields.some((f) => holdsVariable(f.value));
+  return false;
+}

@@ -1,0 +1,202 @@
+import { partitionKey } from '../../model/keys.ts';
+import type { ActionRow } from '../../store/online-store.ts';
+import { actionRead, canonicalEntityId } from '../feature-resolvers.ts';
+import type { ActionFeatureArgs } from '../feature-resolvers.ts';
+import type { EntityObject, RequestLoader } from '../request-loader.ts';
+import { applyRowFilter } from '../row-filter.ts';
+import { flat } from './flat-text.ts';
+import type { ActionPlan, EntityPlan, QueryPlan, RowJoinPlan, RowParts } from './compile-plan.ts';
+
+/** One root entity field of a request: its ids, and per action plan the rows of each id. */
+interface RootState {
+  readonly entity: EntityPlan;
+  readonly ids: readonly string[];
+  /** `rows[action][entity]`, filled once the reads are done. */
+  readonly rows: ActionRow[][][];
+}
+
+/**
+ * Runs a compiled query: the same reads the resolvers would make, through the request's loader
+ * (so the same batching: one read per entity type and pass, the hot entity cache, the cache
+ * levels), then the answer's JSON text, `{"data":{...}}`, from parts kept per row and per shared
+ * entity object. Rejects (with a LarderError or `FastPathMiss`) where GraphQL would answer with
+ * an error; the caller then runs the full executor.
+ */
+export async function runPlan(
+  plan: QueryPlan,
+  variables: Readonly<Record<string, unknown>>,
+  loader: RequestLoader,
+): Promise<string> {
+  const states: (RootState | undefined)[] = [];
+  const reads: Promise<ActionRow[]>[] = [];
+  const loads: Promise<void>[] = [];
+  for (const root of plan.roots) {
+    if (root.kind === 'text') {
+      states.push(undefined);
+      continue;
+    }
+    const entity = root.entity.entity;
+    const args = root.args(variables);
+    const ids =
+      root.kind === 'single'
+        ? [canonicalEntityId(entity, args['id'])]
+        : (args['ids'] as readonly unknown[]).map((id) => canonicalEntityId(entity, id));
+    const state: RootState = { entity: root.entity, ids, rows: [] };
+    states.push(state);
+    if (root.entity.statics.length > 0) loads.push(loader.loadEntities(entity, ids, root.entity.statics));
+    for (const action of root.entity.actions) {
+      const read = actionRead(
+        action.feature,
+        action.defaultCount,
+        action.args(variables)['input'] as ActionFeatureArgs | null | undefined,
+      );
+      const slot: ActionRow[][] = [];
+      state.rows.push(slot);
+      for (let i = 0; i < ids.length; i++) {
+        const pk = partitionKey(entity, ids[i]!, action.feature.name);
+        const predicate = read.predicate;
+        const rows =
+          predicate === undefined
+            ? loader.range(pk, read.count, read.lastNSec)
+            : loader
+                .range(pk, action.feature.maxCount, read.lastNSec)
+                .then((all) => applyRowFilter(all, predicate, read.count));
+        reads.push(
+          rows.then((r) => {
+            slot[i] = r;
+            loader.rowsServed += r.length;
+            loader.featuresServed += r.length;
+            return r;
+          }),
+        );
+      }
+    }
+  }
+  if (reads.length > 0) await Promise.all(reads);
+  // Joined entities of every row of the request, asked in one pass: one read per entity type.
+  for (const state of states) {
+    if (state === undefined) continue;
+    state.entity.actions.forEach((action, a) => {
+      if (action.joins.length === 0) return;
+      for (const rows of state.rows[a]!) loadJoins(action, rows, loader, loads);
+    });
+  }
+  if (loads.length > 0) await Promise.all(loads);
+
+  let out = '{"data":';
+  plan.roots.forEach((root, r) => {
+    if (root.kind === 'text') {
+      out += root.prefix + root.text;
+      return;
+    }
+    const state = states[r]!;
+    const entity = state.entity.entity;
+    if (root.kind === 'single') {
+      out += root.prefix + entityText(state, 0, loader.entityObject(entity, state.ids[0]!), loader);
+      return;
+    }
+    out += `${root.prefix}[`;
+    for (let i = 0; i < state.ids.length; i++) {
+      if (i > 0) out += ',';
+      out += entityText(state, i, loader.entityObject(entity, state.ids[i]!), loader);
+    }
+    out += ']';
+  });
+  return `${out}}}`;
+}
+
+function rowPartsOf(action: ActionPlan, row: ActionRow): RowParts {
+  let parts = action.rowCache.get(row);
+  if (parts === undefined) {
+    parts = action.rowParts(row);
+    action.rowCache.set(row, parts);
+  }
+  return parts;
+}
+
+function loadJoins(
+  action: ActionPlan,
+  rows: readonly ActionRow[],
+  loader: RequestLoader,
+  loads: Promise<void>[],
+): void {
+  action.joins.forEach((join, j) => {
+    const ids: string[] = [];
+    for (const row of rows) {
+      const id = rowPartsOf(action, row).ids[j];
+      if (id !== undefined) ids.push(id);
+    }
+    if (ids.length > 0) loads.push(loader.loadEntities(join.plan.target, ids, join.entity.statics));
+  });
+}
+
+/** A root entity: its fields, with its action features' rows from `state.rows[...][index]`. */
+function entityText(state: RootState, index: number, object: EntityObject, loader: RequestLoader): string {
+  if (state.entity.actions.length === 0) return keptEntityText(state.entity, object);
+  let out = '';
+  for (const field of state.entity.fields) {
+    if (field.kind === 'text') out += field.prefix + field.text;
+    else if (field.kind === 'value') out += field.prefix + field.write(object[field.name]);
+    else {
+      const action = state.entity.actions[field.index]!;
+      out += field.prefix + rowsText(action, state.rows[field.index]![index]!, loader);
+    }
+  }
+  return `${out}}`;
+}
+
+function rowsText(action: ActionPlan, rows: readonly ActionRow[], loader: RequestLoader): string {
+  const joins = action.joins;
+  let out = '[';
+  for (let r = 0; r < rows.length; r++) {
+    const parts = rowPartsOf(action, rows[r]!);
+    if (r > 0) out += ',';
+    if (joins.length === 0) {
+      out += parts.texts[0]!;
+      continue;
+    }
+    // The row's whole text is kept while its joined entities are the same objects (the hot
+    // cache hands out the same object until it expires), so a repeated row is one piece.
+    let same = parts.text !== undefined;
+    const joined = parts.joined;
+    for (let j = 0; j < joins.length; j++) {
+      const id = parts.ids[j];
+      const object = id === undefined ? null : loader.joinedEntity(joins[j]!.plan.target, id);
+      if (joined[j] !== object) {
+        joined[j] = object;
+        same = false;
+      }
+    }
+    if (!same) {
+      let text = parts.texts[0]!;
+      for (let j = 0; j < joins.length; j++)
+        text += joinedText(joins[j]!, joined[j] ?? null) + parts.texts[j + 1]!;
+      parts.text = flat(text);
+    }
+    out += parts.text!;
+  }
+  return `${out}]`;
+}
+
+/** A joined entity's text: null for a missing entity. */
+function joinedText(join: RowJoinPlan, object: EntityObject | null): string {
+  return object === null ? 'null' : keptEntityText(join.entity, object);
+}
+
+/**
+ * The text of an entity without action features, kept per entity object (the hot cache shares
+ * objects between requests until they expire).
+ */
+function keptEntityText(entity: EntityPlan, object: EntityObject): string {
+  let text = entity.texts.get(object);
+  if (text === undefined) {
+    text = '';
+    for (const field of entity.fields) {
+      if (field.kind === 'text') text += field.prefix + field.text;
+      else if (field.kind === 'value') text += field.prefix + field.write(object[field.name]);
+    }
+    text = flat(`${text}}`);
+    entity.texts.set(object, text);
+  }
+  return text;
+}
