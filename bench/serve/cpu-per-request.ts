@@ -51,7 +51,7 @@ const serverOf = (fastPath: boolean): ReturnType<typeof createServer> =>
       logger,
       auth: { enabled: false, readKeys: [], ingestKeys: [], adminKeys: [], publicMetrics: true },
       limits: DEFAULT_SERVE_LIMITS,
-      hotEntityTtlMs: Number(process.env['BENCH_HOT_TTL_MS'] ?? 1000),
+      hotEntityTtlMs: Number(process.env['BENCH_HOT_TTL_MS'] ?? 30_000),
       fastPath,
     },
   );

@@ -7,7 +7,7 @@
  *
  *   node --import tsx bench/serve/run.ts [--runs 3] [--duration 10] [--connections 32]
  *       [--users 100000] [--articles 1000000] [--hot-users 5000] [--hot-articles 50000]
- *       [--workers 1] [--hot-ttl 1000] [--data <dir>] [--rate-connections 32]
+ *       [--workers 1] [--hot-ttl 30000] [--data <dir>] [--rate-connections 32]
  *
  * Data (100k users, 1M articles, 50–100 rows per action feature by default) is written straight
  * into the store on the first run and reused afterwards. Every load loop is bounded by count and
@@ -45,7 +45,7 @@ const opts = {
   hotUsers: flag('hot-users', 5_000),
   hotArticles: flag('hot-articles', 50_000),
   workers: flag('workers', 1),
-  hotTtl: flag('hot-ttl', 1000),
+  hotTtl: flag('hot-ttl', 30_000),
   data: flag('data', path.join(os.tmpdir(), 'larder-bench-serve', 'data')),
 };
 const log = (line: string): void => void process.stdout.write(`${line}\n`);

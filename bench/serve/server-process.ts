@@ -76,7 +76,7 @@ async function larder(registryDir: string, dataDir: string): Promise<void> {
       logger,
       auth: { enabled: false, readKeys: [], ingestKeys: [], adminKeys: [], publicMetrics: true },
       limits: DEFAULT_SERVE_LIMITS,
-      hotEntityTtlMs: Number(process.env['BENCH_HOT_TTL_MS'] ?? 1000),
+      hotEntityTtlMs: Number(process.env['BENCH_HOT_TTL_MS'] ?? 30_000),
     },
   );
   // The benchmark reads the cache hit ratios from here.

@@ -52,6 +52,11 @@ export interface LayeredStore extends OnlineStore {
   readonly metrics: CacheMetrics;
   /** Resolves once every background fill and refresh started so far has finished. */
   idle(): Promise<void>;
+  /**
+   * Calls `listener` after each write through this store has reached the store and the levels
+   * (the serving side's hot entity cache drops what the write changed). Returns the unsubscriber.
+   */
+  onWrite(listener: (writes: readonly StoreWrite[]) => void): () => void;
 }
 
 export function createLayeredStore(options: LayeredStoreOptions): LayeredStore {
@@ -71,6 +76,7 @@ class LayeredOnlineStore implements LayeredStore {
   readonly #staticFlight = new BatchSingleFlight<StaticValue | undefined>();
   readonly #rangeFlight = new BatchSingleFlight<ActionRow[]>();
   readonly #pending = new Set<Promise<unknown>>();
+  readonly #writeListeners = new Set<(writes: readonly StoreWrite[]) => void>();
 
   constructor(o: LayeredStoreOptions) {
     this.#store = o.store;
@@ -89,7 +95,17 @@ class LayeredOnlineStore implements LayeredStore {
     await this.#redis?.open();
   }
 
+  onWrite(listener: (writes: readonly StoreWrite[]) => void): () => void {
+    this.#writeListeners.add(listener);
+    return () => void this.#writeListeners.delete(listener);
+  }
+
   async write(writes: readonly StoreWrite[]): Promise<void> {
+    await this.#writeLevels(writes);
+    for (const listener of this.#writeListeners) listener(writes);
+  }
+
+  async #writeLevels(writes: readonly StoreWrite[]): Promise<void> {
     await this.#store.write(writes);
     if (this.#local === undefined && this.#redis === undefined) return;
     const registry = this.#registry.current;

@@ -1,15 +1,16 @@
 import type { EntityObject } from './request-loader.ts';
+import { allowKeptParts } from './fast-path/kept-parts.ts';
 
 /**
- * A short-lived in-process cache of entity objects (an entity's id and static feature values),
- * shared by all requests of the process: the "hot entity features" of the serving path. A
- * profile read joins ~50 articles; with this cache those are 50 map lookups returning objects
- * ready for GraphQL, instead of ~100 reads through the cache levels and 50 new objects.
+ * An in-process cache of entity objects (an entity's id and static feature values), shared by all
+ * requests of the process: the "hot entity features" of the serving path. A profile read joins
+ * ~50 articles; with this cache those are 50 map lookups returning objects ready to serve (the
+ * fast path keeps their answer text on them), instead of ~100 reads through the cache levels.
  *
- * Entries live `ttlMs` (default off): a value changed by a write can be served for up to that
- * long, by every process. Keep it short (a second or so) and use it for features that tolerate
- * it (titles, prices, categories); per-group freshness stays the job of the cache levels.
- * Bounded by entry count per entity type; the oldest entries go first.
+ * Freshness: a write through this process's layered store drops the entities it changed at once
+ * (`forget`, wired by `createServer`); a read that started before such a write never stores its
+ * result. Writes made by other processes are served after at most `ttlMs`, the same kind of bound
+ * the local cache level has (its TTL). Bounded by entry count per entity type; oldest go first.
  */
 export interface HotEntityOptions {
   /** How long an entry is served, ms. 0 turns the cache off. */
@@ -24,10 +25,16 @@ interface Entry {
   readonly expiresAt: number;
 }
 
+const FORGET_WINDOW_MS = 5_000;
+
 export class HotEntityCache {
   readonly ttlMs: number;
   readonly #max: number;
   readonly #byEntity = new Map<string, Map<string, Entry>>();
+  /** Counts forgets; a read remembers it when it starts (`epoch`). */
+  #epoch = 0;
+  /** Recently forgotten `entity#id` -> the epoch of the forget and when (kept FORGET_WINDOW_MS). */
+  readonly #forgotten = new Map<string, { readonly epoch: number; readonly at: number }>();
   hits = 0;
   misses = 0;
 
@@ -62,13 +69,25 @@ export class HotEntityCache {
     return entry;
   }
 
-  /** Stores a freshly read entity (replacing, and so refreshing, any previous entry). */
-  set(entity: string, object: EntityObject, found: boolean, now: number): void {
+  /** The current epoch: pass it to `set` for a read that starts now. */
+  get epoch(): number {
+    return this.#epoch;
+  }
+
+  /**
+   * Stores a freshly read entity (replacing, and so refreshing, any previous entry), unless it
+   * was forgotten after `readEpoch` (the read may predate the write that caused the forget).
+   */
+  set(entity: string, object: EntityObject, found: boolean, now: number, readEpoch = this.#epoch): void {
+    if (this.#forgotten.size > 0 && (this.#forgotten.get(`${entity}#${object.id}`)?.epoch ?? 0) > readEpoch)
+      return;
     let entries = this.#byEntity.get(entity);
     if (entries === undefined) this.#byEntity.set(entity, (entries = new Map()));
     // Re-insert so that Map order stays oldest-first for eviction.
     entries.delete(object.id);
     entries.set(object.id, { object, found, expiresAt: now + this.ttlMs });
+    // Shared by every request until it expires: worth keeping its answer text on (fast path).
+    allowKeptParts(object);
     if (entries.size > this.#max) {
       let drop = Math.ceil(this.#max / 10);
       for (const key of entries.keys()) {
@@ -79,7 +98,16 @@ export class HotEntityCache {
   }
 
   /** Forgets an entity (after a write to it in this process). */
-  forget(entity: string, id: string): void {
+  forget(entity: string, id: string, now = Date.now()): void {
     this.#byEntity.get(entity)?.delete(id);
+    const key = `${entity}#${id}`;
+    // Re-inserted so the map stays oldest-first; no read runs for 5 s (requests time out long
+    // before), so older forgets are dropped from the front.
+    this.#forgotten.delete(key);
+    this.#forgotten.set(key, { epoch: ++this.#epoch, at: now });
+    for (const [old, f] of this.#forgotten) {
+      if (now - f.at <= FORGET_WINDOW_MS) break;
+      this.#forgotten.delete(old);
+    }
   }
 }

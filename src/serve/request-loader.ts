@@ -244,9 +244,11 @@ export class RequestLoader {
       }
       return { batch, start };
     });
+    // Remembered before reading: a write (forget) during the read keeps its result out of the hot cache.
+    const epoch = this.#hot?.epoch ?? 0;
     try {
       const values = pks.length === 0 ? [] : await this.#store.getStatic(pks);
-      for (const { batch, start } of plans) this.#settle(batch, values, start);
+      for (const { batch, start } of plans) this.#settle(batch, values, start, epoch);
       this.featuresServed += pks.length;
       for (const { batch } of plans) batch.done.resolve();
     } catch (err) {
@@ -256,7 +258,12 @@ export class RequestLoader {
   }
 
   /** Puts the values read for one entity batch (from `values[start]` on) into its entity objects. */
-  #settle(batch: EntityBatch, values: readonly (StaticValue | undefined)[], start: number): void {
+  #settle(
+    batch: EntityBatch,
+    values: readonly (StaticValue | undefined)[],
+    start: number,
+    epoch: number,
+  ): void {
     const loaded = this.#loadedOf(batch.entity.name);
     const hot = this.#hot;
     let k = start;
@@ -283,7 +290,7 @@ export class RequestLoader {
       if (read === 0) entry.found = true;
       if (hot !== undefined) {
         this.#now ??= Date.now();
-        hot.set(batch.entity.name, entry.object, entry.found, this.#now);
+        hot.set(batch.entity.name, entry.object, entry.found, this.#now, epoch);
         entry.shared = true;
       }
     }

@@ -27,6 +27,8 @@ import { installServingDepth } from './serving-depth.ts';
 import { installFastPath } from './fast-path/fast-graphql.ts';
 import type { FastPathCarrier } from './fast-path/fast-graphql.ts';
 import { randomUUID } from 'node:crypto';
+import { groupOf } from '../cache/cache-policy.ts';
+import type { LayeredStore } from '../cache/layered-store.ts';
 
 export interface ServerOptions {
   /**
@@ -103,6 +105,10 @@ export async function createServer(ctx: ServeContext, options: ServerOptions = {
   const onDemand = new OnDemandService(initial.onDemand, { observer: metrics.onDemandObserver() });
   app.addHook('onClose', async () => onDemand.close());
   const hot = new HotEntityCache({ ttlMs: options.hotEntityTtlMs ?? hotTtlFromEnv() });
+  if (hot.enabled) {
+    const stopForgetting = forgetWrittenEntities(hot, [reader, store], ctx.registry);
+    app.addHook('onClose', async () => stopForgetting());
+  }
   const graphqlContext = (request?: FastifyRequest): GraphQLRequestContext => {
     const failure = (request as FastPathCarrier | undefined)?.larderReadFailure;
     return {
@@ -159,6 +165,32 @@ export async function createServer(ctx: ServeContext, options: ServerOptions = {
     });
   }
   return app;
+}
+
+/**
+ * Drops from the hot cache every entity a write through the layered store changes (the reader's
+ * or the context's store, whichever can tell). Returns the unsubscriber.
+ */
+function forgetWrittenEntities(
+  hot: HotEntityCache,
+  stores: readonly unknown[],
+  registry: ServeContext['registry'],
+): () => void {
+  const observable = stores.find(
+    (s): s is Pick<LayeredStore, 'onWrite'> => typeof (s as Partial<LayeredStore>).onWrite === 'function',
+  );
+  if (observable === undefined) return () => {};
+  return observable.onWrite((writes) => {
+    const now = Date.now();
+    const current = registry.current;
+    for (const write of writes) {
+      if (write.kind !== 'static') continue;
+      const def = groupOf(current, write.pk);
+      const entity = def === undefined ? undefined : current.entities.get(def.entity);
+      if (def === undefined || entity === undefined) continue;
+      hot.forget(entity.name, write.pk.slice(entity.prefix.length, write.pk.lastIndexOf('#')), now);
+    }
+  });
 }
 
 function serializeGraphQLReply(reply: unknown): string {

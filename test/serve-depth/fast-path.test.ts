@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoreWrite } from '../../src/store/online-store.ts';
-import { row, single, startDepthServer, type DepthServer } from './support/depth-server.ts';
+import { row, single, startDepthServer, type AnyJson, type DepthServer } from './support/depth-server.ts';
 
 /**
  * The compiled GraphQL fast path answers exactly as the full executor does. Two real servers
@@ -42,15 +42,28 @@ function data(now: number): StoreWrite[] {
   writes.push(row('u:', 1, 'recent_view_articles', now + 500, { article_id: 999 }));
   writes.push({
     kind: 'static',
-    pk: 'u:1:notification_keywords',
+    pk: 'u:1#notification_keywords',
     container: 'set',
-    mutation: { op: 'add', member: 'lego' },
+    mutation: { op: 'add', value: 'lego' },
     ts: now,
     ttlMs: undefined,
     maxCount: 100,
-  } as StoreWrite);
+  });
   writes.push(single('u:', 1, 'last_location', { lat: 37.5, lng: 127.25 }));
-  writes.push(single('u:', 1, 'keyword_scores', { lego: 0.5, bike: 2 }));
+  for (const [key, value] of [
+    ['lego', 0.5],
+    ['bike', 2],
+  ] as const) {
+    writes.push({
+      kind: 'static',
+      pk: 'u:1#keyword_scores',
+      container: 'map',
+      mutation: { op: 'put', key, value },
+      ts: now,
+      ttlMs: undefined,
+      maxCount: 100,
+    });
+  }
   writes.push(row('c:flea:', 1, 'recent_buyers', now, { buyer_id: 7, seller_id: 's1' }));
   writes.push(row('c:flea:', 1, 'recent_buyers', now - 1, { buyer_id: 8, seller_id: 'nobody' }));
   return writes;
@@ -212,6 +225,20 @@ describe('the GraphQL fast path', () => {
       });
     }
   }
+
+  it('compares answers that hold the written data, not two empty ones', async () => {
+    const profile = JSON.parse((await both(ANSWERED[0]!)).fast.text) as AnyJson;
+    expect(profile.data.user.os).toBe('ios');
+    expect(profile.data.user.notification_keywords).toEqual(['lego']);
+    expect(profile.data.user.recent_view_articles[0]).toMatchObject({ article_id: 999, article: null });
+    expect(profile.data.user.recent_view_articles[1].article.title).toBe('Bike "1" — ü');
+    const values = JSON.parse((await both(ANSWERED[8]!)).fast.text) as AnyJson;
+    expect(values.data.users[0]).toEqual({
+      last_location: { lng: 127.25, lat: 37.5 },
+      keyword_scores: { lego: 0.5, bike: 2 },
+      notification_keywords: ['lego'],
+    });
+  });
 
   it('serves a changed joined entity at once (kept row texts follow the entity objects)', async () => {
     const query =

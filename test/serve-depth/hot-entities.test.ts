@@ -47,3 +47,48 @@ describe('hot entity cache', () => {
     expect(res.body.data).toEqual({ flea_articles: [{ title: 'Red bike', price: 100 }] });
   });
 });
+
+/**
+ * With writes going through the layered store (the embedded runtime's store), the hot cache drops
+ * what a write changed at once, whatever its TTL, and a read that started before the write never
+ * puts its (old) result into the hot cache.
+ */
+describe('hot entity cache behind the layered store', () => {
+  let server: DepthServer;
+  beforeAll(async () => {
+    server = await startDepthServer({ hotEntityTtlMs: 60_000, layered: true });
+    await server.write([single('c:flea:', 1, 'title', 'Bike'), single('c:flea:', 1, 'price', 100)]);
+  });
+  afterAll(() => server.close());
+
+  const query = '{ flea_articles(ids: [1]) { title price } }';
+  const title = async (): Promise<string> =>
+    ((await server.gql(query)).body.data?.['flea_articles'] as { title: string }[])[0]!.title;
+
+  it('serves a write made through this process at once, though the TTL is a minute', async () => {
+    expect(await title()).toBe('Bike');
+    server.store.reset();
+    expect(await title()).toBe('Bike');
+    expect(server.store.staticCalls).toHaveLength(0); // from the hot cache
+    await server.write([single('c:flea:', 1, 'title', 'Red bike', Date.now() + 1_000)]);
+    expect(await title()).toBe('Red bike');
+  });
+
+  it('keeps a read that raced a write out of the hot cache', async () => {
+    await server.write([single('c:flea:', 2, 'title', 'Old', Date.now() + 2_000)]);
+    const q = '{ flea_articles(ids: [2]) { title } }';
+    // The read of article 2 (a hot and local miss: price was never read) has read the store...
+    let release!: () => void;
+    server.store.holdStaticResults = new Promise<void>((resolve) => (release = resolve));
+    const racing = server.gql('{ flea_articles(ids: [2]) { title price } }');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(server.store.staticCalls.length).toBeGreaterThan(0);
+    // ...when a write changes it. The racing read answers the old title, but must not keep it.
+    server.store.holdStaticResults = undefined;
+    await server.write([single('c:flea:', 2, 'title', 'New', Date.now() + 3_000)]);
+    release();
+    expect((await racing).body.data?.['flea_articles']).toEqual([{ title: 'Old', price: null }]);
+    const after = await server.gql(q);
+    expect((after.body.data?.['flea_articles'] as { title: string }[])[0]!.title).toBe('New');
+  });
+});

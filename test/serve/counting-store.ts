@@ -9,13 +9,16 @@ import type {
 /**
  * A thin wrapper around a REAL store that counts and records read calls, so tests can assert how
  * many round trips a request made. Every call goes to the wrapped store unchanged. `gate`, when
- * set, holds reads until it resolves (to catch a request mid-flight).
+ * set, holds reads until it resolves (to catch a request mid-flight); `holdStaticResults` holds
+ * values already read (a read racing a write).
  */
 export class CountingStore implements OnlineStore {
   readonly name: string;
   readonly staticCalls: (readonly string[])[] = [];
   readonly rangeCalls: (readonly RangeQuery[])[] = [];
   gate: Promise<void> | undefined;
+  /** When set, static reads read at once but hand their values back only once it resolves. */
+  holdStaticResults: Promise<void> | undefined;
   /** When set, the next read throws it (once), as a broken store would. */
   failNext: Error | undefined;
   readonly #inner: OnlineStore;
@@ -42,7 +45,9 @@ export class CountingStore implements OnlineStore {
     this.staticCalls.push([...pks]);
     if (this.gate !== undefined) await this.gate;
     this.#maybeFail();
-    return this.#inner.getStatic(pks);
+    const values = await this.#inner.getStatic(pks);
+    if (this.holdStaticResults !== undefined) await this.holdStaticResults;
+    return values;
   }
 
   async getRanges(queries: readonly RangeQuery[]): Promise<ActionRow[][]> {

@@ -71,11 +71,6 @@ export interface EntityPlan {
   readonly statics: readonly string[];
   readonly fields: readonly EntityFieldPlan[];
   readonly actions: readonly ActionPlan[];
-  /**
-   * The entity's text by entity object, when it has no action features: the hot cache hands
-   * the same object to every request until it expires, so its text is written once.
-   */
-  readonly texts: WeakMap<EntityObject, string>;
 }
 
 export type EntityFieldPlan =
@@ -90,8 +85,6 @@ export interface ActionPlan {
   readonly joins: readonly RowJoinPlan[];
   /** The row's own part of the answer: the text around its joined entities, and their ids. */
   readonly rowParts: (row: ActionRow) => RowParts;
-  /** Row parts by row, while the cache level keeps the row object (rows never change in place). */
-  readonly rowCache: WeakMap<ActionRow, RowParts>;
 }
 
 /**
@@ -219,7 +212,7 @@ function entityPlan(
   }
   // A join reads every static when none is selected: its existence is checked on them.
   const loaded = joined && statics.length === 0 ? allStatics : statics;
-  return { entity, statics: loaded, fields: out, actions, texts: new WeakMap() };
+  return { entity, statics: loaded, fields: out, actions };
 }
 
 function actionPlan(
@@ -294,7 +287,6 @@ function actionPlan(
     args,
     joins,
     rowParts,
-    rowCache: new WeakMap(),
   };
 }
 

@@ -5,6 +5,7 @@ import type { ActionFeatureArgs } from '../feature-resolvers.ts';
 import type { EntityObject, RequestLoader } from '../request-loader.ts';
 import { applyRowFilter } from '../row-filter.ts';
 import { flat } from './flat-text.ts';
+import { keepPart, keptPart } from './kept-parts.ts';
 import type { ActionPlan, EntityPlan, QueryPlan, RowJoinPlan, RowParts } from './compile-plan.ts';
 
 /** One root entity field of a request: its ids, and per action plan the rows of each id. */
@@ -106,10 +107,10 @@ export async function runPlan(
 }
 
 function rowPartsOf(action: ActionPlan, row: ActionRow): RowParts {
-  let parts = action.rowCache.get(row);
+  let parts = keptPart<RowParts>(row, action);
   if (parts === undefined) {
     parts = action.rowParts(row);
-    action.rowCache.set(row, parts);
+    keepPart(row, action, parts);
   }
   return parts;
 }
@@ -188,7 +189,7 @@ function joinedText(join: RowJoinPlan, object: EntityObject | null): string {
  * objects between requests until they expire).
  */
 function keptEntityText(entity: EntityPlan, object: EntityObject): string {
-  let text = entity.texts.get(object);
+  let text = keptPart<string>(object, entity);
   if (text === undefined) {
     text = '';
     for (const field of entity.fields) {
@@ -196,7 +197,7 @@ function keptEntityText(entity: EntityPlan, object: EntityObject): string {
       else if (field.kind === 'value') text += field.prefix + field.write(object[field.name]);
     }
     text = flat(`${text}}`);
-    entity.texts.set(object, text);
+    keepPart(object, entity, text, true);
   }
   return text;
 }

@@ -3,6 +3,8 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
+import { createLayeredStore } from '../../../src/cache/layered-store.ts';
+import { LocalCacheLevel } from '../../../src/cache/local-level.ts';
 import { createIngestor } from '../../../src/ingest/ingestor.ts';
 import type { DeadLetter, DeadLetterStore, NewDeadLetter } from '../../../src/ingest/dead-letters.ts';
 import { partitionKey } from '../../../src/model/keys.ts';
@@ -34,6 +36,11 @@ export interface DepthServerOptions {
   readonly logger?: Logger;
   /** The hot entity cache TTL (default 0: off, so store calls can be counted exactly). */
   readonly hotEntityTtlMs?: number;
+  /**
+   * Serve and write through the layered store with an in-process cache level (as the embedded
+   * runtime does) over the call-counting store.
+   */
+  readonly layered?: boolean;
   /** The compiled GraphQL fast path (default: the server's default, on). */
   readonly fastPath?: boolean;
   /** More registry files, by file name, beside the depth registry. */
@@ -91,10 +98,18 @@ export async function startDepthServer(options: DepthServerOptions = {}): Promis
   await store.open();
   const logger = options.logger ?? pino({ level: 'silent' });
   const deadLetters = new NoDeadLetters();
-  const ingestor = createIngestor({ registry, store, deadLetters, logger });
+  const served =
+    options.layered === true
+      ? createLayeredStore({
+          store,
+          registry,
+          local: new LocalCacheLevel({ maxBytes: 64 * 2 ** 20, admission: 'always' }),
+        })
+      : store;
+  const ingestor = createIngestor({ registry, store: served, deadLetters, logger });
   const ctx: ServeContext = {
     registry,
-    store,
+    store: served,
     deadLetters,
     logger,
     ingest: (events) => ingestor.ingest(events, { origin: 'http' }),
@@ -144,7 +159,7 @@ export async function startDepthServer(options: DepthServerOptions = {}): Promis
       const res = await fetch(base + url, { headers });
       return { status: res.status, headers: res.headers, text: await res.text() };
     },
-    write: (writes) => store.write(writes),
+    write: (writes) => served.write(writes),
     async close() {
       await app.close();
       await store.close();
