@@ -19,11 +19,19 @@ export interface HotEntityOptions {
   readonly maxEntries?: number;
 }
 
-interface Entry {
+/**
+ * A cached entity. `live` stays true while the entry is the cache's current one for its id (it
+ * turns false when replaced, evicted or forgotten), so a holder of the entry can tell, without a
+ * lookup, whether `get` would still answer with it (`isCurrent`).
+ */
+export interface HotEntry {
   readonly object: EntityObject;
   readonly found: boolean;
   readonly expiresAt: number;
+  live: boolean;
 }
+
+type Entry = HotEntry;
 
 const FORGET_WINDOW_MS = 5_000;
 
@@ -69,6 +77,16 @@ export class HotEntityCache {
     return entry;
   }
 
+  /**
+   * Whether `entry` (from `get` or `set`) is still the one `get` answers with at `now`: it holds
+   * the same features it held then. Counted as a hit (the caller uses it instead of a lookup).
+   */
+  isCurrent(entry: HotEntry, now: number): boolean {
+    if (!entry.live || entry.expiresAt <= now) return false;
+    this.hits++;
+    return true;
+  }
+
   /** The current epoch: pass it to `set` for a read that starts now. */
   get epoch(): number {
     return this.#epoch;
@@ -77,29 +95,48 @@ export class HotEntityCache {
   /**
    * Stores a freshly read entity (replacing, and so refreshing, any previous entry), unless it
    * was forgotten after `readEpoch` (the read may predate the write that caused the forget).
+   * Returns the new entry, or undefined when it was not stored.
    */
-  set(entity: string, object: EntityObject, found: boolean, now: number, readEpoch = this.#epoch): void {
+  set(
+    entity: string,
+    object: EntityObject,
+    found: boolean,
+    now: number,
+    readEpoch = this.#epoch,
+  ): HotEntry | undefined {
     if (this.#forgotten.size > 0 && (this.#forgotten.get(`${entity}#${object.id}`)?.epoch ?? 0) > readEpoch)
-      return;
+      return undefined;
     let entries = this.#byEntity.get(entity);
     if (entries === undefined) this.#byEntity.set(entity, (entries = new Map()));
     // Re-insert so that Map order stays oldest-first for eviction.
-    entries.delete(object.id);
-    entries.set(object.id, { object, found, expiresAt: now + this.ttlMs });
+    const previous = entries.get(object.id);
+    if (previous !== undefined) {
+      previous.live = false;
+      entries.delete(object.id);
+    }
+    const entry: HotEntry = { object, found, expiresAt: now + this.ttlMs, live: true };
+    entries.set(object.id, entry);
     // Shared by every request until it expires: worth keeping its answer text on (fast path).
     allowKeptParts(object);
     if (entries.size > this.#max) {
       let drop = Math.ceil(this.#max / 10);
-      for (const key of entries.keys()) {
+      for (const [key, old] of entries) {
+        old.live = false;
         entries.delete(key);
         if (--drop === 0) break;
       }
     }
+    return entry;
   }
 
   /** Forgets an entity (after a write to it in this process). */
   forget(entity: string, id: string, now = Date.now()): void {
-    this.#byEntity.get(entity)?.delete(id);
+    const entries = this.#byEntity.get(entity);
+    const entry = entries?.get(id);
+    if (entry !== undefined) {
+      entry.live = false;
+      entries!.delete(id);
+    }
     const key = `${entity}#${id}`;
     // Re-inserted so the map stays oldest-first; no read runs for 5 s (requests time out long
     // before), so older forgets are dropped from the front.

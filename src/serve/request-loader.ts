@@ -1,6 +1,6 @@
 import { partitionKey } from '../model/keys.ts';
 import type { EntityDef } from '../spec/types.ts';
-import type { HotEntityCache } from './hot-entities.ts';
+import type { HotEntityCache, HotEntry } from './hot-entities.ts';
 import type { ActionRow, OnlineStore, RangeQuery, StaticValue } from '../store/online-store.ts';
 
 /** What the loader reads from: the store, or the layered cache in front of it. */
@@ -58,6 +58,8 @@ interface LoadedEntity {
   readonly object: EntityObject;
   found: boolean;
   shared: boolean;
+  /** The hot cache entry holding `object`, if any. */
+  hotEntry?: HotEntry | undefined;
 }
 
 /**
@@ -167,7 +169,8 @@ export class RequestLoader {
         else {
           this.hotHits++;
           loaded ??= this.#loadedOf(entity.name);
-          if (!loaded.has(id)) loaded.set(id, { object: cached.object, found: cached.found, shared: true });
+          if (!loaded.has(id))
+            loaded.set(id, { object: cached.object, found: cached.found, shared: true, hotEntry: cached });
           continue;
         }
       }
@@ -213,6 +216,24 @@ export class RequestLoader {
   joinedEntity(entity: EntityDef, id: string): EntityObject | null {
     const loaded = this.#entities.get(entity.name)?.get(id);
     return loaded !== undefined && loaded.found ? loaded.object : null;
+  }
+
+  /** The hot cache entry a loaded entity was served from or stored into, if any. */
+  hotEntryOf(entity: EntityDef, id: string): HotEntry | undefined {
+    return this.#entities.get(entity.name)?.get(id)?.hotEntry;
+  }
+
+  /**
+   * Whether `entry`, kept from an earlier request, is still what the hot cache would answer:
+   * then the caller serves its object without a lookup (counted as a hot hit).
+   */
+  useHotEntry(entry: HotEntry): boolean {
+    const hot = this.#hot;
+    if (hot === undefined) return false;
+    this.#now ??= Date.now();
+    if (!hot.isCurrent(entry, this.#now)) return false;
+    this.hotHits++;
+    return true;
   }
 
   #schedule(): void {
@@ -290,7 +311,7 @@ export class RequestLoader {
       if (read === 0) entry.found = true;
       if (hot !== undefined) {
         this.#now ??= Date.now();
-        hot.set(batch.entity.name, entry.object, entry.found, this.#now, epoch);
+        entry.hotEntry = hot.set(batch.entity.name, entry.object, entry.found, this.#now, epoch);
         entry.shared = true;
       }
     }

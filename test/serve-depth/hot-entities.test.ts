@@ -37,6 +37,10 @@ describe('hot entity cache', () => {
     await new Promise((r) => setTimeout(r, 350));
     const third = await server.gql(query);
     expect((third.body.data?.['flea_articles'] as { title: string }[])[0]!.title).toBe('Red bike');
+    // Rows that kept the article's expired hot entry (fast path) read it again too.
+    expect(third.body.data?.['user']).toEqual({
+      recent_view_articles: [{ article: { title: 'Red bike', price: 100 } }, { article: null }],
+    });
     const metrics = await server.get('/metrics');
     expect(metrics.text).toMatch(/larder_cache_lookups_total\{level="hot",result="hit"\} [1-9]/);
   });
@@ -45,6 +49,35 @@ describe('hot entity cache', () => {
     await server.gql('{ flea_articles(ids: [1]) { title } }');
     const res = await server.gql('{ flea_articles(ids: [1]) { title price } }');
     expect(res.body.data).toEqual({ flea_articles: [{ title: 'Red bike', price: 100 }] });
+  });
+});
+
+/**
+ * A write made by another process (straight to the store here) reaches rows that kept a joined
+ * entity's hot entry once the entry's TTL has passed, as it reaches everything else.
+ */
+describe('hot entity cache and rows kept in the local cache level', () => {
+  let server: DepthServer;
+  beforeAll(async () => {
+    server = await startDepthServer({ hotEntityTtlMs: 300, layered: true });
+  });
+  afterAll(() => server.close());
+
+  it('serves a joined entity written elsewhere after the TTL, though its rows are kept', async () => {
+    const now = Date.now();
+    await server.write([
+      single('c:flea:', 5, 'title', 'Chair', now),
+      row('u:', 8, 'recent_view_articles', now, { article_id: 5 }),
+    ]);
+    const q = '{ user(id: 8) { recent_view_articles { article { title } } } }';
+    const article = async (): Promise<unknown> =>
+      ((await server.gql(q)).body.data?.['user'] as { recent_view_articles: { article: unknown }[] })
+        .recent_view_articles[0]!.article;
+    expect(await article()).toEqual({ title: 'Chair' });
+    await server.store.write([single('c:flea:', 5, 'title', 'Red chair', now + 1_000)]);
+    expect(await article()).toEqual({ title: 'Chair' }); // within the TTL: from memory
+    await new Promise((r) => setTimeout(r, 350));
+    expect(await article()).toEqual({ title: 'Red chair' });
   });
 });
 
@@ -72,6 +105,24 @@ describe('hot entity cache behind the layered store', () => {
     expect(server.store.staticCalls).toHaveLength(0); // from the hot cache
     await server.write([single('c:flea:', 1, 'title', 'Red bike', Date.now() + 1_000)]);
     expect(await title()).toBe('Red bike');
+  });
+
+  it('serves a written joined entity at once, also to rows that kept its hot entry', async () => {
+    const now = Date.now();
+    await server.write([
+      single('c:flea:', 3, 'title', 'Lamp', now),
+      row('u:', 7, 'recent_view_articles', now, { article_id: 3 }),
+    ]);
+    const q = '{ user(id: 7) { recent_view_articles { article { title } } } }';
+    const articleTitle = async (): Promise<unknown> =>
+      ((await server.gql(q)).body.data?.['user'] as { recent_view_articles: { article: unknown }[] })
+        .recent_view_articles[0]!.article;
+    expect(await articleTitle()).toEqual({ title: 'Lamp' });
+    server.store.reset();
+    expect(await articleTitle()).toEqual({ title: 'Lamp' });
+    expect(server.store.staticCalls).toHaveLength(0); // the row's kept hot entry, no lookup
+    await server.write([single('c:flea:', 3, 'title', 'Red lamp', now + 1_000)]);
+    expect(await articleTitle()).toEqual({ title: 'Red lamp' });
   });
 
   it('keeps a read that raced a write out of the hot cache', async () => {

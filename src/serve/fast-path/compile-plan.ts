@@ -1,3 +1,4 @@
+import type { HotEntry } from '../hot-entities.ts';
 import type {
   DocumentNode,
   FieldNode,
@@ -97,6 +98,8 @@ export interface RowParts {
   readonly ids: readonly (string | undefined)[];
   text: string | undefined;
   readonly joined: (EntityObject | null | undefined)[];
+  /** Per join: the hot cache entry the joined entity was last served from (see run-plan). */
+  readonly entries: (HotEntry | undefined)[];
 }
 
 export interface RowJoinPlan {
@@ -279,6 +282,7 @@ function actionPlan(
       ids: joinPlans.map((plan) => joinedId(row, plan)),
       text: undefined,
       joined: joinPlans.map(() => undefined),
+      entries: joinPlans.map(() => undefined),
     };
   };
   return {

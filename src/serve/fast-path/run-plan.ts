@@ -2,6 +2,7 @@ import { partitionKey } from '../../model/keys.ts';
 import type { ActionRow } from '../../store/online-store.ts';
 import { actionRead, canonicalEntityId } from '../feature-resolvers.ts';
 import type { ActionFeatureArgs } from '../feature-resolvers.ts';
+import type { HotEntry } from '../hot-entities.ts';
 import type { EntityObject, RequestLoader } from '../request-loader.ts';
 import { applyRowFilter } from '../row-filter.ts';
 import { flat } from './flat-text.ts';
@@ -14,6 +15,12 @@ interface RootState {
   readonly ids: readonly string[];
   /** `rows[action][entity]`, filled once the reads are done. */
   readonly rows: ActionRow[][][];
+  /**
+   * `kept[action][entity][row * joins + join]`: the hot entry a row's joined entity is served
+   * from without a lookup (kept on the row's parts by an earlier request and still current when
+   * this request read its joins); undefined where the loader read it.
+   */
+  readonly kept: (HotEntry | undefined)[][][];
 }
 
 /**
@@ -42,7 +49,7 @@ export async function runPlan(
       root.kind === 'single'
         ? [canonicalEntityId(entity, args['id'])]
         : (args['ids'] as readonly unknown[]).map((id) => canonicalEntityId(entity, id));
-    const state: RootState = { entity: root.entity, ids, rows: [] };
+    const state: RootState = { entity: root.entity, ids, rows: [], kept: [] };
     states.push(state);
     if (root.entity.statics.length > 0) loads.push(loader.loadEntities(entity, ids, root.entity.statics));
     for (const action of root.entity.actions) {
@@ -78,8 +85,10 @@ export async function runPlan(
   for (const state of states) {
     if (state === undefined) continue;
     state.entity.actions.forEach((action, a) => {
+      const kept: (HotEntry | undefined)[][] = [];
+      state.kept.push(kept);
       if (action.joins.length === 0) return;
-      for (const rows of state.rows[a]!) loadJoins(action, rows, loader, loads);
+      for (const rows of state.rows[a]!) kept.push(loadJoins(action, rows, loader, loads));
     });
   }
   if (loads.length > 0) await Promise.all(loads);
@@ -115,20 +124,33 @@ function rowPartsOf(action: ActionPlan, row: ActionRow): RowParts {
   return parts;
 }
 
+/**
+ * Asks the loader for the joined entities of `rows`, except those whose hot entry, kept on the
+ * row's parts by an earlier request, is still current (no lookup for those). Returns the kept
+ * entries used, per `row * joins + join`.
+ */
 function loadJoins(
   action: ActionPlan,
   rows: readonly ActionRow[],
   loader: RequestLoader,
   loads: Promise<void>[],
-): void {
-  action.joins.forEach((join, j) => {
+): (HotEntry | undefined)[] {
+  const joins = action.joins.length;
+  const used: (HotEntry | undefined)[] = new Array<HotEntry | undefined>(rows.length * joins);
+  for (let j = 0; j < joins; j++) {
     const ids: string[] = [];
-    for (const row of rows) {
-      const id = rowPartsOf(action, row).ids[j];
-      if (id !== undefined) ids.push(id);
+    for (let r = 0; r < rows.length; r++) {
+      const parts = rowPartsOf(action, rows[r]!);
+      const id = parts.ids[j];
+      if (id === undefined) continue;
+      const entry = parts.entries[j];
+      if (entry !== undefined && loader.useHotEntry(entry)) used[r * joins + j] = entry;
+      else ids.push(id);
     }
+    const join = action.joins[j]!;
     if (ids.length > 0) loads.push(loader.loadEntities(join.plan.target, ids, join.entity.statics));
-  });
+  }
+  return used;
 }
 
 /** A root entity: its fields, with its action features' rows from `state.rows[...][index]`. */
@@ -140,13 +162,20 @@ function entityText(state: RootState, index: number, object: EntityObject, loade
     else if (field.kind === 'value') out += field.prefix + field.write(object[field.name]);
     else {
       const action = state.entity.actions[field.index]!;
-      out += field.prefix + rowsText(action, state.rows[field.index]![index]!, loader);
+      out +=
+        field.prefix +
+        rowsText(action, state.rows[field.index]![index]!, state.kept[field.index]![index], loader);
     }
   }
   return `${out}}`;
 }
 
-function rowsText(action: ActionPlan, rows: readonly ActionRow[], loader: RequestLoader): string {
+function rowsText(
+  action: ActionPlan,
+  rows: readonly ActionRow[],
+  kept: readonly (HotEntry | undefined)[] | undefined,
+  loader: RequestLoader,
+): string {
   const joins = action.joins;
   let out = '[';
   for (let r = 0; r < rows.length; r++) {
@@ -162,7 +191,16 @@ function rowsText(action: ActionPlan, rows: readonly ActionRow[], loader: Reques
     const joined = parts.joined;
     for (let j = 0; j < joins.length; j++) {
       const id = parts.ids[j];
-      const object = id === undefined ? null : loader.joinedEntity(joins[j]!.plan.target, id);
+      let entry = kept?.[r * joins.length + j];
+      let object: EntityObject | null;
+      if (entry !== undefined) object = entry.found ? entry.object : null;
+      else if (id === undefined) object = null;
+      else {
+        const target = joins[j]!.plan.target;
+        object = loader.joinedEntity(target, id);
+        entry = loader.hotEntryOf(target, id);
+      }
+      parts.entries[j] = entry;
       if (joined[j] !== object) {
         joined[j] = object;
         same = false;

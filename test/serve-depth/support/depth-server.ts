@@ -89,7 +89,7 @@ export async function startDepthServer(options: DepthServerOptions = {}): Promis
   const { mkdirSync } = await import('node:fs');
   mkdirSync(registryDir);
   for (const [file, text] of Object.entries({
-    ...depthRegistryYaml(options.upstreamBase),
+    ...depthRegistryYaml(options.upstreamBase, options.layered === true),
     ...options.extraRegistryFiles,
   }))
     writeFileSync(path.join(registryDir, file), text);

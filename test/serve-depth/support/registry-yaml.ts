@@ -1,5 +1,13 @@
-/** The registry the serving-depth tests run on: users with two action features (one joined), articles. */
-export function depthRegistryYaml(upstreamBase = 'http://127.0.0.1:9'): Record<string, string> {
+/**
+ * The registry the serving-depth tests run on: users with two action features (one joined),
+ * articles. With `cachedRows`, the joined action feature's rows are kept in the in-process cache
+ * level (the same row objects are served again, as in the embedded runtime).
+ */
+export function depthRegistryYaml(
+  upstreamBase = 'http://127.0.0.1:9',
+  cachedRows = false,
+): Record<string, string> {
+  const rowsCache = cachedRows ? '\n      cache: {levels: [local], ttl: 1h}' : '';
   return {
     'entities.yaml': `
 entities:
@@ -21,7 +29,7 @@ features:
       events: [{streamName: ev, topic: t, subTopic: kw, fields: [{name: keyword, type: string}]}]
     recent_view_articles:
       featureType: action
-      maxCount: 100
+      maxCount: 100${rowsCache}
       join: {field: article_id, entity: flea_article, as: article}
       events:
         - streamName: ev
