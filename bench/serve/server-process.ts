@@ -101,6 +101,21 @@ async function larder(registryDir: string, dataDir: string): Promise<void> {
     writeFileSync(process.env['BENCH_PROFILE_FILE'] ?? 'serve.cpuprofile', JSON.stringify(profile));
     return { ok: true };
   });
+  // Allocation sampling of a window (what each request allocates feeds the young-generation GC).
+  app.post('/bench/allocations/start', async () => {
+    await post('HeapProfiler.enable');
+    await post('HeapProfiler.startSampling', {
+      samplingInterval: 4096,
+      includeObjectsCollectedByMinorGC: true,
+      includeObjectsCollectedByMajorGC: true,
+    });
+    return { ok: true };
+  });
+  app.post('/bench/allocations/stop', async () => {
+    const { profile } = (await post('HeapProfiler.stopSampling')) as { profile: unknown };
+    writeFileSync(process.env['BENCH_ALLOCATIONS_FILE'] ?? 'serve.heapprofile', JSON.stringify(profile));
+    return { ok: true };
+  });
   app.get('/bench/loop', async () => {
     const out = { p99ms: loop.percentile(99) / 1e6, maxMs: loop.max / 1e6, meanMs: loop.mean / 1e6 };
     loop.reset();

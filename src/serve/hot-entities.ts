@@ -79,12 +79,10 @@ export class HotEntityCache {
 
   /**
    * Whether `entry` (from `get` or `set`) is still the one `get` answers with at `now`: it holds
-   * the same features it held then. Counted as a hit (the caller uses it instead of a lookup).
+   * the same features it held then. The caller uses it instead of a lookup (and counts the hit).
    */
   isCurrent(entry: HotEntry, now: number): boolean {
-    if (!entry.live || entry.expiresAt <= now) return false;
-    this.hits++;
-    return true;
+    return entry.live && entry.expiresAt > now;
   }
 
   /** The current epoch: pass it to `set` for a read that starts now. */

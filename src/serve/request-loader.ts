@@ -225,15 +225,19 @@ export class RequestLoader {
 
   /**
    * Whether `entry`, kept from an earlier request, is still what the hot cache would answer:
-   * then the caller serves its object without a lookup (counted as a hot hit).
+   * then the caller serves its object without a lookup (and counts it with `countHotHits`).
    */
-  useHotEntry(entry: HotEntry): boolean {
+  isHotEntryCurrent(entry: HotEntry): boolean {
     const hot = this.#hot;
     if (hot === undefined) return false;
     this.#now ??= Date.now();
-    if (!hot.isCurrent(entry, this.#now)) return false;
-    this.hotHits++;
-    return true;
+    return hot.isCurrent(entry, this.#now);
+  }
+
+  /** Counts entities served from hot entries the caller held (`isHotEntryCurrent`). */
+  countHotHits(n: number): void {
+    this.hotHits += n;
+    if (this.#hot !== undefined) this.#hot.hits += n;
   }
 
   #schedule(): void {

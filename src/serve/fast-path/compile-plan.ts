@@ -86,6 +86,8 @@ export interface ActionPlan {
   readonly joins: readonly RowJoinPlan[];
   /** The row's own part of the answer: the text around its joined entities, and their ids. */
   readonly rowParts: (row: ActionRow) => RowParts;
+  /** The key a whole list's text is kept under, on the list's first row (see run-plan). */
+  readonly listKey: object;
 }
 
 /**
@@ -291,6 +293,7 @@ function actionPlan(
     args,
     joins,
     rowParts,
+    listKey: {},
   };
 }
 

@@ -35,8 +35,9 @@ export function allowKeptParts(owner: object): void {
 }
 
 /**
- * Keeps `part` for `plan` on `owner`. With `onlyIfAllowed`, only on objects marked by
- * `allowKeptParts` (entity objects of one request are not worth it). Frozen objects keep nothing.
+ * Keeps `part` for `plan` on `owner`, replacing what `plan` kept there before. With
+ * `onlyIfAllowed`, only on objects marked by `allowKeptParts` (entity objects of one request are
+ * not worth it). Frozen objects keep nothing.
  */
 export function keepPart(owner: object, plan: object, part: unknown, onlyIfAllowed = false): void {
   let slot = (owner as Owner)[SLOT];
@@ -44,6 +45,11 @@ export function keepPart(owner: object, plan: object, part: unknown, onlyIfAllow
     if (onlyIfAllowed || !Object.isExtensible(owner)) return;
     slot = { plans: [], parts: [] };
     Object.defineProperty(owner, SLOT, { value: slot, enumerable: false });
+  }
+  const existing = slot.plans.indexOf(plan);
+  if (existing >= 0) {
+    slot.parts[existing] = part;
+    return;
   }
   if (slot.plans.length >= MAX_PLANS_PER_OBJECT) {
     slot.plans.shift();

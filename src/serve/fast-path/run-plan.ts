@@ -125,9 +125,31 @@ function rowPartsOf(action: ActionPlan, row: ActionRow): RowParts {
 }
 
 /**
+ * A whole list's text (`[...]`), kept on its first row: `rows` it was written from and, per
+ * `row * joins + join`, the hot entry each joined entity came from (null: the row has no id).
+ * Served again while the list has the same rows and those entries are all still current.
+ * Only lists whose every joined entity came from a hot entry are kept.
+ */
+interface ListText {
+  readonly rows: readonly ActionRow[];
+  readonly entries: readonly (HotEntry | null)[];
+  /** How many of `entries` are not null. */
+  readonly joinedCount: number;
+  readonly text: string;
+}
+
+function keptList(action: ActionPlan, rows: readonly ActionRow[]): ListText | undefined {
+  if (rows.length === 0) return undefined;
+  const list = keptPart<ListText>(rows[0]!, action.listKey);
+  if (list === undefined || list.rows.length !== rows.length) return undefined;
+  for (let r = 0; r < rows.length; r++) if (list.rows[r] !== rows[r]) return undefined;
+  return list;
+}
+
+/**
  * Asks the loader for the joined entities of `rows`, except those whose hot entry, kept on the
- * row's parts by an earlier request, is still current (no lookup for those). Returns the kept
- * entries used, per `row * joins + join`.
+ * row's parts (or the list's kept text) by an earlier request, is still current: no lookup for
+ * those. Returns the kept entries used, per `row * joins + join`.
  */
 function loadJoins(
   action: ActionPlan,
@@ -137,6 +159,23 @@ function loadJoins(
 ): (HotEntry | undefined)[] {
   const joins = action.joins.length;
   const used: (HotEntry | undefined)[] = new Array<HotEntry | undefined>(rows.length * joins);
+  const list = keptList(action, rows);
+  if (list !== undefined) {
+    let hits = 0;
+    for (let k = 0; k < list.entries.length; k++) {
+      const entry = list.entries[k]!;
+      if (entry === null) continue;
+      if (!loader.isHotEntryCurrent(entry)) break;
+      used[k] = entry;
+      hits++;
+    }
+    if (hits === list.joinedCount) {
+      loader.countHotHits(hits);
+      return used;
+    }
+    used.fill(undefined);
+  }
+  let hits = 0;
   for (let j = 0; j < joins; j++) {
     const ids: string[] = [];
     for (let r = 0; r < rows.length; r++) {
@@ -144,12 +183,15 @@ function loadJoins(
       const id = parts.ids[j];
       if (id === undefined) continue;
       const entry = parts.entries[j];
-      if (entry !== undefined && loader.useHotEntry(entry)) used[r * joins + j] = entry;
-      else ids.push(id);
+      if (entry !== undefined && loader.isHotEntryCurrent(entry)) {
+        used[r * joins + j] = entry;
+        hits++;
+      } else ids.push(id);
     }
     const join = action.joins[j]!;
     if (ids.length > 0) loads.push(loader.loadEntities(join.plan.target, ids, join.entity.statics));
   }
+  loader.countHotHits(hits);
   return used;
 }
 
@@ -176,7 +218,11 @@ function rowsText(
   kept: readonly (HotEntry | undefined)[] | undefined,
   loader: RequestLoader,
 ): string {
+  const list = keptList(action, rows);
+  if (list !== undefined && sameEntries(list, kept)) return list.text;
   const joins = action.joins;
+  // What the list's text is written from, to keep it; null once a joined entity has no hot entry.
+  let entries: (HotEntry | null)[] | null = [];
   let out = '[';
   for (let r = 0; r < rows.length; r++) {
     const parts = rowPartsOf(action, rows[r]!);
@@ -201,6 +247,11 @@ function rowsText(
         entry = loader.hotEntryOf(target, id);
       }
       parts.entries[j] = entry;
+      if (entries !== null) {
+        if (id === undefined) entries.push(null);
+        else if (entry !== undefined && (entry.found ? entry.object : null) === object) entries.push(entry);
+        else entries = null;
+      }
       if (joined[j] !== object) {
         joined[j] = object;
         same = false;
@@ -214,7 +265,22 @@ function rowsText(
     }
     out += parts.text!;
   }
-  return `${out}]`;
+  const text = flat(`${out}]`);
+  if (rows.length > 0 && entries !== null) {
+    const joinedCount = entries.reduce((n, e) => (e === null ? n : n + 1), 0);
+    keepPart(rows[0]!, action.listKey, { rows, entries, joinedCount, text });
+  }
+  return text;
+}
+
+/** Whether this request serves the same joined entities as `list` was written with. */
+function sameEntries(list: ListText, kept: readonly (HotEntry | undefined)[] | undefined): boolean {
+  const entries = list.entries;
+  for (let k = 0; k < entries.length; k++) {
+    const entry = entries[k];
+    if (entry !== null && kept?.[k] !== entry) return false;
+  }
+  return true;
 }
 
 /** A joined entity's text: null for a missing entity. */
