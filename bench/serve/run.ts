@@ -15,7 +15,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -93,6 +93,8 @@ function startServer(args: string[]): Promise<Server> {
 
 interface LoadResult {
   readonly rps: number;
+  /** The server process's CPU time (user + system) per request, µs; NaN where /proc is missing. */
+  readonly cpuUs: number;
   readonly p50: number;
   readonly p99: number;
   readonly p999: number;
@@ -104,7 +106,8 @@ interface LoadResult {
  * One bounded autocannon run: `duration` seconds, each connection cycling through `bodies`. The
  * requests are prebuilt (no per-request setup), so the load generator spends its time sending.
  */
-async function load(port: number, bodies: readonly string[]): Promise<LoadResult> {
+async function load(port: number, bodies: readonly string[], pid?: number): Promise<LoadResult> {
+  const cpuBefore = cpuMs(pid);
   const result = await autocannon({
     url: `http://127.0.0.1:${port}/graphql`,
     connections: opts.connections,
@@ -115,8 +118,10 @@ async function load(port: number, bodies: readonly string[]): Promise<LoadResult
       body,
     })),
   });
+  const served = result.requests.average * opts.duration;
   return {
     rps: result.requests.average,
+    cpuUs: ((cpuMs(pid) - cpuBefore) * 1000) / served,
     p50: result.latency.p50,
     p99: result.latency.p99,
     p999: result.latency.p99_9,
@@ -126,10 +131,26 @@ async function load(port: number, bodies: readonly string[]): Promise<LoadResult
 }
 
 /**
+ * CPU time (user + system) a process has used, ms, from /proc (Linux); NaN elsewhere. Unlike
+ * request rates, CPU per request barely moves when other processes load the machine.
+ */
+function cpuMs(pid: number | undefined): number {
+  if (pid === undefined || !existsSync(`/proc/${pid}/stat`)) return Number.NaN;
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  const ticksToMs = 10; // USER_HZ is 100 on Linux
+  return (Number(fields[11]) + Number(fields[12])) * ticksToMs;
+}
+
+/**
  * Latency at a fixed offered rate: evenly paced, open loop (see paced-load.ts), `duration` s.
  * Its percentiles have sub-millisecond resolution, unlike autocannon's whole milliseconds.
  */
-async function paced(port: number, bodies: readonly string[], rate: number): Promise<LoadResult> {
+async function paced(
+  port: number,
+  bodies: readonly string[],
+  rate: number,
+  pid?: number,
+): Promise<LoadResult> {
   // Unmeasured first: the pool opens its connections and both sides settle into the paced rhythm
   // (the switch from the saturating closed-loop runs otherwise shows as a backlog in the first
   // seconds).
@@ -140,6 +161,7 @@ async function paced(port: number, bodies: readonly string[], rate: number): Pro
     seconds: Math.min(5, opts.duration),
     connections: opts.rateConnections,
   });
+  const cpuBefore = cpuMs(pid);
   const r = await pacedLoad({
     url: `http://127.0.0.1:${port}/graphql`,
     bodies,
@@ -148,7 +170,16 @@ async function paced(port: number, bodies: readonly string[], rate: number): Pro
     connections: opts.rateConnections,
   });
   const ms = (v: number): number => Math.round(v * 10) / 10;
-  return { rps: r.rate, p50: ms(r.p50), p99: ms(r.p99), p999: ms(r.p999), errors: r.errors, non2xx: 0 };
+  const cpuUs = ((cpuMs(pid) - cpuBefore) * 1000) / r.sent;
+  return {
+    rps: r.rate,
+    cpuUs,
+    p50: ms(r.p50),
+    p99: ms(r.p99),
+    p999: ms(r.p999),
+    errors: r.errors,
+    non2xx: 0,
+  };
 }
 
 /** Sends every body once (bounded by count and a deadline), so the caches are warm. */
@@ -256,18 +287,19 @@ async function main(): Promise<void> {
       const cc = await startServer(['ceiling', path.join(tmp, 'candidates.json')]);
       rows['ceilingCandidates']!.push(await load(cc.port, candidateBodies));
       await cc.stop();
-      const profile = await load(larder.port, profileLoad);
+      const profile = await load(larder.port, profileLoad, larder.child.pid);
       rows['profile']!.push(profile);
-      rows['candidates']!.push(await load(larder.port, candidateBodies));
+      rows['candidates']!.push(await load(larder.port, candidateBodies, larder.child.pid));
       const half = Math.max(1, Math.round(profile.rps / 2));
-      rows['profileHalf']!.push(await paced(larder.port, profileLoad, half));
+      rows['profileHalf']!.push(await paced(larder.port, profileLoad, half, larder.child.pid));
       // The same offered rate against the bare route: the latency floor of this machine and load
       // generator, to read the profile's tail latency against.
       const ch = await startServer(['ceiling', path.join(tmp, 'profile.json')]);
       rows['ceilingHalf']!.push(await paced(ch.port, profileLoad, half));
       await ch.stop();
+      const ceilingRps = rows['ceilingProfile']!.at(-1)!.rps;
       log(
-        `run ${run}/${opts.runs}: ceiling ${Math.round(rows['ceilingProfile']!.at(-1)!.rps)} req/s, profile ${Math.round(profile.rps)} req/s, candidates ${Math.round(rows['candidates']!.at(-1)!.rps)} req/s`,
+        `run ${run}/${opts.runs}: ceiling ${Math.round(ceilingRps)} req/s, profile ${Math.round(profile.rps)} req/s (${(profile.rps / ceilingRps).toFixed(2)}, ${Math.round(profile.cpuUs)} µs CPU/req), candidates ${Math.round(rows['candidates']!.at(-1)!.rps)} req/s`,
       );
     }
 
@@ -276,13 +308,15 @@ async function main(): Promise<void> {
     const ceilingC = med('ceilingCandidates', 'rps');
     log('');
     log(`## Results (median of ${opts.runs} runs, ${opts.duration} s each, ${opts.connections} connections)`);
-    log('| case | req/s | ratio to ceiling | p50 ms | p99 ms | p99.9 ms | feature values/s | errors |');
-    log('|---|---|---|---|---|---|---|---|');
+    log(
+      '| case | req/s | ratio to ceiling | p50 ms | p99 ms | p99.9 ms | feature values/s | server CPU µs/req | errors |',
+    );
+    log('|---|---|---|---|---|---|---|---|---|');
     const line = (label: string, name: string, ceiling: number, features: number): void => {
       const rps = med(name, 'rps');
       const errors = rows[name]!.reduce((n, r) => n + r.errors + r.non2xx, 0);
       log(
-        `| ${label} | ${Math.round(rps)} | ${(rps / ceiling).toFixed(2)} | ${med(name, 'p50')} | ${med(name, 'p99')} | ${med(name, 'p999')} | ${features === 0 ? '-' : Math.round(rps * features)} | ${errors} |`,
+        `| ${label} | ${Math.round(rps)} | ${(rps / ceiling).toFixed(2)} | ${med(name, 'p50')} | ${med(name, 'p99')} | ${med(name, 'p999')} | ${features === 0 ? '-' : Math.round(rps * features)} | ${features === 0 ? '-' : Math.round(med(name, 'cpuUs'))} | ${errors} |`,
       );
     };
     line(`ceiling (bare route, ${profileSample.text.length} B)`, 'ceilingProfile', ceilingP, 0);
@@ -292,7 +326,7 @@ async function main(): Promise<void> {
     log('');
     const halfRate = Math.round(med('profile', 'rps') / 2);
     log(
-      `Profile at half of saturated throughput (${halfRate} req/s offered evenly, open loop, up to ${opts.rateConnections} connections): p50 ${med('profileHalf', 'p50')} ms, p99 ${med('profileHalf', 'p99')} ms, p99.9 ${med('profileHalf', 'p999')} ms`,
+      `Profile at half of saturated throughput (${halfRate} req/s offered evenly, open loop, up to ${opts.rateConnections} connections): p50 ${med('profileHalf', 'p50')} ms, p99 ${med('profileHalf', 'p99')} ms, p99.9 ${med('profileHalf', 'p999')} ms, server CPU ${Math.round(med('profileHalf', 'cpuUs'))} µs/req`,
     );
     log(
       `Bare route at the same offered rate: p50 ${med('ceilingHalf', 'p50')} ms, p99 ${med('ceilingHalf', 'p99')} ms, p99.9 ${med('ceilingHalf', 'p999')} ms`,
