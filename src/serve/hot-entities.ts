@@ -1,4 +1,5 @@
 import type { EntityObject } from './request-loader.ts';
+import { jittered } from '../cache/cache-policy.ts';
 import { allowKeptParts } from './fast-path/kept-parts.ts';
 
 /**
@@ -34,6 +35,11 @@ export interface HotEntry {
 type Entry = HotEntry;
 
 const FORGET_WINDOW_MS = 5_000;
+/**
+ * Entries live between 85% and 100% of the TTL: entities read together (a warm-up, a popular
+ * list) then expire spread out instead of all being read again in the same second.
+ */
+const TTL_JITTER = 0.15;
 
 export class HotEntityCache {
   readonly ttlMs: number;
@@ -112,7 +118,7 @@ export class HotEntityCache {
       previous.live = false;
       entries.delete(object.id);
     }
-    const entry: HotEntry = { object, found, expiresAt: now + this.ttlMs, live: true };
+    const entry: HotEntry = { object, found, expiresAt: now + jittered(this.ttlMs, TTL_JITTER), live: true };
     entries.set(object.id, entry);
     // Shared by every request until it expires: worth keeping its answer text on (fast path).
     allowKeptParts(object);
