@@ -32,8 +32,6 @@ export interface HotEntry {
   live: boolean;
 }
 
-type Entry = HotEntry;
-
 const FORGET_WINDOW_MS = 5_000;
 /**
  * Entries live between 85% and 100% of the TTL: entities read together (a warm-up, a popular
@@ -44,7 +42,7 @@ const TTL_JITTER = 0.15;
 export class HotEntityCache {
   readonly ttlMs: number;
   readonly #max: number;
-  readonly #byEntity = new Map<string, Map<string, Entry>>();
+  readonly #byEntity = new Map<string, Map<string, HotEntry>>();
   /** Counts forgets; a read remembers it when it starts (`epoch`). */
   #epoch = 0;
   /** Recently forgotten `entity#id` -> the epoch of the forget and when (kept FORGET_WINDOW_MS). */
@@ -65,7 +63,7 @@ export class HotEntityCache {
    * The cached entity `id` when it holds every one of `features` and has not expired: the object
    * (shared: never modify it) and whether the entity exists. Undefined on a miss.
    */
-  get(entity: string, id: string, features: readonly string[], now: number): Entry | undefined {
+  get(entity: string, id: string, features: readonly string[], now: number): HotEntry | undefined {
     const entry = this.#byEntity.get(entity)?.get(id);
     if (entry === undefined || entry.expiresAt <= now) {
       this.misses++;

@@ -52,6 +52,27 @@ describe('hot entity cache', () => {
   });
 });
 
+/** Writes article `articleId` titled `title` and a view of it by user `userId`, both at `now`. */
+async function writeViewedArticle(
+  server: DepthServer,
+  userId: number,
+  articleId: number,
+  title: string,
+  now: number,
+): Promise<void> {
+  await server.write([
+    single('c:flea:', articleId, 'title', title, now),
+    row('u:', userId, 'recent_view_articles', now, { article_id: articleId }),
+  ]);
+}
+
+/** The joined article of user `userId`'s newest view, as served. */
+async function newestViewedArticle(server: DepthServer, userId: number): Promise<unknown> {
+  const res = await server.gql(`{ user(id: ${userId}) { recent_view_articles { article { title } } } }`);
+  return (res.body.data?.['user'] as { recent_view_articles: { article: unknown }[] })
+    .recent_view_articles[0]!.article;
+}
+
 /**
  * A write made by another process (straight to the store here) reaches rows that kept a joined
  * entity's hot entry once the entry's TTL has passed, as it reaches everything else.
@@ -65,14 +86,8 @@ describe('hot entity cache and rows kept in the local cache level', () => {
 
   it('serves a joined entity written elsewhere after the TTL, though its rows are kept', async () => {
     const now = Date.now();
-    await server.write([
-      single('c:flea:', 5, 'title', 'Chair', now),
-      row('u:', 8, 'recent_view_articles', now, { article_id: 5 }),
-    ]);
-    const q = '{ user(id: 8) { recent_view_articles { article { title } } } }';
-    const article = async (): Promise<unknown> =>
-      ((await server.gql(q)).body.data?.['user'] as { recent_view_articles: { article: unknown }[] })
-        .recent_view_articles[0]!.article;
+    await writeViewedArticle(server, 8, 5, 'Chair', now);
+    const article = (): Promise<unknown> => newestViewedArticle(server, 8);
     expect(await article()).toEqual({ title: 'Chair' });
     await server.store.write([single('c:flea:', 5, 'title', 'Red chair', now + 1_000)]);
     expect(await article()).toEqual({ title: 'Chair' }); // within the TTL: from memory
@@ -109,14 +124,8 @@ describe('hot entity cache behind the layered store', () => {
 
   it('serves a written joined entity at once, also to rows that kept its hot entry', async () => {
     const now = Date.now();
-    await server.write([
-      single('c:flea:', 3, 'title', 'Lamp', now),
-      row('u:', 7, 'recent_view_articles', now, { article_id: 3 }),
-    ]);
-    const q = '{ user(id: 7) { recent_view_articles { article { title } } } }';
-    const articleTitle = async (): Promise<unknown> =>
-      ((await server.gql(q)).body.data?.['user'] as { recent_view_articles: { article: unknown }[] })
-        .recent_view_articles[0]!.article;
+    await writeViewedArticle(server, 7, 3, 'Lamp', now);
+    const articleTitle = (): Promise<unknown> => newestViewedArticle(server, 7);
     expect(await articleTitle()).toEqual({ title: 'Lamp' });
     server.store.reset();
     expect(await articleTitle()).toEqual({ title: 'Lamp' });

@@ -15,12 +15,20 @@ interface RootState {
   readonly ids: readonly string[];
   /** `rows[action][entity]`, filled once the reads are done. */
   readonly rows: ActionRow[][][];
+  /** `joins[action][entity]`, filled once the rows are read. */
+  readonly joins: JoinsRead[][];
+}
+
+/** What `loadJoins` settled for one list of rows. */
+interface JoinsRead {
   /**
-   * `kept[action][entity][row * joins + join]`: the hot entry a row's joined entity is served
-   * from without a lookup (kept on the row's parts by an earlier request and still current when
-   * this request read its joins); undefined where the loader read it.
+   * Per `row * joins + join`: the hot entry the row's joined entity is served from without a
+   * lookup (kept by an earlier request, current when this request read its joins); undefined
+   * where the loader reads it.
    */
-  readonly kept: (HotEntry | undefined)[][][];
+  readonly kept: readonly (HotEntry | undefined)[];
+  /** The list's kept text, when its rows and every joined entry are the same and current. */
+  readonly list: ListText | undefined;
 }
 
 /**
@@ -49,7 +57,7 @@ export async function runPlan(
       root.kind === 'single'
         ? [canonicalEntityId(entity, args['id'])]
         : (args['ids'] as readonly unknown[]).map((id) => canonicalEntityId(entity, id));
-    const state: RootState = { entity: root.entity, ids, rows: [], kept: [] };
+    const state: RootState = { entity: root.entity, ids, rows: [], joins: [] };
     states.push(state);
     if (root.entity.statics.length > 0) loads.push(loader.loadEntities(entity, ids, root.entity.statics));
     for (const action of root.entity.actions) {
@@ -85,10 +93,7 @@ export async function runPlan(
   for (const state of states) {
     if (state === undefined) continue;
     state.entity.actions.forEach((action, a) => {
-      const kept: (HotEntry | undefined)[][] = [];
-      state.kept.push(kept);
-      if (action.joins.length === 0) return;
-      for (const rows of state.rows[a]!) kept.push(loadJoins(action, rows, loader, loads));
+      state.joins.push(state.rows[a]!.map((rows) => loadJoins(action, rows, loader, loads)));
     });
   }
   if (loads.length > 0) await Promise.all(loads);
@@ -133,8 +138,6 @@ function rowPartsOf(action: ActionPlan, row: ActionRow): RowParts {
 interface ListText {
   readonly rows: readonly ActionRow[];
   readonly entries: readonly (HotEntry | null)[];
-  /** How many of `entries` are not null. */
-  readonly joinedCount: number;
   readonly text: string;
 }
 
@@ -148,30 +151,32 @@ function keptList(action: ActionPlan, rows: readonly ActionRow[]): ListText | un
 
 /**
  * Asks the loader for the joined entities of `rows`, except those whose hot entry, kept on the
- * row's parts (or the list's kept text) by an earlier request, is still current: no lookup for
- * those. Returns the kept entries used, per `row * joins + join`.
+ * row's parts (or with the list's kept text) by an earlier request, is still current: no lookup
+ * for those. A list without joins, or whose every joined entry is current, is served as kept.
  */
 function loadJoins(
   action: ActionPlan,
   rows: readonly ActionRow[],
   loader: RequestLoader,
   loads: Promise<void>[],
-): (HotEntry | undefined)[] {
+): JoinsRead {
   const joins = action.joins.length;
   const used: (HotEntry | undefined)[] = new Array<HotEntry | undefined>(rows.length * joins);
   const list = keptList(action, rows);
   if (list !== undefined) {
+    const entries = list.entries;
     let hits = 0;
-    for (let k = 0; k < list.entries.length; k++) {
-      const entry = list.entries[k]!;
+    let k = 0;
+    for (; k < entries.length; k++) {
+      const entry = entries[k]!;
       if (entry === null) continue;
       if (!loader.isHotEntryCurrent(entry)) break;
       used[k] = entry;
       hits++;
     }
-    if (hits === list.joinedCount) {
+    if (k === entries.length) {
       loader.countHotHits(hits);
-      return used;
+      return { kept: used, list };
     }
     used.fill(undefined);
   }
@@ -192,7 +197,7 @@ function loadJoins(
     if (ids.length > 0) loads.push(loader.loadEntities(join.plan.target, ids, join.entity.statics));
   }
   loader.countHotHits(hits);
-  return used;
+  return { kept: used, list: undefined };
 }
 
 /** A root entity: its fields, with its action features' rows from `state.rows[...][index]`. */
@@ -206,7 +211,7 @@ function entityText(state: RootState, index: number, object: EntityObject, loade
       const action = state.entity.actions[field.index]!;
       out +=
         field.prefix +
-        rowsText(action, state.rows[field.index]![index]!, state.kept[field.index]![index], loader);
+        rowsText(action, state.rows[field.index]![index]!, state.joins[field.index]![index]!, loader);
     }
   }
   return `${out}}`;
@@ -215,11 +220,10 @@ function entityText(state: RootState, index: number, object: EntityObject, loade
 function rowsText(
   action: ActionPlan,
   rows: readonly ActionRow[],
-  kept: readonly (HotEntry | undefined)[] | undefined,
+  { kept, list }: JoinsRead,
   loader: RequestLoader,
 ): string {
-  const list = keptList(action, rows);
-  if (list !== undefined && sameEntries(list, kept)) return list.text;
+  if (list !== undefined) return list.text;
   const joins = action.joins;
   // What the list's text is written from, to keep it; null once a joined entity has no hot entry.
   let entries: (HotEntry | null)[] | null = [];
@@ -237,7 +241,7 @@ function rowsText(
     const joined = parts.joined;
     for (let j = 0; j < joins.length; j++) {
       const id = parts.ids[j];
-      let entry = kept?.[r * joins.length + j];
+      let entry = kept[r * joins.length + j];
       let object: EntityObject | null;
       if (entry !== undefined) object = entry.found ? entry.object : null;
       else if (id === undefined) object = null;
@@ -266,21 +270,8 @@ function rowsText(
     out += parts.text!;
   }
   const text = flat(`${out}]`);
-  if (rows.length > 0 && entries !== null) {
-    const joinedCount = entries.reduce((n, e) => (e === null ? n : n + 1), 0);
-    keepPart(rows[0]!, action.listKey, { rows, entries, joinedCount, text });
-  }
+  if (rows.length > 0 && entries !== null) keepPart(rows[0]!, action.listKey, { rows, entries, text });
   return text;
-}
-
-/** Whether this request serves the same joined entities as `list` was written with. */
-function sameEntries(list: ListText, kept: readonly (HotEntry | undefined)[] | undefined): boolean {
-  const entries = list.entries;
-  for (let k = 0; k < entries.length; k++) {
-    const entry = entries[k];
-    if (entry !== null && kept?.[k] !== entry) return false;
-  }
-  return true;
 }
 
 /** A joined entity's text: null for a missing entity. */
