@@ -11,9 +11,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { openLmdbEnv } from '../src/store/lmdb-env.ts';
-import { MAX_TS, appendRow, saveRowMetas } from '../src/store/lmdb-rows.ts';
-import { LmdbStore } from '../src/store/lmdb-store.ts';
+import { openLmdbEnv } from '../src/store/lmdb/lmdb-env.ts';
+import { MAX_TS, appendRow, saveRowMetas } from '../src/store/lmdb/lmdb-rows.ts';
+import { LmdbStore } from '../src/store/lmdb/lmdb-store.ts';
 import type { ActionAppend, StaticWrite } from '../src/store/online-store.ts';
 
 const { values: args } = parseArgs({

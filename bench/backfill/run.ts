@@ -25,8 +25,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { batchConfigFrom } from '../../src/ingest/batch/batch-config.ts';
 import { openBatch } from '../../src/ingest/batch/open-batch.ts';
-import { openLmdbEnv } from '../../src/store/lmdb-env.ts';
-import { LmdbStore } from '../../src/store/lmdb-store.ts';
+import { openLmdbEnv } from '../../src/store/lmdb/lmdb-env.ts';
+import { LmdbStore } from '../../src/store/lmdb/lmdb-store.ts';
 import type { ActionAppend } from '../../src/store/online-store.ts';
 import { writeParquet } from '../../test/batch/support/parquet-writer.ts';
 

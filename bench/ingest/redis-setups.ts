@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import pino from 'pino';
 import type { Ingestor } from '../../src/ingest/ingestor-contract.ts';
 import { startConsumers } from '../../src/ingest/stream/start-consumers.ts';
-import type { RegistryHolder } from '../../src/spec/registry-holder.ts';
+import type { RegistryHolder } from '../../src/registry/registry-holder.ts';
 import {
   makeEvents,
   openPipeline,

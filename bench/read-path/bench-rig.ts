@@ -9,8 +9,8 @@ import { CacheMetrics } from '../../src/cache/cache-metrics.ts';
 import { createLayeredStore, type LayeredStore } from '../../src/cache/layered-store.ts';
 import { LocalCacheLevel } from '../../src/cache/local-level.ts';
 import { RedisCacheLevel } from '../../src/cache/redis-level.ts';
-import { openLmdbEnv, type LmdbEnv } from '../../src/store/lmdb-env.ts';
-import { LmdbStore } from '../../src/store/lmdb-store.ts';
+import { openLmdbEnv, type LmdbEnv } from '../../src/store/lmdb/lmdb-env.ts';
+import { LmdbStore } from '../../src/store/lmdb/lmdb-store.ts';
 import type { OnlineStore } from '../../src/store/online-store.ts';
 import { benchRegistry } from './profile-fixture.ts';
 

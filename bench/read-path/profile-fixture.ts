@@ -6,8 +6,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadRegistry } from '../../src/spec/load.ts';
-import { RegistryHolder } from '../../src/spec/registry-holder.ts';
+import { loadRegistry } from '../../src/registry/load.ts';
+import { RegistryHolder } from '../../src/registry/registry-holder.ts';
 import type { ActionRow, OnlineStore, StaticValue, StoreWrite } from '../../src/store/online-store.ts';
 
 export const STATIC_GROUPS = ['os', 'region_id', 'notification_keywords'] as const;

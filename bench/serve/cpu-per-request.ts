@@ -17,9 +17,9 @@ import { createLayeredStore } from '../../src/cache/layered-store.ts';
 import { LocalCacheLevel } from '../../src/cache/local-level.ts';
 import { createServer } from '../../src/serve/server.ts';
 import { DEFAULT_SERVE_LIMITS } from '../../src/serve/limits.ts';
-import { loadRegistry } from '../../src/spec/load.ts';
-import { RegistryHolder } from '../../src/spec/registry-holder.ts';
-import { LmdbStore } from '../../src/store/lmdb-store.ts';
+import { loadRegistry } from '../../src/registry/load.ts';
+import { RegistryHolder } from '../../src/registry/registry-holder.ts';
+import { LmdbStore } from '../../src/store/lmdb/lmdb-store.ts';
 import { seededRandom } from './generate-data.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { LmdbStore } from '../../src/store/lmdb-store.ts';
+import { LmdbStore } from '../../src/store/lmdb/lmdb-store.ts';
 import type { StoreWrite } from '../../src/store/online-store.ts';
 
 /**

@@ -21,9 +21,9 @@ import { LocalCacheLevel } from '../../src/cache/local-level.ts';
 import type { DeadLetter, DeadLetterStore } from '../../src/ingest/dead-letters.ts';
 import { createServer } from '../../src/serve/server.ts';
 import { DEFAULT_SERVE_LIMITS } from '../../src/serve/limits.ts';
-import { loadRegistry } from '../../src/spec/load.ts';
-import { RegistryHolder } from '../../src/spec/registry-holder.ts';
-import { LmdbStore } from '../../src/store/lmdb-store.ts';
+import { loadRegistry } from '../../src/registry/load.ts';
+import { RegistryHolder } from '../../src/registry/registry-holder.ts';
+import { LmdbStore } from '../../src/store/lmdb/lmdb-store.ts';
 
 const [mode, arg1, arg2] = process.argv.slice(2);
 // Exit normally on SIGTERM, so `--cpu-prof` writes its profile.

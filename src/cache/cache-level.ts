@@ -18,7 +18,7 @@
  * Failures: a level that cannot answer (Redis down) reports everything as a miss and refuses
  * fills; it never throws into the read path. `available()` says whether it is worth asking.
  */
-import type { CacheLevelName } from '../spec/types.ts';
+import type { CacheLevelName } from '../registry/types.ts';
 import type { ActionRow, StaticValue, StoreWrite } from '../store/online-store.ts';
 
 /** Freshness data stored with every entry, for soft expiry and XFetch. */

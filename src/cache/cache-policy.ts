@@ -2,11 +2,11 @@
  * Per-group cache policy: which feature group a partition key belongs to, how long an entry lives
  * (hard and soft TTL with jitter, negative TTL), and XFetch's early-refresh decision.
  *
- * Defaults come from the spec (`src/spec/compile-cache.ts`): a group without `cache:` is not
+ * Defaults come from the spec (`src/registry/compile-cache.ts`): a group without `cache:` is not
  * cached; `cache: {}` means levels [local], ttl 10m, softTtl ttl/2, jitter 0.1, negativeTtl 30s,
  * write-through.
  */
-import type { CachePolicy, FeatureDef, Registry } from '../spec/types.ts';
+import type { CachePolicy, FeatureDef, Registry } from '../registry/types.ts';
 import type { StaticValue } from '../store/online-store.ts';
 import type { EntryLifetime } from './cache-level.ts';
 

@@ -15,8 +15,8 @@
  * Keys of groups without a `cache:` policy, and range reads asking more than `maxCount` rows, go
  * straight to the store.
  */
-import type { RegistryHolder } from '../spec/registry-holder.ts';
-import type { CacheLevelName, CachePolicy, FeatureDef, Registry } from '../spec/types.ts';
+import type { RegistryHolder } from '../registry/registry-holder.ts';
+import type { CacheLevelName, CachePolicy, FeatureDef, Registry } from '../registry/types.ts';
 import type { ActionRow, OnlineStore, RangeQuery, StaticValue, StoreWrite } from '../store/online-store.ts';
 import type { EntryFreshness, FillEntry, LevelChange, RangeLookup } from './cache-level.ts';
 import { CacheMetrics } from './cache-metrics.ts';

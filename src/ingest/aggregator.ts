@@ -1,6 +1,6 @@
 import { isLarderError, LarderError } from '../errors.ts';
-import { partitionKey } from '../model/keys.ts';
-import type { EntityDef, EventBinding, FeatureDef, FieldDef } from '../spec/types.ts';
+import { partitionKey } from '../keys/keys.ts';
+import type { EntityDef, EventBinding, FeatureDef, FieldDef } from '../registry/types.ts';
 import type { StoreWrite } from '../store/online-store.ts';
 import { coerce } from './coerce.ts';
 import { compileEntityIdReader, type EntityIdReader } from './entity-id.ts';

@@ -1,5 +1,5 @@
 import { LarderError } from '../errors.ts';
-import type { FieldType, ScalarType } from '../spec/types.ts';
+import type { FieldType, ScalarType } from '../registry/types.ts';
 
 /**
  * Type coercion of event values to the declared field types. Producers are sloppy in predictable

@@ -1,5 +1,5 @@
-import { defaultStream } from '../spec/compile-stream.ts';
-import type { Registry, StreamDef } from '../spec/types.ts';
+import { defaultStream } from '../registry/compile-stream.ts';
+import type { Registry, StreamDef } from '../registry/types.ts';
 import { compileMapping, type FeatureMapping } from './aggregator.ts';
 import { compileIdentityReader, type EventIdentity, type IdentityReader } from './event-identity.ts';
 import { compilePath, type PathReader } from './event-path.ts';

@@ -1,5 +1,5 @@
 import { LarderError } from '../errors.ts';
-import type { EntityDef } from '../spec/types.ts';
+import type { EntityDef } from '../registry/types.ts';
 import { describeValue } from './coerce.ts';
 import { compilePath } from './event-path.ts';
 

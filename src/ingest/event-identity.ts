@@ -1,6 +1,6 @@
 import { hash } from 'node:crypto';
 import { LarderError } from '../errors.ts';
-import type { StreamDef } from '../spec/types.ts';
+import type { StreamDef } from '../registry/types.ts';
 import { canonicalJson } from './canonical-json.ts';
 import { describeValue } from './coerce.ts';
 import { compilePath } from './event-path.ts';

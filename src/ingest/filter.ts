@@ -1,4 +1,4 @@
-import type { FilterDef, Optype } from '../spec/types.ts';
+import type { FilterDef, Optype } from '../registry/types.ts';
 import { canonicalJson } from './canonical-json.ts';
 import { INVALID, tryCoerceScalar } from './coerce.ts';
 import { compilePath } from './event-path.ts';

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { isLarderError } from '../errors.ts';
-import type { RegistryHolder } from '../spec/registry-holder.ts';
-import type { Registry } from '../spec/types.ts';
+import type { RegistryHolder } from '../registry/registry-holder.ts';
+import type { Registry } from '../registry/types.ts';
 import type { OnlineStore, StoreWrite } from '../store/online-store.ts';
 import type { DeadLetterStore, NewDeadLetter } from './dead-letters.ts';
 import { dispatcherFor, type EventRouter } from './dispatcher.ts';

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { RegistryHolder } from '../spec/registry-holder.ts';
+import type { RegistryHolder } from '../registry/registry-holder.ts';
 import type { OnlineStore } from '../store/online-store.ts';
 import type { DeadLetterStore } from '../ingest/dead-letters.ts';
 import type { IncomingEvent, IngestReport } from '../ingest/types.ts';

@@ -1,14 +1,14 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import { LarderError } from '../errors.ts';
-import { partitionKey } from '../model/keys.ts';
-import type { EntityDef, FeatureDef } from '../spec/types.ts';
+import { partitionKey } from '../keys/keys.ts';
+import type { EntityDef, FeatureDef } from '../registry/types.ts';
 import type { ActionRow } from '../store/online-store.ts';
 import { joinSelector, serveJoinedRows } from './join-resolvers.ts';
 import type { JoinPlan } from './join-resolvers.ts';
 import { rowBuilder } from './row-shape.ts';
 import type { ServedRow } from './row-shape.ts';
 import type { OnDemandLoader } from './on-demand/on-demand-loader.ts';
-import type { OnDemandDef } from '../spec/types.ts';
+import type { OnDemandDef } from '../registry/types.ts';
 import type { EntityObject, RequestLoader } from './request-loader.ts';
 import { applyRowFilter, compileRowFilter } from './row-filter.ts';
 import type { RowFilterInput, RowPredicate } from './row-filter.ts';

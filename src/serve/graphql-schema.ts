@@ -20,11 +20,11 @@ import type {
   GraphQLOutputType,
 } from 'graphql';
 import { LarderError } from '../errors.ts';
-import type { EntityDef, FeatureDef, FieldType, Registry, ScalarType } from '../spec/types.ts';
+import type { EntityDef, FeatureDef, FieldType, Registry, ScalarType } from '../registry/types.ts';
 import { joinPlan } from './join-resolvers.ts';
 import type { JoinPlan } from './join-resolvers.ts';
 import { onDemandDefsOf } from './on-demand/on-demand-defs.ts';
-import type { OnDemandDef } from '../spec/types.ts';
+import type { OnDemandDef } from '../registry/types.ts';
 import {
   actionFeatureResolver,
   batchEntityResolver,

@@ -1,5 +1,5 @@
 import type { GraphQLResolveInfo } from 'graphql';
-import type { EntityDef, FeatureDef, JoinDef } from '../spec/types.ts';
+import type { EntityDef, FeatureDef, JoinDef } from '../registry/types.ts';
 import type { ActionRow } from '../store/online-store.ts';
 import { canonicalEntityId } from './feature-resolvers.ts';
 import type { RequestLoader } from './request-loader.ts';

@@ -1,5 +1,5 @@
-import { partitionKey } from '../model/keys.ts';
-import type { EntityDef } from '../spec/types.ts';
+import { partitionKey } from '../keys/keys.ts';
+import type { EntityDef } from '../registry/types.ts';
 import type { HotEntityCache, HotEntry } from './hot-entities.ts';
 import type { ActionRow, OnlineStore, RangeQuery, StaticValue } from '../store/online-store.ts';
 

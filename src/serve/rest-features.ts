@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { GraphQLField, GraphQLNamedType, GraphQLObjectType, GraphQLSchema, GraphQLType } from 'graphql';
 import { ERROR_CATALOG, LarderError } from '../errors.ts';
 import type { ErrorCode } from '../errors.ts';
-import type { Registry } from '../spec/types.ts';
+import type { Registry } from '../registry/types.ts';
 
 /**
  * `POST /v1/features`: the same reads as GraphQL for clients that do not speak it.

@@ -1,5 +1,5 @@
 import { LarderError } from '../errors.ts';
-import type { FeatureDef, FieldType } from '../spec/types.ts';
+import type { FeatureDef, FieldType } from '../registry/types.ts';
 import type { ActionRow } from '../store/online-store.ts';
 
 /**

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { RegistryHolder } from '../spec/registry-holder.ts';
-import type { Registry } from '../spec/types.ts';
+import type { RegistryHolder } from '../registry/registry-holder.ts';
+import type { Registry } from '../registry/types.ts';
 import { buildServingSchema } from './graphql-schema.ts';
 import type { ServingSchema } from './graphql-schema.ts';
 

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import mercurius from 'mercurius';
 import type { MercuriusOptions } from 'mercurius';
 import type { Logger } from 'pino';
-import { registerPushRoutes } from '../ingest/stream/http-push.ts';
+import { registerPushRoutes } from './http-push.ts';
 import type { ServeContext } from './context.ts';
 import { notFoundHandler, restErrorHandler } from './error-response.ts';
 import type { GraphQLRequestContext } from './feature-resolvers.ts';

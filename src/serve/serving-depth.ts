@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { DocumentNode, GraphQLSchema } from 'graphql';
 import { LarderError, isLarderError } from '../errors.ts';
-import type { RegistryHolder } from '../spec/registry-holder.ts';
+import type { RegistryHolder } from '../registry/registry-holder.ts';
 import { installAuth, warnIfOpen } from './auth.ts';
 import type { AuthConfig } from './auth.ts';
 import { clusterMetrics, shareMetricsWithPrimary } from './cluster.ts';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoStore } from '../../src/store/dynamodb-store.ts';
+import { DynamoStore } from '../../src/store/dynamodb/dynamodb-store.ts';
 import { startLarder, waitUntil, type LarderProcess } from '../support/larder-process.ts';
 import { tempDir } from '../support/temp-dir.ts';
 import { startDynalite, type DynaliteHandle } from '../store/dynalite-server.ts';

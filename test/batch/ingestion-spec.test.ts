@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadRegistry, validateRegistry } from '../../src/spec/load.ts';
+import { loadRegistry, validateRegistry } from '../../src/registry/load.ts';
 import { tempDir } from '../support/temp-dir.ts';
 import { writeFiles } from './support/fixtures.ts';
 

@@ -4,9 +4,9 @@ import { batchConfigFrom } from '../../src/ingest/batch/batch-config.ts';
 import { startDagRun, type DagRun } from '../../src/ingest/batch/dag-run.ts';
 import { openBatch, type OpenedBatch } from '../../src/ingest/batch/open-batch.ts';
 import { BatchScheduler } from '../../src/ingest/batch/scheduler.ts';
-import { loadRegistry } from '../../src/spec/load.ts';
-import { RegistryHolder } from '../../src/spec/registry-holder.ts';
-import { findCycle, topologicalOrder, downstreamOf } from '../../src/spec/dependency-graph.ts';
+import { loadRegistry } from '../../src/registry/load.ts';
+import { RegistryHolder } from '../../src/registry/registry-holder.ts';
+import { findCycle, topologicalOrder, downstreamOf } from '../../src/registry/dependency-graph.ts';
 import { tempDir } from '../support/temp-dir.ts';
 import { jsonl, readUsers, registryYaml, writeFiles } from './support/fixtures.ts';
 

@@ -2,9 +2,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { loadRegistry } from '../../src/spec/load.ts';
-import { RegistryHolder } from '../../src/spec/registry-holder.ts';
-import { LmdbStore } from '../../src/store/lmdb-store.ts';
+import { loadRegistry } from '../../src/registry/load.ts';
+import { RegistryHolder } from '../../src/registry/registry-holder.ts';
+import { LmdbStore } from '../../src/store/lmdb/lmdb-store.ts';
 import type { ActionAppend, StaticWrite } from '../../src/store/online-store.ts';
 
 /**

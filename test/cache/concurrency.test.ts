@@ -4,7 +4,7 @@ import { createLayeredStore } from '../../src/cache/layered-store.ts';
 import { LocalCacheLevel } from '../../src/cache/local-level.ts';
 import { RedisCacheLevel } from '../../src/cache/redis-level.ts';
 import { compareRows } from '../../src/cache/row-order.ts';
-import { DynamoStore } from '../../src/store/dynamodb-store.ts';
+import { DynamoStore } from '../../src/store/dynamodb/dynamodb-store.ts';
 import type { ActionRow, OnlineStore, StoreWrite } from '../../src/store/online-store.ts';
 import { startDynalite, type DynaliteHandle } from '../store/dynalite-server.ts';
 import {

@@ -6,9 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { register as registerStore, initStore } from '../../src/cli/commands/store.ts';
 import { parseByteSize } from '../../src/config/byte-size.ts';
 import { DEFAULT_LOCAL_MAX_BYTES, loadConfig } from '../../src/config/config.ts';
-import { createStoreFromConfig } from '../../src/config/create-store.ts';
+import { createStoreFromConfig } from '../../src/runtime/create-store.ts';
 import { isLarderError, type LarderError } from '../../src/errors.ts';
-import { LmdbStore } from '../../src/store/lmdb-store.ts';
+import { LmdbStore } from '../../src/store/lmdb/lmdb-store.ts';
 import { cacheRegistry, click, namespace, single, userId } from '../cache/cache-fixtures.ts';
 import { startDynalite, type DynaliteHandle } from '../store/dynalite-server.ts';
 

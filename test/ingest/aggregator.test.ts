@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compileMapping, type MapOutcome } from '../../src/ingest/aggregator.ts';
-import type { EventBinding, FeatureDef } from '../../src/spec/types.ts';
+import type { EventBinding, FeatureDef } from '../../src/registry/types.ts';
 import type { StaticWrite, StoreWrite } from '../../src/store/online-store.ts';
 import { binding, entity, feature, field, filter } from './registry-builder.ts';
 

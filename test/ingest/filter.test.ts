@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compileFilter, compileFilters } from '../../src/ingest/filter.ts';
-import type { FilterDef } from '../../src/spec/types.ts';
+import type { FilterDef } from '../../src/registry/types.ts';
 import { filter } from './registry-builder.ts';
 
 /** [filter, event, expected] rows; every optype has passing, failing and missing-field rows. */

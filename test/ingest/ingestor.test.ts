@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createIngestor, type InProcessIngestor } from '../../src/ingest/ingestor.ts';
 import type { IncomingEvent } from '../../src/ingest/types.ts';
 import { UnparseableBody } from '../../src/ingest/unparseable.ts';
-import { RegistryHolder } from '../../src/spec/registry-holder.ts';
+import { RegistryHolder } from '../../src/registry/registry-holder.ts';
 import { binding, entity, feature, field, filter, registry, stream } from './registry-builder.ts';
 import { openRealStores, type RealStores } from './real-stores.ts';
 

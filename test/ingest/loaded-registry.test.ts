@@ -2,8 +2,8 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createIngestor } from '../../src/ingest/ingestor.ts';
-import { loadRegistry } from '../../src/spec/load.ts';
-import { RegistryHolder } from '../../src/spec/registry-holder.ts';
+import { loadRegistry } from '../../src/registry/load.ts';
+import { RegistryHolder } from '../../src/registry/registry-holder.ts';
 import { tempDir } from '../support/temp-dir.ts';
 import { openRealStores, type RealStores } from './real-stores.ts';
 

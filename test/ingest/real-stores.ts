@@ -1,6 +1,6 @@
-import { LmdbDeadLetterStore } from '../../src/store/lmdb-dead-letters.ts';
-import { openLmdbEnv, type LmdbEnv } from '../../src/store/lmdb-env.ts';
-import { LmdbStore } from '../../src/store/lmdb-store.ts';
+import { LmdbDeadLetterStore } from '../../src/store/lmdb/lmdb-dead-letters.ts';
+import { openLmdbEnv, type LmdbEnv } from '../../src/store/lmdb/lmdb-env.ts';
+import { LmdbStore } from '../../src/store/lmdb/lmdb-store.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
 /**

@@ -7,7 +7,7 @@ import type {
   FilterDef,
   Registry,
   StreamDef,
-} from '../../src/spec/types.ts';
+} from '../../src/registry/types.ts';
 
 /**
  * Builds compiled Registry objects directly, for ingestion tests that must not depend on the YAML

@@ -1,10 +1,10 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadRegistry } from '../../src/spec/load.ts';
-import { RegistryHolder } from '../../src/spec/registry-holder.ts';
-import { openLmdbEnv } from '../../src/store/lmdb-env.ts';
-import { LmdbStore } from '../../src/store/lmdb-store.ts';
-import { LmdbDeadLetterStore } from '../../src/store/lmdb-dead-letters.ts';
+import { loadRegistry } from '../../src/registry/load.ts';
+import { RegistryHolder } from '../../src/registry/registry-holder.ts';
+import { openLmdbEnv } from '../../src/store/lmdb/lmdb-env.ts';
+import { LmdbStore } from '../../src/store/lmdb/lmdb-store.ts';
+import { LmdbDeadLetterStore } from '../../src/store/lmdb/lmdb-dead-letters.ts';
 import { createIngestor } from '../../src/ingest/ingestor.ts';
 import { tempDir } from '../support/temp-dir.ts';
 

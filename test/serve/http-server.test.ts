@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Registry } from '../../src/spec/types.ts';
+import type { Registry } from '../../src/registry/types.ts';
 import { marketplaceRegistry } from './marketplace-registry.ts';
 import { entity, feature, registry, stream } from './registry-builder.ts';
 import { capturingLogger, startServeFixture } from './serve-fixture.ts';

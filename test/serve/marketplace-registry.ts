@@ -1,4 +1,4 @@
-import type { Registry } from '../../src/spec/types.ts';
+import type { Registry } from '../../src/registry/types.ts';
 import { entity, feature, registry } from './registry-builder.ts';
 import { actionWrite, staticWrite } from './serve-fixture.ts';
 import type { ServeFixture } from './serve-fixture.ts';

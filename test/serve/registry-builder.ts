@@ -6,7 +6,7 @@ import type {
   Registry,
   ScalarType,
   StreamDef,
-} from '../../src/spec/types.ts';
+} from '../../src/registry/types.ts';
 
 /**
  * Builds compiled Registry objects directly, so serving tests do not depend on the YAML loader.

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RequestLoader } from '../../src/serve/request-loader.ts';
-import { LmdbStore } from '../../src/store/lmdb-store.ts';
+import { LmdbStore } from '../../src/store/lmdb/lmdb-store.ts';
 import { tempDir } from '../support/temp-dir.ts';
 import { CountingStore } from './counting-store.ts';
 

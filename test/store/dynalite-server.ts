@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import type { Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { initDynamoTable } from '../../src/store/dynamodb-store.ts';
+import { initDynamoTable } from '../../src/store/dynamodb/dynamodb-store.ts';
 
 const require = createRequire(import.meta.url);
 const dynalite = require('dynalite') as (options: {

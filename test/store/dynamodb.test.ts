@@ -1,8 +1,8 @@
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isLarderError } from '../../src/errors.ts';
-import { DynamoStore, initDynamoTable } from '../../src/store/dynamodb-store.ts';
-import { createDynamoMetrics } from '../../src/store/dynamodb-metrics.ts';
+import { DynamoStore, initDynamoTable } from '../../src/store/dynamodb/dynamodb-store.ts';
+import { createDynamoMetrics } from '../../src/store/dynamodb/dynamodb-metrics.ts';
 import { describeOnlineStoreConformance } from './conformance.ts';
 import { addMember, append, putEntry, setSingle } from './conformance-writes.ts';
 import { startDynalite, type DynaliteHandle } from './dynalite-server.ts';

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { NewDeadLetter } from '../../src/ingest/dead-letters.ts';
-import { LmdbDeadLetterStore } from '../../src/store/lmdb-dead-letters.ts';
-import { openLmdbEnv } from '../../src/store/lmdb-env.ts';
-import type { LmdbEnv } from '../../src/store/lmdb-env.ts';
+import { LmdbDeadLetterStore } from '../../src/store/lmdb/lmdb-dead-letters.ts';
+import { openLmdbEnv } from '../../src/store/lmdb/lmdb-env.ts';
+import type { LmdbEnv } from '../../src/store/lmdb/lmdb-env.ts';
 import { manualClock } from './manual-clock.ts';
 
 function letter(n: number, extra: Partial<NewDeadLetter> = {}): NewDeadLetter {

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LmdbStore } from '../../src/store/lmdb-store.ts';
+import { LmdbStore } from '../../src/store/lmdb/lmdb-store.ts';
 import { startPurger } from '../../src/store/purger.ts';
 import { append } from './conformance-writes.ts';
 import { manualClock } from './manual-clock.ts';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Admin, Consumer, Producer, stringDeserializers, stringSerializers } from '@platformatic/kafka';
 import { describe, expect, it } from 'vitest';
 import { kafkaSettings } from '../../src/ingest/stream/kafka-source.ts';
-import { defaultStream } from '../../src/spec/compile-stream.ts';
+import { defaultStream } from '../../src/registry/compile-stream.ts';
 import { describeSourceConformance, type ConformanceHarness } from './source-conformance.ts';
 
 /**

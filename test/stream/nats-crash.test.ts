@@ -3,7 +3,7 @@ import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jet
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openNatsDeadLetters } from '../../src/ingest/stream/nats-source.ts';
-import { defaultStream } from '../../src/spec/compile-stream.ts';
+import { defaultStream } from '../../src/registry/compile-stream.ts';
 import { runCrashScenario, type CrashScenario } from './fixtures/crash-harness.ts';
 
 const SERVERS = 'nats://127.0.0.1:4222';

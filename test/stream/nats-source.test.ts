@@ -6,8 +6,8 @@ import { readConsumerOptions } from '../../src/ingest/stream/consumer-options.ts
 import { HEADER } from '../../src/ingest/stream/delivery-headers.ts';
 import { createNatsSources, openNatsDeadLetters } from '../../src/ingest/stream/nats-source.ts';
 import { payloadText } from '../../src/ingest/stream/stream-source.ts';
-import { defaultStream } from '../../src/spec/compile-stream.ts';
-import type { StreamDef } from '../../src/spec/types.ts';
+import { defaultStream } from '../../src/registry/compile-stream.ts';
+import type { StreamDef } from '../../src/registry/types.ts';
 import { describeSourceConformance, type ConformanceHarness } from './source-conformance.ts';
 
 const SERVERS = 'nats://127.0.0.1:4222';

@@ -6,8 +6,8 @@ import { createSources } from '../../src/ingest/stream/source-factory.ts';
 import { startConsumers } from '../../src/ingest/stream/start-consumers.ts';
 import type { SourceMessage, StreamSource } from '../../src/ingest/stream/stream-source.ts';
 import { payloadText } from '../../src/ingest/stream/stream-source.ts';
-import { defaultStream } from '../../src/spec/compile-stream.ts';
-import type { StreamDef, StreamSourceKind } from '../../src/spec/types.ts';
+import { defaultStream } from '../../src/registry/compile-stream.ts';
+import type { StreamDef, StreamSourceKind } from '../../src/registry/types.ts';
 import { tempDir } from '../support/temp-dir.ts';
 import { isPoison, makeEvents, openPipeline, readState, writeTestRegistry } from './fixtures/pipeline.ts';
 

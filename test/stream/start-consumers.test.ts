@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startConsumers } from '../../src/ingest/stream/start-consumers.ts';
-import { loadRegistry } from '../../src/spec/load.ts';
+import { loadRegistry } from '../../src/registry/load.ts';
 import { tempDir } from '../support/temp-dir.ts';
 import { makeEvents, openPipeline, writeTestRegistry } from './fixtures/pipeline.ts';
 

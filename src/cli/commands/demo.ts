@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { createServer } from '../../serve/server.ts';
 import { ServeMetrics } from '../../serve/metrics.ts';
-import { openEmbeddedRuntime } from '../embedded-runtime.ts';
+import { openEmbeddedRuntime } from '../../runtime/open-runtime.ts';
 import { createLogger } from '../logger.ts';
 import { parsePort, parsePositiveInt } from '../options.ts';
 import { MarketplaceGenerator } from '../../../examples/marketplace/generator.ts';

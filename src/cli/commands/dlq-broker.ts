@@ -1,5 +1,5 @@
-import { loadRegistry } from '../../spec/load.ts';
-import type { Registry } from '../../spec/types.ts';
+import { loadRegistry } from '../../registry/load.ts';
+import type { Registry } from '../../registry/types.ts';
 import {
   brokerDlqTargets,
   listBrokerDeadLetters,

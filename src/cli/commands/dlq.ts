@@ -1,10 +1,10 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { openLmdbEnv } from '../../store/lmdb-env.ts';
-import { LmdbDeadLetterStore } from '../../store/lmdb-dead-letters.ts';
-import { LmdbStore } from '../../store/lmdb-store.ts';
-import { loadRegistry } from '../../spec/load.ts';
-import { RegistryHolder } from '../../spec/registry-holder.ts';
+import { openLmdbEnv } from '../../store/lmdb/lmdb-env.ts';
+import { LmdbDeadLetterStore } from '../../store/lmdb/lmdb-dead-letters.ts';
+import { LmdbStore } from '../../store/lmdb/lmdb-store.ts';
+import { loadRegistry } from '../../registry/load.ts';
+import { RegistryHolder } from '../../registry/registry-holder.ts';
 import { createIngestor } from '../../ingest/ingestor.ts';
 import type { DeadLetter } from '../../ingest/dead-letters.ts';
 import { parsePositiveInt } from '../options.ts';

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { createIngestor } from '../../ingest/ingestor.ts';
 import { startConsumers, type RunningConsumers } from '../../ingest/stream/start-consumers.ts';
 import { readStreamOverrides, withStreamOverrides } from '../../ingest/stream/stream-overrides.ts';
-import { openEmbeddedRuntime } from '../embedded-runtime.ts';
+import { openEmbeddedRuntime } from '../../runtime/open-runtime.ts';
 import { createLogger } from '../logger.ts';
 import { parsePort } from '../options.ts';
 

@@ -2,9 +2,9 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { loadBatchConfig } from '../../ingest/batch/batch-config.ts';
 import { startBatchServices } from '../../ingest/batch/batch-services.ts';
-import { formatSpecIssues, loadRegistry } from '../../spec/load.ts';
-import { RegistryHolder } from '../../spec/registry-holder.ts';
-import { watchRegistry } from '../../spec/watch.ts';
+import { formatSpecIssues, loadRegistry } from '../../registry/load.ts';
+import { RegistryHolder } from '../../registry/registry-holder.ts';
+import { watchRegistry } from '../../registry/watch.ts';
 import { createLogger } from '../logger.ts';
 import { parsePositiveInt } from '../options.ts';
 

@@ -6,7 +6,7 @@ import { ServeMetrics } from '../../serve/metrics.ts';
 import { startConsumers } from '../../ingest/stream/start-consumers.ts';
 import { loadBatchConfig } from '../../ingest/batch/batch-config.ts';
 import { startBatchServices } from '../../ingest/batch/batch-services.ts';
-import { openEmbeddedRuntime } from '../embedded-runtime.ts';
+import { openEmbeddedRuntime } from '../../runtime/open-runtime.ts';
 import { createLogger } from '../logger.ts';
 import { parsePort, parsePositiveInt } from '../options.ts';
 

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/config.ts';
-import { initDynamoTable } from '../../store/dynamodb-store.ts';
-import { openLmdbEnv } from '../../store/lmdb-env.ts';
+import { initDynamoTable } from '../../store/dynamodb/dynamodb-store.ts';
+import { openLmdbEnv } from '../../store/lmdb/lmdb-env.ts';
 
 export interface StoreInitOptions {
   readonly config?: string;

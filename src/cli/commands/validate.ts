@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadRegistry, formatSpecIssues, SpecValidationError } from '../../spec/load.ts';
+import { loadRegistry, formatSpecIssues, SpecValidationError } from '../../registry/load.ts';
 
 export function register(program: Command): void {
   program

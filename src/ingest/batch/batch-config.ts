@@ -3,7 +3,7 @@ import os from 'node:os';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { LarderError } from '../../errors.ts';
-import { parseDuration } from '../../spec/duration.ts';
+import { parseDuration } from '../../registry/duration.ts';
 
 /**
  * The `batch:` section of the deployment config (`--config <file>`, YAML or JSON):

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { isLarderError, LarderError } from '../../errors.ts';
-import type { RegistryHolder } from '../../spec/registry-holder.ts';
+import type { RegistryHolder } from '../../registry/registry-holder.ts';
 import type { BatchConfig } from './batch-config.ts';
 import { toJobView, viewJob, type JobStore } from './jobs/job-store.ts';
 import { JobTracker } from './jobs/job-tracker.ts';

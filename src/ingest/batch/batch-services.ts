@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import type { RegistryHolder } from '../../spec/registry-holder.ts';
-import type { LmdbEnv } from '../../store/lmdb-env.ts';
+import type { RegistryHolder } from '../../registry/registry-holder.ts';
+import type { LmdbEnv } from '../../store/lmdb/lmdb-env.ts';
 import type { BatchConfig } from './batch-config.ts';
 import { openBatch, type OpenedBatch } from './open-batch.ts';
 import { BatchScheduler } from './scheduler.ts';

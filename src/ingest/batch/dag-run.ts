@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { isLarderError } from '../../errors.ts';
-import { downstreamOf, topologicalOrder } from '../../spec/dependency-graph.ts';
+import { downstreamOf, topologicalOrder } from '../../registry/dependency-graph.ts';
 import type { BatchRuntime } from './batch-runtime.ts';
 import { isTerminal, type JobRecord, type JobTrigger } from './jobs/job-types.ts';
-import type { Registry } from '../../spec/types.ts';
+import type { Registry } from '../../registry/types.ts';
 import { ingestionsOf } from './spec/registry-ingestions.ts';
 
 export interface DagRun {

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { loadRegistry } from '../../spec/load.ts';
-import { RegistryHolder } from '../../spec/registry-holder.ts';
-import { openLmdbEnv, type LmdbEnv } from '../../store/lmdb-env.ts';
+import { loadRegistry } from '../../registry/load.ts';
+import { RegistryHolder } from '../../registry/registry-holder.ts';
+import { openLmdbEnv, type LmdbEnv } from '../../store/lmdb/lmdb-env.ts';
 import type { BatchConfig } from './batch-config.ts';
 import { BatchRuntime, type BatchRuntimeOptions } from './batch-runtime.ts';
 import type { JobStore } from './jobs/job-store.ts';

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { openLmdbEnv } from '../../store/lmdb-env.ts';
+import { openLmdbEnv } from '../../store/lmdb/lmdb-env.ts';
 import type { BatchConfig } from './batch-config.ts';
 import type { JobStore } from './jobs/job-store.ts';
 import { LmdbJobStore } from './jobs/lmdb-job-store.ts';

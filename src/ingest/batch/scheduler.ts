@@ -1,7 +1,7 @@
 import { Cron } from 'croner';
 import type { Logger } from 'pino';
-import type { RegistryHolder } from '../../spec/registry-holder.ts';
-import type { Registry } from '../../spec/types.ts';
+import type { RegistryHolder } from '../../registry/registry-holder.ts';
+import type { Registry } from '../../registry/types.ts';
 import type { BatchRuntime } from './batch-runtime.ts';
 import { startDagRun, type DagRun } from './dag-run.ts';
 import { ingestionsOf } from './spec/registry-ingestions.ts';

@@ -1,5 +1,5 @@
 import { LarderError } from '../../errors.ts';
-import type { Registry } from '../../spec/types.ts';
+import type { Registry } from '../../registry/types.ts';
 import type { BrokerDeadLetter, BrokerDeadLetterQueue } from './broker-dlq-contract.ts';
 import { openBrokerDeadLetterQueue } from './source-factory.ts';
 import { consumerBindings } from './start-consumers.ts';

@@ -1,5 +1,5 @@
 import { LarderError } from '../../errors.ts';
-import { parseDuration } from '../../spec/duration.ts';
+import { parseDuration } from '../../registry/duration.ts';
 
 /**
  * The consumer settings read from `streams.<name>.options` (see docs/streams.md). Every value has

@@ -7,7 +7,7 @@ import {
   type MessagesStream,
 } from '@platformatic/kafka';
 import { LarderError } from '../../errors.ts';
-import type { StreamDef } from '../../spec/types.ts';
+import type { StreamDef } from '../../registry/types.ts';
 import { optionalString, optionError, type ConsumerOptions } from './consumer-options.ts';
 import { deadLetterHeaders, readHeaders, retryHeaders } from './delivery-headers.ts';
 import {

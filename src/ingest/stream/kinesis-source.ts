@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { LarderError } from '../../errors.ts';
-import type { StreamDef } from '../../spec/types.ts';
+import type { StreamDef } from '../../registry/types.ts';
 import { optionalString, optionError, type ConsumerOptions } from './consumer-options.ts';
 import { deadLetterHeaders, readHeaders, retryHeaders } from './delivery-headers.ts';
 import { acquireCheckpointStore, type CheckpointStore } from './kinesis-checkpoints.ts';

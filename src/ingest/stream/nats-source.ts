@@ -10,7 +10,7 @@ import {
 } from '@nats-io/jetstream';
 import { connect, headers as natsHeaders, nanos, type NatsConnection } from '@nats-io/transport-node';
 import { LarderError } from '../../errors.ts';
-import type { StreamDef } from '../../spec/types.ts';
+import type { StreamDef } from '../../registry/types.ts';
 import type { BrokerDeadLetter, BrokerDeadLetterQueue } from './broker-dlq-contract.ts';
 import { duration, optionalString, positiveInt, type ConsumerOptions } from './consumer-options.ts';
 import { deadLetterHeaders, HEADER, readHeaders } from './delivery-headers.ts';

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { Redis } from 'ioredis';
 import { LarderError } from '../../errors.ts';
-import type { StreamDef } from '../../spec/types.ts';
+import type { StreamDef } from '../../registry/types.ts';
 import type { BrokerDeadLetter, BrokerDeadLetterQueue } from './broker-dlq-contract.ts';
 import { duration, optionalString, optionError } from './consumer-options.ts';
 import { deadLetterHeaders, HEADER, readHeaders, retryHeaders } from './delivery-headers.ts';

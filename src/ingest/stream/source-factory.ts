@@ -1,5 +1,5 @@
 import { LarderError } from '../../errors.ts';
-import type { StreamDef } from '../../spec/types.ts';
+import type { StreamDef } from '../../registry/types.ts';
 import type { BrokerDeadLetterQueue } from './broker-dlq-contract.ts';
 import type { ConsumerOptions } from './consumer-options.ts';
 import type { StreamSource } from './stream-source.ts';

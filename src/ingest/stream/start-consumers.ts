@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import type { RegistryHolder } from '../../spec/registry-holder.ts';
-import type { Registry, StreamDef } from '../../spec/types.ts';
+import type { RegistryHolder } from '../../registry/registry-holder.ts';
+import type { Registry, StreamDef } from '../../registry/types.ts';
 import type { Ingestor } from '../ingestor-contract.ts';
 import { StreamConsumer } from './consumer.ts';
 import { readConsumerOptions } from './consumer-options.ts';

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 import { LarderError } from '../../errors.ts';
-import { RegistryHolder } from '../../spec/registry-holder.ts';
-import type { Registry, StreamDef } from '../../spec/types.ts';
+import { RegistryHolder } from '../../registry/registry-holder.ts';
+import type { Registry, StreamDef } from '../../registry/types.ts';
 
 /**
  * Deployment overrides for stream bindings, read from `larder ingest --config <file>` (YAML or

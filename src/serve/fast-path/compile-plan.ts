@@ -9,7 +9,7 @@ import type {
   ValueNode,
   ValidationRule,
 } from 'graphql';
-import type { EntityDef, FeatureDef } from '../../spec/types.ts';
+import type { EntityDef, FeatureDef } from '../../registry/types.ts';
 import type { ActionRow } from '../../store/online-store.ts';
 import type { LarderFieldInfo } from '../graphql-schema.ts';
 import {

@@ -1,4 +1,4 @@
-import { partitionKey } from '../../model/keys.ts';
+import { partitionKey } from '../../keys/keys.ts';
 import type { ActionRow } from '../../store/online-store.ts';
 import { actionRead, canonicalEntityId } from '../feature-resolvers.ts';
 import type { ActionFeatureArgs } from '../feature-resolvers.ts';

@@ -1,8 +1,8 @@
 import { LarderError } from '../../errors.ts';
-import { compileOnDemand } from '../../spec/compile-on-demand.ts';
-import type { OnDemandDef, Registry } from '../../spec/types.ts';
+import { compileOnDemand } from '../../registry/compile-on-demand.ts';
+import type { OnDemandDef, Registry } from '../../registry/types.ts';
 
-export type { OnDemandDef } from '../../spec/types.ts';
+export type { OnDemandDef } from '../../registry/types.ts';
 
 /**
  * The on-demand features a registry serves: compiled by the loader (`registry.onDemand`), or, for

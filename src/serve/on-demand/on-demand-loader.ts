@@ -1,4 +1,4 @@
-import type { OnDemandDef } from '../../spec/types.ts';
+import type { OnDemandDef } from '../../registry/types.ts';
 import type { OnDemandService } from './on-demand-service.ts';
 
 interface Batch {

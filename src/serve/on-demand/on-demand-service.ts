@@ -2,8 +2,8 @@ import { CircuitBreaker } from './circuit-breaker.ts';
 import type { BreakerState } from './circuit-breaker.ts';
 import { HttpUpstream } from './http-upstream.ts';
 import type { HttpUpstreamOptions, UpstreamOutcome } from './http-upstream.ts';
-import type { OnDemandDef } from '../../spec/types.ts';
-import { checkValueType } from '../../spec/check-value-type.ts';
+import type { OnDemandDef } from '../../registry/types.ts';
+import { checkValueType } from '../../registry/check-value-type.ts';
 
 /** How one upstream call ended, from the serving side: `ok`, or why the fallback was served. */
 export type OnDemandOutcome = UpstreamOutcome | 'breaker_open' | 'bad_type';

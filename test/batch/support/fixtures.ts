@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { LmdbStore } from '../../../src/store/lmdb-store.ts';
+import { LmdbStore } from '../../../src/store/lmdb/lmdb-store.ts';
 import type { ActionRow, StaticValue } from '../../../src/store/online-store.ts';
 
 /** Writes `files` (relative path → text) under `dir`, creating folders. */

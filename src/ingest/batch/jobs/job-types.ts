@@ -1,4 +1,4 @@
-import type { EntityDef, FeatureDef } from '../../../spec/types.ts';
+import type { EntityDef, FeatureDef } from '../../../registry/types.ts';
 import type { IngestionDef, SourceFormat } from '../ingestion-def.ts';
 
 /**

@@ -1,5 +1,5 @@
 import type { Database } from 'lmdb';
-import type { LmdbEnv } from '../../../store/lmdb-env.ts';
+import type { LmdbEnv } from '../../../store/lmdb/lmdb-env.ts';
 import type { JobStore } from './job-store.ts';
 import type { JobLogLine, JobRecord, JobState, TaskRecord } from './job-types.ts';
 

@@ -1,6 +1,6 @@
 import { parentPort, threadId } from 'node:worker_threads';
 import { isLarderError } from '../../../errors.ts';
-import { LmdbStore } from '../../../store/lmdb-store.ts';
+import { LmdbStore } from '../../../store/lmdb/lmdb-store.ts';
 import type { S3Options } from '../sources/object-source.ts';
 import { ObjectSources } from '../sources/object-sources.ts';
 import { runTask, type TaskPayload } from '../task-runner.ts';

@@ -1,5 +1,5 @@
 import type { Worker } from 'node:worker_threads';
-import { startTsWorker } from '../../../runtime/ts-worker.ts';
+import { startTsWorker } from '../../../threads/ts-worker.ts';
 import { ERROR_CATALOG, LarderError, type ErrorCode } from '../../../errors.ts';
 import type { S3Options } from '../sources/object-source.ts';
 import type { TaskOutput, TaskPayload, TaskResult } from '../task-runner.ts';

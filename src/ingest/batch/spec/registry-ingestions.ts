@@ -1,12 +1,12 @@
 import { LarderError } from '../../../errors.ts';
-import { IssueCollector } from '../../../spec/issue-collector.ts';
-import { mergeDocuments } from '../../../spec/merge-documents.ts';
-import { SpecReader } from '../../../spec/node-reader.ts';
-import { readRegistryFiles } from '../../../spec/source-files.ts';
-import { SpecValidationError } from '../../../spec/spec-error.ts';
-import type { Registry } from '../../../spec/types.ts';
+import { IssueCollector } from '../../../registry/issue-collector.ts';
+import { mergeDocuments } from '../../../registry/merge-documents.ts';
+import { SpecReader } from '../../../registry/node-reader.ts';
+import { readRegistryFiles } from '../../../registry/source-files.ts';
+import { SpecValidationError } from '../../../registry/spec-error.ts';
+import type { Registry } from '../../../registry/types.ts';
 import type { IngestionDef } from '../ingestion-def.ts';
-import { compileIngestions, readIngestions } from '../../../spec/compile-ingestion.ts';
+import { compileIngestions, readIngestions } from '../../../registry/compile-ingestion.ts';
 
 /** A registry that may carry compiled ingestions (the loader adds them once it compiles the block). */
 type RegistryWithIngestions = Registry & { readonly ingestions?: ReadonlyMap<string, IngestionDef> };

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { loadRegistry } from '../../src/spec/load.ts';
-import type { Registry } from '../../src/spec/types.ts';
+import { loadRegistry } from '../../src/registry/load.ts';
+import type { Registry } from '../../src/registry/types.ts';
 
 const dir = fileURLToPath(new URL('../fixtures/registries/full', import.meta.url));
 const env = { LARDER_TEST_BROKER: 'kafka-1:9092' };

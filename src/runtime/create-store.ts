@@ -4,12 +4,12 @@ import { CacheMetrics, type CacheHitSink } from '../cache/cache-metrics.ts';
 import { createLayeredStore } from '../cache/layered-store.ts';
 import { LocalCacheLevel } from '../cache/local-level.ts';
 import { RedisCacheLevel } from '../cache/redis-level.ts';
-import type { RegistryHolder } from '../spec/registry-holder.ts';
-import { DynamoStore } from '../store/dynamodb-store.ts';
-import type { LmdbEnv } from '../store/lmdb-env.ts';
-import { LmdbStore } from '../store/lmdb-store.ts';
+import type { RegistryHolder } from '../registry/registry-holder.ts';
+import { DynamoStore } from '../store/dynamodb/dynamodb-store.ts';
+import type { LmdbEnv } from '../store/lmdb/lmdb-env.ts';
+import { LmdbStore } from '../store/lmdb/lmdb-store.ts';
 import type { OnlineStore } from '../store/online-store.ts';
-import type { LarderConfig } from './config.ts';
+import type { LarderConfig } from '../config/config.ts';
 
 export interface CreateStoreOptions {
   readonly registry: RegistryHolder;

@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadRegistry } from '../../src/spec/load.ts';
-import type { RegistryChange } from '../../src/spec/plan.ts';
-import { RegistryHolder } from '../../src/spec/registry-holder.ts';
-import type { Registry, SpecIssue } from '../../src/spec/types.ts';
-import { watchRegistry, type RegistryWatcher } from '../../src/spec/watch.ts';
+import { loadRegistry } from '../../src/registry/load.ts';
+import type { RegistryChange } from '../../src/registry/plan.ts';
+import { RegistryHolder } from '../../src/registry/registry-holder.ts';
+import type { Registry, SpecIssue } from '../../src/registry/types.ts';
+import { watchRegistry, type RegistryWatcher } from '../../src/registry/watch.ts';
 
 const seed = fileURLToPath(new URL('../fixtures/registries/seed', import.meta.url));
 

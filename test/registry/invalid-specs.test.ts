@@ -9,8 +9,8 @@ import {
   formatSpecIssues,
   loadRegistry,
   validateRegistry,
-} from '../../src/spec/load.ts';
-import type { SpecIssue } from '../../src/spec/types.ts';
+} from '../../src/registry/load.ts';
+import type { SpecIssue } from '../../src/registry/types.ts';
 
 const fixture = (name: string): string =>
   fileURLToPath(new URL(`../fixtures/registries/invalid/${name}`, import.meta.url));

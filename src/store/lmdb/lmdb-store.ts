@@ -1,13 +1,13 @@
-import { LarderError } from '../errors.ts';
+import { LarderError } from '../../errors.ts';
 import { openLmdbEnv } from './lmdb-env.ts';
 import type { LmdbEnv, LmdbEnvOptions } from './lmdb-env.ts';
 import { appendRow, purgeRows, readRange, saveRowMetas } from './lmdb-rows.ts';
 import type { RowMetaChanges } from './lmdb-rows.ts';
 import type { RowPurgeCursor } from './lmdb-rows.ts';
-import { applyStaticWrite, isExpired, readStatic } from './lmdb-static.ts';
-import type { StoredStatic } from './lmdb-static.ts';
-import { checkWrites } from './lmdb-write-check.ts';
-import type { ActionRow, OnlineStore, RangeQuery, StaticValue, StoreWrite } from './online-store.ts';
+import { applyStaticWrite, isExpired, readStatic } from '../static-value.ts';
+import type { StoredStatic } from '../static-value.ts';
+import { checkWrites } from '../write-check.ts';
+import type { ActionRow, OnlineStore, RangeQuery, StaticValue, StoreWrite } from '../online-store.ts';
 
 export interface LmdbStoreOptions {
   /** The clock for TTLs and `lastNSec`; tests pass a settable one. Default `Date.now`. */

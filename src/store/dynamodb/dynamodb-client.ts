@@ -19,7 +19,7 @@ import {
   type KeysAndAttributes,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import { LarderError } from '../errors.ts';
+import { LarderError } from '../../errors.ts';
 import {
   backoffDelayMs,
   DEFAULT_BACKOFF,

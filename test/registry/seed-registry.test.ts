@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { loadRegistry } from '../../src/spec/load.ts';
+import { loadRegistry } from '../../src/registry/load.ts';
 
 const fixture = (name: string): string =>
   fileURLToPath(new URL(`../fixtures/registries/${name}`, import.meta.url));

@@ -2,11 +2,11 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createIngestor } from '../../src/ingest/ingestor.ts';
-import { registerPushRoutes } from '../../src/ingest/stream/http-push.ts';
+import { registerPushRoutes } from '../../src/serve/http-push.ts';
 import type { ServeContext } from '../../src/serve/context.ts';
-import { RegistryHolder } from '../../src/spec/registry-holder.ts';
-import { binding, entity, feature, field, filter, registry, stream } from './registry-builder.ts';
-import { openRealStores, type RealStores } from './real-stores.ts';
+import { RegistryHolder } from '../../src/registry/registry-holder.ts';
+import { binding, entity, feature, field, filter, registry, stream } from '../ingest/registry-builder.ts';
+import { openRealStores, type RealStores } from '../ingest/real-stores.ts';
 
 const URL_PATH = '/v1/streams/client_event/cleansed';
 

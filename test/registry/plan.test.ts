@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadRegistry } from '../../src/spec/load.ts';
-import { planRegistryChange } from '../../src/spec/plan.ts';
-import type { Registry } from '../../src/spec/types.ts';
+import { loadRegistry } from '../../src/registry/load.ts';
+import { planRegistryChange } from '../../src/registry/plan.ts';
+import type { Registry } from '../../src/registry/types.ts';
 import { writeRegistry } from './write-registry.ts';
 
 const cleanups: (() => Promise<void>)[] = [];

@@ -1,6 +1,6 @@
 import type { LmdbEnv, RowKey, RowMeta, RowValue } from './lmdb-env.ts';
 import { OLDEST_KEPT, emptyRowMeta, noteInserted, noteRemoved } from './lmdb-row-meta.ts';
-import type { ActionAppend, ActionRow, RangeQuery } from './online-store.ts';
+import type { ActionAppend, ActionRow, RangeQuery } from '../online-store.ts';
 
 /**
  * Action rows in LMDB. A row lives at `[pk, ts, eventId]`, so a pk's rows sit together sorted by

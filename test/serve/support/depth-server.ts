@@ -7,7 +7,7 @@ import { createLayeredStore } from '../../../src/cache/layered-store.ts';
 import { LocalCacheLevel } from '../../../src/cache/local-level.ts';
 import { createIngestor } from '../../../src/ingest/ingestor.ts';
 import type { DeadLetter, DeadLetterStore, NewDeadLetter } from '../../../src/ingest/dead-letters.ts';
-import { partitionKey } from '../../../src/model/keys.ts';
+import { partitionKey } from '../../../src/keys/keys.ts';
 import { authConfigFromEnv } from '../../../src/serve/auth.ts';
 import type { AuthConfig } from '../../../src/serve/auth.ts';
 import type { ServeContext } from '../../../src/serve/context.ts';
@@ -15,12 +15,12 @@ import { serveLimitsFromEnv } from '../../../src/serve/limits.ts';
 import type { ServeLimits } from '../../../src/serve/limits.ts';
 import { ServeMetrics } from '../../../src/serve/metrics.ts';
 import { createServer } from '../../../src/serve/server.ts';
-import { loadRegistry } from '../../../src/spec/load.ts';
-import { RegistryHolder } from '../../../src/spec/registry-holder.ts';
-import { LmdbStore } from '../../../src/store/lmdb-store.ts';
+import { loadRegistry } from '../../../src/registry/load.ts';
+import { RegistryHolder } from '../../../src/registry/registry-holder.ts';
+import { LmdbStore } from '../../../src/store/lmdb/lmdb-store.ts';
 import type { StoreWrite } from '../../../src/store/online-store.ts';
 import { tempDir } from '../../support/temp-dir.ts';
-import { CountingStore as CallCountingStore } from '../../serve/counting-store.ts';
+import { CountingStore as CallCountingStore } from '../counting-store.ts';
 import { depthRegistryYaml } from './registry-yaml.ts';
 
 /** Tests dig into arbitrary JSON answers; a precise type per endpoint would only restate them. */

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { coerceScalar } from '../../src/spec/coerce-value.ts';
-import { parseDuration } from '../../src/spec/duration.ts';
-import { formatFieldType, parseFieldType } from '../../src/spec/field-type.ts';
-import { validateRegistry } from '../../src/spec/load.ts';
-import type { Registry, SpecIssue } from '../../src/spec/types.ts';
+import { coerceScalar } from '../../src/registry/coerce-value.ts';
+import { parseDuration } from '../../src/registry/duration.ts';
+import { formatFieldType, parseFieldType } from '../../src/registry/field-type.ts';
+import { validateRegistry } from '../../src/registry/load.ts';
+import type { Registry, SpecIssue } from '../../src/registry/types.ts';
 import { writeRegistry } from './write-registry.ts';
 
 const cleanups: (() => Promise<void>)[] = [];

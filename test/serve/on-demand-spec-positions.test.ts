@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadRegistry, validateRegistry } from '../../src/spec/load.ts';
+import { loadRegistry, validateRegistry } from '../../src/registry/load.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
 /** `onDemand` is validated by the registry loader: every problem at its file:line:column. */

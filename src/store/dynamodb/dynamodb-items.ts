@@ -19,7 +19,7 @@
  */
 import { Packr } from 'msgpackr';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import type { ActionAppend, ActionRow } from './online-store.ts';
+import type { ActionAppend, ActionRow } from '../online-store.ts';
 
 type Item = Record<string, AttributeValue>;
 

@@ -12,7 +12,7 @@
  *   condition, per pk. Then every pk that got appends is trimmed to `maxCount` (see `#trim`).
  */
 import type { AttributeValue, WriteRequest } from '@aws-sdk/client-dynamodb';
-import { LarderError } from '../errors.ts';
+import { LarderError } from '../../errors.ts';
 // Types only: the SDK is loaded on open(), so processes that never use DynamoDB never load it.
 import type { DynamoTableClient, Item } from './dynamodb-client.ts';
 import {
@@ -28,8 +28,8 @@ import {
 } from './dynamodb-items.ts';
 import { createDynamoMetrics, type DynamoMetrics } from './dynamodb-metrics.ts';
 import { backoffDelayMs, DEFAULT_BACKOFF, sleep } from './dynamodb-retry.ts';
-import { applyStaticWrite, readStatic, type StoredStatic } from './lmdb-static.ts';
-import { checkWrites } from './lmdb-write-check.ts';
+import { applyStaticWrite, readStatic, type StoredStatic } from '../static-value.ts';
+import { checkWrites } from '../write-check.ts';
 import type {
   ActionAppend,
   ActionRow,
@@ -38,7 +38,7 @@ import type {
   StaticValue,
   StaticWrite,
   StoreWrite,
-} from './online-store.ts';
+} from '../online-store.ts';
 
 export interface DynamoStoreOptions {
   readonly table: string;

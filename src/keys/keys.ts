@@ -1,4 +1,4 @@
-import type { EntityDef } from '../spec/types.ts';
+import type { EntityDef } from '../registry/types.ts';
 
 /**
  * The partition key of a feature group for one entity: `<prefix><entity_id>#<group>`, for example

@@ -1,5 +1,5 @@
 import { LarderError } from '../errors.ts';
-import { MAX_TS } from './lmdb-rows.ts';
+import { MAX_TS } from './lmdb/lmdb-rows.ts';
 import type { StoreWrite } from './online-store.ts';
 
 /**

@@ -3,9 +3,9 @@ import { CircuitBreaker } from '../../src/serve/on-demand/circuit-breaker.ts';
 import { OnDemandLoader } from '../../src/serve/on-demand/on-demand-loader.ts';
 import { OnDemandService } from '../../src/serve/on-demand/on-demand-service.ts';
 import type { OnDemandOutcome } from '../../src/serve/on-demand/on-demand-service.ts';
-import { compileOnDemand } from '../../src/spec/compile-on-demand.ts';
-import type { OnDemandDef } from '../../src/spec/types.ts';
-import type { EntityDef } from '../../src/spec/types.ts';
+import { compileOnDemand } from '../../src/registry/compile-on-demand.ts';
+import type { OnDemandDef } from '../../src/registry/types.ts';
+import type { EntityDef } from '../../src/registry/types.ts';
 import { startFakeUpstream, type FakeUpstream } from './support/upstream.ts';
 
 const user: EntityDef = {

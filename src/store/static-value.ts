@@ -1,4 +1,4 @@
-import { memberKey } from '../model/value-codec.ts';
+import { memberKey } from '../keys/value-codec.ts';
 import type { StaticValue, StaticWrite } from './online-store.ts';
 
 /**

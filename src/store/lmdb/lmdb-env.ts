@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { open } from 'lmdb';
 import type { Database, RootDatabase } from 'lmdb';
-import { LarderError } from '../errors.ts';
+import { LarderError } from '../../errors.ts';
 
 /**
  * One LMDB environment (`<dataDir>/larder.mdb`) holding every embedded table in named
@@ -13,7 +13,7 @@ import { LarderError } from '../errors.ts';
  * - `dedupe`:     `[pk, eventId]` -> ts of the stored row, so a redelivered event finds its row.
  * - `rowMeta`:    `pk` -> `[count, oldestTs[], oldestIds[]]`: how many rows pk holds and the keys
  *                 of its few oldest rows, so trimming to maxCount rarely needs a cursor.
- * - `statics`:    `pk` -> a stored static container (see `lmdb-static.ts`).
+ * - `statics`:    `pk` -> a stored static container (see `../static-value.ts`).
  * - `deadLetters`: sortable id -> dead letter.
  * - `meta`:       `format` -> on-disk format version.
  */
