@@ -13,8 +13,7 @@
  * into the store on the first run and reused afterwards. Every load loop is bounded by count and
  * time; everything listens on 127.0.0.1 only.
  */
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
