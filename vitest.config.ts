@@ -4,15 +4,16 @@ import { defineConfig } from 'vitest/config';
  * The unit tier: tests that need no service at all (no Redis, NATS or Kafka, and no in-process
  * emulator such as dynalite, kinesalite or s3rver); together they run in under a minute.
  * `npm run test:unit` runs them, `npm test` runs both tiers. A test file no entry matches is an
- * integration test; a new file in a directory listed whole (registry, ingest, serve, docs, lint)
- * joins the unit tier and so must need no service. Check the tier with the services out of reach
- * (as root): `unshare -n sh -c 'ip link set lo up; npm run test:unit'`.
+ * integration test; a new file in a directory listed whole (registry, ingest, serve, docs, lint,
+ * support) joins the unit tier and so must need no service. Check the tier with the services out
+ * of reach (as root): `unshare -n sh -c 'ip link set lo up; npm run test:unit'`.
  */
 const UNIT = [
   'test/registry/**/*.test.ts',
   'test/ingest/**/*.test.ts',
   'test/docs/**/*.test.ts',
   'test/lint/**/*.test.ts',
+  'test/support/**/*.test.ts',
   'test/serve/**/*.test.ts',
   'test/store/lmdb*.test.ts',
   'test/store/purger.test.ts',
