@@ -1,5 +1,5 @@
 /**
- * Serving benchmark (issue 6): Profile and Candidates reads against the embedded mode with warm
+ * Serving benchmark: Profile and Candidates reads against the embedded mode with warm
  * caches, and the ceiling of a bare Fastify route answering responses of the same size, all in the
  * same run: throughput with autocannon (32 connections, closed loop), latency at half the saturated
  * throughput with an evenly paced open-loop generator (paced-load.ts) for both Larder and the bare
