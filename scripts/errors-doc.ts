@@ -1,5 +1,5 @@
 // Renders docs/errors.md from the catalog in src/errors.ts. `npm run docs:errors` rewrites the file;
-// test/errors-catalog.test.ts fails when the two drift apart.
+// test/docs/errors-catalog.test.ts fails when the two drift apart.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ERROR_CATALOG } from '../src/errors.ts';

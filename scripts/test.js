@@ -1,4 +1,4 @@
-// `npm test`: the whole suite. Services first, then types, lint and format, then every test.
+// `npm test`: the whole suite. Services first, then types, lint, layering and format, then every test.
 import { spawnSync } from 'node:child_process';
 import { ensureServices } from './ensure-services.js';
 
@@ -7,6 +7,7 @@ await ensureServices();
 const steps = [
   ['typecheck', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']],
   ['lint', 'npx', ['eslint', '.']],
+  ['layers', 'npx', ['depcruise', 'src', '--config', '.dependency-cruiser.js', '--output-type', 'err']],
   ['format', 'npx', ['prettier', '--check', '.']],
   ['tests', 'npx', ['vitest', 'run', ...process.argv.slice(2)]],
 ];

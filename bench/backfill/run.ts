@@ -140,7 +140,7 @@ async function ceiling(): Promise<number> {
 /**
  * The store's own write rate for the same rows: `LmdbStore.write` of prebuilt appends in batches
  * of 5000 (dedupe, row counts and trimming included), one write in flight, as a backfill task
- * does. Not the ceiling of the brief; it shows how much of the gap is the store itself.
+ * does. Not the ceiling (the raw batched LMDB writes are); it shows how much of the gap is the store.
  */
 async function storeRate(): Promise<number> {
   const dir = mkdtempSync(path.join(root, 'store-'));

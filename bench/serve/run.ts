@@ -1,5 +1,5 @@
 /**
- * Serving benchmark (issue 6): Profile and Candidates reads against the embedded mode with warm
+ * Serving benchmark: Profile and Candidates reads against the embedded mode with warm
  * caches, and the ceiling of a bare Fastify route answering responses of the same size, all in the
  * same run: throughput with autocannon (32 connections, closed loop), latency at half the saturated
  * throughput with an evenly paced open-loop generator (paced-load.ts) for both Larder and the bare
@@ -13,8 +13,7 @@
  * into the store on the first run and reused afterwards. Every load loop is bounded by count and
  * time; everything listens on 127.0.0.1 only.
  */
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

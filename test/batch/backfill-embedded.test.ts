@@ -90,7 +90,7 @@ describe('embedded backfill (worker_threads pool, LMDB)', () => {
           { name: 'article', type: 'int64' },
         ],
         rowGroupSize: 150,
-        codec: 'gzip',
+        codec: 'GZIP',
       },
     );
     batch = await openBatch({

@@ -2,7 +2,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LmdbJobStore } from '../../src/ingest/batch/jobs/lmdb-job-store.ts';
 import { openLmdbEnv } from '../../src/store/lmdb/lmdb-env.ts';
-import { startLarder, waitUntil } from '../support/larder-process.ts';
+import { startLarder } from '../support/larder-process.ts';
+import { waitUntil } from '../support/wait-until.ts';
 import { tempDir } from '../support/temp-dir.ts';
 import { jsonl, readUsers, registryYaml, writeFiles } from './support/fixtures.ts';
 

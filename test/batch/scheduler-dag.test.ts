@@ -9,6 +9,7 @@ import { RegistryHolder } from '../../src/registry/registry-holder.ts';
 import { findCycle, topologicalOrder, downstreamOf } from '../../src/registry/dependency-graph.ts';
 import { tempDir } from '../support/temp-dir.ts';
 import { jsonl, readUsers, registryYaml, writeFiles } from './support/fixtures.ts';
+import { waitUntil } from '../support/wait-until.ts';
 
 describe('dependency graph', () => {
   const graph = new Map([
@@ -85,10 +86,11 @@ describe('scheduler and DAG runs (embedded)', () => {
       },
     });
     await scheduler.start();
-    const deadline = Date.now() + 10_000;
-    while (first === undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    await scheduler.stop();
-    expect(first).toBeDefined();
+    try {
+      await waitUntil(() => first !== undefined, 10_000, 'the first scheduled run');
+    } finally {
+      await scheduler.stop();
+    }
     const run = first as DagRun;
     expect([...run.jobs.keys()]).toEqual(['every_second', 'after_a', 'after_b']);
     const jobs = await run.settled;

@@ -5,19 +5,12 @@ import { LocalCacheLevel } from '../../src/cache/local-level.ts';
 import { RedisCacheLevel } from '../../src/cache/redis-level.ts';
 import { cacheRegistry, click, namespace, single, tempLmdbStore, userId } from './cache-fixtures.ts';
 import { ownRedis, type OwnRedis } from './redis-server.ts';
+import { waitUntil } from '../support/wait-until.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const fn of cleanups.splice(0).reverse()) await fn();
 });
-
-async function until(what: string, ok: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function rig(
   server: OwnRedis,
@@ -46,7 +39,7 @@ describe('Redis outage', () => {
     cleanups.push(() => server.destroy());
     await server.start();
     const { layered, redis, metrics } = await rig(server);
-    await until('redis ready', () => redis.available());
+    await waitUntil(() => redis.available(), 15_000, 'redis ready');
     const u = userId();
     const os = `u:${u}#os`; // redis only, write-around
     const searches = `u:${u}#searches`; // action, redis only
@@ -62,7 +55,7 @@ describe('Redis outage', () => {
     expect(await degradedGauge(metrics)).toBe(0);
 
     await server.stop();
-    await until('redis seen down', () => !redis.available());
+    await waitUntil(() => !redis.available(), 15_000, 'redis seen down');
     // Reads and writes go on, from and to the store, without an error.
     expect((await layered.getStatic([os, region])).map((v) => v?.value)).toEqual(['android', 1]);
     await layered.write([single(os, 'ios', 2), click(searches, now + 1, 's2', 2, 10)]);
@@ -75,7 +68,7 @@ describe('Redis outage', () => {
 
     // Redis comes back with its snapshot: the old 'android' entry is still in it.
     await server.start();
-    await until('reconnect', () => redis.available() && redis.pendingDrops() === 0);
+    await waitUntil(() => redis.available() && redis.pendingDrops() === 0, 15_000, 'reconnect');
     expect(await degradedGauge(metrics)).toBe(0);
     expect((await layered.getStatic([os]))[0]?.value).toBe('ios');
     expect((await layered.getRanges(range))[0]?.map((r) => r.eventId)).toEqual(['s2', 's1']);

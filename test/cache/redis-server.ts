@@ -4,6 +4,7 @@ import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../support/free-port.ts';
+import { waitUntil } from '../support/wait-until.ts';
 
 const REDIS_SERVER = process.env.LARDER_REDIS_SERVER_BIN ?? '/usr/bin/redis-server';
 
@@ -44,7 +45,7 @@ export async function ownRedis(): Promise<OwnRedis> {
         ],
         { stdio: 'ignore' },
       );
-      await waitForPort(port, 10_000);
+      await waitUntil(() => listening(port), 10_000, `redis-server to listen on ${port}`);
     },
     async stop() {
       const c = child;
@@ -63,19 +64,14 @@ export async function ownRedis(): Promise<OwnRedis> {
   return handle;
 }
 
-async function waitForPort(port: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = createConnection({ port, host: '127.0.0.1' });
-      socket.once('connect', () => {
-        socket.end();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
+/** Whether something accepts TCP connections on 127.0.0.1:port right now. */
+function listening(port: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const socket = createConnection({ port, host: '127.0.0.1' });
+    socket.once('connect', () => {
+      socket.end();
+      resolve(true);
     });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`redis-server did not listen on ${port}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+    socket.once('error', () => resolve(false));
+  });
 }

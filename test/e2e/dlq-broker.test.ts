@@ -6,7 +6,8 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeRedisStreamRegistry } from './support.ts';
 import { tempDir } from '../support/temp-dir.ts';
-import { LARDER_BIN, startLarder, waitUntil } from '../support/larder-process.ts';
+import { LARDER_BIN, startLarder } from '../support/larder-process.ts';
+import { waitUntil } from '../support/wait-until.ts';
 
 const run = promisify(execFile);
 

@@ -6,7 +6,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../support/free-port.ts';
 import { tempDir } from '../support/temp-dir.ts';
-import { LARDER_BIN, startLarder, waitUntil, type LarderProcess } from '../support/larder-process.ts';
+import { LARDER_BIN, startLarder, type LarderProcess } from '../support/larder-process.ts';
+import { waitUntil } from '../support/wait-until.ts';
 
 const EXAMPLE = fileURLToPath(new URL('../../examples/marketplace', import.meta.url));
 const run = promisify(execFile);

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../support/free-port.ts';
-import { startLarder, waitUntil, type LarderProcess } from '../support/larder-process.ts';
+import { startLarder, type LarderProcess } from '../support/larder-process.ts';
+import { waitUntil } from '../support/wait-until.ts';
 import { serveArgs, writeRedisStreamRegistry } from './support.ts';
 import { tempDir } from '../support/temp-dir.ts';
 

@@ -4,7 +4,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../support/free-port.ts';
 import { serveArgs } from './support.ts';
 import { tempDir } from '../support/temp-dir.ts';
-import { startLarder, waitUntil } from '../support/larder-process.ts';
+import { startLarder } from '../support/larder-process.ts';
+import { waitUntil } from '../support/wait-until.ts';
 
 /** In embedded mode `larder serve` runs the batch cron loop: a scheduled ingestion lands without a command. */
 describe('larder serve runs scheduled ingestions (embedded)', { timeout: 120_000 }, () => {

@@ -4,6 +4,7 @@ import { marketplaceRegistry, seedMarketplace, user } from './marketplace-regist
 import { entity, feature, registry } from './registry-builder.ts';
 import { capturingLogger, startServeFixture, staticWrite } from './serve-fixture.ts';
 import type { ServeFixture } from './serve-fixture.ts';
+import { waitUntil } from '../support/wait-until.ts';
 
 let fx: ServeFixture | undefined;
 afterEach(async () => {
@@ -63,7 +64,7 @@ describe('schema swap on registry change', () => {
 
     const inFlight = f.gql(`{ _registryVersion user(id: 1) { region_id } }`);
     // Wait until the request is inside its store read, i.e. executing on v1.
-    while (f.store.staticCalls.length === 0) await new Promise((r) => setTimeout(r, 5));
+    await waitUntil(() => f.store.staticCalls.length > 0, 10_000, 'the request to reach its store read', 5);
     f.registry.replace(nextRegistry('v2'));
     f.store.gate = undefined;
     release();

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../support/free-port.ts';
-import { startLarder, waitUntil, type LarderProcess } from '../support/larder-process.ts';
+import { startLarder, type LarderProcess } from '../support/larder-process.ts';
+import { waitUntil } from '../support/wait-until.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
 const EXAMPLE = fileURLToPath(new URL('../../examples/marketplace', import.meta.url));

@@ -6,15 +6,7 @@ import { LmdbStore } from '../../src/store/lmdb/lmdb-store.ts';
 import { startPurger } from '../../src/store/purger.ts';
 import { append } from './conformance-writes.ts';
 import { manualClock } from './manual-clock.ts';
-
-/** Polls until `check` holds; the purger runs on its own timer. */
-async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+import { waitUntil } from '../support/wait-until.ts';
 
 describe('startPurger', () => {
   it('purges expired rows in the background', async () => {
@@ -38,7 +30,7 @@ describe('startPurger', () => {
         },
         { intervalMs: 5 },
       );
-      await eventually(() => purged === 5);
+      await waitUntil(() => purged === 5, 5000, 'the purger to purge 5 rows');
       await purger.stop();
       await purger.stop();
     } finally {
@@ -60,7 +52,7 @@ describe('startPurger', () => {
       },
       { intervalMs: 5, logger: { warn: (_obj, msg) => warnings.push(msg) } },
     );
-    await eventually(() => calls >= 3);
+    await waitUntil(() => calls >= 3, 5000, 'the purger to run 3 times');
     await purger.stop();
     const callsAtStop = calls;
     await new Promise((resolve) => setTimeout(resolve, 30));

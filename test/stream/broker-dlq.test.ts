@@ -13,6 +13,7 @@ import { HEADER } from '../../src/ingest/stream/delivery-headers.ts';
 import { startConsumers } from '../../src/ingest/stream/start-consumers.ts';
 import { tempDir } from '../support/temp-dir.ts';
 import { makeEvents, openPipeline, readState, writeTestRegistry } from './fixtures/pipeline.ts';
+import { waitUntil } from '../support/wait-until.ts';
 
 const redis = new Redis('redis://127.0.0.1:6379');
 afterAll(() => redis.quit());
@@ -45,7 +46,7 @@ describe('broker DLQ inspection and replay (Redis Streams)', () => {
           logger,
           dataDir: data.dir,
         });
-        while (running.metrics.total('rejected') < 4) await new Promise((r) => setTimeout(r, 20));
+        await waitUntil(() => running.metrics.total('rejected') >= 4, 15_000, '4 events rejected');
         await running.stop();
 
         const [summary] = await summariseBrokerDeadLetters(registry);
@@ -70,7 +71,7 @@ describe('broker DLQ inspection and replay (Redis Streams)', () => {
           logger,
           dataDir: data.dir,
         });
-        while (running.metrics.total('rejected') < 4) await new Promise((r) => setTimeout(r, 20));
+        await waitUntil(() => running.metrics.total('rejected') >= 4, 15_000, '4 events rejected');
         await running.stop();
         expect((await summariseBrokerDeadLetters(registry))[0]!.count).toBe(4);
         const state = await readState(pipeline.store, 4);

@@ -5,6 +5,7 @@ import { createMessageDecoder } from '../../src/ingest/stream/message-decoder.ts
 import type { Ingestor } from '../../src/ingest/ingestor-contract.ts';
 import type { EventResult, IncomingEvent, IngestReport } from '../../src/ingest/types.ts';
 import { MemorySource } from './fixtures/memory-source.ts';
+import { waitUntil } from '../support/wait-until.ts';
 
 interface Body {
   id: number;
@@ -73,14 +74,6 @@ function consumerFor(source: MemorySource, ingestor: Ingestor, options: Partial<
   });
 }
 
-async function until(cond: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 const events = (n: number, users = 50, extra: (i: number) => Partial<Body> = () => ({})): Body[] =>
   Array.from({ length: n }, (_, i) => ({ id: i, user: `u${i % users}`, ...extra(i) }));
 
@@ -96,7 +89,11 @@ describe('StreamConsumer core', () => {
     ingestor.delayMs = 2;
     const consumer = consumerFor(source, ingestor, { microBatchMax: 50, concurrencyInitial: 8 });
     await consumer.start();
-    await until(() => source.committed.get('p0') === '4999' && source.committed.get('p1') === '2999');
+    await waitUntil(
+      () => source.committed.get('p0') === '4999' && source.committed.get('p1') === '2999',
+      10_000,
+      "source.committed.get('p0') === '4999' && source.committed.get('p1') === '2999'",
+    );
     await consumer.stop();
     expect(ingestor.written).toHaveLength(8000);
     expect(ingestor.peak).toBeGreaterThan(1);
@@ -128,10 +125,10 @@ describe('StreamConsumer core', () => {
       return original(evts);
     };
     await consumer.start();
-    await until(() => ingestor.written.length >= 50);
+    await waitUntil(() => ingestor.written.length >= 50, 10_000, 'ingestor.written.length >= 50');
     expect(source.committed.get('p0')).toBeUndefined();
     release();
-    await until(() => source.committed.get('p0') === '99');
+    await waitUntil(() => source.committed.get('p0') === '99', 10_000, "source.committed.get('p0') === '99'");
     await consumer.stop();
   });
 
@@ -144,7 +141,7 @@ describe('StreamConsumer core', () => {
     const ingestor = new ScriptedIngestor();
     const consumer = consumerFor(source, ingestor);
     await consumer.start();
-    await until(() => source.acked.length === 500);
+    await waitUntil(() => source.acked.length === 500, 10_000, 'source.acked.length === 500');
     await consumer.stop();
     expect(
       source.deadLettered.map((d) => JSON.parse(String(d.message.payload)).id).sort((a, b) => a - b),
@@ -169,7 +166,7 @@ describe('StreamConsumer core', () => {
       retryDelaysMs: [1000, 10000],
     });
     await consumer.start();
-    await until(() => source.acked.length === 64);
+    await waitUntil(() => source.acked.length === 64, 10_000, 'source.acked.length === 64');
     await consumer.stop();
     expect(source.retried).toHaveLength(1);
     const retry = source.retried[0]!;
@@ -201,7 +198,7 @@ describe('StreamConsumer core', () => {
     source.fetch = async (req) =>
       (await originalFetch(req)).map((m) => ({ ...m, headers: headersByOffset.get(m.offset) ?? m.headers }));
     await consumer.start();
-    await until(() => source.deadLettered.length === 1);
+    await waitUntil(() => source.deadLettered.length === 1, 10_000, 'source.deadLettered.length === 1');
     await consumer.stop();
     expect(source.retried.map((r) => [r.info.attempts, r.info.delayMs])).toEqual([
       [1, 10],
@@ -225,7 +222,11 @@ describe('StreamConsumer core', () => {
     const ingestor = new ScriptedIngestor();
     const consumer = consumerFor(source, ingestor, { microBatchMax: 1 });
     await consumer.start();
-    await until(() => source.retried.length === 1 && source.acked.length === 1);
+    await waitUntil(
+      () => source.retried.length === 1 && source.acked.length === 1,
+      10_000,
+      'source.retried.length === 1 && source.acked.length === 1',
+    );
     await consumer.stop();
     expect(source.acked.map((m) => m.offset)).toEqual(['1']);
     expect(consumer.inFlight).toBe(0);
@@ -239,12 +240,12 @@ describe('StreamConsumer core', () => {
     ingestor.gate = new Promise<void>((r) => (release = r));
     const consumer = consumerFor(source, ingestor, { microBatchMax: 100 });
     await consumer.start();
-    await until(() => ingestor.calls.length >= 1);
+    await waitUntil(() => ingestor.calls.length >= 1, 10_000, 'ingestor.calls.length >= 1');
     source.revoke('p0'); // epoch 2, reading restarts at 0 since nothing was committed
     const callsBeforeRevoke = ingestor.calls.length;
     release();
     ingestor.gate = undefined;
-    await until(() => source.committed.get('p0') === '9');
+    await waitUntil(() => source.committed.get('p0') === '9', 10_000, "source.committed.get('p0') === '9'");
     await consumer.stop();
     expect(source.commits.every((c) => c.epoch === 2)).toBe(true);
     // Epoch-1 batches that were running finished but were not acked or committed; those not yet
@@ -272,7 +273,7 @@ describe('StreamConsumer core', () => {
     };
     const consumer = consumerFor(source, ingestor, { maxInFlight: 200, fetchMax: 150, microBatchMax: 20 });
     await consumer.start();
-    await until(() => source.acked.length === 3000);
+    await waitUntil(() => source.acked.length === 3000, 10_000, 'source.acked.length === 3000');
     await consumer.stop();
     expect(peak).toBeLessThanOrEqual(200);
     expect(Math.max(...requests)).toBeLessThanOrEqual(150);
@@ -285,7 +286,7 @@ describe('StreamConsumer core', () => {
     source.publish('s', events(5, 5));
     const consumer = consumerFor(source, new ScriptedIngestor(), { microBatchMax: 100 });
     await consumer.start();
-    await until(() => source.acked.length === 5);
+    await waitUntil(() => source.acked.length === 5, 10_000, 'source.acked.length === 5');
     await consumer.stop();
     expect(source.failAcks).toBe(0);
   });
@@ -300,7 +301,7 @@ describe('StreamConsumer core', () => {
     const ingestor = new ScriptedIngestor();
     const consumer = consumerFor(source, ingestor);
     await consumer.start();
-    await until(() => ingestor.written.length === 1);
+    await waitUntil(() => ingestor.written.length === 1, 10_000, 'ingestor.written.length === 1');
     const at = Date.now();
     await consumer.stop();
     expect(at).toBeGreaterThanOrEqual(due);

@@ -25,6 +25,7 @@ import {
   writeTestRegistry,
 } from './fixtures/pipeline.ts';
 import { describeSourceConformance, type ConformanceHarness } from './source-conformance.ts';
+import { waitUntil } from '../support/wait-until.ts';
 
 const kinesalite = createRequire(import.meta.url)('kinesalite') as (options: object) => Server;
 let server: Server | undefined;
@@ -61,11 +62,19 @@ async function stopKinesalite(): Promise<void> {
 
 async function createStream(name: string, shards = 1): Promise<void> {
   await client.send(new CreateStreamCommand({ StreamName: name, ShardCount: shards }));
-  for (;;) {
-    const d = await client.send(new DescribeStreamSummaryCommand({ StreamName: name }));
-    if (d.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await streamActive(name);
+}
+
+async function streamActive(name: string): Promise<void> {
+  await waitUntil(
+    async () => {
+      const d = await client.send(new DescribeStreamSummaryCommand({ StreamName: name }));
+      return d.StreamDescriptionSummary?.StreamStatus === 'ACTIVE';
+    },
+    30_000,
+    `kinesis stream ${name} to be ACTIVE`,
+    20,
+  );
 }
 
 async function putAll(
@@ -164,11 +173,7 @@ describe('Kinesis source specifics', () => {
             NewStartingHashKey: (2n ** 127n).toString(),
           }),
         );
-        for (;;) {
-          const d = await client.send(new DescribeStreamSummaryCommand({ StreamName: topic }));
-          if (d.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') break;
-          await new Promise((r) => setTimeout(r, 20));
-        }
+        await streamActive(topic);
         await putAll(
           topic,
           events.slice(450).map((e) => JSON.stringify(e)),
@@ -182,10 +187,15 @@ describe('Kinesis source specifics', () => {
           logger: pino({ level: 'silent' }),
           dataDir: data.dir,
         });
-        const deadline = Date.now() + 40_000;
-        while (running.metrics.total('written') < events.length && Date.now() < deadline)
-          await new Promise((r) => setTimeout(r, 50));
-        await running.stop();
+        try {
+          await waitUntil(
+            () => running.metrics.total('written') >= events.length,
+            40_000,
+            `all ${events.length} events written`,
+          );
+        } finally {
+          await running.stop();
+        }
         const state = await readState(pipeline.store, users);
         let rows = 0;
         for (const [, s] of state) {

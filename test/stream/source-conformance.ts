@@ -10,6 +10,7 @@ import { defaultStream } from '../../src/registry/compile-stream.ts';
 import type { StreamDef, StreamSourceKind } from '../../src/registry/types.ts';
 import { tempDir } from '../support/temp-dir.ts';
 import { isPoison, makeEvents, openPipeline, readState, writeTestRegistry } from './fixtures/pipeline.ts';
+import { waitUntil } from '../support/wait-until.ts';
 
 /** One fresh topic on the broker under test. */
 export interface ConformanceTopic {
@@ -33,16 +34,6 @@ export interface ConformanceHarness {
 }
 
 const silent = pino({ level: 'silent' });
-
-async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /**
  * The contract suite every `StreamSource` adapter must pass, against its real broker: delivery
@@ -85,7 +76,7 @@ export function describeSourceConformance(name: string, harness: ConformanceHarn
 
     async function fetchN(source: StreamSource, n: number, timeoutMs = 15_000): Promise<SourceMessage[]> {
       const got: SourceMessage[] = [];
-      await until(
+      await waitUntil(
         async () => {
           got.push(...(await source.fetch({ max: n - got.length, waitMs: 100 })));
           return got.length >= n ? true : undefined;
@@ -156,7 +147,7 @@ export function describeSourceConformance(name: string, harness: ConformanceHarn
       });
       expect(disposition).toBe(h.retryStyle === 'republish' ? 'republished' : 'redelivery');
       if (disposition === 'republished') await finish(sources[0]!, [m!]);
-      const back = await until(
+      const back = await waitUntil(
         async () => {
           for (const s of sources) {
             const got = await s.fetch({ max: 1, waitMs: 100 });
@@ -193,7 +184,7 @@ export function describeSourceConformance(name: string, harness: ConformanceHarn
         firstFailureAt: 123,
       });
       await finish(main!, [m!]);
-      const letters = await until(
+      const letters = await waitUntil(
         async () => {
           const l = await t.readDeadLetters();
           return l.length > 0 ? l : undefined;
@@ -240,7 +231,7 @@ export function describeSourceConformance(name: string, harness: ConformanceHarn
       });
       cleanups.push(() => running.stop());
       const poison = events.filter(isPoison);
-      await until(
+      await waitUntil(
         async () =>
           running.metrics.total('written') >= events.length - poison.length &&
           running.metrics.total('rejected') >= poison.length
@@ -249,7 +240,7 @@ export function describeSourceConformance(name: string, harness: ConformanceHarn
         30_000,
         'all events consumed',
       );
-      const letters = await until(
+      const letters = await waitUntil(
         async () => {
           const l = await t.readDeadLetters();
           return l.length >= poison.length ? l : undefined;

@@ -6,6 +6,7 @@ import { startConsumers } from '../../src/ingest/stream/start-consumers.ts';
 import { loadRegistry } from '../../src/registry/load.ts';
 import { tempDir } from '../support/temp-dir.ts';
 import { makeEvents, openPipeline, writeTestRegistry } from './fixtures/pipeline.ts';
+import { waitUntil } from '../support/wait-until.ts';
 
 const URL = 'redis://127.0.0.1:6379';
 const redis = new Redis(URL);
@@ -51,18 +52,19 @@ describe('startConsumers', () => {
         ]);
         const now = Date.now();
         for (const e of makeEvents(20, 5, 0, now)) await redis.xadd(a, '*', 'data', JSON.stringify(e));
-        while (running.metrics.total('written') < 20) await new Promise((r) => setTimeout(r, 20));
+        await waitUntil(() => running.metrics.total('written') >= 20, 10_000, '20 events written');
 
         pipeline.registry.replace(await loadRegistry(regB.dir));
-        const deadline = Date.now() + 10_000;
-        while (running.consumers()[0]?.source.id !== `redis:events/${b}` && Date.now() < deadline) {
-          await new Promise((r) => setTimeout(r, 20));
-        }
+        await waitUntil(
+          () => running.consumers()[0]?.source.id === `redis:events/${b}`,
+          10_000,
+          `the consumers to move to redis:events/${b}`,
+        );
         expect(running.consumers().map((c) => c.source.id)[0]).toBe(`redis:events/${b}`);
         expect(running.consumers().some((c) => c.source.id.includes(a))).toBe(false);
         for (const e of makeEvents(10, 5, 0, now))
           await redis.xadd(b, '*', 'data', JSON.stringify({ ...e, event_id: `b${e.event_id}` }));
-        while (running.metrics.total('written') < 30) await new Promise((r) => setTimeout(r, 20));
+        await waitUntil(() => running.metrics.total('written') >= 30, 10_000, '30 events written');
         await new Promise((r) => setTimeout(r, 250));
 
         const text = await running.metrics.registry.metrics();

@@ -32,21 +32,3 @@ export function startLarder(args: readonly string[], env: NodeJS.ProcessEnv = {}
     },
   };
 }
-
-/** Polls `probe` until it returns true or `timeoutMs` passes. */
-export async function waitUntil(
-  probe: () => Promise<boolean> | boolean,
-  timeoutMs: number,
-  what: string,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if (await probe()) return;
-    } catch {
-      // not yet
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
