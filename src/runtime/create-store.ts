@@ -16,7 +16,7 @@ export interface CreateStoreOptions {
   /** The `--data` directory: where LMDB lives when `store.path` is not set. */
   readonly dataDir: string;
   /**
-   * An LMDB environment already open on that directory (the embedded runtime shares one with the
+   * An LMDB environment already open on that directory (the runtime shares one with the
    * dead-letter table). Without it the store opens and closes its own.
    */
   readonly lmdbEnv?: LmdbEnv;

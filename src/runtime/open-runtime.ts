@@ -16,7 +16,7 @@ import type { ServeMetrics } from '../serve/metrics.ts';
 import type { ServeContext } from '../serve/context.ts';
 import type { Ingestor } from '../ingest/ingestor-contract.ts';
 
-export interface EmbeddedRuntimeOptions {
+export interface RuntimeOptions {
   readonly registryDir: string;
   readonly dataDir: string;
   readonly logger: Logger;
@@ -31,7 +31,7 @@ export interface EmbeddedRuntimeOptions {
   readonly metrics?: ServeMetrics;
 }
 
-export interface EmbeddedRuntime {
+export interface Runtime {
   readonly ctx: ServeContext;
   /** The write path, for broker consumers started beside the server. */
   readonly ingestor: Ingestor;
@@ -45,7 +45,7 @@ export interface EmbeddedRuntime {
  * online store the config names (LMDB by default, behind the layered cache), the dead-letter table in
  * `dataDir`, the in-process ingestor, the registry watcher and the TTL purger.
  */
-export async function openEmbeddedRuntime(options: EmbeddedRuntimeOptions): Promise<EmbeddedRuntime> {
+export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
   const registryDir = path.resolve(options.registryDir);
   const registry = new RegistryHolder(await loadRegistry(registryDir));
   const { logger } = options;

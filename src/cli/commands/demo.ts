@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { createServer } from '../../serve/server.ts';
 import { ServeMetrics } from '../../serve/metrics.ts';
-import { openEmbeddedRuntime } from '../../runtime/open-runtime.ts';
+import { openRuntime } from '../../runtime/open-runtime.ts';
 import { createLogger } from '../logger.ts';
 import { parsePort, parsePositiveInt } from '../options.ts';
 import { MarketplaceGenerator } from '../../../examples/marketplace/generator.ts';
@@ -49,7 +49,7 @@ export function register(program: Command): void {
 async function runDemo(options: DemoOptions): Promise<void> {
   const logger = createLogger(process.env.LARDER_LOG_LEVEL ?? 'warn');
   const metrics = new ServeMetrics();
-  const runtime = await openEmbeddedRuntime({
+  const runtime = await openRuntime({
     registryDir: EXAMPLE_REGISTRY,
     dataDir: options.data,
     logger,

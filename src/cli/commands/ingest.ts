@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { createIngestor } from '../../ingest/ingestor.ts';
 import { startConsumers, type RunningConsumers } from '../../ingest/stream/start-consumers.ts';
 import { readStreamOverrides, withStreamOverrides } from '../../ingest/stream/stream-overrides.ts';
-import { openEmbeddedRuntime } from '../../runtime/open-runtime.ts';
+import { openRuntime } from '../../runtime/open-runtime.ts';
 import { createLogger } from '../logger.ts';
 import { parsePort } from '../options.ts';
 
@@ -30,7 +30,7 @@ export async function openIngestRuntime(
   logger: Logger,
 ): Promise<IngestRuntime> {
   const overrides = options.config === undefined ? new Map() : await readStreamOverrides(options.config);
-  const runtime = await openEmbeddedRuntime({ registryDir: options.registry, dataDir: options.data, logger });
+  const runtime = await openRuntime({ registryDir: options.registry, dataDir: options.data, logger });
   const { ctx } = runtime;
   try {
     const ingestor = createIngestor({

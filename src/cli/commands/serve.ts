@@ -6,7 +6,7 @@ import { ServeMetrics } from '../../serve/metrics.ts';
 import { startConsumers } from '../../ingest/stream/start-consumers.ts';
 import { loadBatchConfig } from '../../ingest/batch/batch-config.ts';
 import { startBatchServices } from '../../ingest/batch/batch-services.ts';
-import { openEmbeddedRuntime } from '../../runtime/open-runtime.ts';
+import { openRuntime } from '../../runtime/open-runtime.ts';
 import { createLogger } from '../logger.ts';
 import { parsePort, parsePositiveInt } from '../options.ts';
 
@@ -43,7 +43,7 @@ export function register(program: Command): void {
       }
       // One metrics registry for the whole process: requests, cache levels and consumers on `/metrics`.
       const metrics = new ServeMetrics();
-      const runtime = await openEmbeddedRuntime({
+      const runtime = await openRuntime({
         metrics,
         registryDir: options.registry,
         dataDir: options.data,
