@@ -1,16 +1,12 @@
-import path from 'node:path';
 import type { Command } from 'commander';
-import { loadBatchConfig } from '../../ingest/batch/batch-config.ts';
 import { JobTracker } from '../../ingest/batch/jobs/job-tracker.ts';
 import { RedisJobStore } from '../../ingest/batch/jobs/redis-job-store.ts';
 import { startQueueWorker } from '../../ingest/batch/runners/queue-worker.ts';
 import { ObjectSources } from '../../ingest/batch/sources/object-sources.ts';
-import { LmdbStore } from '../../store/lmdb/lmdb-store.ts';
-import { DynamoStore } from '../../store/dynamodb/dynamodb-store.ts';
-import type { OnlineStore } from '../../store/online-store.ts';
-import { loadConfig } from '../../config/config.ts';
+import { storeFromConfig } from '../../store/store-from-config.ts';
+import { readConfig } from '../../runtime/read-config.ts';
 import { createLogger } from '../logger.ts';
-import { parsePositiveInt } from '../options.ts';
+import { parsePositiveInt, parseRedisUrl } from '../options.ts';
 
 interface WorkerOptions {
   readonly data: string;
@@ -27,25 +23,23 @@ export function register(program: Command): void {
         'a task whose worker dies is retried on another.',
     )
     .option('--data <dir>', 'data directory of the store the tasks write to', './data')
-    .option('--config <file>', 'deployment config (its `batch:` section: redis, prefix, lockDuration, s3)')
-    .option('--redis <url>', 'Redis URL of the queue and the job store (overrides the config)')
+    .option(
+      '--config <file>',
+      'config file: its store: and batch: sections (redis, prefix, lockDuration, s3)',
+    )
+    .option('--redis <url>', 'Redis URL of the queue and the job store (overrides the config)', parseRedisUrl)
     .option('--concurrency <n>', 'tasks this process runs at once', parsePositiveInt, 1)
     .action(async (options: WorkerOptions) => {
       const logger = createLogger();
-      const config = await loadBatchConfig(options.config, {
-        mode: 'distributed',
-        ...(options.redis === undefined ? {} : { redis: options.redis }),
-      });
+      const file = readConfig(options.config);
+      // A worker always serves the distributed queue, whatever mode the file names.
+      const config = {
+        ...file.batch,
+        mode: 'distributed' as const,
+        ...(options.redis === undefined ? {} : { redisUrl: options.redis }),
+      };
       // The store the config names: workers on many machines write to DynamoDB; LMDB only on one box.
-      const storeConfig = loadConfig(options.config).store;
-      const store: OnlineStore =
-        storeConfig.type === 'dynamodb'
-          ? new DynamoStore({
-              table: storeConfig.table,
-              endpoint: storeConfig.endpoint,
-              region: storeConfig.region,
-            })
-          : new LmdbStore(storeConfig.path ?? path.resolve(options.data));
+      const store = storeFromConfig(file.store, { dataDir: options.data });
       await store.open();
       const jobs = new RedisJobStore({ url: config.redisUrl, prefix: `${config.prefix}:batch:` });
       const worker = startQueueWorker({

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { RegistryHolder } from '../../registry/registry-holder.ts';
 import type { LmdbEnv } from '../../store/lmdb/lmdb-env.ts';
-import type { BatchConfig } from './batch-config.ts';
+import type { BatchConfig } from '../../config/batch-section.ts';
 import { openBatch, type OpenedBatch } from './open-batch.ts';
 import { BatchScheduler } from './scheduler.ts';
 

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { loadRegistry } from '../../registry/load.ts';
 import { RegistryHolder } from '../../registry/registry-holder.ts';
 import { openLmdbEnv, type LmdbEnv } from '../../store/lmdb/lmdb-env.ts';
-import type { BatchConfig } from './batch-config.ts';
+import type { BatchConfig } from '../../config/batch-section.ts';
 import { BatchRuntime, type BatchRuntimeOptions } from './batch-runtime.ts';
 import type { JobStore } from './jobs/job-store.ts';
 import { JobTracker } from './jobs/job-tracker.ts';
@@ -57,7 +57,7 @@ export async function openBatch(options: OpenBatchOptions): Promise<OpenedBatch>
     const env = options.env ?? (ownEnv = openLmdbEnv(dataDir, options.sync === false ? { sync: false } : {}));
     jobs = new LmdbJobStore(env);
     pool = new ThreadPool({
-      size: config.workers,
+      size: config.threads,
       dataDir,
       s3: config.s3,
       sync: options.sync !== false,
