@@ -6,7 +6,7 @@ import { ServeMetrics } from '../../serve/metrics.ts';
 import { openRuntime } from '../../runtime/open-runtime.ts';
 import { createLogger } from '../logger.ts';
 import { parsePort, parsePositiveInt } from '../options.ts';
-import { MarketplaceGenerator } from '../../../examples/marketplace/generator.ts';
+import { MarketplaceGenerator } from '../demo/marketplace-events.ts';
 import type { IncomingEvent } from '../../ingest/types.ts';
 
 const EXAMPLE_REGISTRY = fileURLToPath(new URL('../../../examples/marketplace', import.meta.url));
