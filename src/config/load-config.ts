@@ -5,6 +5,7 @@ import { batchConfigFromSection, type BatchConfig } from './batch-section.ts';
 import { cacheConfigFrom, DEFAULT_CACHE_SECTION, type CacheConfig } from './cache-section.ts';
 import {
   configIssuesFrom,
+  dotted,
   formatConfigIssues,
   type ConfigIssue,
   type ConfigPath,
@@ -87,8 +88,11 @@ export function checkConfig(file?: string, env: Env = process.env): ConfigCheck 
     }
     return best?.name;
   };
+  // For a map (`serve.auth`), a variable that set a key inside it is the likelier culprit.
+  const variableWithin = (at: ConfigPath): string | undefined =>
+    [...applied.setBy].find(([key]) => key.startsWith(`${dotted(at)}.`))?.[1];
   const where = (at: ConfigPath, key?: boolean): string => {
-    const variable = variableAt(at);
+    const variable = variableAt(at) ?? variableWithin(at);
     return variable === undefined ? source.where(at, key) : `$${variable}`;
   };
 
