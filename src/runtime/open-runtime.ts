@@ -117,6 +117,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
         config: config.batch,
         registry,
         dataDir: options.dataDir,
+        store: config.store,
         env,
         logger,
       });

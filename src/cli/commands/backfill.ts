@@ -43,14 +43,21 @@ export function register(program: Command): void {
     .option('--json', 'print the finished job as JSON on stdout');
   withThreadOptions(command).action(async (ingestion: string, options: BackfillOptions) => {
     const logger = createLogger(process.env.LARDER_LOG_LEVEL ?? 'warn');
-    const config = withThreads(readConfig(options.config).batch, options);
+    const file = readConfig(options.config);
+    const config = withThreads(file.batch, options);
     if (!options.wait && config.mode === 'embedded') {
       throw new LarderError(
         'LARDER_ERR_BAD_ARGUMENT',
         '--no-wait needs the distributed mode: in embedded mode the job runs inside this process',
       );
     }
-    const batch = await openBatch({ config, registryDir: options.registry, dataDir: options.data, logger });
+    const batch = await openBatch({
+      config,
+      registryDir: options.registry,
+      dataDir: options.data,
+      store: file.store,
+      logger,
+    });
     const printer = new ProgressPrinter();
     let interrupted = false;
     const onSignal = (): void => {

@@ -119,9 +119,16 @@ export function register(program: Command): void {
       .requiredOption('--registry <dir>', 'registry directory (the mapping is taken from it again)')
       .option('--no-wait', 'distributed mode: requeue and return'),
   ).action(async (id: string, options: StoreOptions & { registry: string; wait: boolean }) => {
-    const config = readConfig(options.config).batch;
+    const file = readConfig(options.config);
+    const config = file.batch;
     const logger = createLogger(process.env.LARDER_LOG_LEVEL ?? 'warn');
-    const batch = await openBatch({ config, registryDir: options.registry, dataDir: options.data, logger });
+    const batch = await openBatch({
+      config,
+      registryDir: options.registry,
+      dataDir: options.data,
+      store: file.store,
+      logger,
+    });
     const printer = new ProgressPrinter();
     try {
       const job = await batch.runtime.retry(id);

@@ -30,6 +30,7 @@ export function register(program: Command): void {
       config,
       registry: deployed.registry,
       dataDir: options.data,
+      store: file.store,
       logger,
     });
     logger.info({ mode: config.mode, next: services.scheduler.nextRuns() }, 'batch scheduler running');
