@@ -78,7 +78,7 @@ export const ENV_VARIABLES: readonly EnvVariable[] = [
     name: 'LARDER_HOT_ENTITY_TTL_MS',
     keys: ['serve.hotEntityTtl'],
     kind: 'milliseconds',
-    deprecated: 'use LARDER_HOT_ENTITY_TTL with a unit, e.g. LARDER_HOT_ENTITY_TTL=30s',
+    deprecated: 'use `LARDER_HOT_ENTITY_TTL` with a unit, e.g. `LARDER_HOT_ENTITY_TTL=30s`',
     description: 'Lifetime of the hot entity cache in milliseconds.',
   },
   {

@@ -84,7 +84,7 @@ describe('larder config check', () => {
       const { out, err, code } = await larder(registerConfig, ['config', 'check', '--config', good]);
       expect(code).toBe(0);
       expect(out).toContain('hot entity TTL 250 ms');
-      expect(err).toContain('LARDER_HOT_ENTITY_TTL_MS is deprecated; use LARDER_HOT_ENTITY_TTL');
+      expect(err).toContain('LARDER_HOT_ENTITY_TTL_MS is deprecated; use `LARDER_HOT_ENTITY_TTL`');
     } finally {
       delete process.env.LARDER_HOT_ENTITY_TTL_MS;
     }

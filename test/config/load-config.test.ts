@@ -247,7 +247,7 @@ describe('loadConfig: the environment overrides the file', () => {
       '$LARDER_CACHE_REDIS_URL',
       '$LARDER_HOT_ENTITY_TTL_MS',
     ]);
-    expect(old.warnings[1]?.message).toContain('use LARDER_HOT_ENTITY_TTL');
+    expect(old.warnings[1]?.message).toContain('use `LARDER_HOT_ENTITY_TTL`');
     expect(
       loadConfig(file('cache: {redis: {}}\n'), { LARDER_CACHE_REDIS_URL: 'off' }).cache.redis,
     ).toBeUndefined();
