@@ -1,9 +1,5 @@
 import type { Command } from 'commander';
-import { JobTracker } from '../../ingest/batch/jobs/job-tracker.ts';
-import { RedisJobStore } from '../../ingest/batch/jobs/redis-job-store.ts';
-import { startQueueWorker } from '../../ingest/batch/runners/queue-worker.ts';
-import { ObjectSources } from '../../ingest/batch/sources/object-sources.ts';
-import { storeFromConfig } from '../../store/store-from-config.ts';
+import { startBatchWorker } from '../../runtime/batch-worker.ts';
 import { readConfig } from '../../runtime/read-config.ts';
 import { createLogger } from '../logger.ts';
 import { parsePositiveInt, parseRedisUrl } from '../options.ts';
@@ -31,28 +27,15 @@ export function register(program: Command): void {
     .option('--concurrency <n>', 'tasks this process runs at once', parsePositiveInt, 1)
     .action(async (options: WorkerOptions) => {
       const logger = createLogger();
-      const file = readConfig(options.config);
-      // A worker always serves the distributed queue, whatever mode the file names.
-      const config = {
-        ...file.batch,
-        mode: 'distributed' as const,
-        ...(options.redis === undefined ? {} : { redisUrl: options.redis }),
-      };
-      // The store the config names: workers on many machines write to DynamoDB; LMDB only on one box.
-      const store = storeFromConfig(file.store, { dataDir: options.data });
-      await store.open();
-      const jobs = new RedisJobStore({ url: config.redisUrl, prefix: `${config.prefix}:batch:` });
-      const worker = startQueueWorker({
-        config,
-        tracker: new JobTracker(jobs),
-        store,
-        sources: new ObjectSources(config.s3),
+      const worker = await startBatchWorker({
+        config: readConfig(options.config),
+        dataDir: options.data,
         logger,
         concurrency: options.concurrency,
+        ...(options.redis === undefined ? {} : { redisUrl: options.redis }),
       });
-      await worker.worker.waitUntilReady();
       logger.info(
-        { pid: process.pid, prefix: config.prefix, concurrency: options.concurrency },
+        { pid: process.pid, prefix: worker.prefix, concurrency: options.concurrency },
         'batch worker ready',
       );
       await new Promise<void>((resolve) => {
@@ -61,7 +44,5 @@ export function register(program: Command): void {
         process.once('SIGTERM', stop);
       });
       await worker.close();
-      await jobs.close();
-      await store.close();
     });
 }
