@@ -5,10 +5,11 @@
 //
 //   cli
 //   runtime
-//   ingest | serve | config      (peers: serve may use only the ingest contracts listed below)
+//   ingest | serve               (peers: serve may use only the ingest contracts listed below)
 //   cache
 //   store
 //   keys
+//   config                       (the config file's schema: engines, cache levels, serve, batch)
 //   registry
 //   errors.ts, threads/          (import nothing from src)
 //
@@ -18,13 +19,13 @@
 export const LAYERS = [
   [{ name: 'base', path: '^src/(errors[.]ts$|threads/)' }],
   [{ name: 'registry', path: '^src/registry/' }],
+  [{ name: 'config', path: '^src/config/' }],
   [{ name: 'keys', path: '^src/keys/' }],
   [{ name: 'store', path: '^src/store/' }],
   [{ name: 'cache', path: '^src/cache/' }],
   [
     { name: 'ingest', path: '^src/ingest/' },
     { name: 'serve', path: '^src/serve/' },
-    { name: 'config', path: '^src/config/' },
   ],
   [{ name: 'runtime', path: '^src/runtime/' }],
   [{ name: 'cli', path: '^src/cli/' }],

@@ -241,6 +241,18 @@ export const ERROR_CATALOG = {
     hint: 'A set/map value changed under too many concurrent writers in a row; the write can be retried.',
   },
   LARDER_ERR_CONFIG: { status: 400, hint: 'Fix the configuration value named in the message.' },
+  LARDER_ERR_CONFIG_YAML: {
+    status: 400,
+    hint: 'The config file is not valid YAML; fix the syntax at the given position.',
+  },
+  LARDER_ERR_CONFIG_UNKNOWN_KEY: {
+    status: 400,
+    hint: 'Remove the key or fix its spelling; docs/configuration.md lists every key of the config file.',
+  },
+  LARDER_ERR_CONFIG_VALUE: {
+    status: 400,
+    hint: 'Give the key a value of the kind the message names; docs/configuration.md lists them.',
+  },
   LARDER_ERR_NOT_READY: { status: 503, hint: 'The server is still starting; retry shortly.' },
   // --- stream consumers (broker adapters) ---
   LARDER_ERR_STREAM_OPTION: {

@@ -23,7 +23,7 @@ import { once } from 'node:events';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { batchConfigFrom } from '../../src/ingest/batch/batch-config.ts';
+import { batchConfigFrom } from '../../src/config/batch-section.ts';
 import { openBatch } from '../../src/ingest/batch/open-batch.ts';
 import { openLmdbEnv } from '../../src/store/lmdb/lmdb-env.ts';
 import { LmdbStore } from '../../src/store/lmdb/lmdb-store.ts';
@@ -172,7 +172,7 @@ async function backfill(
 ): Promise<{ rowsPerSec: number; seconds: number; tasks: number }> {
   const dataDir = mkdtempSync(path.join(root, 'data-'));
   const batch = await openBatch({
-    config: batchConfigFrom({ workers: Math.max(...WORKERS) }),
+    config: batchConfigFrom({ threads: Math.max(...WORKERS) }),
     registryDir,
     dataDir,
     sync: SYNC,

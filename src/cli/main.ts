@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<{ register(program: Command): void 
   worker: () => import('./commands/worker.ts'),
   ingest: () => import('./commands/ingest.ts'),
   store: () => import('./commands/store.ts'),
+  config: () => import('./commands/config.ts'),
 };
 
 const program = new Command('larder')

@@ -13,3 +13,16 @@ export function parsePositiveInt(value: string): number {
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`"${value}" is not a positive integer.`);
   return n;
 }
+
+export function parseRedisUrl(value: string): string {
+  let protocol = '';
+  try {
+    protocol = new URL(value).protocol;
+  } catch {
+    // reported below
+  }
+  if (protocol !== 'redis:' && protocol !== 'rediss:') {
+    throw new InvalidArgumentError(`"${value}" is not a redis:// or rediss:// URL.`);
+  }
+  return value;
+}

@@ -1,56 +1,70 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { loadRegistry } from '../registry/load.ts';
-import { RegistryHolder } from '../registry/registry-holder.ts';
-import { watchRegistry } from '../registry/watch.ts';
-import { formatSpecIssues } from '../registry/load.ts';
-import { openLmdbEnv } from '../store/lmdb/lmdb-env.ts';
-import { loadConfig } from '../config/config.ts';
-import { createStoreFromConfig } from './create-store.ts';
-import { LmdbDeadLetterStore } from '../store/lmdb/lmdb-dead-letters.ts';
-import { startPurger } from '../store/purger.ts';
-import { createIngestor } from '../ingest/ingestor.ts';
+import type { LarderConfig } from '../config/load-config.ts';
 import { CacheMetrics } from '../cache/cache-metrics.ts';
-import type { ServeMetrics } from '../serve/metrics.ts';
-import type { ServeContext } from '../serve/context.ts';
+import { startBatchServices, type BatchServices } from '../ingest/batch/batch-services.ts';
 import type { Ingestor } from '../ingest/ingestor-contract.ts';
+import { createIngestor } from '../ingest/ingestor.ts';
+import { startConsumers, type RunningConsumers } from '../ingest/stream/start-consumers.ts';
+import type { ServeContext } from '../serve/context.ts';
+import type { ServeMetrics } from '../serve/metrics.ts';
+import { LmdbDeadLetterStore } from '../store/lmdb/lmdb-dead-letters.ts';
+import { openLmdbEnv, type LmdbEnv } from '../store/lmdb/lmdb-env.ts';
+import { startPurger } from '../store/purger.ts';
+import { createStoreFromConfig } from './create-store.ts';
+import { openDeployedRegistry } from './deployed-registry.ts';
+import { readConfig } from './read-config.ts';
 
-export interface EmbeddedRuntimeOptions {
+export interface RuntimeOptions {
   readonly registryDir: string;
   readonly dataDir: string;
   readonly logger: Logger;
-  /** Watch the registry directory and apply valid changes without restart. Default true. */
-  readonly watch?: boolean;
-  /** Runtime config file (store, cache levels). Without it: `LARDER_CONFIG`, else the embedded default. */
+  /** The config, already read (`readConfig`). Without it: `configFile`, else `LARDER_CONFIG`, else defaults. */
+  readonly config?: LarderConfig;
   readonly configFile?: string;
   /**
-   * The server's metrics: the cache levels report their hits into it and their own registry is
-   * served on its `/metrics`.
+   * A long-running process: watch the registry directory (valid changes apply without restart)
+   * and purge expired rows. Default true; one-shot commands pass false.
+   */
+  readonly watch?: boolean;
+  /**
+   * The server's metrics: the cache levels report their hits into it, and their registry and the
+   * consumers' are served on its `/metrics`.
    */
   readonly metrics?: ServeMetrics;
+  /** Written into the dead letters of events ingested without an origin. Default `ingest`. */
+  readonly defaultOrigin?: string;
 }
 
-export interface EmbeddedRuntime {
+export interface Runtime {
+  readonly config: LarderConfig;
+  /** What serving reads: the registry as deployed (stream overrides applied), the store, dead letters. */
   readonly ctx: ServeContext;
-  /** The write path, for broker consumers started beside the server. */
+  /** The write path: HTTP pushes, broker consumers, dead-letter replays. */
   readonly ingestor: Ingestor;
-  /** The LMDB environment in the data directory (dead letters, and the batch job store). */
-  readonly lmdbEnv: ReturnType<typeof openLmdbEnv>;
+  /** The LMDB environment in the data directory (dead letters, and the embedded batch job store). */
+  readonly lmdbEnv: LmdbEnv;
+  /** Starts a consumer for every broker-bound topic of the registry; `close()` drains them. */
+  startConsumers(): Promise<RunningConsumers>;
+  /** Starts the batch scheduler, runtime and watchdog of the config's `batch:` mode; `close()` stops them. */
+  startBatchServices(): Promise<BatchServices>;
+  /** Stops what it started, consumers first (their in-flight work finishes), the store last. */
   close(): Promise<void>;
 }
 
 /**
- * Assembles a running Larder: the registry and config (both validated before anything starts), the
- * online store the config names (LMDB by default, behind the layered cache), the dead-letter table in
- * `dataDir`, the in-process ingestor, the registry watcher and the TTL purger.
+ * Assembles a running Larder from the config file, the one place that does: the registry (with
+ * the config's stream overrides; validated before anything opens), the store the config names
+ * behind its cache levels, the dead-letter table in `dataDir`, the ingestor, the registry watcher
+ * and the TTL purger; on request, the broker consumers and the batch services.
  */
-export async function openEmbeddedRuntime(options: EmbeddedRuntimeOptions): Promise<EmbeddedRuntime> {
-  const registryDir = path.resolve(options.registryDir);
-  const registry = new RegistryHolder(await loadRegistry(registryDir));
+export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
   const { logger } = options;
-  // Validate the config before anything opens, so a bad file fails fast and touches nothing.
-  const config = loadConfig(options.configFile);
+  const config = options.config ?? readConfig(options.configFile);
+  const watch = options.watch !== false;
+  const deployed = await openDeployedRegistry({ registryDir: options.registryDir, config, logger, watch });
+  const registry = deployed.registry;
 
   mkdirSync(options.dataDir, { recursive: true });
   const env = openLmdbEnv(path.resolve(options.dataDir));
@@ -61,22 +75,24 @@ export async function openEmbeddedRuntime(options: EmbeddedRuntimeOptions): Prom
     logger,
     ...(options.metrics === undefined ? {} : { cacheMetrics: cacheMetricsFor(options.metrics) }),
   });
-  await store.open();
+  try {
+    await store.open();
+  } catch (err) {
+    deployed.close();
+    await env.close();
+    throw err;
+  }
   const deadLetters = new LmdbDeadLetterStore(env);
-  const ingestor = createIngestor({ registry, store, deadLetters, logger });
-  const purger = startPurger(store, { intervalMs: 60_000, logger });
-
-  const watcher =
-    options.watch === false
-      ? undefined
-      : watchRegistry(registryDir, registry, {
-          onApplied: (next) => logger.info({ version: next.version }, 'registry reloaded'),
-          onRejected: (issues) =>
-            logger.error(
-              { issues },
-              `registry change rejected; the running registry stays in force:\n${formatSpecIssues(issues)}`,
-            ),
-        });
+  const ingestor = createIngestor({
+    registry,
+    store,
+    deadLetters,
+    logger,
+    ...(options.defaultOrigin === undefined ? {} : { defaultOrigin: options.defaultOrigin }),
+  });
+  const purger = watch ? startPurger(store, { intervalMs: 60_000, logger }) : undefined;
+  let consumers: RunningConsumers | undefined;
+  let batch: BatchServices | undefined;
 
   const ctx: ServeContext = {
     registry,
@@ -87,12 +103,31 @@ export async function openEmbeddedRuntime(options: EmbeddedRuntimeOptions): Prom
   };
 
   return {
+    config,
     ctx,
     ingestor,
     lmdbEnv: env,
+    async startConsumers() {
+      consumers ??= await startConsumers({ registry, ingestor, logger, dataDir: options.dataDir });
+      options.metrics?.include(consumers.metrics.registry);
+      return consumers;
+    },
+    async startBatchServices() {
+      batch ??= await startBatchServices({
+        config: config.batch,
+        registry,
+        dataDir: options.dataDir,
+        store: config.store,
+        env,
+        logger,
+      });
+      return batch;
+    },
     async close() {
-      watcher?.close();
-      await purger.stop();
+      await consumers?.stop();
+      await batch?.close();
+      deployed.close();
+      await purger?.stop();
       await store.close();
       await env.close();
     },

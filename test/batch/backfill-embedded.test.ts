@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { batchConfigFrom } from '../../src/ingest/batch/batch-config.ts';
+import { batchConfigFrom } from '../../src/config/batch-section.ts';
 import { openBatch, type OpenedBatch } from '../../src/ingest/batch/open-batch.ts';
 import { tempDir } from '../support/temp-dir.ts';
 import { jsonl, readUsers, registryYaml, writeFiles } from './support/fixtures.ts';
@@ -94,7 +94,7 @@ describe('embedded backfill (worker_threads pool, LMDB)', () => {
       },
     );
     batch = await openBatch({
-      config: batchConfigFrom({ workers: 2 }),
+      config: batchConfigFrom({ threads: 2 }),
       registryDir,
       dataDir,
       // Small files still get split, so the range and row-group paths are exercised.

@@ -58,9 +58,10 @@ describe('larder backfill and larder jobs (embedded, real processes)', () => {
 
   afterAll(() => tmp.remove());
 
-  it('exits 0 when the job succeeds, printing its URL and counts', async () => {
-    const { code, out } = await run(['backfill', 'good', ...common]);
+  it('exits 0 when the job succeeds, printing its URL and counts (--workers: deprecated for --threads)', async () => {
+    const { code, out } = await run(['backfill', 'good', ...common, '--workers', '2']);
     expect(code, out).toBe(0);
+    expect(out).toContain('--workers is deprecated (it counts threads); use --threads');
     expect(out).toMatch(/job \S+ succeeded/);
     expect(out).toMatch(/url: +http:\/\/127\.0\.0\.1:4000\/jobs\/\S+/);
     expect(out).toMatch(/rows: +2 read, 2 written, 0 filtered, 0 rejected/);
@@ -100,7 +101,7 @@ describe('larder backfill and larder jobs (embedded, real processes)', () => {
   }, 120_000);
 
   it('jobs cancel stops a running backfill in another process; the backfill exits 1', async () => {
-    const backfill = startLarder(['backfill', 'big', ...common, '--workers', '1'], {
+    const backfill = startLarder(['backfill', 'big', ...common, '--threads', '1'], {
       LARDER_LOG_LEVEL: 'warn',
     });
     let id = '';

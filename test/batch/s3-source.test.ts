@@ -3,7 +3,7 @@ import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { batchConfigFrom } from '../../src/ingest/batch/batch-config.ts';
+import { batchConfigFrom } from '../../src/config/batch-section.ts';
 import { openBatch, type OpenedBatch } from '../../src/ingest/batch/open-batch.ts';
 import { freePort } from '../support/free-port.ts';
 import { tempDir } from '../support/temp-dir.ts';
@@ -80,7 +80,7 @@ describe('S3 sources (s3rver in process)', () => {
     });
     batch = await openBatch({
       config: batchConfigFrom({
-        workers: 2,
+        threads: 2,
         s3: { endpoint, region: 'us-east-1', forcePathStyle: true, ...credentials },
       }),
       registryDir,

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { batchConfigFrom } from '../../src/ingest/batch/batch-config.ts';
+import { batchConfigFrom } from '../../src/config/batch-section.ts';
 import { startDagRun, type DagRun } from '../../src/ingest/batch/dag-run.ts';
 import { openBatch, type OpenedBatch } from '../../src/ingest/batch/open-batch.ts';
 import { BatchScheduler } from '../../src/ingest/batch/scheduler.ts';
@@ -68,7 +68,7 @@ describe('scheduler and DAG runs (embedded)', () => {
       ),
     });
     registry = new RegistryHolder(await loadRegistry(registryDir));
-    batch = await openBatch({ config: batchConfigFrom({ workers: 2 }), registry, dataDir });
+    batch = await openBatch({ config: batchConfigFrom({ threads: 2 }), registry, dataDir });
   });
 
   afterAll(async () => {

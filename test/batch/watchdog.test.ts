@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { batchConfigFrom } from '../../src/ingest/batch/batch-config.ts';
+import { batchConfigFrom } from '../../src/config/batch-section.ts';
 import { viewJob } from '../../src/ingest/batch/jobs/job-store.ts';
 import { openBatch, type OpenedBatch } from '../../src/ingest/batch/open-batch.ts';
 import { Watchdog, type JobAlert } from '../../src/ingest/batch/watchdog.ts';

@@ -1,19 +1,18 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { LarderError } from '../../errors.ts';
-import { loadBatchConfig } from '../../ingest/batch/batch-config.ts';
 import { openBatch } from '../../ingest/batch/open-batch.ts';
 import { formatJobDetails } from '../../ingest/batch/report/job-format.ts';
 import { ProgressPrinter } from '../../ingest/batch/report/progress-printer.ts';
+import { readConfig } from '../../runtime/read-config.ts';
+import { withThreadOptions, withThreads, type ThreadOptions } from '../batch-options.ts';
 import { createLogger } from '../logger.ts';
-import { parsePositiveInt } from '../options.ts';
 
-interface BackfillOptions {
+interface BackfillOptions extends ThreadOptions {
   readonly registry: string;
   readonly data: string;
   readonly config?: string;
   readonly from?: number;
   readonly to?: number;
-  readonly workers?: number;
   readonly wait: boolean;
   readonly json?: boolean;
 }
@@ -29,7 +28,7 @@ export function parseTime(value: string): number {
 }
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('backfill')
     .description(
       'Run a batch ingestion now over its source files; waits, and exits 0 only if the job succeeded.',
@@ -37,58 +36,61 @@ export function register(program: Command): void {
     .argument('<ingestion>', 'name of an ingestion under `ingestions:` in the registry')
     .requiredOption('--registry <dir>', 'registry directory (YAML files)')
     .option('--data <dir>', 'data directory of the embedded store', './data')
-    .option('--config <file>', 'deployment config (its `batch:` section: mode, redis, workers, webhook, s3)')
+    .option('--config <file>', 'config file: its batch: section (mode, redis, threads, webhook, s3)')
     .option('--from <time>', 'only rows at or after this time (epoch ms or ISO-8601)', parseTime)
     .option('--to <time>', 'only rows before this time (epoch ms or ISO-8601)', parseTime)
-    .option('--workers <n>', 'embedded: threads in the pool (default: CPU count)', parsePositiveInt)
     .option('--no-wait', 'submit the job and print its id without waiting')
-    .option('--json', 'print the finished job as JSON on stdout')
-    .action(async (ingestion: string, options: BackfillOptions) => {
-      const logger = createLogger(process.env.LARDER_LOG_LEVEL ?? 'warn');
-      const config = await loadBatchConfig(
-        options.config,
-        options.workers === undefined ? {} : { workers: options.workers },
+    .option('--json', 'print the finished job as JSON on stdout');
+  withThreadOptions(command).action(async (ingestion: string, options: BackfillOptions) => {
+    const logger = createLogger(process.env.LARDER_LOG_LEVEL ?? 'warn');
+    const file = readConfig(options.config);
+    const config = withThreads(file.batch, options);
+    if (!options.wait && config.mode === 'embedded') {
+      throw new LarderError(
+        'LARDER_ERR_BAD_ARGUMENT',
+        '--no-wait needs the distributed mode: in embedded mode the job runs inside this process',
       );
-      if (!options.wait && config.mode === 'embedded') {
-        throw new LarderError(
-          'LARDER_ERR_BAD_ARGUMENT',
-          '--no-wait needs the distributed mode: in embedded mode the job runs inside this process',
-        );
-      }
-      const batch = await openBatch({ config, registryDir: options.registry, dataDir: options.data, logger });
-      const printer = new ProgressPrinter();
-      let interrupted = false;
-      const onSignal = (): void => {
-        interrupted = true;
-      };
-      process.once('SIGINT', onSignal);
-      try {
-        const job = await batch.runtime.submit(ingestion, {
-          ...(options.from === undefined ? {} : { from: options.from }),
-          ...(options.to === undefined ? {} : { to: options.to }),
-        });
-        process.stderr.write(`job ${job.id} ${job.state}: ${config.consoleUrl}${job.url}\n`);
-        if (!options.wait) {
-          process.stdout.write(`${job.id}\n`);
-          return;
-        }
-        const view = await batch.runtime.wait(job.id, {
-          onUpdate: (v) => {
-            printer.update(v);
-            if (interrupted) {
-              interrupted = false;
-              void batch.runtime.cancel(job.id).catch(() => undefined);
-            }
-          },
-        });
-        printer.stop();
-        if (options.json) process.stdout.write(`${JSON.stringify(view)}\n`);
-        else process.stdout.write(`${formatJobDetails(view, config.consoleUrl)}\n`);
-        if (view.state !== 'succeeded') process.exitCode = 1;
-      } finally {
-        process.off('SIGINT', onSignal);
-        printer.stop();
-        await batch.close();
-      }
+    }
+    const batch = await openBatch({
+      config,
+      registryDir: options.registry,
+      dataDir: options.data,
+      store: file.store,
+      logger,
     });
+    const printer = new ProgressPrinter();
+    let interrupted = false;
+    const onSignal = (): void => {
+      interrupted = true;
+    };
+    process.once('SIGINT', onSignal);
+    try {
+      const job = await batch.runtime.submit(ingestion, {
+        ...(options.from === undefined ? {} : { from: options.from }),
+        ...(options.to === undefined ? {} : { to: options.to }),
+      });
+      process.stderr.write(`job ${job.id} ${job.state}: ${config.consoleUrl}${job.url}\n`);
+      if (!options.wait) {
+        process.stdout.write(`${job.id}\n`);
+        return;
+      }
+      const view = await batch.runtime.wait(job.id, {
+        onUpdate: (v) => {
+          printer.update(v);
+          if (interrupted) {
+            interrupted = false;
+            void batch.runtime.cancel(job.id).catch(() => undefined);
+          }
+        },
+      });
+      printer.stop();
+      if (options.json) process.stdout.write(`${JSON.stringify(view)}\n`);
+      else process.stdout.write(`${formatJobDetails(view, config.consoleUrl)}\n`);
+      if (view.state !== 'succeeded') process.exitCode = 1;
+    } finally {
+      process.off('SIGINT', onSignal);
+      printer.stop();
+      await batch.close();
+    }
+  });
 }

@@ -3,12 +3,16 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { createServer } from '../../serve/server.ts';
 import { ServeMetrics } from '../../serve/metrics.ts';
-import { openEmbeddedRuntime } from '../../runtime/open-runtime.ts';
+import { openRuntime } from '../../runtime/open-runtime.ts';
+import { readConfig } from '../../runtime/read-config.ts';
+import { serveOptionsFrom } from '../../runtime/serve-options.ts';
 import { createLogger } from '../logger.ts';
 import { parsePort, parsePositiveInt } from '../options.ts';
-import { MarketplaceGenerator } from '../../../examples/marketplace/generator.ts';
+import { MarketplaceGenerator } from '../demo/marketplace-events.ts';
 import type { IncomingEvent } from '../../ingest/types.ts';
+import type { LarderConfig } from '../../config/load-config.ts';
 
+/** The example registry the demo serves: YAML files only, read at run time like any registry. */
 const EXAMPLE_REGISTRY = fileURLToPath(new URL('../../../examples/marketplace', import.meta.url));
 
 export const DEMO_QUERY = `{
@@ -29,6 +33,7 @@ interface DemoOptions {
   readonly rate: number;
   readonly users: number;
   readonly articles: number;
+  readonly config?: string;
 }
 
 export function register(program: Command): void {
@@ -41,6 +46,7 @@ export function register(program: Command): void {
     .option('--rate <n>', 'synthetic events per second', parsePositiveInt, 500)
     .option('--users <n>', 'number of synthetic users', parsePositiveInt, 1000)
     .option('--articles <n>', 'number of synthetic articles', parsePositiveInt, 5000)
+    .option('--config <file>', 'config file (default: LARDER_CONFIG, else embedded LMDB + local cache)')
     .action(async (options: DemoOptions) => {
       await runDemo(options);
     });
@@ -48,8 +54,11 @@ export function register(program: Command): void {
 
 async function runDemo(options: DemoOptions): Promise<void> {
   const logger = createLogger(process.env.LARDER_LOG_LEVEL ?? 'warn');
+  const config = readConfig(options.config);
+  const serveOptions = serveOptionsFrom(config);
   const metrics = new ServeMetrics();
-  const runtime = await openEmbeddedRuntime({
+  const runtime = await openRuntime({
+    config,
     registryDir: EXAMPLE_REGISTRY,
     dataDir: options.data,
     logger,
@@ -73,7 +82,7 @@ async function runDemo(options: DemoOptions): Promise<void> {
   }
   seeded += (await ctx.ingest(batch)).accepted;
 
-  const app = await createServer(ctx, { logger, metrics });
+  const app = await createServer(ctx, { logger, metrics, ...serveOptions });
   const address = await listenWithFallback(app, options.port, options.host);
   const url = `${address}/graphql`;
 
@@ -93,7 +102,7 @@ async function runDemo(options: DemoOptions): Promise<void> {
   process.stdout.write(
     [
       '',
-      `Larder demo is running (embedded: LMDB in ${options.data}, registry ${registryPath})`,
+      `Larder demo is running (store: ${storeText(config, options.data)}, registry ${registryPath})`,
       `  seeded ${seeded} events for ${options.users} users and ${options.articles} articles; ` +
         `now streaming ~${options.rate} events/s`,
       '',
@@ -139,4 +148,11 @@ async function listenWithFallback(
     process.stderr.write(`port ${port} is in use; listening on a free port instead\n`);
     return await app.listen({ port: 0, host });
   }
+}
+
+function storeText(config: LarderConfig, dataDir: string): string {
+  const { store } = config;
+  return store.type === 'dynamodb'
+    ? `DynamoDB table ${store.table}${store.endpoint === undefined ? '' : ` at ${store.endpoint}`}`
+    : `LMDB in ${store.path ?? dataDir}`;
 }

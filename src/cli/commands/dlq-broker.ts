@@ -1,5 +1,7 @@
+import type { LarderConfig } from '../../config/load-config.ts';
 import { loadRegistry } from '../../registry/load.ts';
 import type { Registry } from '../../registry/types.ts';
+import { applyStreamOverrides } from '../../ingest/stream/stream-overrides.ts';
 import {
   brokerDlqTargets,
   listBrokerDeadLetters,
@@ -13,9 +15,13 @@ import {
  * `larder dlq … --broker [stream/topic]`: the dead letters that broker consumers published to the
  * broker's own DLQ stream (Redis Streams, NATS JetStream), as opposed to the local dead-letter table.
  */
-export async function openBrokerRegistry(registryDir: string | undefined): Promise<Registry> {
+export async function openBrokerRegistry(
+  registryDir: string | undefined,
+  config: LarderConfig,
+): Promise<Registry> {
   if (registryDir === undefined) throw new Error('--broker needs --registry <dir> to find the brokers');
-  return loadRegistry(registryDir);
+  // The brokers this deployment talks to: the registry's bindings under the config's overrides.
+  return applyStreamOverrides(await loadRegistry(registryDir), config.streams);
 }
 
 export function parseBrokerTarget(registry: Registry, value: string): BrokerDlqTarget {

@@ -2,18 +2,19 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { openLmdbEnv } from '../../store/lmdb/lmdb-env.ts';
 import { LmdbDeadLetterStore } from '../../store/lmdb/lmdb-dead-letters.ts';
-import { LmdbStore } from '../../store/lmdb/lmdb-store.ts';
-import { loadRegistry } from '../../registry/load.ts';
-import { RegistryHolder } from '../../registry/registry-holder.ts';
-import { createIngestor } from '../../ingest/ingestor.ts';
-import type { DeadLetter } from '../../ingest/dead-letters.ts';
+import type { DeadLetter, DeadLetterStore } from '../../ingest/dead-letters.ts';
+import { openRuntime } from '../../runtime/open-runtime.ts';
+import { readConfig } from '../../runtime/read-config.ts';
 import { parsePositiveInt } from '../options.ts';
 import { createLogger } from '../logger.ts';
 import { openBrokerRegistry, printBrokerEntry, printBrokerList, replayBroker } from './dlq-broker.ts';
 
 interface DataOption {
   readonly data: string;
+  readonly config?: string;
 }
+
+const CONFIG_HELP = 'config file: store and stream overrides (default: LARDER_CONFIG)';
 
 interface BrokerOptions {
   readonly broker?: string | true;
@@ -35,10 +36,12 @@ export function register(program: Command): void {
       "the broker's DLQ stream instead of the local table (alone: a summary)",
     )
     .option('--registry <dir>', 'registry directory (needed with --broker)')
+    .option('--config <file>', CONFIG_HELP)
     .action(
       async (options: DataOption & BrokerOptions & { limit: number; after?: string; json?: boolean }) => {
+        const config = readConfig(options.config);
         if (options.broker !== undefined) {
-          await printBrokerList(await openBrokerRegistry(options.registry), options.broker, options);
+          await printBrokerList(await openBrokerRegistry(options.registry, config), options.broker, options);
           return;
         }
         await withDeadLetters(options.data, async (deadLetters) => {
@@ -60,9 +63,11 @@ export function register(program: Command): void {
     .option('--data <dir>', 'data directory of the embedded store', './data')
     .option('--broker <stream/topic>', "read from the broker's DLQ stream instead of the local table")
     .option('--registry <dir>', 'registry directory (needed with --broker)')
+    .option('--config <file>', CONFIG_HELP)
     .action(async (id: string, options: DataOption & { broker?: string; registry?: string }) => {
+      const config = readConfig(options.config);
       if (options.broker !== undefined) {
-        await printBrokerEntry(await openBrokerRegistry(options.registry), options.broker, id);
+        await printBrokerEntry(await openBrokerRegistry(options.registry, config), options.broker, id);
         return;
       }
       await withDeadLetters(options.data, async (deadLetters) => {
@@ -86,6 +91,7 @@ export function register(program: Command): void {
     .requiredOption('--registry <dir>', 'registry directory')
     .option('--data <dir>', 'data directory of the embedded store', './data')
     .option('--broker <stream/topic>', "replay from the broker's DLQ stream onto its topic")
+    .option('--config <file>', CONFIG_HELP)
     .action(
       async (ids: string[], options: DataOption & { all?: boolean; registry: string; broker?: string }) => {
         if (!options.all && ids.length === 0) {
@@ -93,15 +99,23 @@ export function register(program: Command): void {
           process.exitCode = 1;
           return;
         }
+        const config = readConfig(options.config);
         if (options.broker !== undefined) {
-          await replayBroker(await loadRegistry(options.registry), options.broker, options.all ? 'all' : ids);
+          const registry = await openBrokerRegistry(options.registry, config);
+          await replayBroker(registry, options.broker, options.all ? 'all' : ids);
           return;
         }
-        const registry = new RegistryHolder(await loadRegistry(options.registry));
-        await withDeadLetters(options.data, async (deadLetters, env) => {
-          const store = new LmdbStore(env);
-          await store.open();
-          const ingestor = createIngestor({ registry, store, deadLetters, logger: createLogger('warn') });
+        // Replayed events go where the config's store is, through its cache levels.
+        const runtime = await openRuntime({
+          config,
+          registryDir: options.registry,
+          dataDir: options.data,
+          logger: createLogger('warn'),
+          defaultOrigin: 'dlq-replay',
+          watch: false,
+        });
+        try {
+          const { deadLetters } = runtime.ctx;
           const entries = options.all ? await listAll(deadLetters) : await getEach(deadLetters, ids);
           let accepted = 0;
           let filtered = 0;
@@ -110,7 +124,7 @@ export function register(program: Command): void {
           // entry is removed either way and nothing is lost.
           for (let i = 0; i < entries.length; i += 500) {
             const page = entries.slice(i, i + 500);
-            const report = await ingestor.ingest(
+            const report = await runtime.ingestor.ingest(
               page.map((e) => ({
                 stream: e.stream,
                 topic: e.topic,
@@ -129,7 +143,9 @@ export function register(program: Command): void {
             `replayed ${entries.length}: ${accepted} accepted, ${filtered} filtered, ${rejected} rejected again\n`,
           );
           if (rejected > 0) process.exitCode = 1;
-        });
+        } finally {
+          await runtime.close();
+        }
       },
     );
 }
@@ -140,7 +156,7 @@ function formatLine(entry: DeadLetter): string {
   return `${entry.id}  ${when}  ${entry.stream}/${entry.topic}  ${entry.code}${feature}  ${entry.reason}`;
 }
 
-async function listAll(deadLetters: LmdbDeadLetterStore): Promise<DeadLetter[]> {
+async function listAll(deadLetters: DeadLetterStore): Promise<DeadLetter[]> {
   const all: DeadLetter[] = [];
   let after: string | undefined;
   for (;;) {
@@ -151,7 +167,7 @@ async function listAll(deadLetters: LmdbDeadLetterStore): Promise<DeadLetter[]> 
   }
 }
 
-async function getEach(deadLetters: LmdbDeadLetterStore, ids: readonly string[]): Promise<DeadLetter[]> {
+async function getEach(deadLetters: DeadLetterStore, ids: readonly string[]): Promise<DeadLetter[]> {
   const entries: DeadLetter[] = [];
   for (const id of ids) {
     const entry = await deadLetters.get(id);
@@ -163,11 +179,11 @@ async function getEach(deadLetters: LmdbDeadLetterStore, ids: readonly string[])
 
 async function withDeadLetters(
   dataDir: string,
-  fn: (deadLetters: LmdbDeadLetterStore, env: ReturnType<typeof openLmdbEnv>) => Promise<void>,
+  fn: (deadLetters: LmdbDeadLetterStore) => Promise<void>,
 ): Promise<void> {
   const env = openLmdbEnv(path.resolve(dataDir));
   try {
-    await fn(new LmdbDeadLetterStore(env), env);
+    await fn(new LmdbDeadLetterStore(env));
   } finally {
     await env.close();
   }

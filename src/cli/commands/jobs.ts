@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { loadBatchConfig } from '../../ingest/batch/batch-config.ts';
 import { viewJob } from '../../ingest/batch/jobs/job-store.ts';
 import { JobTracker } from '../../ingest/batch/jobs/job-tracker.ts';
 import { JOB_STATES, isTerminal, type JobState } from '../../ingest/batch/jobs/job-types.ts';
@@ -8,6 +7,7 @@ import { openJobStore } from '../../ingest/batch/open-job-store.ts';
 import { formatJobDetails, formatJobLine } from '../../ingest/batch/report/job-format.ts';
 import { ProgressPrinter } from '../../ingest/batch/report/progress-printer.ts';
 import { LarderError } from '../../errors.ts';
+import { readConfig } from '../../runtime/read-config.ts';
 import { createLogger } from '../logger.ts';
 import { parsePositiveInt } from '../options.ts';
 
@@ -21,7 +21,7 @@ function withStoreOptions(command: Command): Command {
     .option('--data <dir>', 'data directory of the embedded store (embedded job store)', './data')
     .option(
       '--config <file>',
-      'deployment config (its `batch:` section; distributed mode reads jobs from Redis)',
+      'config file: its batch: section (distributed mode reads jobs from Redis); default: LARDER_CONFIG',
     );
 }
 
@@ -41,7 +41,7 @@ export function register(program: Command): void {
       if (options.state !== undefined && !JOB_STATES.includes(options.state as JobState)) {
         throw new LarderError('LARDER_ERR_BAD_ARGUMENT', `--state must be one of ${JOB_STATES.join(', ')}`);
       }
-      const config = await loadBatchConfig(options.config);
+      const config = readConfig(options.config).batch;
       const store = await openJobStore(config, options.data);
       try {
         const list = await store.listJobs({
@@ -69,7 +69,7 @@ export function register(program: Command): void {
       .option('--logs <n>', 'log lines to show', parsePositiveInt, 50)
       .option('--json', 'print JSON'),
   ).action(async (id: string, options: StoreOptions & { logs: number; json?: boolean }) => {
-    const config = await loadBatchConfig(options.config);
+    const config = readConfig(options.config).batch;
     const store = await openJobStore(config, options.data);
     try {
       const view = await viewJob(store, id);
@@ -91,7 +91,7 @@ export function register(program: Command): void {
       .description('Cancel an unfinished job; its running tasks stop at their next batch.')
       .argument('<id>'),
   ).action(async (id: string, options: StoreOptions) => {
-    const config = await loadBatchConfig(options.config);
+    const config = readConfig(options.config).batch;
     const store = await openJobStore(config, options.data);
     try {
       const job = await store.getJob(id);
@@ -119,9 +119,16 @@ export function register(program: Command): void {
       .requiredOption('--registry <dir>', 'registry directory (the mapping is taken from it again)')
       .option('--no-wait', 'distributed mode: requeue and return'),
   ).action(async (id: string, options: StoreOptions & { registry: string; wait: boolean }) => {
-    const config = await loadBatchConfig(options.config);
+    const file = readConfig(options.config);
+    const config = file.batch;
     const logger = createLogger(process.env.LARDER_LOG_LEVEL ?? 'warn');
-    const batch = await openBatch({ config, registryDir: options.registry, dataDir: options.data, logger });
+    const batch = await openBatch({
+      config,
+      registryDir: options.registry,
+      dataDir: options.data,
+      store: file.store,
+      logger,
+    });
     const printer = new ProgressPrinter();
     try {
       const job = await batch.runtime.retry(id);

@@ -1,22 +1,18 @@
-import path from 'node:path';
 import type { Command } from 'commander';
-import { loadBatchConfig } from '../../ingest/batch/batch-config.ts';
 import { startBatchServices } from '../../ingest/batch/batch-services.ts';
-import { formatSpecIssues, loadRegistry } from '../../registry/load.ts';
-import { RegistryHolder } from '../../registry/registry-holder.ts';
-import { watchRegistry } from '../../registry/watch.ts';
+import { openDeployedRegistry } from '../../runtime/deployed-registry.ts';
+import { readConfig } from '../../runtime/read-config.ts';
+import { withThreadOptions, withThreads, type ThreadOptions } from '../batch-options.ts';
 import { createLogger } from '../logger.ts';
-import { parsePositiveInt } from '../options.ts';
 
-interface SchedulerOptions {
+interface SchedulerOptions extends ThreadOptions {
   readonly registry: string;
   readonly data: string;
   readonly config?: string;
-  readonly workers?: number;
 }
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('scheduler')
     .description(
       'Run the batch cron loop: scheduled ingestions and their DAGs, stuck-job alerts and timeouts. ' +
@@ -24,32 +20,26 @@ export function register(program: Command): void {
     )
     .requiredOption('--registry <dir>', 'registry directory (YAML files), watched for changes')
     .option('--data <dir>', 'data directory of the embedded store', './data')
-    .option('--config <file>', 'deployment config (its `batch:` section)')
-    .option('--workers <n>', 'embedded: threads in the pool (default: CPU count)', parsePositiveInt)
-    .action(async (options: SchedulerOptions) => {
-      const logger = createLogger();
-      const config = await loadBatchConfig(
-        options.config,
-        options.workers === undefined ? {} : { workers: options.workers },
-      );
-      const registryDir = path.resolve(options.registry);
-      const registry = new RegistryHolder(await loadRegistry(registryDir));
-      const services = await startBatchServices({ config, registry, dataDir: options.data, logger });
-      const watcher = watchRegistry(registryDir, registry, {
-        onApplied: (next) => logger.info({ version: next.version }, 'registry reloaded'),
-        onRejected: (issues) =>
-          logger.error(
-            { issues },
-            `registry change rejected; the running one stays:\n${formatSpecIssues(issues)}`,
-          ),
-      });
-      logger.info({ mode: config.mode, next: services.scheduler.nextRuns() }, 'batch scheduler running');
-      await new Promise<void>((resolve) => {
-        const stop = (): void => resolve();
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
-      watcher.close();
-      await services.close();
+    .option('--config <file>', 'config file: its batch: section (default: LARDER_CONFIG)');
+  withThreadOptions(command).action(async (options: SchedulerOptions) => {
+    const logger = createLogger();
+    const file = readConfig(options.config);
+    const config = withThreads(file.batch, options);
+    const deployed = await openDeployedRegistry({ registryDir: options.registry, config: file, logger });
+    const services = await startBatchServices({
+      config,
+      registry: deployed.registry,
+      dataDir: options.data,
+      store: file.store,
+      logger,
     });
+    logger.info({ mode: config.mode, next: services.scheduler.nextRuns() }, 'batch scheduler running');
+    await new Promise<void>((resolve) => {
+      const stop = (): void => resolve();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    deployed.close();
+    await services.close();
+  });
 }

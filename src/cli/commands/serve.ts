@@ -3,10 +3,9 @@ import cluster from 'node:cluster';
 import { defaultWorkerCount, runClustered } from '../../serve/cluster.ts';
 import { createServer } from '../../serve/server.ts';
 import { ServeMetrics } from '../../serve/metrics.ts';
-import { startConsumers } from '../../ingest/stream/start-consumers.ts';
-import { loadBatchConfig } from '../../ingest/batch/batch-config.ts';
-import { startBatchServices } from '../../ingest/batch/batch-services.ts';
-import { openEmbeddedRuntime } from '../../runtime/open-runtime.ts';
+import { openRuntime } from '../../runtime/open-runtime.ts';
+import { readConfig } from '../../runtime/read-config.ts';
+import { serveOptionsFrom } from '../../runtime/serve-options.ts';
 import { createLogger } from '../logger.ts';
 import { parsePort, parsePositiveInt } from '../options.ts';
 
@@ -31,57 +30,45 @@ export function register(program: Command): void {
     .option('--data <dir>', 'data directory for the embedded store', './data')
     .option('--port <n>', 'port to listen on', parsePort, 4000)
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
-    .option('--config <file>', 'runtime config: store, cache levels (default: embedded LMDB + local cache)')
+    .option(
+      '--config <file>',
+      'config file: store, cache, streams, serve, batch (default: LARDER_CONFIG, else embedded LMDB + local cache)',
+    )
     .option('--no-consumers', 'do not run the broker consumers of broker-bound streams in this process')
     .option('--no-scheduler', 'embedded mode: do not run the batch cron scheduler in this process')
-    .option('--workers <n>', 'server processes sharing the port (default: number of cores)', parsePositiveInt)
+    .option(
+      '--workers <n>',
+      'server processes sharing the port (default: serve.workers, else the number of cores)',
+      parsePositiveInt,
+    )
     .action(async (options: ServeOptions) => {
       const logger = createLogger();
-      const workers = options.workers ?? defaultWorkerCount();
+      // Read and checked before anything starts, in the primary too: a bad file stops here once.
+      const config = readConfig(options.config);
+      const serveOptions = serveOptionsFrom(config);
+      const workers = options.workers ?? config.serve.workers ?? defaultWorkerCount();
       if (workers > 1 && cluster.isPrimary) {
         process.exit(await runClustered({ workers, logger }, async () => undefined));
       }
       // One metrics registry for the whole process: requests, cache levels and consumers on `/metrics`.
       const metrics = new ServeMetrics();
-      const runtime = await openEmbeddedRuntime({
+      const runtime = await openRuntime({
+        config,
         metrics,
         registryDir: options.registry,
         dataDir: options.data,
         logger,
-        ...(options.config === undefined ? {} : { configFile: options.config }),
       });
-      // Broker consumers run once per machine: in the only process, or in the first cluster worker.
-      const runConsumers = options.consumers && (cluster.isPrimary || cluster.worker?.id === 1);
-      const consumers = runConsumers
-        ? await startConsumers({
-            registry: runtime.ctx.registry,
-            ingestor: runtime.ingestor,
-            logger,
-            dataDir: options.data,
-          })
-        : undefined;
-      if (consumers !== undefined) metrics.include(consumers.metrics.registry);
-      // Embedded batch mode runs the cron scheduler in the server; distributed mode has `larder scheduler`.
-      const batchConfig = await loadBatchConfig(options.config);
-      const batch =
-        options.scheduler &&
-        batchConfig.mode === 'embedded' &&
-        (cluster.isPrimary || cluster.worker?.id === 1)
-          ? await startBatchServices({
-              config: batchConfig,
-              registry: runtime.ctx.registry,
-              dataDir: options.data,
-              env: runtime.lmdbEnv,
-              logger,
-            })
-          : undefined;
-      const app = await createServer(runtime.ctx, { logger, metrics });
+      // Broker consumers and the batch scheduler run once per machine: in the only process, or in
+      // the first cluster worker. Distributed batch mode has `larder scheduler` instead.
+      const first = cluster.isPrimary || cluster.worker?.id === 1;
+      if (options.consumers && first) await runtime.startConsumers();
+      if (options.scheduler && first && config.batch.mode === 'embedded') await runtime.startBatchServices();
+      const app = await createServer(runtime.ctx, { logger, metrics, ...serveOptions });
       await app.listen({ port: options.port, host: options.host });
       logger.info({ url: `http://${options.host}:${options.port}/graphql` }, 'larder is serving');
       const shutdown = async () => {
         await app.close();
-        await consumers?.stop();
-        await batch?.close();
         await runtime.close();
         process.exit(0);
       };

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/config.ts';
+import { readConfig } from '../../runtime/read-config.ts';
 import { initDynamoTable } from '../../store/dynamodb/dynamodb-store.ts';
 import { openLmdbEnv } from '../../store/lmdb/lmdb-env.ts';
 
@@ -15,7 +15,7 @@ export interface StoreInitOptions {
  * to run again.
  */
 export async function initStore(options: StoreInitOptions): Promise<string> {
-  const config = loadConfig(options.config);
+  const config = readConfig(options.config);
   if (config.store.type === 'dynamodb') {
     const { table, endpoint, region } = config.store;
     const result = await initDynamoTable({ table, endpoint, region });
@@ -41,7 +41,7 @@ export function register(program: Command): void {
     )
     .option(
       '--config <file>',
-      'runtime config (store: and cache: sections); default: LARDER_CONFIG, else embedded',
+      'config file (its store: section is the one prepared); default: LARDER_CONFIG, else embedded',
     )
     .option('--data <dir>', 'data directory for the embedded store when store.path is not set', './data')
     .action(async (options: StoreInitOptions) => {

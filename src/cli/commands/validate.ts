@@ -1,12 +1,27 @@
 import type { Command } from 'commander';
+import { LarderError } from '../../errors.ts';
 import { loadRegistry, formatSpecIssues, SpecValidationError } from '../../registry/load.ts';
 
 export function register(program: Command): void {
   program
     .command('validate')
     .description('Validate a registry directory; report every problem with file:line:column.')
-    .argument('<dir>', 'registry directory (YAML files)')
-    .action(async (dir: string) => {
+    .argument('[dir]', 'registry directory (YAML files); or --registry <dir>')
+    .option('--registry <dir>', 'registry directory (YAML files)')
+    .action(async (positional: string | undefined, options: { registry?: string }) => {
+      if (positional !== undefined && options.registry !== undefined && positional !== options.registry) {
+        throw new LarderError(
+          'LARDER_ERR_BAD_ARGUMENT',
+          `two registries given ("${positional}" and --registry "${options.registry}"); give one`,
+        );
+      }
+      const dir = options.registry ?? positional;
+      if (dir === undefined) {
+        throw new LarderError(
+          'LARDER_ERR_BAD_ARGUMENT',
+          'name the registry: larder validate --registry <dir>',
+        );
+      }
       try {
         const registry = await loadRegistry(dir);
         const byEntity = [...registry.featuresByEntity].map(

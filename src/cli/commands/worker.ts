@@ -1,16 +1,8 @@
-import path from 'node:path';
 import type { Command } from 'commander';
-import { loadBatchConfig } from '../../ingest/batch/batch-config.ts';
-import { JobTracker } from '../../ingest/batch/jobs/job-tracker.ts';
-import { RedisJobStore } from '../../ingest/batch/jobs/redis-job-store.ts';
-import { startQueueWorker } from '../../ingest/batch/runners/queue-worker.ts';
-import { ObjectSources } from '../../ingest/batch/sources/object-sources.ts';
-import { LmdbStore } from '../../store/lmdb/lmdb-store.ts';
-import { DynamoStore } from '../../store/dynamodb/dynamodb-store.ts';
-import type { OnlineStore } from '../../store/online-store.ts';
-import { loadConfig } from '../../config/config.ts';
+import { startBatchWorker } from '../../runtime/batch-worker.ts';
+import { readConfig } from '../../runtime/read-config.ts';
 import { createLogger } from '../logger.ts';
-import { parsePositiveInt } from '../options.ts';
+import { parsePositiveInt, parseRedisUrl } from '../options.ts';
 
 interface WorkerOptions {
   readonly data: string;
@@ -27,38 +19,23 @@ export function register(program: Command): void {
         'a task whose worker dies is retried on another.',
     )
     .option('--data <dir>', 'data directory of the store the tasks write to', './data')
-    .option('--config <file>', 'deployment config (its `batch:` section: redis, prefix, lockDuration, s3)')
-    .option('--redis <url>', 'Redis URL of the queue and the job store (overrides the config)')
+    .option(
+      '--config <file>',
+      'config file: its store: and batch: sections (redis, prefix, lockDuration, s3)',
+    )
+    .option('--redis <url>', 'Redis URL of the queue and the job store (overrides the config)', parseRedisUrl)
     .option('--concurrency <n>', 'tasks this process runs at once', parsePositiveInt, 1)
     .action(async (options: WorkerOptions) => {
       const logger = createLogger();
-      const config = await loadBatchConfig(options.config, {
-        mode: 'distributed',
-        ...(options.redis === undefined ? {} : { redis: options.redis }),
-      });
-      // The store the config names: workers on many machines write to DynamoDB; LMDB only on one box.
-      const storeConfig = loadConfig(options.config).store;
-      const store: OnlineStore =
-        storeConfig.type === 'dynamodb'
-          ? new DynamoStore({
-              table: storeConfig.table,
-              endpoint: storeConfig.endpoint,
-              region: storeConfig.region,
-            })
-          : new LmdbStore(storeConfig.path ?? path.resolve(options.data));
-      await store.open();
-      const jobs = new RedisJobStore({ url: config.redisUrl, prefix: `${config.prefix}:batch:` });
-      const worker = startQueueWorker({
-        config,
-        tracker: new JobTracker(jobs),
-        store,
-        sources: new ObjectSources(config.s3),
+      const worker = await startBatchWorker({
+        config: readConfig(options.config),
+        dataDir: options.data,
         logger,
         concurrency: options.concurrency,
+        ...(options.redis === undefined ? {} : { redisUrl: options.redis }),
       });
-      await worker.worker.waitUntilReady();
       logger.info(
-        { pid: process.pid, prefix: config.prefix, concurrency: options.concurrency },
+        { pid: process.pid, prefix: worker.prefix, concurrency: options.concurrency },
         'batch worker ready',
       );
       await new Promise<void>((resolve) => {
@@ -67,7 +44,5 @@ export function register(program: Command): void {
         process.once('SIGTERM', stop);
       });
       await worker.close();
-      await jobs.close();
-      await store.close();
     });
 }

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { isLarderError, LarderError } from '../../errors.ts';
 import type { RegistryHolder } from '../../registry/registry-holder.ts';
-import type { BatchConfig } from './batch-config.ts';
+import type { BatchConfig } from '../../config/batch-section.ts';
 import { toJobView, viewJob, type JobStore } from './jobs/job-store.ts';
 import { JobTracker } from './jobs/job-tracker.ts';
 import { isTerminal, type JobRecord, type JobSpec, type JobTrigger, type JobView } from './jobs/job-types.ts';

@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import type { RegistryHolder } from '../../registry/registry-holder.ts';
 import type { LmdbEnv } from '../../store/lmdb/lmdb-env.ts';
-import type { BatchConfig } from './batch-config.ts';
+import type { BatchConfig } from '../../config/batch-section.ts';
+import type { StoreConfig } from '../../config/store-section.ts';
 import { openBatch, type OpenedBatch } from './open-batch.ts';
 import { BatchScheduler } from './scheduler.ts';
 
@@ -18,6 +19,8 @@ export async function startBatchServices(options: {
   readonly config: BatchConfig;
   readonly registry: RegistryHolder;
   readonly dataDir: string;
+  /** Embedded mode: the store tasks write to. Default: LMDB in `dataDir`. */
+  readonly store?: StoreConfig;
   readonly env?: LmdbEnv;
   readonly logger?: Logger;
   /** How often the watchdog scans (default 15 s). */
@@ -27,6 +30,7 @@ export async function startBatchServices(options: {
     config: options.config,
     registry: options.registry,
     dataDir: options.dataDir,
+    ...(options.store === undefined ? {} : { store: options.store }),
     ...(options.env === undefined ? {} : { env: options.env }),
     ...(options.logger === undefined ? {} : { logger: options.logger }),
   });

@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import { loadRegistry } from '../../registry/load.ts';
 import { RegistryHolder } from '../../registry/registry-holder.ts';
 import { openLmdbEnv, type LmdbEnv } from '../../store/lmdb/lmdb-env.ts';
-import type { BatchConfig } from './batch-config.ts';
+import type { BatchConfig } from '../../config/batch-section.ts';
+import type { StoreConfig } from '../../config/store-section.ts';
 import { BatchRuntime, type BatchRuntimeOptions } from './batch-runtime.ts';
 import type { JobStore } from './jobs/job-store.ts';
 import { JobTracker } from './jobs/job-tracker.ts';
@@ -20,6 +21,8 @@ export interface OpenBatchOptions {
   readonly registryDir?: string;
   /** The embedded data directory: LMDB store (and job store, in embedded mode). */
   readonly dataDir: string;
+  /** Embedded mode: the store the pool's tasks write to (the config's `store:`). Default: LMDB in `dataDir`. */
+  readonly store?: StoreConfig;
   /** An environment already open on `dataDir` (the server's); otherwise one is opened and closed here. */
   readonly env?: LmdbEnv;
   readonly logger?: Logger;
@@ -37,8 +40,8 @@ export interface OpenedBatch {
 
 /**
  * Assembles the batch runtime for the configured mode:
- * - embedded: jobs in the LMDB environment of `dataDir`, tasks on a pool of `workers` threads
- *   that write to the same environment;
+ * - embedded: jobs in the LMDB environment of `dataDir`, tasks on a pool of `threads` threads
+ *   that write to the configured store (by default LMDB in the same environment);
  * - distributed: jobs in Redis, tasks on a BullMQ queue served by `larder worker` processes.
  */
 export async function openBatch(options: OpenBatchOptions): Promise<OpenedBatch> {
@@ -57,8 +60,9 @@ export async function openBatch(options: OpenBatchOptions): Promise<OpenedBatch>
     const env = options.env ?? (ownEnv = openLmdbEnv(dataDir, options.sync === false ? { sync: false } : {}));
     jobs = new LmdbJobStore(env);
     pool = new ThreadPool({
-      size: config.workers,
+      size: config.threads,
       dataDir,
+      ...(options.store === undefined ? {} : { store: options.store }),
       s3: config.s3,
       sync: options.sync !== false,
       ...(options.batchRows === undefined ? {} : { batchRows: options.batchRows }),

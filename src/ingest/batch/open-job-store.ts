@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { openLmdbEnv } from '../../store/lmdb/lmdb-env.ts';
-import type { BatchConfig } from './batch-config.ts';
+import type { BatchConfig } from '../../config/batch-section.ts';
 import type { JobStore } from './jobs/job-store.ts';
 import { LmdbJobStore } from './jobs/lmdb-job-store.ts';
 

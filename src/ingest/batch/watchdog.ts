@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { BatchConfig } from './batch-config.ts';
+import type { BatchConfig } from '../../config/batch-section.ts';
 import { toJobView } from './jobs/job-store.ts';
 import type { JobTracker } from './jobs/job-tracker.ts';
 import { isTerminal, type JobView } from './jobs/job-types.ts';

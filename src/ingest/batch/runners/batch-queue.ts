@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import type { BatchConfig } from '../batch-config.ts';
+import type { BatchConfig } from '../../../config/batch-section.ts';
 
 /** The BullMQ queue every distributed batch task goes through. */
 export const BATCH_QUEUE = 'larder-batch';

@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { BatchConfig } from '../batch-config.ts';
+import type { BatchConfig } from '../../../config/batch-section.ts';
 import type { JobRecord } from '../jobs/job-types.ts';
 import { BATCH_QUEUE, bullConnection, bullPrefix, type QueuedTask } from './batch-queue.ts';
 import type { JobRunner } from './job-runner.ts';

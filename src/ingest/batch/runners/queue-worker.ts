@@ -3,7 +3,7 @@ import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import { isLarderError } from '../../../errors.ts';
 import type { OnlineStore } from '../../../store/online-store.ts';
-import type { BatchConfig } from '../batch-config.ts';
+import type { BatchConfig } from '../../../config/batch-section.ts';
 import type { JobTracker } from '../jobs/job-tracker.ts';
 import { isTerminal } from '../jobs/job-types.ts';
 import type { ObjectSources } from '../sources/object-sources.ts';

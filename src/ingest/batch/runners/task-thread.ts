@@ -1,17 +1,27 @@
 import { parentPort, threadId } from 'node:worker_threads';
 import { isLarderError } from '../../../errors.ts';
+import type { StoreConfig } from '../../../config/store-section.ts';
 import { LmdbStore } from '../../../store/lmdb/lmdb-store.ts';
+import type { OnlineStore } from '../../../store/online-store.ts';
+import { storeFromConfig } from '../../../store/store-from-config.ts';
 import type { S3Options } from '../sources/object-source.ts';
 import { ObjectSources } from '../sources/object-sources.ts';
 import { runTask, type TaskPayload } from '../task-runner.ts';
 
 /**
- * The entry of one pool thread. It opens the embedded store itself (LMDB environments are shared
- * across threads of a process), runs one task at a time, and reports progress and the outcome by
- * message. Messages in: `init`, `run`, `abort`, `close`; out: `ready`, `progress`, `done`, `error`.
+ * The entry of one pool thread. It opens the configured store itself (LMDB environments are
+ * shared across threads of a process; DynamoDB gets a client per thread), runs one task at a
+ * time, and reports progress and the outcome by message. Messages in: `init`, `run`, `abort`,
+ * `close`; out: `ready`, `progress`, `done`, `error`.
  */
 export type ThreadRequest =
-  | { readonly type: 'init'; readonly dataDir: string; readonly s3: S3Options; readonly sync: boolean }
+  | {
+      readonly type: 'init';
+      readonly dataDir: string;
+      readonly store: StoreConfig | undefined;
+      readonly s3: S3Options;
+      readonly sync: boolean;
+    }
   | { readonly type: 'run'; readonly id: number; readonly payload: TaskPayload; readonly batchRows?: number }
   | { readonly type: 'abort'; readonly id: number; readonly reason: string }
   | { readonly type: 'close' };
@@ -25,7 +35,7 @@ export type ThreadReply =
 if (parentPort === null) throw new Error('task-thread.ts must run as a worker thread');
 const port = parentPort;
 
-let store: LmdbStore | undefined;
+let store: OnlineStore | undefined;
 let sources = new ObjectSources();
 const running = new Map<number, AbortController>();
 const post = (reply: ThreadReply): void => port.postMessage(reply);
@@ -37,7 +47,10 @@ port.on('message', (message: ThreadRequest) => {
 async function handle(message: ThreadRequest): Promise<void> {
   switch (message.type) {
     case 'init': {
-      store = new LmdbStore(message.dataDir, { env: { sync: message.sync } });
+      store =
+        message.store === undefined
+          ? new LmdbStore(message.dataDir, { env: { sync: message.sync } })
+          : storeFromConfig(message.store, { dataDir: message.dataDir, sync: message.sync });
       await store.open();
       sources = new ObjectSources(message.s3);
       post({ type: 'ready', threadId });

@@ -1,6 +1,7 @@
 import type { Worker } from 'node:worker_threads';
 import { startTsWorker } from '../../../threads/ts-worker.ts';
 import { ERROR_CATALOG, LarderError, type ErrorCode } from '../../../errors.ts';
+import type { StoreConfig } from '../../../config/store-section.ts';
 import type { S3Options } from '../sources/object-source.ts';
 import type { TaskOutput, TaskPayload, TaskResult } from '../task-runner.ts';
 import type { ThreadReply, ThreadRequest } from './task-thread.ts';
@@ -8,6 +9,8 @@ import type { ThreadReply, ThreadRequest } from './task-thread.ts';
 export interface ThreadPoolOptions {
   readonly size: number;
   readonly dataDir: string;
+  /** The store tasks write to (the config's `store:`). Default: LMDB in `dataDir`. */
+  readonly store?: StoreConfig;
   readonly s3?: S3Options;
   /** Durable writes (default true); false only for throwaway benchmarks. */
   readonly sync?: boolean;
@@ -158,6 +161,7 @@ export class ThreadPool {
     worker.postMessage({
       type: 'init',
       dataDir: this.options.dataDir,
+      store: this.options.store,
       s3: this.options.s3 ?? {},
       sync: this.options.sync !== false,
     } satisfies ThreadRequest);

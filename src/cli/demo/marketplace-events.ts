@@ -1,6 +1,7 @@
 /**
- * Synthetic marketplace events for the `examples/marketplace` registry: article CDC, app opens,
- * region changes, keyword alerts, searches and article views. Deterministic for a given seed.
+ * Synthetic marketplace events for the `examples/marketplace` registry, which `larder demo` feeds
+ * in: article CDC, app opens, region changes, keyword alerts, searches and article views.
+ * Deterministic for a given seed.
  */
 export interface GeneratedEvent {
   readonly stream: string;

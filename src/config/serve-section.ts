@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import { byteSize, durationMs, flag, positiveInt, section } from './config-values.ts';
+
+/**
+ * `serve:`, the HTTP server of `larder serve`:
+ *
+ * ```yaml
+ * serve:
+ *   workers: 4                 # server processes sharing the port (default: CPU count; --workers wins)
+ *   hotEntityTtl: 30s          # in-process hot entity cache; 0s (default) turns it off
+ *   fastPath: true             # answer covered queries from compiled plans (default true)
+ *   limits:                    # defaults shown
+ *     maxDepth: 10
+ *     maxIdsPerQuery: 1000
+ *     maxRowsPerRequest: 50000
+ *     maxQueryBytes: 32kb
+ *     maxBodyBytes: 1mb
+ *   auth:
+ *     enabled: true            # default: on exactly when some key is set
+ *     readKeys: [...]          # read features; ingestKeys also push events; adminKeys everything
+ *     ingestKeys: [...]
+ *     adminKeys: [...]
+ *     publicMetrics: false     # serve /metrics without a key
+ * ```
+ *
+ * Limits and auth left out take the server's defaults (`src/serve/limits.ts`, `src/serve/auth.ts`).
+ */
+export interface ServeConfig {
+  /** Undefined: one per CPU core. */
+  readonly workers: number | undefined;
+  /** 0: the hot entity cache is off. */
+  readonly hotEntityTtlMs: number;
+  readonly fastPath: boolean;
+  readonly limits: {
+    readonly maxDepth?: number;
+    readonly maxIdsPerQuery?: number;
+    readonly maxRowsPerRequest?: number;
+    readonly maxQueryBytes?: number;
+    readonly maxBodyBytes?: number;
+  };
+  readonly auth: {
+    readonly enabled?: boolean;
+    readonly readKeys?: readonly string[];
+    readonly ingestKeys?: readonly string[];
+    readonly adminKeys?: readonly string[];
+    readonly publicMetrics?: boolean;
+  };
+}
+
+const keyList = z.array(z.string({ error: 'must be a string' }), { error: 'must be a list of keys' });
+
+export const serveSection = section(
+  z
+    .object({
+      workers: positiveInt.optional(),
+      hotEntityTtl: durationMs.optional(),
+      fastPath: flag.optional(),
+      limits: section(
+        z
+          .object({
+            maxDepth: positiveInt.optional(),
+            maxIdsPerQuery: positiveInt.optional(),
+            maxRowsPerRequest: positiveInt.optional(),
+            maxQueryBytes: byteSize.optional(),
+            maxBodyBytes: byteSize.optional(),
+          })
+          .strict(),
+      ).optional(),
+      auth: section(
+        z
+          .object({
+            enabled: flag.optional(),
+            readKeys: keyList.optional(),
+            ingestKeys: keyList.optional(),
+            adminKeys: keyList.optional(),
+            publicMetrics: flag.optional(),
+          })
+          .strict(),
+      ).optional(),
+    })
+    .strict(),
+);
+
+export type ServeSection = z.output<typeof serveSection>;
+
+export function serveConfigFrom(s: ServeSection = {}): ServeConfig {
+  return {
+    workers: s.workers,
+    hotEntityTtlMs: s.hotEntityTtl ?? 0,
+    fastPath: s.fastPath ?? true,
+    limits: s.limits ?? {},
+    auth: s.auth ?? {},
+  };
+}

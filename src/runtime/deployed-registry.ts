@@ -1,0 +1,70 @@
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { ConfigIssue } from '../config/config-issues.ts';
+import { ConfigError, type LarderConfig } from '../config/load-config.ts';
+import { ERROR_CATALOG } from '../errors.ts';
+import { withStreamOverrides } from '../ingest/stream/stream-overrides.ts';
+import { closestMatch } from '../registry/did-you-mean.ts';
+import { formatSpecIssues, loadRegistry } from '../registry/load.ts';
+import { RegistryHolder } from '../registry/registry-holder.ts';
+import type { Registry } from '../registry/types.ts';
+import { watchRegistry } from '../registry/watch.ts';
+
+export interface DeployedRegistry {
+  /** The registry in force, with the config's `streams:` overrides applied to every version of it. */
+  readonly registry: RegistryHolder;
+  /** Stops watching the directory. */
+  close(): void;
+}
+
+/**
+ * The registry as this deployment runs it: loaded from `registryDir` (every problem reported, as
+ * by `larder validate`), the config's stream overrides applied, and, unless `watch` is false,
+ * reloaded on every valid change of the directory. An override naming no stream of the registry
+ * is a config error: it is almost always a typo, and would otherwise change nothing.
+ */
+export async function openDeployedRegistry(options: {
+  readonly registryDir: string;
+  readonly config: LarderConfig;
+  readonly logger: Logger;
+  readonly watch?: boolean;
+}): Promise<DeployedRegistry> {
+  const registryDir = path.resolve(options.registryDir);
+  const files = new RegistryHolder(await loadRegistry(registryDir));
+  const issues = streamOverrideIssues(options.config, files.current);
+  if (issues.length > 0) throw new ConfigError(options.config.file, issues);
+  const { logger } = options;
+  const watcher =
+    options.watch === false
+      ? undefined
+      : watchRegistry(registryDir, files, {
+          onApplied: (next) => logger.info({ version: next.version }, 'registry reloaded'),
+          onRejected: (rejected) =>
+            logger.error(
+              { issues: rejected },
+              `registry change rejected; the running registry stays in force:\n${formatSpecIssues(rejected)}`,
+            ),
+        });
+  return {
+    registry: withStreamOverrides(files, options.config.streams),
+    close: () => watcher?.close(),
+  };
+}
+
+/** An issue for each `streams.<name>` of the config that names no stream of `registry`. */
+export function streamOverrideIssues(config: LarderConfig, registry: Registry): ConfigIssue[] {
+  const known = [...registry.streams.keys()];
+  return [...config.streams.keys()]
+    .filter((name) => !registry.streams.has(name))
+    .map((name) => {
+      const guess = closestMatch(name, known);
+      return {
+        code: 'LARDER_ERR_CONFIG_UNKNOWN_KEY',
+        where: config.where(['streams', name], true),
+        message:
+          `streams.${name} names no stream of the registry` +
+          `${guess === undefined ? '' : `. Did you mean "${guess}"?`} (streams: ${known.join(', ') || 'none'})`,
+        hint: ERROR_CATALOG.LARDER_ERR_CONFIG_UNKNOWN_KEY.hint,
+      };
+    });
+}
