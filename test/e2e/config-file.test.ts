@@ -7,7 +7,8 @@ import { DynamoStore } from '../../src/store/dynamodb/dynamodb-store.ts';
 import { LmdbStore } from '../../src/store/lmdb/lmdb-store.ts';
 import { startDynalite, type DynaliteHandle } from '../store/dynalite-server.ts';
 import { freePort } from '../support/free-port.ts';
-import { startLarder, waitUntil, type LarderProcess } from '../support/larder-process.ts';
+import { startLarder, type LarderProcess } from '../support/larder-process.ts';
+import { waitUntil } from '../support/wait-until.ts';
 import { tempDir } from '../support/temp-dir.ts';
 import { serveArgs, writeRedisStreamRegistry } from './support.ts';
 
