@@ -6,7 +6,7 @@ import { LmdbStore } from '../../store/lmdb/lmdb-store.ts';
 import { loadRegistry } from '../../registry/load.ts';
 import { RegistryHolder } from '../../registry/registry-holder.ts';
 import { createIngestor } from '../../ingest/ingestor.ts';
-import type { DeadLetter } from '../../ingest/dead-letters.ts';
+import type { DeadLetter } from '../../store/dead-letters.ts';
 import { parsePositiveInt } from '../options.ts';
 import { createLogger } from '../logger.ts';
 import { openBrokerRegistry, printBrokerEntry, printBrokerList, replayBroker } from './dlq-broker.ts';

@@ -15,7 +15,6 @@ import type { StreamDef } from '../../registry/types.ts';
 import { optionalString, optionError, type ConsumerOptions } from './consumer-options.ts';
 import { deadLetterHeaders, readHeaders, retryHeaders } from './delivery-headers.ts';
 import { acquireCheckpointStore, type CheckpointStore } from './kinesis-checkpoints.ts';
-import type { SourceContext } from './source-factory.ts';
 import {
   payloadText,
   type FailureInfo,
@@ -23,6 +22,7 @@ import {
   type PartitionLag,
   type RetryDisposition,
   type RetryInfo,
+  type SourceContext,
   type SourceMessage,
   type StreamSource,
 } from './stream-source.ts';
