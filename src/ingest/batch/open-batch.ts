@@ -27,6 +27,8 @@ export interface OpenBatchOptions {
   readonly sync?: boolean;
   readonly planner?: BatchRuntimeOptions['planner'];
   readonly batchRows?: number;
+  /** The clock of job state and of the watchdog's stuck and timeout checks. Default `Date.now`. */
+  readonly now?: () => number;
 }
 
 export interface OpenedBatch {
@@ -64,7 +66,8 @@ export async function openBatch(options: OpenBatchOptions): Promise<OpenedBatch>
       ...(options.batchRows === undefined ? {} : { batchRows: options.batchRows }),
     });
   }
-  const tracker = new JobTracker(jobs);
+  const now = options.now ?? Date.now;
+  const tracker = new JobTracker(jobs, now);
   const runner: JobRunner =
     pool === undefined
       ? new (await import('./runners/distributed-runner.ts')).DistributedRunner({
@@ -72,7 +75,7 @@ export async function openBatch(options: OpenBatchOptions): Promise<OpenedBatch>
           ...(logger === undefined ? {} : { logger }),
         })
       : new EmbeddedRunner({ tracker, pool, ...(logger === undefined ? {} : { logger }) });
-  const watchdog = new Watchdog({ tracker, config, ...(logger === undefined ? {} : { logger }) });
+  const watchdog = new Watchdog({ tracker, config, now, ...(logger === undefined ? {} : { logger }) });
   const runtime = new BatchRuntime({
     registry,
     jobs,
