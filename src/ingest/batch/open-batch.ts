@@ -25,7 +25,7 @@ export interface OpenBatchOptions {
   readonly logger?: Logger;
   /** Write without fsync (benchmarks only). */
   readonly sync?: boolean;
-  readonly planner?: BatchRuntimeOptions['planner'];
+  readonly taskSplit?: BatchRuntimeOptions['taskSplit'];
   readonly batchRows?: number;
   /** The clock of job state and of the watchdog's stuck and timeout checks. Default `Date.now`. */
   readonly now?: () => number;
@@ -84,7 +84,7 @@ export async function openBatch(options: OpenBatchOptions): Promise<OpenedBatch>
     tracker,
     watchdog,
     ...(logger === undefined ? {} : { logger }),
-    ...(options.planner === undefined ? {} : { planner: options.planner }),
+    ...(options.taskSplit === undefined ? {} : { taskSplit: options.taskSplit }),
   });
   return {
     runtime,

@@ -19,8 +19,8 @@ export interface EmbeddedRunnerOptions {
 }
 
 /**
- * Runs jobs on the in-process thread pool. Each dispatched job gets at most `plan.parallelism`
- * tasks on the pool at once; a failed attempt is retried (up to `retries`) after the others of the
+ * Runs jobs on the in-process thread pool. Each dispatched job gets at most its split's
+ * `parallelism` tasks on the pool at once; a failed attempt is retried (up to `retries`) after the others of the
  * round, and a task out of retries fails the job. While a job runs, its record is watched, so a
  * cancel from another process, the job's timeout, or a failure decided elsewhere (error rate)
  * stops its tasks at their next batch.

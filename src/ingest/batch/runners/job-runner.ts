@@ -8,7 +8,7 @@ import type { JobRecord } from '../jobs/job-types.ts';
  */
 export interface JobRunner {
   readonly mode: JobRecord['mode'];
-  /** How many tasks could run at once right now; the planner sizes parallelism against it. */
+  /** How many tasks could run at once right now; a job's task split sizes parallelism against it. */
   workersAvailable(): Promise<number>;
   /**
    * Hands the given tasks of a runnable job over for execution and resolves once they are
