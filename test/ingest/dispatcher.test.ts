@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Dispatcher, dispatcherFor } from '../../src/ingest/dispatcher.ts';
 import { binding, feature, field, registry, stream } from './registry-builder.ts';
 
-/** The DESIGN.md example plus features that share and split events. */
+/** The original layout of docs/spec.md, plus features that share and split events. */
 function buildRegistry() {
   return registry({
     streams: [stream('client_event', { subTopicField: 'event_type' })],
