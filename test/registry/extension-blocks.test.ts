@@ -143,7 +143,7 @@ describe('a registry using every extension block', () => {
         user: {
           blocked_by: {
             url: 'http://127.0.0.1:9/blocked/{id}',
-            timeoutMs: 50,
+            timeout: '50ms',
             fallback: [],
             type: 'list<int>',
           },

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { isLarderError, LarderError } from '../../errors.ts';
 import type { RegistryHolder } from '../../registry/registry-holder.ts';
 import type { BatchConfig } from './batch-config.ts';
+import { ingestionNamed } from './ingestion-def.ts';
 import { toJobView, viewJob, type JobStore } from './jobs/job-store.ts';
 import { JobTracker } from './jobs/job-tracker.ts';
 import { isTerminal, type JobRecord, type JobSpec, type JobTrigger, type JobView } from './jobs/job-types.ts';
@@ -9,7 +10,6 @@ import { splitJob } from './task-split/split-job.ts';
 import { estimateThroughput } from './task-split/throughput.ts';
 import type { JobRunner } from './runners/job-runner.ts';
 import { ObjectSources } from './sources/object-sources.ts';
-import { ingestionNamed } from './spec/registry-ingestions.ts';
 import type { Watchdog } from './watchdog.ts';
 
 export interface BatchRuntimeOptions {
@@ -69,7 +69,7 @@ export class BatchRuntime {
   /** The job spec of an ingestion from the registry in force. */
   async resolveSpec(name: string, from?: number, to?: number): Promise<JobSpec> {
     const registry = this.options.registry.current;
-    const ingestion = await ingestionNamed(registry, name);
+    const ingestion = ingestionNamed(registry, name);
     const feature = registry.featuresByEntity.get(ingestion.entity)?.get(ingestion.feature);
     const entity = registry.entities.get(ingestion.entity);
     if (feature === undefined || entity === undefined) {
