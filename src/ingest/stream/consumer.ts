@@ -4,7 +4,7 @@ import type { Ingestor } from '../ingestor-contract.ts';
 import type { IncomingEvent } from '../types.ts';
 import { AdaptiveConcurrency } from './adaptive-concurrency.ts';
 import { NO_OBSERVER, type ConsumerObserver } from './consumer-observer.ts';
-import type { ConsumerOptions } from './consumer-options.ts';
+import type { ConsumerOptions } from '../../registry/stream-options.ts';
 import { KeyedScheduler } from './keyed-scheduler.ts';
 import type { MessageDecoder } from './message-decoder.ts';
 import { OffsetTracker } from './offset-tracker.ts';

@@ -1,7 +1,7 @@
 import { LarderError } from '../../errors.ts';
 import type { StreamDef } from '../../registry/types.ts';
 import type { BrokerDeadLetterQueue } from './broker-dlq-contract.ts';
-import type { ConsumerOptions } from './consumer-options.ts';
+import type { ConsumerOptions } from '../../registry/stream-options.ts';
 import type { SourceContext, StreamSource } from './stream-source.ts';
 
 /**
