@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileFiles } from './write-registry.ts';
+import { compileFiles, issueLine as at } from './write-registry.ts';
 
 const FEATURES =
   'entities: {user: {prefix: "u:", idType: int}}\n' +
@@ -12,9 +12,6 @@ function compile(lines: readonly string[]) {
     'on-demand.yaml': ['onDemand:', ...lines, ''].join('\n'),
   });
 }
-
-const at = (issue: { line: number; column: number; code: string; message: string }) =>
-  `${issue.line}:${issue.column} ${issue.code} ${issue.message}`;
 
 describe('the onDemand block', () => {
   it('compiles the documented keys, durations with units, and the defaults', () => {

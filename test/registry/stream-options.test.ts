@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readConsumerOptions, readNatsOptions, readRedisOptions } from '../../src/registry/stream-options.ts';
-import { compileFiles } from './write-registry.ts';
+import { compileFiles, issueLine as at } from './write-registry.ts';
 
 const FEATURE =
   'features:\n  user:\n    clicks:\n      featureType: action\n' +
@@ -9,9 +9,6 @@ const FEATURE =
 function compile(streams: readonly string[]) {
   return compileFiles({ 'features.yaml': FEATURE, 'streams.yaml': ['streams:', ...streams, ''].join('\n') });
 }
-
-const at = (issue: { line: number; column: number; code: string; message: string }) =>
-  `${issue.line}:${issue.column} ${issue.code} ${issue.message}`;
 
 describe('streams.<name>.options, checked with the registry', () => {
   it('reports every wrong value at its file:line:col, with the error a consumer would stop on', () => {

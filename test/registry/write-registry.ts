@@ -29,3 +29,8 @@ export function compileFiles(
     ? { registry: result.registry, issues: [], warnings: result.registry.warnings }
     : { issues: result.issues, warnings: result.warnings };
 }
+
+/** `line:column CODE message`: an issue as one line, for comparing lists of them. */
+export function issueLine(issue: Pick<SpecIssue, 'line' | 'column' | 'code' | 'message'>): string {
+  return `${issue.line}:${issue.column} ${issue.code} ${issue.message}`;
+}
