@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { formatSpecIssues } from '../../src/registry/spec-error.ts';
 import { compileFiles, issueLine as at } from './write-registry.ts';
 
 const FEATURES =
@@ -82,6 +83,9 @@ describe('the onDemand block', () => {
     ]);
     expect(warnings.every((w) => w.severity === 'warning' && w.file === 'on-demand.yaml')).toBe(true);
     expect(registry?.warnings).toEqual(warnings);
+    expect(formatSpecIssues(warnings).split('\n')[0]).toBe(
+      'on-demand.yaml:5:7  LARDER_ERR_SPEC_DEPRECATED (warning)  onDemand.user.blocked.timeoutMs is deprecated: write timeout: 200ms',
+    );
   });
 
   it('reports every problem at its file:line:col, as the other blocks do', () => {
