@@ -19,7 +19,7 @@ export interface BatchRuntimeOptions {
   readonly config: BatchConfig;
   readonly sources?: ObjectSources;
   readonly logger?: Logger;
-  /** Planner overrides (tests use small split sizes). */
+  /** Task split overrides (tests use small split sizes). */
   readonly taskSplit?: { readonly minSplitBytes?: number; readonly maxTaskBytes?: number };
   readonly watchdog?: Watchdog;
   /** Shares one tracker with the runner; one is made over `jobs` otherwise. */
@@ -125,13 +125,13 @@ export class BatchRuntime {
           ...this.options.taskSplit,
         },
       );
-      const planned = await this.tracker.recordSplit(jobId, split, slices);
-      if (planned === undefined || planned.state !== 'runnable') return planned ?? job;
+      const runnable = await this.tracker.recordSplit(jobId, split, slices);
+      if (runnable === undefined || runnable.state !== 'runnable') return runnable ?? job;
       await this.options.runner.dispatch(
-        planned,
+        runnable,
         slices.map((_, i) => i),
       );
-      return planned;
+      return runnable;
     } catch (err) {
       if (!isLarderError(err)) this.options.logger?.error({ err, job: jobId }, 'batch: planning failed');
       const code = isLarderError(err) ? err.code : 'LARDER_ERR_INTERNAL';

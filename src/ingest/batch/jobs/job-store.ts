@@ -36,7 +36,7 @@ export interface JobStore {
     readonly states?: readonly JobState[];
     readonly ingestion?: string;
   }): Promise<JobRecord[]>;
-  /** Replaces the tasks of a job (planning adds them after the job is created). */
+  /** Replaces the tasks of a job (its task split adds them after the job is created). */
   putTasks(jobId: string, tasks: readonly TaskRecord[]): Promise<void>;
   putTask(task: TaskRecord): Promise<void>;
   getTasks(jobId: string): Promise<TaskRecord[]>;

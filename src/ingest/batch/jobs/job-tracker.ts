@@ -78,8 +78,8 @@ export class JobTracker {
   }
 
   /**
-   * Claims the planning of a queued job; true for exactly one caller (a claim older than
-   * `staleMs`, from a process that died while planning, can be taken over).
+   * Claims the task split of a queued job; true for exactly one caller (a claim older than
+   * `staleMs`, from a process that died while splitting, can be taken over).
    */
   async claimSplitting(jobId: string, staleMs = 600_000): Promise<boolean> {
     const at = this.now();

@@ -1,7 +1,7 @@
 import type { JobRecord } from '../jobs/job-types.ts';
 
 /**
- * Runs the tasks of planned jobs. Two implementations: a pool of worker threads inside the Larder
+ * Runs the tasks of jobs split into tasks. Two implementations: a pool of worker threads inside the Larder
  * process (embedded) and a Redis queue served by `larder worker` processes on any machine
  * (distributed). Either way, runners report through the job store (via `JobTracker`), so whoever
  * waits for a job only watches the store.
