@@ -81,6 +81,10 @@ export const ERROR_CATALOG = {
     status: 400,
     hint: 'The registry directory or one of its files could not be read; check that it exists and is readable.',
   },
+  LARDER_ERR_SPEC_DEPRECATED: {
+    status: 400,
+    hint: 'A warning: the old spelling still works; write the one the message names instead.',
+  },
   // --- ingestion ---
   LARDER_ERR_EVENT_PARSE: { status: 400, hint: 'Send valid JSON (one object, an array, or NDJSON).' },
   LARDER_ERR_EVENT_NOT_OBJECT: { status: 400, hint: 'Each event must be a JSON object.' },

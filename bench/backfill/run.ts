@@ -25,10 +25,13 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { batchConfigFrom } from '../../src/config/batch-section.ts';
 import { openBatch } from '../../src/ingest/batch/open-batch.ts';
+import { partitionKey } from '../../src/keys/keys.ts';
 import { openLmdbEnv } from '../../src/store/lmdb/lmdb-env.ts';
 import { LmdbStore } from '../../src/store/lmdb/lmdb-store.ts';
 import type { ActionAppend } from '../../src/store/online-store.ts';
 import { writeParquet } from '../../test/batch/support/parquet-writer.ts';
+
+const USER = { prefix: 'u:' };
 
 const { values: args } = parseArgs({
   options: {
@@ -126,7 +129,10 @@ async function ceiling(): Promise<number> {
     let last: Promise<unknown> = Promise.resolve();
     const end = Math.min(ROWS, start + BATCH);
     for (let i = start; i < end; i++) {
-      last = raw.put([`u:${i % USERS}#recent_views`, T0 + i, String(i)], [null, { article_id: i * 7 }]);
+      last = raw.put(
+        [partitionKey(USER, String(i % USERS), 'recent_views'), T0 + i, String(i)],
+        [null, { article_id: i * 7 }],
+      );
     }
     await last;
     await env.flushed();
@@ -152,7 +158,7 @@ async function storeRate(): Promise<number> {
     for (let i = start; i < Math.min(ROWS, start + BATCH); i++) {
       writes.push({
         kind: 'action',
-        pk: `u:${i % USERS}#recent_views`,
+        pk: partitionKey(USER, String(i % USERS), 'recent_views'),
         row: { ts: T0 + i, eventId: String(i), values: { article_id: i * 7 } },
         maxCount: 1000,
         ttlMs: undefined,

@@ -6,6 +6,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { partitionKey } from '../../src/keys/keys.ts';
 import { loadRegistry } from '../../src/registry/load.ts';
 import { RegistryHolder } from '../../src/registry/registry-holder.ts';
 import type { ActionRow, OnlineStore, StaticValue, StoreWrite } from '../../src/store/online-store.ts';
@@ -64,7 +65,7 @@ export async function populate(store: OnlineStore, users: number, now: number): 
   for (let u0 = 0; u0 < users; u0 += 50) {
     const writes: StoreWrite[] = [];
     for (let u = u0; u < Math.min(users, u0 + 50); u++) {
-      const pk = (g: string) => `u:${u}#${g}`;
+      const pk = (g: string) => userKey(u, g);
       const base = { kind: 'static' as const, ttlMs: undefined, maxCount: 20, ts: now - 1000 };
       writes.push({
         ...base,
@@ -114,13 +115,20 @@ export interface Profile {
   ranges: ActionRow[][];
 }
 
+/** The partition key of group `g` of user `u`. */
+export function userKey(u: number, g: string): string {
+  return partitionKey(USER, String(u), g);
+}
+
+const USER = { prefix: 'u:' };
+
 /** One profile read of user `u`. */
 export function readProfile(
   store: OnlineStore,
   u: number,
 ): Promise<[(StaticValue | undefined)[], ActionRow[][]]> {
   return Promise.all([
-    store.getStatic(STATIC_GROUPS.map((g) => `u:${u}#${g}`)),
-    store.getRanges(ACTION_GROUPS.map((g) => ({ pk: `u:${u}#${g}`, count: COUNT, lastNSec: undefined }))),
+    store.getStatic(STATIC_GROUPS.map((g) => userKey(u, g))),
+    store.getRanges(ACTION_GROUPS.map((g) => ({ pk: userKey(u, g), count: COUNT, lastNSec: undefined }))),
   ]);
 }

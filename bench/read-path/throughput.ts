@@ -17,7 +17,7 @@ import { Redis } from 'ioredis';
 import { dataKey } from '../../src/cache/redis-codec.ts';
 import { cacheRig, openBenchStore, useOwnRedis, REDIS_URL } from './bench-rig.ts';
 import { median, runLoad, type LoadResult } from './load-loop.ts';
-import { ACTION_GROUPS, COUNT, populate, readProfile, STATIC_GROUPS } from './profile-fixture.ts';
+import { ACTION_GROUPS, COUNT, populate, readProfile, STATIC_GROUPS, userKey } from './profile-fixture.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -62,8 +62,8 @@ for (const rig of [redisOnly, localRedis]) {
 
 const raw = new Redis(REDIS_URL);
 const keysOf = (u: number) => ({
-  statics: STATIC_GROUPS.map((g) => dataKey(redisOnly.namespace, `u:${u}#${g}`)),
-  ranges: ACTION_GROUPS.map((g) => dataKey(redisOnly.namespace, `u:${u}#${g}`)),
+  statics: STATIC_GROUPS.map((g) => dataKey(redisOnly.namespace, userKey(u, g))),
+  ranges: ACTION_GROUPS.map((g) => dataKey(redisOnly.namespace, userKey(u, g))),
 });
 const ceilingRead = async (i: number) => {
   const k = keysOf(user(i));

@@ -1,7 +1,11 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { partitionKey } from '../../src/keys/keys.ts';
 import { LmdbStore } from '../../src/store/lmdb/lmdb-store.ts';
 import type { StoreWrite } from '../../src/store/online-store.ts';
+
+const USER = { prefix: 'u:' };
+const ARTICLE = { prefix: 'c:flea:' };
 
 /**
  * Realistic serving data, written straight into the embedded store (no ingestion pipeline):
@@ -101,19 +105,19 @@ export async function ensureBenchData(
   for (let a = 1; a <= options.articles; a++) {
     const word = WORDS[Math.floor(random() * WORDS.length)]!;
     const thing = THINGS[Math.floor(random() * THINGS.length)]!;
-    await put(single(`c:flea:${a}#title`, `${word} ${thing} #${a}`));
-    await put(single(`c:flea:${a}#price`, Math.round(random() * 500) * 1000));
-    await put(single(`c:flea:${a}#category`, 1 + Math.floor(random() * 40)));
+    await put(single(partitionKey(ARTICLE, String(a), 'title'), `${word} ${thing} #${a}`));
+    await put(single(partitionKey(ARTICLE, String(a), 'price'), Math.round(random() * 500) * 1000));
+    await put(single(partitionKey(ARTICLE, String(a), 'category'), 1 + Math.floor(random() * 40)));
     if (a % 200_000 === 0) log(`data: ${a} articles`);
   }
   for (let u = 1; u <= options.users; u++) {
-    await put(single(`u:${u}#os`, OSES[Math.floor(random() * OSES.length)]));
-    await put(single(`u:${u}#region_id`, 1 + Math.floor(random() * 500)));
+    await put(single(partitionKey(USER, String(u), 'os'), OSES[Math.floor(random() * OSES.length)]));
+    await put(single(partitionKey(USER, String(u), 'region_id'), 1 + Math.floor(random() * 500)));
     const alerts = 1 + Math.floor(random() * 5);
     for (let k = 0; k < alerts; k++) {
       await put({
         kind: 'static',
-        pk: `u:${u}#notification_keywords`,
+        pk: partitionKey(USER, String(u), 'notification_keywords'),
         container: 'set',
         mutation: { op: 'add', value: KEYWORDS[Math.floor(random() * KEYWORDS.length)] },
         ts: now - k,
@@ -133,7 +137,7 @@ export async function ensureBenchData(
               };
         await put({
           kind: 'action',
-          pk: `u:${u}#${feature}`,
+          pk: partitionKey(USER, String(u), feature),
           row: { ts, eventId: `${u}-${r}`, values },
           maxCount: 100,
           ttlMs: undefined,

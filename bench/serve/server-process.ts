@@ -18,7 +18,7 @@ import Fastify from 'fastify';
 import { pino } from 'pino';
 import { createLayeredStore } from '../../src/cache/layered-store.ts';
 import { LocalCacheLevel } from '../../src/cache/local-level.ts';
-import type { DeadLetter, DeadLetterStore } from '../../src/ingest/dead-letters.ts';
+import type { DeadLetter, DeadLetterStore } from '../../src/store/dead-letters.ts';
 import { createServer } from '../../src/serve/server.ts';
 import { DEFAULT_SERVE_LIMITS } from '../../src/serve/limits.ts';
 import { loadRegistry } from '../../src/registry/load.ts';

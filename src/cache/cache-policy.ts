@@ -6,6 +6,7 @@
  * cached; `cache: {}` means levels [local], ttl 10m, softTtl ttl/2, jitter 0.1, negativeTtl 30s,
  * write-through.
  */
+import { groupOfKey } from '../keys/keys.ts';
 import type { CachePolicy, FeatureDef, Registry } from '../registry/types.ts';
 import type { StaticValue } from '../store/online-store.ts';
 import type { EntryLifetime } from './cache-level.ts';
@@ -35,13 +36,13 @@ function indexOf(registry: Registry): Map<string, Candidate[]> {
 }
 
 /**
- * The feature group of a partition key `<prefix><id>#<group>` (see `model/keys.ts`), or undefined
+ * The feature group of a partition key (`<prefix><id>#<group>`, see `keys/keys.ts`), or undefined
  * when the registry has no such group (the key is then read straight from the store).
  */
 export function groupOf(registry: Registry, pk: string): FeatureDef | undefined {
-  const hash = pk.lastIndexOf('#');
-  if (hash < 0) return undefined;
-  const candidates = indexOf(registry).get(pk.slice(hash + 1));
+  const group = groupOfKey(pk);
+  if (group === undefined) return undefined;
+  const candidates = indexOf(registry).get(group);
   if (candidates === undefined) return undefined;
   for (const c of candidates) if (pk.startsWith(c.prefix)) return c.def;
   return undefined;

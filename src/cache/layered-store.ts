@@ -16,15 +16,14 @@
  * straight to the store.
  */
 import type { RegistryHolder } from '../registry/registry-holder.ts';
-import type { CacheLevelName, CachePolicy, FeatureDef, Registry } from '../registry/types.ts';
+import type { CacheLevelName, FeatureDef, Registry } from '../registry/types.ts';
 import type { ActionRow, OnlineStore, RangeQuery, StaticValue, StoreWrite } from '../store/online-store.ts';
-import type { EntryFreshness, FillEntry, LevelChange, RangeLookup } from './cache-level.ts';
+import type { EntryFreshness, FillEntry, LevelChange } from './cache-level.ts';
 import { CacheMetrics } from './cache-metrics.ts';
-import { groupOf, jittered, lifetimeFor, shouldRefreshEarly } from './cache-policy.ts';
+import { groupOf, jittered, shouldRefreshEarly } from './cache-policy.ts';
 import type { LocalCacheLevel } from './local-level.ts';
+import { rangeReads, staticReads, type KeyRoute, type ReadKind, type RoutedKey } from './read-kinds.ts';
 import type { RedisCacheLevel } from './redis-level.ts';
-import { selectRows } from './row-order.ts';
-import { BatchSingleFlight } from './single-flight.ts';
 
 export interface LayeredStoreOptions {
   readonly store: OnlineStore;
@@ -40,11 +39,20 @@ export interface LayeredStoreOptions {
   readonly onBackgroundError?: (err: unknown) => void;
 }
 
-interface Plan {
-  readonly def: FeatureDef;
-  readonly policy: CachePolicy;
-  readonly local: boolean;
-  readonly redis: boolean;
+/** One key of a read, on its way down the levels. */
+interface CachedRead<L> extends RoutedKey {
+  /** Position of the query in the caller's request. */
+  readonly index: number;
+  readonly lookup: L;
+  /** The local level's lease, taken when it missed a key that Redis may hold. */
+  localLease: string | undefined;
+}
+
+/** A Redis hit to copy into the local level, under the lease the local miss took. */
+interface Backfill<H> {
+  readonly key: RoutedKey;
+  readonly lease: string;
+  readonly hit: H;
 }
 
 /** What the layered store adds to `OnlineStore`. */
@@ -73,8 +81,8 @@ class LayeredOnlineStore implements LayeredStore {
   readonly #now: () => number;
   readonly #beta: number;
   readonly #onError: (err: unknown) => void;
-  readonly #staticFlight = new BatchSingleFlight<StaticValue | undefined>();
-  readonly #rangeFlight = new BatchSingleFlight<ActionRow[]>();
+  readonly #statics = staticReads();
+  readonly #ranges = rangeReads();
   readonly #pending = new Set<Promise<unknown>>();
   readonly #writeListeners = new Set<(writes: readonly StoreWrite[]) => void>();
 
@@ -128,173 +136,92 @@ class LayeredOnlineStore implements LayeredStore {
     this.#local?.applyNow(localChanges);
   }
 
-  async getStatic(pks: readonly string[]): Promise<(StaticValue | undefined)[]> {
+  getStatic(pks: readonly string[]): Promise<(StaticValue | undefined)[]> {
+    return this.#read(this.#statics, pks);
+  }
+
+  getRanges(queries: readonly RangeQuery[]): Promise<ActionRow[][]> {
+    return this.#read(this.#ranges, queries);
+  }
+
+  /**
+   * The cascade, for either kind of read. Everything up to the Redis read runs synchronously, so a
+   * request's static and range reads join the tick's one Redis pipeline, and the local leases are
+   * taken in the same tick as the lookups that missed.
+   */
+  async #read<Q, L, H extends EntryFreshness, V>(
+    kind: ReadKind<Q, L, H, V>,
+    queries: readonly Q[],
+  ): Promise<V[]> {
     const now = this.#now();
     const registry = this.#registry.current;
-    const out: (StaticValue | undefined)[] = new Array<StaticValue | undefined>(pks.length);
-    const plans = pks.map((pk) => this.#plan(registry, pk, 'static'));
-    const direct: number[] = [];
-    const toRedis: number[] = [];
-    const toStore: number[] = [];
-    const localAsk: number[] = [];
-    plans.forEach((plan, i) => {
-      if (plan === undefined) direct.push(i);
-      else if (plan.local) localAsk.push(i);
-      else toRedis.push(i);
+    const out = new Array<V>(queries.length);
+    const direct: { readonly index: number; readonly query: Q }[] = [];
+    const toLocal: CachedRead<L>[] = [];
+    const toRedis: CachedRead<L>[] = [];
+    const toStore: CachedRead<L>[] = [];
+    queries.forEach((query, index) => {
+      const pk = kind.pkOf(query);
+      const route = this.#route(registry, pk, kind.featureType);
+      const lookup = route === undefined ? undefined : kind.lookupOf(query, route.def, now);
+      if (route === undefined || lookup === undefined) return void direct.push({ index, query });
+      const read: CachedRead<L> = { index, pk, route, lookup, localLease: undefined };
+      (route.local ? toLocal : toRedis).push(read);
     });
-    const localLeases = new Map<number, string>();
-    if (this.#local !== undefined && localAsk.length > 0) {
-      const local = this.#local;
-      const { statics } = local.readNow({ statics: localAsk.map((i) => pks[i] as string), ranges: [] }, now);
-      let hits = 0;
-      statics.forEach((hit, n) => {
-        const i = localAsk[n] as number;
-        const plan = plans[i] as Plan;
+
+    const local = this.#local;
+    if (local !== undefined && toLocal.length > 0) {
+      const hits = kind.hitsOf(local.readNow(kind.request(toLocal.map((read) => read.lookup)), now));
+      let found = 0;
+      toLocal.forEach((read, n) => {
+        const hit = hits[n];
         if (hit !== undefined) {
-          hits++;
-          out[i] = hit.value;
-          this.#maybeRefresh('static', pks[i] as string, plan, hit, now);
-        } else if (plan.redis) {
-          localLeases.set(i, local.leaseNow([pks[i] as string])[0] as string);
-          toRedis.push(i);
+          found++;
+          out[read.index] = kind.answerOfHit(hit);
+          this.#maybeRefresh(kind, read, hit, now);
+        } else if (read.route.redis) {
+          read.localLease = local.leaseNow([read.pk])[0];
+          toRedis.push(read);
         } else {
-          toStore.push(i);
+          toStore.push(read);
         }
       });
-      this.metrics.lookups('local', hits, localAsk.length - hits);
+      this.metrics.lookups('local', found, toLocal.length - found);
     }
-    // Everything up to here ran synchronously, so this read joins the tick's one Redis pipeline.
-    const redisRead = this.#redisRead(
-      toRedis.map((i) => pks[i] as string),
-      [],
-      now,
-    );
+
+    const redisRead = this.#redisRead(kind, toRedis, now);
     const directRead =
-      direct.length > 0 ? this.#store.getStatic(direct.map((i) => pks[i] as string)) : undefined;
+      direct.length > 0
+        ? kind.readDirect(
+            this.#store,
+            direct.map((d) => d.query),
+          )
+        : undefined;
     if (redisRead !== undefined) {
-      const { statics } = await redisRead;
-      let hits = 0;
-      const backfill: FillEntry[] = [];
-      statics.forEach((hit, n) => {
-        const i = toRedis[n] as number;
-        const pk = pks[i] as string;
-        const plan = plans[i] as Plan;
-        if (hit === undefined) return toStore.push(i);
-        hits++;
-        out[i] = hit.value;
-        const lease = localLeases.get(i);
-        if (lease !== undefined) {
-          const life = this.#backfillLife(plan, hit, now);
-          if (life !== undefined) backfill.push({ kind: 'static', pk, lease, value: hit.value, life });
-        }
-        this.#maybeRefresh('static', pk, plan, hit, now);
+      const hits = kind.hitsOf(await redisRead);
+      let found = 0;
+      const backfill: Backfill<H>[] = [];
+      toRedis.forEach((read, n) => {
+        const hit = hits[n];
+        if (hit === undefined) return void toStore.push(read);
+        found++;
+        out[read.index] = kind.answerOfHit(hit);
+        if (read.localLease !== undefined) backfill.push({ key: read, lease: read.localLease, hit });
+        this.#maybeRefresh(kind, read, hit, now);
       });
-      this.metrics.lookups('redis', hits, statics.length - hits);
-      this.#fillLocal(backfill);
+      this.metrics.lookups('redis', found, hits.length - found);
+      this.#backfillLocal(kind, backfill, now);
     } else {
       toStore.push(...toRedis);
     }
+
     if (toStore.length > 0) {
-      const values = await this.#loadStatics(
-        toStore.map((i) => pks[i] as string),
-        toStore.map((i) => plans[i] as Plan),
-      );
-      toStore.forEach((i, n) => (out[i] = values[n]));
+      const entries = await this.#load(kind, toStore);
+      toStore.forEach((read, n) => (out[read.index] = kind.answerOfEntry(entries[n], read.lookup)));
     }
     if (directRead !== undefined) {
       const values = await directRead;
-      direct.forEach((i, n) => (out[i] = values[n]));
-    }
-    return out;
-  }
-
-  async getRanges(queries: readonly RangeQuery[]): Promise<ActionRow[][]> {
-    const now = this.#now();
-    const registry = this.#registry.current;
-    const out: ActionRow[][] = queries.map(() => []);
-    const lookups: (RangeLookup | undefined)[] = [];
-    const plans = queries.map((q) => {
-      const plan = this.#plan(registry, q.pk, 'action');
-      const ok = plan !== undefined && q.count > 0 && q.count <= plan.def.maxCount;
-      lookups.push(ok ? lookupOf(q, plan.def, now) : undefined);
-      return ok ? plan : undefined;
-    });
-    const direct: number[] = [];
-    const toRedis: number[] = [];
-    const toStore: number[] = [];
-    const localAsk: number[] = [];
-    plans.forEach((plan, i) => {
-      if (plan === undefined) direct.push(i);
-      else if (plan.local) localAsk.push(i);
-      else toRedis.push(i);
-    });
-    const localLeases = new Map<number, string>();
-    if (this.#local !== undefined && localAsk.length > 0) {
-      const local = this.#local;
-      const { ranges } = local.readNow(
-        { statics: [], ranges: localAsk.map((i) => lookups[i] as RangeLookup) },
-        now,
-      );
-      let hits = 0;
-      ranges.forEach((hit, n) => {
-        const i = localAsk[n] as number;
-        const plan = plans[i] as Plan;
-        if (hit !== undefined) {
-          hits++;
-          out[i] = hit.rows;
-          this.#maybeRefresh('action', queries[i]?.pk as string, plan, hit, now);
-        } else if (plan.redis) {
-          localLeases.set(i, local.leaseNow([queries[i]?.pk as string])[0] as string);
-          toRedis.push(i);
-        } else {
-          toStore.push(i);
-        }
-      });
-      this.metrics.lookups('local', hits, localAsk.length - hits);
-    }
-    const redisRead = this.#redisRead(
-      [],
-      toRedis.map((i) => lookups[i] as RangeLookup),
-      now,
-    );
-    const directRead =
-      direct.length > 0 ? this.#store.getRanges(direct.map((i) => queries[i] as RangeQuery)) : undefined;
-    if (redisRead !== undefined) {
-      const { ranges } = await redisRead;
-      let hits = 0;
-      const refill: number[] = [];
-      ranges.forEach((hit, n) => {
-        const i = toRedis[n] as number;
-        if (hit === undefined) return toStore.push(i);
-        hits++;
-        out[i] = hit.rows;
-        // A Redis hit holds only the rows this query asked for, not the complete list the local
-        // level needs: that is fetched from Redis in the background.
-        if (localLeases.has(i)) refill.push(i);
-        this.#maybeRefresh('action', queries[i]?.pk as string, plans[i] as Plan, hit, now);
-      });
-      this.metrics.lookups('redis', hits, ranges.length - hits);
-      this.#backfillLocalRanges(
-        refill.map((i) => queries[i]?.pk as string),
-        refill.map((i) => plans[i] as Plan),
-        refill.map((i) => localLeases.get(i) as string),
-      );
-    } else {
-      toStore.push(...toRedis);
-    }
-    if (toStore.length > 0) {
-      const lists = await this.#loadRanges(
-        toStore.map((i) => queries[i]?.pk as string),
-        toStore.map((i) => plans[i] as Plan),
-      );
-      toStore.forEach((i, n) => {
-        const l = lookups[i] as RangeLookup;
-        out[i] = selectRows(lists[n] ?? [], l.count, l.minTs, l.expiredAtOrBefore);
-      });
-    }
-    if (directRead !== undefined) {
-      const rows = await directRead;
-      direct.forEach((i, n) => (out[i] = rows[n] ?? []));
+      direct.forEach((d, n) => (out[d.index] = kind.answerOfDirect(values[n])));
     }
     return out;
   }
@@ -319,7 +246,7 @@ class LayeredOnlineStore implements LayeredStore {
     await this.#store.close();
   }
 
-  #plan(registry: Registry, pk: string, kind: FeatureDef['featureType']): Plan | undefined {
+  #route(registry: Registry, pk: string, kind: FeatureDef['featureType']): KeyRoute | undefined {
     const def = groupOf(registry, pk);
     const policy = def?.cache;
     if (def === undefined || policy === undefined || def.featureType !== kind) return undefined;
@@ -328,50 +255,47 @@ class LayeredOnlineStore implements LayeredStore {
     return local || redis ? { def, policy, local, redis } : undefined;
   }
 
-  #redisRead(statics: string[], ranges: RangeLookup[], now: number) {
-    if (this.#redis === undefined || (statics.length === 0 && ranges.length === 0)) return undefined;
-    if (!this.#redis.available()) return undefined;
-    return this.#redis.read({ statics, ranges }, now);
+  #redisRead<L>(
+    kind: ReadKind<unknown, L, EntryFreshness, unknown>,
+    reads: readonly CachedRead<L>[],
+    now: number,
+  ) {
+    if (this.#redis === undefined || reads.length === 0 || !this.#redis.available()) return undefined;
+    return this.#redis.read(kind.request(reads.map((read) => read.lookup)), now);
   }
 
-  /** A local back-fill of a Redis hit keeps the Redis entry's freshness, within the local policy. */
-  #backfillLife(plan: Plan, hit: EntryFreshness & { value: StaticValue | undefined }, now: number) {
-    const own = lifetimeFor(plan.policy, plan.def, now, hit.loadMs, hit.value === undefined, hit.value);
-    if (hit.value === undefined && plan.policy.negativeTtlMs === 0) return undefined;
-    return { ...own, softExpiresAt: Math.min(own.softExpiresAt, hit.softExpiresAt) };
-  }
-
-  /** Copies complete row lists from Redis into the local level (one pipeline), under leases. */
-  #backfillLocalRanges(pks: string[], plans: Plan[], leases: string[]): void {
+  /**
+   * Copies Redis hits into the local level, under the leases taken when the local level missed. A
+   * hit that holds only part of the entry (some rows) is read again from Redis complete, in the
+   * background, for the keys the local level would admit.
+   */
+  #backfillLocal<L, H extends EntryFreshness>(
+    kind: ReadKind<unknown, L, H, unknown>,
+    backfill: readonly Backfill<H>[],
+    now: number,
+  ): void {
+    if (kind.hitIsComplete) {
+      const entries: FillEntry[] = [];
+      for (const { key, lease, hit } of backfill) {
+        const entry = kind.entryFromLevel(key, lease, hit, now);
+        if (entry !== undefined) entries.push(entry);
+      }
+      return this.#fillLocal(entries);
+    }
     const local = this.#local;
     const redis = this.#redis;
     if (local === undefined || redis === undefined) return;
-    const wanted = pks.map((pk, i) => i).filter((i) => local.wouldAdmit(pks[i] as string));
+    const wanted = backfill.filter(({ key }) => local.wouldAdmit(key.pk));
     if (wanted.length === 0) return;
-    const now = this.#now();
-    const lookups = wanted.map((i) => ({
-      pk: pks[i] as string,
-      count: (plans[i] as Plan).def.maxCount,
-      minTs: -Infinity,
-      expiredAtOrBefore: -Infinity,
-    }));
+    const at = this.#now();
     this.#background(
-      redis.read({ statics: [], ranges: lookups }, now).then(({ ranges }) => {
+      redis.read(kind.request(wanted.map(({ key }) => kind.completeLookupOf(key))), at).then((result) => {
+        const hits = kind.hitsOf(result);
         const entries: FillEntry[] = [];
-        ranges.forEach((hit, n) => {
-          const i = wanted[n] as number;
-          const plan = plans[i] as Plan;
-          if (hit === undefined) return;
-          const own = lifetimeFor(plan.policy, plan.def, now, hit.loadMs, hit.rows.length === 0);
-          const life = { ...own, softExpiresAt: Math.min(own.softExpiresAt, hit.softExpiresAt) };
-          entries.push({
-            kind: 'action',
-            pk: pks[i] as string,
-            lease: leases[i] as string,
-            rows: hit.rows,
-            maxCount: plan.def.maxCount,
-            life,
-          });
+        wanted.forEach(({ key, lease }, n) => {
+          const hit = hits[n];
+          const entry = hit === undefined ? undefined : kind.entryFromLevel(key, lease, hit, at);
+          if (entry !== undefined) entries.push(entry);
         });
         this.#fillLocal(entries);
       }),
@@ -386,92 +310,74 @@ class LayeredOnlineStore implements LayeredStore {
     );
   }
 
-  #maybeRefresh(kind: 'static' | 'action', pk: string, plan: Plan, hit: EntryFreshness, now: number): void {
+  #maybeRefresh<V>(
+    kind: ReadKind<never, unknown, EntryFreshness, V>,
+    key: RoutedKey,
+    hit: EntryFreshness,
+    now: number,
+  ): void {
     if (!shouldRefreshEarly(now, hit.softExpiresAt, hit.loadMs, this.#beta)) return;
-    const flight = kind === 'static' ? this.#staticFlight : this.#rangeFlight;
-    if (flight.has(pk)) return;
+    if (kind.flight.has(key.pk)) return;
     this.metrics.refresh(now >= hit.softExpiresAt ? 'soft-expired' : 'xfetch');
-    this.#background(kind === 'static' ? this.#loadStatics([pk], [plan]) : this.#loadRanges([pk], [plan]));
+    this.#background(this.#load(kind, [key]));
   }
 
-  #loadStatics(pks: string[], plans: Plan[]): Promise<(StaticValue | undefined)[]> {
-    const planOf = new Map(pks.map((pk, i) => [pk, plans[i] as Plan]));
-    return this.#staticFlight.load(pks, async (keys) => {
-      const keyPlans = keys.map((k) => planOf.get(k) as Plan);
-      const leases = await this.#takeLeases(keys, keyPlans);
-      const started = performance.now();
-      const values = await this.#store.getStatic(keys);
-      const loadMs = Math.max(1, Math.round(performance.now() - started));
-      this.metrics.lookups('store', keys.length, 0);
-      const now = this.#now();
-      this.#fillLevels(keys, keyPlans, leases, (pk, plan, lease, i) => {
-        const value = values[i];
-        if (value === undefined && plan.policy.negativeTtlMs === 0) return undefined;
-        const life = lifetimeFor(plan.policy, plan.def, now, loadMs, value === undefined, value);
-        return life.expiresAt > now ? { kind: 'static', pk, lease, value, life } : undefined;
-      });
-      return values;
-    });
-  }
-
-  #loadRanges(pks: string[], plans: Plan[]): Promise<ActionRow[][]> {
-    const planOf = new Map(pks.map((pk, i) => [pk, plans[i] as Plan]));
-    return this.#rangeFlight.load(pks, async (keys) => {
-      const keyPlans = keys.map((k) => planOf.get(k) as Plan);
-      const leases = await this.#takeLeases(keys, keyPlans);
-      const started = performance.now();
-      // The complete list (all the store keeps, at most maxCount), so any later count/lastNSec
-      // can be answered from the cache exactly as the store would.
-      const lists = await this.#store.getRanges(
-        keys.map((pk, i) => ({ pk, count: (keyPlans[i] as Plan).def.maxCount, lastNSec: undefined })),
-      );
-      const loadMs = Math.max(1, Math.round(performance.now() - started));
-      this.metrics.lookups('store', keys.length, 0);
-      const now = this.#now();
-      this.#fillLevels(keys, keyPlans, leases, (pk, plan, lease, i) => {
-        const rows = lists[i] ?? [];
-        if (rows.length === 0 && plan.policy.negativeTtlMs === 0) return undefined;
-        const life = lifetimeFor(plan.policy, plan.def, now, loadMs, rows.length === 0);
-        return { kind: 'action', pk, lease, rows, maxCount: plan.def.maxCount, life };
-      });
-      return lists;
-    });
+  /**
+   * Loads complete entries from the store (one single flight per key), under leases taken in every
+   * level the key is cached in before the read, and fills the levels with them.
+   */
+  #load<V>(kind: ReadKind<never, unknown, EntryFreshness, V>, keys: readonly RoutedKey[]): Promise<V[]> {
+    return kind.flight.load(
+      keys,
+      (key) => key.pk,
+      async (fresh) => {
+        const leases = await this.#takeLeases(fresh);
+        const started = performance.now();
+        const entries = await kind.readEntries(this.#store, fresh);
+        const loadMs = Math.max(1, Math.round(performance.now() - started));
+        this.metrics.lookups('store', fresh.length, 0);
+        const now = this.#now();
+        this.#fillLevels(fresh, leases, (key, lease, i) =>
+          kind.entryFromStore(key, lease, entries[i], now, loadMs),
+        );
+        return entries;
+      },
+    );
   }
 
   /** Leases in every level a key is cached in, taken before the store read they guard. */
-  async #takeLeases(keys: string[], plans: Plan[]): Promise<Map<CacheLevelName, (string | undefined)[]>> {
+  async #takeLeases(keys: readonly RoutedKey[]): Promise<Map<CacheLevelName, (string | undefined)[]>> {
     const leases = new Map<CacheLevelName, (string | undefined)[]>();
     if (this.#local !== undefined) {
       const local = this.#local;
       leases.set(
         'local',
-        keys.map((pk, i) => ((plans[i] as Plan).local ? local.leaseNow([pk])[0] : undefined)),
+        keys.map((key) => (key.route.local ? local.leaseNow([key.pk])[0] : undefined)),
       );
     }
-    const redisKeys = keys.filter((_, i) => (plans[i] as Plan).redis);
+    const redisKeys = keys.filter((key) => key.route.redis).map((key) => key.pk);
     if (this.#redis !== undefined && redisKeys.length > 0) {
       const got = await this.#redis.lease(redisKeys);
       const byPk = new Map(redisKeys.map((pk, n) => [pk, got[n]]));
       leases.set(
         'redis',
-        keys.map((pk) => byPk.get(pk)),
+        keys.map((key) => byPk.get(key.pk)),
       );
     }
     return leases;
   }
 
   #fillLevels(
-    keys: string[],
-    plans: Plan[],
+    keys: readonly RoutedKey[],
     leases: Map<CacheLevelName, (string | undefined)[]>,
-    entryOf: (pk: string, plan: Plan, lease: string, i: number) => FillEntry | undefined,
+    entryOf: (key: RoutedKey, lease: string, i: number) => FillEntry | undefined,
   ): void {
     for (const [level, list] of leases) {
       const entries: FillEntry[] = [];
-      keys.forEach((pk, i) => {
+      keys.forEach((key, i) => {
         const lease = list[i];
         if (lease === undefined) return;
-        const entry = entryOf(pk, plans[i] as Plan, lease, i);
+        const entry = entryOf(key, lease, i);
         if (entry !== undefined) entries.push(entry);
       });
       if (entries.length === 0) continue;
@@ -484,13 +390,4 @@ class LayeredOnlineStore implements LayeredStore {
     const tracked: Promise<unknown> = work.catch(this.#onError).finally(() => this.#pending.delete(tracked));
     this.#pending.add(tracked);
   }
-}
-
-function lookupOf(q: RangeQuery, def: FeatureDef, now: number): RangeLookup {
-  return {
-    pk: q.pk,
-    count: q.count,
-    minTs: q.lastNSec === undefined ? -Infinity : now - q.lastNSec * 1000,
-    expiredAtOrBefore: def.ttlMs === undefined ? -Infinity : now - def.ttlMs,
-  };
 }

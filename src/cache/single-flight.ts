@@ -6,30 +6,40 @@
 export class BatchSingleFlight<V> {
   readonly #inflight = new Map<string, Promise<V>>();
 
-  /** Values for `keys` (same order). `loadBatch` receives only the keys not already in flight. */
-  load(keys: readonly string[], loadBatch: (keys: string[]) => Promise<V[]>): Promise<V[]> {
-    const fresh: string[] = [];
+  /**
+   * Values for `items` (same order), each identified by `keyOf(item)`. `loadBatch` receives only
+   * the items whose key nobody is loading yet (the first of each key).
+   */
+  load<T>(
+    items: readonly T[],
+    keyOf: (item: T) => string,
+    loadBatch: (fresh: T[]) => Promise<V[]>,
+  ): Promise<V[]> {
+    const fresh: T[] = [];
     const settlers = new Map<string, { resolve(v: V): void; reject(e: unknown): void }>();
-    const promises = keys.map((key) => {
+    const promises = items.map((item) => {
+      const key = keyOf(item);
       const existing = this.#inflight.get(key);
       if (existing !== undefined) return existing;
       const promise = new Promise<V>((resolve, reject) => settlers.set(key, { resolve, reject }));
       // A joiner may never come; keep an unobserved rejection from crashing the process.
       promise.catch(() => {});
       this.#inflight.set(key, promise);
-      fresh.push(key);
+      fresh.push(item);
       return promise;
     });
     if (fresh.length > 0) {
       loadBatch(fresh).then(
         (values) => {
-          fresh.forEach((key, i) => {
+          fresh.forEach((item, i) => {
+            const key = keyOf(item);
             this.#inflight.delete(key);
             settlers.get(key)?.resolve(values[i] as V);
           });
         },
         (err: unknown) => {
-          for (const key of fresh) {
+          for (const item of fresh) {
+            const key = keyOf(item);
             this.#inflight.delete(key);
             settlers.get(key)?.reject(err);
           }

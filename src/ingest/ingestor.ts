@@ -3,7 +3,7 @@ import { isLarderError } from '../errors.ts';
 import type { RegistryHolder } from '../registry/registry-holder.ts';
 import type { Registry } from '../registry/types.ts';
 import type { OnlineStore, StoreWrite } from '../store/online-store.ts';
-import type { DeadLetterStore, NewDeadLetter } from './dead-letters.ts';
+import type { DeadLetterStore, NewDeadLetter } from '../store/dead-letters.ts';
 import { dispatcherFor, type EventRouter } from './dispatcher.ts';
 import type { EventIdentity } from './event-identity.ts';
 import { isRecord } from './event-path.ts';

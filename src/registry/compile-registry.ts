@@ -3,7 +3,7 @@ import { checkEntityCollisions, compileEntity, defaultEntity } from './compile-e
 import { mergeExtension } from './compile-extensions.ts';
 import { compileIngestions, ingestedFields, readIngestions } from './compile-ingestion.ts';
 import { compileFeature } from './compile-feature.ts';
-import { compileOnDemandBlock } from './compile-on-demand.ts';
+import { compileOnDemand } from './compile-on-demand.ts';
 import { compileStream, defaultStream } from './compile-stream.ts';
 import { deepFreeze } from './deep-freeze.ts';
 import { IssueCollector } from './issue-collector.ts';
@@ -27,7 +27,10 @@ export interface CompileOptions {
   readonly mayHaveNoEvents?: (entity: string, feature: string) => boolean;
 }
 
-export type CompileResult = { readonly registry: Registry } | { readonly issues: readonly SpecIssue[] };
+/** A valid registry (its warnings with it), or every error found, with the warnings beside them. */
+export type CompileResult =
+  | { readonly registry: Registry }
+  | { readonly issues: readonly SpecIssue[]; readonly warnings: readonly SpecIssue[] };
 
 /** Validates and compiles the registry's files. Never throws for spec problems: it returns them. */
 export function compileRegistry(
@@ -109,12 +112,7 @@ export function compileRegistry(
     }
     group.set(feature.name, feature);
   }
-  const onDemand = compileOnDemandBlock(
-    merged.extensions.onDemand,
-    extensions['onDemand'],
-    { entities, featuresByEntity },
-    reader,
-  );
+  const onDemand = compileOnDemand(merged.extensions.onDemand, { entities, featuresByEntity }, reader);
   const ingestions: Map<string, IngestionDef> = compileIngestions(ingestionDecls, {
     reader,
     registryDir: resolve(dir),
@@ -122,7 +120,7 @@ export function compileRegistry(
     features: featuresByEntity,
   });
 
-  if (issues.count > 0) return { issues: issues.sorted() };
+  if (issues.count > 0) return { issues: issues.sorted(), warnings: issues.warnings() };
   const registry: Registry = {
     version: registryVersion(files),
     dir: resolve(dir),
@@ -133,6 +131,7 @@ export function compileRegistry(
     extensions,
     ingestions,
     onDemand,
+    warnings: issues.warnings(),
   };
   return { registry: deepFreeze(registry) };
 }

@@ -1,7 +1,9 @@
+import { didYouMean } from './did-you-mean.ts';
 import { substituteEnv } from './env-substitution.ts';
 import type { Declaration } from './merge-documents.ts';
 import type { SpecReader } from './node-reader.ts';
-import type { SpecEntry } from './spec-node.ts';
+import { positionAt, type SpecEntry } from './spec-node.ts';
+import { checkStreamOptions } from './stream-options.ts';
 import type { StreamDef, StreamSourceKind } from './types.ts';
 
 export const STREAM_KEYS = [
@@ -80,9 +82,14 @@ export function compileStream(
     return reader.path(node, `${what}.${key}`);
   };
 
-  return {
+  const source = reader.oneOf(keys.source, `${what}.source`, STREAM_SOURCES);
+  const before = reader.issues.count;
+  const options = freeForm(keys.options, 'options');
+  // Options whose substitution failed are already reported; checking them would say it again.
+  const optionsRead = reader.issues.count === before;
+  const def: StreamDef = {
     ...base,
-    source: reader.oneOf(keys.source, `${what}.source`, STREAM_SOURCES) ?? base.source,
+    source: source ?? base.source,
     connection: freeForm(keys.connection, 'connection'),
     group: reader.optionalString(keys.group, `${what}.group`) ?? base.group,
     payloadField: reader.optionalString(keys.payloadField, `${what}.payloadField`) ?? base.payloadField,
@@ -90,6 +97,25 @@ export function compileStream(
     entityIdField: optionalPath(keys.entityIdField, 'entityIdField'),
     timestampField: optionalPath(keys.timestampField, 'timestampField'),
     eventIdField: optionalPath(keys.eventIdField, 'eventIdField'),
-    options: freeForm(keys.options, 'options'),
+    options,
   };
+  const node = keys.options?.value;
+  if (node !== undefined && optionsRead && (source !== undefined || keys.source === undefined)) {
+    checkStreamOptions(
+      def,
+      (key, error) => reader.issues.add(error.code, error.message, positionAt(node, key)),
+      (key, known) =>
+        reader.issues.warn(
+          'LARDER_ERR_SPEC_UNKNOWN_KEY',
+          known.length === 0
+            ? `${what}.options.${key} is not read: ${def.source} streams take no options`
+            : `${what}.options.${key} is not an option of ${def.source} streams; it is not read`,
+          positionAt(node, key, 'key'),
+          known.length === 0
+            ? 'Remove the option.'
+            : `Remove it or fix its spelling (docs/streams.md lists the options).${didYouMean(key, known)}`,
+        ),
+    );
+  }
+  return def;
 }

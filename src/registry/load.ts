@@ -28,7 +28,7 @@ export async function validateRegistry(dir: string, options: LoadOptions = {}): 
       `the registry directory ${dir} does not exist or is not a directory`,
       where,
     );
-    return { issues: issues.sorted() };
+    return { issues: issues.sorted(), warnings: [] };
   }
   try {
     return compileRegistry(dir, await readRegistryFiles(dir), options);
@@ -39,7 +39,7 @@ export async function validateRegistry(dir: string, options: LoadOptions = {}): 
       `cannot read the registry in ${dir}: ${(err as Error).message}`,
       where,
     );
-    return { issues: issues.sorted() };
+    return { issues: issues.sorted(), warnings: [] };
   }
 }
 

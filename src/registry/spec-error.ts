@@ -18,7 +18,7 @@ export class SpecValidationError extends LarderError {
 }
 
 /**
- * One block per issue, for terminals and logs:
+ * One block per issue, for terminals and logs (a warning says so after its code):
  *
  * ```text
  * features/user.yaml:12:9  LARDER_ERR_SPEC_OPTYPE  ...condition.optype "equl" is not an optype: ...
@@ -29,7 +29,7 @@ export function formatSpecIssues(issues: readonly SpecIssue[]): string {
   return issues
     .map(
       (issue) =>
-        `${issue.file}:${issue.line}:${issue.column}  ${issue.code}  ${issue.message}\n  hint: ${issue.hint}`,
+        `${issue.file}:${issue.line}:${issue.column}  ${issue.code}${issue.severity === 'warning' ? ' (warning)' : ''}  ${issue.message}\n  hint: ${issue.hint}`,
     )
     .join('\n');
 }

@@ -146,6 +146,31 @@ export function formatPos(pos: SourcePos): string {
   return `${pos.file}:${pos.line}:${pos.column}`;
 }
 
+/**
+ * Where the value at `path` (`concurrency.min`, `retryDelays[1]`) under `node` is written: its
+ * value's position, or its key's with `at: 'key'`; the deepest part of the path that exists when
+ * the rest does not.
+ */
+export function positionAt(node: SpecNode, path: string, at: 'value' | 'key' = 'value'): SourcePos {
+  let current = node;
+  let pos = node.pos;
+  for (const segment of path.split(/\.|(?=\[)/)) {
+    const index = /^\[(\d+)\]$/.exec(segment);
+    if (index !== null && current.kind === 'seq') {
+      const item = current.items[Number(index[1])];
+      if (item === undefined) break;
+      current = item;
+      pos = item.pos;
+      continue;
+    }
+    const entry = current.kind === 'map' ? entryOf(current, segment) : undefined;
+    if (entry === undefined) break;
+    current = entry.value;
+    pos = at === 'key' ? entry.keyPos : entry.value.pos;
+  }
+  return pos;
+}
+
 /** The entry for `key`, if the map has one. */
 export function entryOf(map: SpecMap, key: string): SpecEntry | undefined {
   return map.entries.find((entry) => entry.key === key);

@@ -155,12 +155,14 @@ export interface Registry {
   readonly features: readonly FeatureDef[];
   /** `entity -> feature name -> feature`. */
   readonly featuresByEntity: ReadonlyMap<string, ReadonlyMap<string, FeatureDef>>;
-  /** Raw `ingestions` and `onDemand` blocks; their own issues compile them. */
+  /** Raw `ingestions` and `onDemand` blocks, merged across files, as written. */
   readonly extensions: Readonly<Record<string, unknown>>;
-  /** The compiled `ingestions` block (batch IngestionSpecs), by name. Absent on registries built by hand. */
-  readonly ingestions?: ReadonlyMap<string, IngestionDef>;
-  /** The compiled `onDemand` block. Absent on registries built by hand (serving compiles the raw block then). */
-  readonly onDemand?: readonly OnDemandDef[];
+  /** The compiled `ingestions` block (batch IngestionSpecs), by name. */
+  readonly ingestions: ReadonlyMap<string, IngestionDef>;
+  /** The compiled `onDemand` block. */
+  readonly onDemand: readonly OnDemandDef[];
+  /** What validation warned about (deprecated spellings, options nothing reads); never errors. */
+  readonly warnings: readonly SpecIssue[];
 }
 
 /**
@@ -172,11 +174,11 @@ export interface Registry {
  *     blocked_users:
  *       url: "http://users.internal/blocked/{id}"   # {ids} instead of {id}: the upstream takes many ids
  *       method: GET                                  # GET (default) | POST
- *       timeoutMs: 50
+ *       timeout: 50ms                                # timeoutMs: 50 still works (deprecated)
  *       fallback: []
  *       type: "list<int>"
  *       maxBatch: 100                                # optional, with {ids} only
- *       breaker: {failures: 5, resetMs: 5000}        # optional
+ *       breaker: {failures: 5, reset: 5s}            # optional; resetMs: 5000 still works
  * ```
  */
 export interface OnDemandDef {
@@ -246,6 +248,8 @@ export interface IngestionDef {
 
 /** One problem found while validating a registry. */
 export interface SpecIssue {
+  /** Errors make the registry invalid; warnings (a deprecated spelling, ...) do not. */
+  readonly severity: 'error' | 'warning';
   readonly code: string;
   readonly message: string;
   readonly hint: string;

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { RegistryHolder } from '../registry/registry-holder.ts';
 import type { OnlineStore } from '../store/online-store.ts';
-import type { DeadLetterStore } from '../ingest/dead-letters.ts';
+import type { DeadLetterStore } from '../store/dead-letters.ts';
 import type { IncomingEvent, IngestReport } from '../ingest/types.ts';
 
 /** Everything the HTTP server needs, assembled by the CLI (`larder serve` / `larder demo`). */

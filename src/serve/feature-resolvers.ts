@@ -1,6 +1,6 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import { LarderError } from '../errors.ts';
-import { partitionKey } from '../keys/keys.ts';
+import { entityIdKey, partitionKey } from '../keys/keys.ts';
 import type { EntityDef, FeatureDef } from '../registry/types.ts';
 import type { ActionRow } from '../store/online-store.ts';
 import { joinSelector, serveJoinedRows } from './join-resolvers.ts';
@@ -43,32 +43,21 @@ type Resolver = (
   info?: GraphQLResolveInfo,
 ) => unknown;
 
-const CANONICAL_INT = /^(0|-?[1-9]\d*)$/;
-const INT = /^[+-]?\d+$/;
-
 /**
- * The canonical id string used in keys, matching what ingestion writes: for `idType: int`,
- * canonical decimal (`"007"` → `"7"`); for strings, the string itself (non-empty).
+ * The key form of an id argument (`entityIdKey`, the rule ingestion writes with); a value that is
+ * not an id of the entity's type fails the request with `LARDER_ERR_BAD_ARGUMENT`.
  */
 export function canonicalEntityId(entity: EntityDef, raw: unknown): string {
-  const id = typeof raw === 'string' ? raw : String(raw);
-  if (entity.idType === 'int') {
-    if (CANONICAL_INT.test(id)) return id;
-    if (INT.test(id)) return BigInt(id).toString();
-    throw new LarderError(
-      'LARDER_ERR_BAD_ARGUMENT',
-      `${entity.name} ids are integers; got "${truncate(id)}"`,
-      {
-        details: { entity: entity.name },
-      },
-    );
-  }
-  if (id === '') {
-    throw new LarderError('LARDER_ERR_BAD_ARGUMENT', `${entity.name} id must not be empty`, {
-      details: { entity: entity.name },
-    });
-  }
-  return id;
+  const id = entityIdKey(entity.idType, raw);
+  if (id !== undefined) return id;
+  const text = typeof raw === 'string' ? raw : String(raw);
+  const message =
+    entity.idType === 'int'
+      ? `${entity.name} ids are integers; got "${truncate(text)}"`
+      : text === ''
+        ? `${entity.name} id must not be empty`
+        : `${entity.name} ids are strings; got "${truncate(text)}"`;
+  throw new LarderError('LARDER_ERR_BAD_ARGUMENT', message, { details: { entity: entity.name } });
 }
 
 /** The static features of `entity` a query selects under a field, memoised per compiled query. */

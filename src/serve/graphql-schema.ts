@@ -23,7 +23,6 @@ import { LarderError } from '../errors.ts';
 import type { EntityDef, FeatureDef, FieldType, Registry, ScalarType } from '../registry/types.ts';
 import { joinPlan } from './join-resolvers.ts';
 import type { JoinPlan } from './join-resolvers.ts';
-import { onDemandDefsOf } from './on-demand/on-demand-defs.ts';
 import type { OnDemandDef } from '../registry/types.ts';
 import {
   actionFeatureResolver,
@@ -53,7 +52,7 @@ export interface ServingSchema {
   readonly schema: Schema;
   /** The registry version this schema was generated from. */
   readonly registryVersion: string;
-  /** The on-demand features the schema serves (compiled from `registry.extensions.onDemand`). */
+  /** The on-demand features the schema serves (`registry.onDemand`). */
   readonly onDemand: readonly OnDemandDef[];
 }
 
@@ -154,7 +153,7 @@ export function buildServingSchema(registry: Registry): ServingSchema {
     rootNames.set(field, owner);
   };
 
-  const onDemand = onDemandDefsOf(registry);
+  const onDemand = registry.onDemand;
   // Entity types first, with lazy fields: a row's join field refers to another entity's type.
   const entityTypes = new Map<string, ObjectType>();
   for (const entity of registry.entities.values()) {

@@ -1,7 +1,7 @@
 import type { GraphQLResolveInfo } from 'graphql';
+import { entityIdKey } from '../keys/keys.ts';
 import type { EntityDef, FeatureDef, JoinDef } from '../registry/types.ts';
 import type { ActionRow } from '../store/online-store.ts';
-import { canonicalEntityId } from './feature-resolvers.ts';
 import type { RequestLoader } from './request-loader.ts';
 import type { RowBuilder, ServedRow } from './row-shape.ts';
 import { perFieldNode, selectedFields, selectedNames } from './selection.ts';
@@ -64,16 +64,10 @@ export function joinSelector(
   });
 }
 
-/** The canonical id a row holds for a join, or undefined when it holds none (or a malformed one). */
+/** The key form of the id a row holds for a join, or undefined when it holds none (or a malformed one). */
 export function joinedIdOf(row: ActionRow, plan: JoinPlan): string | undefined {
-  const raw = row.values[plan.join.field];
-  if (raw === null || raw === undefined) return undefined;
-  if (typeof raw === 'number' && Number.isSafeInteger(raw)) return String(raw);
-  try {
-    return canonicalEntityId(plan.target, raw);
-  } catch {
-    return undefined; // a malformed reference is a missing entity, not a failed request
-  }
+  // A malformed reference is a missing entity, not a failed request.
+  return entityIdKey(plan.target.idType, row.values[plan.join.field]);
 }
 
 /**

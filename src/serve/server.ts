@@ -28,6 +28,7 @@ import { installFastPath } from './fast-path/fast-graphql.ts';
 import type { FastPathCarrier } from './fast-path/fast-graphql.ts';
 import { randomUUID } from 'node:crypto';
 import { groupOf } from '../cache/cache-policy.ts';
+import { entityIdOfKey } from '../keys/keys.ts';
 import type { LayeredStore } from '../cache/layered-store.ts';
 
 export interface ServerOptions {
@@ -188,7 +189,7 @@ function forgetWrittenEntities(
       const def = groupOf(current, write.pk);
       const entity = def === undefined ? undefined : current.entities.get(def.entity);
       if (def === undefined || entity === undefined) continue;
-      hot.forget(entity.name, write.pk.slice(entity.prefix.length, write.pk.lastIndexOf('#')), now);
+      hot.forget(entity.name, entityIdOfKey(entity, write.pk), now);
     }
   });
 }

@@ -2,8 +2,9 @@
  * The `OnlineStore` contract. Every store (LMDB embedded, DynamoDB, ...) implements exactly this, and
  * one conformance suite (`test/store/conformance.ts`) runs unchanged against each of them.
  *
- * Keys follow the storage model: a partition key `<prefix>#<entity_id>#<group>` (see `model/keys.ts`)
- * and a sort key that is the event timestamp for action rows and null for static values.
+ * Keys follow the storage model: a partition key `<prefix><entity_id>#<group>` (built by
+ * `partitionKey` in `keys/keys.ts`) and a sort key that is the event timestamp for action rows and
+ * null for static values.
  *
  * The API is batch-first: the write path hands over a whole batch of writes, and the read path asks
  * for every key a request needs at once, so a remote store can answer in one round trip.

@@ -98,7 +98,7 @@ describe('embedded backfill (worker_threads pool, LMDB)', () => {
       registryDir,
       dataDir,
       // Small files still get split, so the range and row-group paths are exercised.
-      planner: { minSplitBytes: 256, maxTaskBytes: 1000 },
+      taskSplit: { minSplitBytes: 256, maxTaskBytes: 1000 },
     });
   });
 

@@ -85,7 +85,7 @@ describe('S3 sources (s3rver in process)', () => {
       }),
       registryDir,
       dataDir,
-      planner: { minSplitBytes: 1024, maxTaskBytes: 8192 },
+      taskSplit: { minSplitBytes: 1024, maxTaskBytes: 8192 },
     });
   });
 

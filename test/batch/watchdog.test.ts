@@ -6,13 +6,15 @@ import { batchConfigFrom } from '../../src/config/batch-section.ts';
 import { viewJob } from '../../src/ingest/batch/jobs/job-store.ts';
 import { openBatch, type OpenedBatch } from '../../src/ingest/batch/open-batch.ts';
 import { Watchdog, type JobAlert } from '../../src/ingest/batch/watchdog.ts';
+import { manualClock } from '../store/manual-clock.ts';
 import { tempDir } from '../support/temp-dir.ts';
 import { jsonl, registryYaml, writeFiles } from './support/fixtures.ts';
 import { deleteRedisPrefix } from './support/redis-cleanup.ts';
 
 /**
  * The distributed runner with no `larder worker` running: tasks are queued in Redis and nobody
- * takes them, which is exactly a job stuck "runnable".
+ * takes them, which is exactly a job stuck "runnable". Job state and the watchdog share a manual
+ * clock, so time passes without sleeping.
  */
 describe('watchdog: stuck jobs, timeouts and failure alerts (distributed mode, no workers)', () => {
   const tmp = tempDir('larder-watchdog-');
@@ -22,6 +24,7 @@ describe('watchdog: stuck jobs, timeouts and failure alerts (distributed mode, n
   let batch: OpenedBatch;
   let webhook = '';
   const prefix = `larder-test-${randomBytes(4).toString('hex')}`;
+  const clock = manualClock(Date.now());
 
   beforeAll(async () => {
     server = createServer((req, res) => {
@@ -61,6 +64,7 @@ describe('watchdog: stuck jobs, timeouts and failure alerts (distributed mode, n
       }),
       registryDir,
       dataDir: path.join(tmp.dir, 'data'),
+      now: clock.now,
     });
   });
 
@@ -75,8 +79,10 @@ describe('watchdog: stuck jobs, timeouts and failure alerts (distributed mode, n
     const job = await batch.runtime.submit('regions');
     expect(job.state).toBe('runnable');
     await batch.watchdog.scan();
+    clock.advance(999);
+    await batch.watchdog.scan();
     expect(alerts.filter((a) => a.job.id === job.id)).toHaveLength(0);
-    await new Promise((resolve) => setTimeout(resolve, 1200));
+    clock.advance(201);
     await batch.watchdog.scan();
     await batch.watchdog.scan();
     const stuck = alerts.filter((a) => a.job.id === job.id);
@@ -87,7 +93,7 @@ describe('watchdog: stuck jobs, timeouts and failure alerts (distributed mode, n
       job: { id: job.id, ingestion: 'regions', state: 'runnable', attempt: 1, mode: 'distributed' },
     });
     expect(stuck[0]?.message).toMatch(
-      /stuck runnable: no progress for \d+ s \(no worker has taken its tasks\)/,
+      /stuck runnable: no progress for 1 s \(no worker has taken its tasks\)/,
     );
     const logs = await batch.runtime.jobs.logs(job.id);
     expect(logs.some((l) => l.level === 'warn' && l.message.includes('is stuck runnable'))).toBe(true);
@@ -98,12 +104,16 @@ describe('watchdog: stuck jobs, timeouts and failure alerts (distributed mode, n
     const job = await batch.runtime.submit('regions');
     // Play the worker that picked the task up, then went silent.
     expect(await batch.runtime.tracker.taskStarted(job.id, 0, 'test-worker')).toBe(true);
-    const later = new Watchdog({
+    const quiet = new Watchdog({
       tracker: batch.runtime.tracker,
       config: { stuckAfterMs: 86_400_000, webhook: undefined, consoleUrl: '' },
-      now: () => Date.now() + 2 * 3_600_000,
+      now: clock.now,
     });
-    await later.scan();
+    clock.advance(3_600_000);
+    await quiet.scan();
+    expect((await viewJob(batch.runtime.jobs, job.id))?.state).toBe('running');
+    clock.advance(1);
+    await quiet.scan();
     const view = await viewJob(batch.runtime.jobs, job.id);
     expect(view?.state).toBe('failed');
     expect(view?.failure).toEqual({

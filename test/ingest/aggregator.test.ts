@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { compileMapping, type MapOutcome } from '../../src/ingest/aggregator.ts';
 import type { EventBinding, FeatureDef } from '../../src/registry/types.ts';
 import type { StaticWrite, StoreWrite } from '../../src/store/online-store.ts';
-import { binding, entity, feature, field, filter } from './registry-builder.ts';
+import { binding, entity, feature, field, filter } from '../support/registry-builder.ts';
 
 const user = entity('user', { prefix: 'u:', idType: 'int' });
 const identity = { ts: 1700000000123, eventId: 'e1', eventTime: true };
@@ -33,6 +33,7 @@ function mutation(outcome: MapOutcome): StaticWrite['mutation'] {
 
 describe('aggregator: action features', () => {
   const views = feature('user', 'recent_view_articles', {
+    featureType: 'action',
     maxCount: 50,
     ttlMs: 86_400_000,
     events: [
@@ -90,6 +91,7 @@ describe('aggregator: action features', () => {
 
   it("uses the binding's entityIdField over the entity's idField", () => {
     const f = feature('user', 'sellers', {
+      featureType: 'action',
       events: [binding('s', 't', { entityIdField: 'seller.id', fields: [field('price', 'float')] })],
     });
     const write = written(mapOne(f, { user_id: 1, seller: { id: 9 }, price: '3.5' }));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { coerce, INVALID, tryCoerce } from '../../src/ingest/coerce.ts';
 import { LarderError } from '../../src/errors.ts';
-import { fieldType } from './registry-builder.ts';
+import { fieldType } from '../support/registry-builder.ts';
 
 const ok: [string, unknown, unknown][] = [
   ['int', 42, 42],

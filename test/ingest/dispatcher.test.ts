@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { Dispatcher, dispatcherFor } from '../../src/ingest/dispatcher.ts';
-import { binding, feature, field, registry, stream } from './registry-builder.ts';
+import { binding, feature, field, registry, stream } from '../support/registry-builder.ts';
 
-/** The seed example (test/fixtures/registries/seed) plus features that share and split events. */
+/** The original layout of docs/spec.md, plus features that share and split events. */
 function buildRegistry() {
   return registry({
     streams: [stream('client_event', { subTopicField: 'event_type' })],
     features: [
       feature('user', 'recent_view_articles', {
+        featureType: 'action',
         events: [
           binding('client_event', 'client_event_cleansed', {
             subTopic: 'view_article_v1',
@@ -20,12 +21,15 @@ function buildRegistry() {
         ],
       }),
       feature('user', 'recent_v1_views', {
+        featureType: 'action',
         events: [binding('client_event', 'client_event_cleansed', { subTopic: 'view_article_v1' })],
       }),
       feature('user', 'all_client_events', {
+        featureType: 'action',
         events: [binding('client_event', 'client_event_cleansed')],
       }),
       feature('user', 'server_side', {
+        featureType: 'action',
         // A stream no one declared: implied with defaults (no subTopicField).
         events: [binding('server_event', 'orders')],
       }),
@@ -88,7 +92,9 @@ describe('dispatcher', () => {
   it('reads a numeric sub-topic as text', () => {
     const reg = registry({
       streams: [stream('s', { subTopicField: 'meta.kind' })],
-      features: [feature('user', 'f', { events: [binding('s', 't', { subTopic: '7' })] })],
+      features: [
+        feature('user', 'f', { featureType: 'action', events: [binding('s', 't', { subTopic: '7' })] }),
+      ],
     });
     expect(keys(new Dispatcher(reg).routes('s', 't', { meta: { kind: 7 } }))).toEqual(['user.f']);
   });
@@ -102,7 +108,7 @@ describe('dispatcher', () => {
 
   it('routes through an index: a thousand features cost the same lookup', () => {
     const features = Array.from({ length: 1000 }, (_, i) =>
-      feature('user', `f${i}`, { events: [binding('s', `topic${i}`)] }),
+      feature('user', `f${i}`, { featureType: 'action', events: [binding('s', `topic${i}`)] }),
     );
     const big = new Dispatcher(registry({ streams: [stream('s')], features }));
     expect(keys(big.routes('s', 'topic999', {}))).toEqual(['user.f999']);

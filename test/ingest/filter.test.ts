@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compileFilter, compileFilters } from '../../src/ingest/filter.ts';
 import type { FilterDef } from '../../src/registry/types.ts';
-import { filter } from './registry-builder.ts';
+import { filter } from '../support/registry-builder.ts';
 
 /** [filter, event, expected] rows; every optype has passing, failing and missing-field rows. */
 const cases: [string, FilterDef, Record<string, unknown>, boolean][] = [

@@ -3,7 +3,7 @@ import { createIngestor, type InProcessIngestor } from '../../src/ingest/ingesto
 import type { IncomingEvent } from '../../src/ingest/types.ts';
 import { UnparseableBody } from '../../src/ingest/unparseable.ts';
 import { RegistryHolder } from '../../src/registry/registry-holder.ts';
-import { binding, entity, feature, field, filter, registry, stream } from './registry-builder.ts';
+import { binding, entity, feature, field, filter, registry, stream } from '../support/registry-builder.ts';
 import { openRealStores, type RealStores } from './real-stores.ts';
 
 const NOW = Date.now();
@@ -16,6 +16,7 @@ function buildRegistry() {
     ],
     features: [
       feature('user', 'recent_view_articles', {
+        featureType: 'action',
         maxCount: 10,
         events: [
           binding('client_event', 'cleansed', {
@@ -179,7 +180,10 @@ describe('ingestor against the real LMDB store and dead-letter table', () => {
       entities: [entity('user', { prefix: 'u:', idType: 'int' })],
       streams: [stream('s')],
       features: [
-        feature('user', 'clicks', { events: [binding('s', 't', { fields: [field('item', 'int')] })] }),
+        feature('user', 'clicks', {
+          featureType: 'action',
+          events: [binding('s', 't', { fields: [field('item', 'int')] })],
+        }),
       ],
     });
     holder.replace(reg);

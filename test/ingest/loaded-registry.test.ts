@@ -7,7 +7,7 @@ import { RegistryHolder } from '../../src/registry/registry-holder.ts';
 import { tempDir } from '../support/temp-dir.ts';
 import { openRealStores, type RealStores } from './real-stores.ts';
 
-// The seed example (test/fixtures/registries/seed), unchanged, plus the stream and entity blocks Larder adds beside it.
+// The original layout of docs/spec.md, unchanged, plus the stream and entity blocks beside it.
 const FEATURES = `
 features:
   user:

@@ -11,7 +11,7 @@ import { tempDir } from '../support/temp-dir.ts';
 const SEED = fileURLToPath(new URL('../fixtures/registries/seed', import.meta.url));
 
 /** The seed layout declares no streams: routing by subTopic must still work, through the defaults. */
-describe('the seed registry, unchanged, ingests events', () => {
+describe('the seed registry (the original layout), unchanged, ingests events', () => {
   const tmp = tempDir();
   afterAll(() => tmp.remove());
 

@@ -62,6 +62,17 @@ describe('a registry using every extension block', () => {
       declared: true,
     });
     expect(registry.streams.get('cdc_article')?.connection).toEqual({ brokers: ['kafka-1:9092'] });
+    // Options pass through as written; one that no consumer reads is a warning, not an error.
+    expect(registry.warnings).toEqual([
+      expect.objectContaining({
+        severity: 'warning',
+        code: 'LARDER_ERR_SPEC_UNKNOWN_KEY',
+        file: 'shared/streams.yaml',
+        line: 14,
+        column: 7,
+        message: 'streams.client_event.options.retry is not an option of redis streams; it is not read',
+      }),
+    ]);
     const withUrl = await loadRegistry(dir, { env: { ...env, LARDER_TEST_REDIS_URL: 'redis://cache:6380' } });
     expect(withUrl.streams.get('client_event')?.connection).toEqual({ url: 'redis://cache:6380', db: 0 });
   });
@@ -143,7 +154,7 @@ describe('a registry using every extension block', () => {
         user: {
           blocked_by: {
             url: 'http://127.0.0.1:9/blocked/{id}',
-            timeoutMs: 50,
+            timeout: '50ms',
             fallback: [],
             type: 'list<int>',
           },

@@ -5,7 +5,7 @@ import { loadRegistry } from '../../src/registry/load.ts';
 const fixture = (name: string): string =>
   fileURLToPath(new URL(`../fixtures/registries/${name}`, import.meta.url));
 
-describe('the seed example, loaded unchanged', () => {
+describe('the seed example (the original layout), loaded unchanged', () => {
   it('compiles to one action feature with both bindings, an implied entity and stream', async () => {
     const registry = await loadRegistry(fixture('seed'));
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { isLarderError } from '../../src/errors.ts';
 import { buildServingSchema, pascalCase, printServingSchema } from '../../src/serve/graphql-schema.ts';
 import { marketplaceRegistry } from './marketplace-registry.ts';
-import { entity, feature, registry } from './registry-builder.ts';
+import { entity, feature, registry } from '../support/registry-builder.ts';
 
 /** The SDL block of one type, `type X {...}` / `input X {...}`, without descriptions. */
 function typeBlock(sdl: string, name: string): string {
@@ -71,26 +71,26 @@ describe('buildServingSchema', () => {
   });
 
   it('serves an entity without features as just its id', () => {
-    const built = buildServingSchema(registry([entity('shop')], []));
+    const built = buildServingSchema(registry({ entities: [entity('shop')], features: [] }));
     expect(typeBlock(printServingSchema(built), 'Shop')).toBe('type Shop {\n  id: ID!\n}');
   });
 
   it('refuses registry names that clash in GraphQL with LARDER_ERR_SPEC_GRAPHQL_NAME', () => {
     const cases = [
       // `user_x` and `userX` are both type `UserX`.
-      registry([entity('user_x'), entity('userX', { plural: 'userXes' })], []),
+      registry({ entities: [entity('user_x'), entity('userX', { plural: 'userXes' })], features: [] }),
       // An entity's plural is another entity's name.
-      registry([entity('item'), entity('items')], []),
+      registry({ entities: [entity('item'), entity('items')], features: [] }),
       // An entity named like a built-in type.
-      registry([entity('long', { plural: 'longs' })], []),
+      registry({ entities: [entity('long', { plural: 'longs' })], features: [] }),
       // A static feature type colliding with an action row type.
-      registry(
-        [entity('a')],
-        [
+      registry({
+        entities: [entity('a')],
+        features: [
           feature('a', 'b_row', { fields: { x: 'int', y: 'int' } }),
           feature('a', 'b', { featureType: 'action', fields: { x: 'int' } }),
         ],
-      ),
+      }),
     ];
     for (const reg of cases) {
       let caught: unknown;
@@ -117,7 +117,7 @@ describe('buildServingSchema', () => {
         i % 2 === 0 ? { fields: { v: 'int' } } : { featureType: 'action', fields: { v: 'string' } },
       ),
     );
-    const built = buildServingSchema(registry([entity('user')], features));
+    const built = buildServingSchema(registry({ entities: [entity('user')], features }));
     expect(Object.keys(built.schema.getQueryType()!.getFields())).toHaveLength(3);
     expect(Object.keys((built.schema.getType('User') as { getFields(): object }).getFields())).toHaveLength(
       1001,

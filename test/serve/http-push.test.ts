@@ -5,7 +5,7 @@ import { createIngestor } from '../../src/ingest/ingestor.ts';
 import { registerPushRoutes } from '../../src/serve/http-push.ts';
 import type { ServeContext } from '../../src/serve/context.ts';
 import { RegistryHolder } from '../../src/registry/registry-holder.ts';
-import { binding, entity, feature, field, filter, registry, stream } from '../ingest/registry-builder.ts';
+import { binding, entity, feature, field, filter, registry, stream } from '../support/registry-builder.ts';
 import { openRealStores, type RealStores } from '../ingest/real-stores.ts';
 
 const URL_PATH = '/v1/streams/client_event/cleansed';
@@ -16,6 +16,7 @@ function buildRegistry() {
     streams: [stream('client_event', { subTopicField: 'event_type', eventIdField: 'event_id' })],
     features: [
       feature('user', 'recent_view_articles', {
+        featureType: 'action',
         events: [
           binding('client_event', 'cleansed', {
             subTopic: 'view_article_v1',
@@ -26,6 +27,7 @@ function buildRegistry() {
       }),
       // A stream only a feature names, never declared.
       feature('user', 'orders', {
+        featureType: 'action',
         events: [binding('server_event', 'orders', { fields: [field('order_id', 'int')] })],
       }),
     ],

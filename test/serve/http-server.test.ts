@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Registry } from '../../src/registry/types.ts';
 import { marketplaceRegistry } from './marketplace-registry.ts';
-import { entity, feature, registry, stream } from './registry-builder.ts';
+import { binding, entity, feature, field, registry, stream } from '../support/registry-builder.ts';
 import { capturingLogger, startServeFixture } from './serve-fixture.ts';
 import type { ServeFixture } from './serve-fixture.ts';
 
@@ -20,26 +20,22 @@ async function listen(f: ServeFixture): Promise<string> {
 
 /** A registry fed by HTTP push: one stream, a static and an action feature. */
 function pushRegistry(): Registry {
-  return registry(
-    [entity('user', { prefix: 'u:', idType: 'int', idField: 'user_id' })],
-    [
+  return registry({
+    entities: [entity('user', { prefix: 'u:', idType: 'int', idField: 'user_id' })],
+    features: [
       feature('user', 'os', {
-        fields: { os: 'string' },
-        events: [{ stream: 'app', topic: 'session', subTopic: 'app_open', paths: { os: 'device.os' } }],
+        events: [binding('app', 'session', { subTopic: 'app_open', fields: [field('device.os', 'string')] })],
       }),
       feature('user', 'recent_clicks', {
         featureType: 'action',
-        fields: { article_id: 'int' },
         maxCount: 10,
         events: [
-          { stream: 'app', topic: 'session', subTopic: 'click', paths: { article_id: 'params.article_id' } },
+          binding('app', 'session', { subTopic: 'click', fields: [field('params.article_id', 'int')] }),
         ],
       }),
     ],
-    {
-      streams: [stream('app', { subTopicField: 'name', timestampField: 'ts', eventIdField: 'event_id' })],
-    },
-  );
+    streams: [stream('app', { subTopicField: 'name', timestampField: 'ts', eventIdField: 'event_id' })],
+  });
 }
 
 describe('over a real port', () => {

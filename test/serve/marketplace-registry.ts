@@ -1,5 +1,5 @@
 import type { Registry } from '../../src/registry/types.ts';
-import { entity, feature, registry } from './registry-builder.ts';
+import { entity, feature, registry } from '../support/registry-builder.ts';
 import { actionWrite, staticWrite } from './serve-fixture.ts';
 import type { ServeFixture } from './serve-fixture.ts';
 
@@ -8,9 +8,10 @@ export const user = entity('user', { prefix: 'u:', idType: 'int' });
 export const article = entity('flea_article', { prefix: 'c:flea:', idType: 'int', plural: 'flea_articles' });
 
 export function marketplaceRegistry(extra: { version?: string } = {}): Registry {
-  return registry(
-    [user, article],
-    [
+  return registry({
+    ...extra,
+    entities: [user, article],
+    features: [
       feature('user', 'os', { fields: { os: 'string' }, description: 'Operating system.' }),
       feature('user', 'region_id', { fields: { region_id: 'int' } }),
       feature('user', 'profile', { fields: { age: 'int', score: 'float', vip: 'bool' } }),
@@ -36,8 +37,7 @@ export function marketplaceRegistry(extra: { version?: string } = {}): Registry 
       feature('flea_article', 'title', { fields: { title: 'string' } }),
       feature('flea_article', 'price', { fields: { price: 'int' } }),
     ],
-    extra,
-  );
+  });
 }
 
 /** Age in seconds of view row i (0 = oldest of 40): 30 s past a whole minute, so windows are clear-cut. */

@@ -1,110 +1,35 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
 import { CircuitBreaker } from '../../src/serve/on-demand/circuit-breaker.ts';
 import { OnDemandLoader } from '../../src/serve/on-demand/on-demand-loader.ts';
 import { OnDemandService } from '../../src/serve/on-demand/on-demand-service.ts';
 import type { OnDemandOutcome } from '../../src/serve/on-demand/on-demand-service.ts';
-import { compileOnDemand } from '../../src/registry/compile-on-demand.ts';
 import type { OnDemandDef } from '../../src/registry/types.ts';
-import type { EntityDef } from '../../src/registry/types.ts';
 import { startFakeUpstream, type FakeUpstream } from './support/upstream.ts';
+import { compileFiles } from '../registry/write-registry.ts';
 
-const user: EntityDef = {
-  name: 'user',
-  prefix: 'u:',
-  idType: 'int',
-  idField: 'user_id',
-  plural: 'users',
-  declared: true,
-};
+const FEATURES =
+  'entities: {user: {prefix: "u:", idType: int}}\n' +
+  'features:\n  user:\n    os:\n      events: [{streamName: s, topic: t, fields: [{name: os, type: string}]}]\n';
 
-function compile(onDemand: unknown) {
-  return compileOnDemand({
-    entities: new Map([['user', user]]),
-    featuresByEntity: new Map([['user', new Map([['os', {} as never]])]]),
-    extensions: { onDemand },
-  });
-}
-
+/** The on-demand feature `user.blocked` on `upstream`, compiled by the registry loader. */
 function def(upstream: FakeUpstream, overrides: Record<string, unknown> = {}): OnDemandDef {
-  const { defs, issues } = compile({
-    user: {
-      blocked: {
-        url: `${upstream.base}/blocked/{id}`,
-        method: 'GET',
-        timeoutMs: 500,
-        fallback: [],
-        type: 'list<int>',
-        breaker: { failures: 3, resetMs: 300 },
-        ...overrides,
-      },
-    },
+  const blocked = {
+    url: `${upstream.base}/blocked/{id}`,
+    method: 'GET',
+    timeout: '500ms',
+    fallback: [],
+    type: 'list<int>',
+    breaker: { failures: 3, reset: '300ms' },
+    ...overrides,
+  };
+  const { registry, issues } = compileFiles({
+    'features.yaml': FEATURES,
+    'on-demand.yaml': stringify({ onDemand: { user: { blocked } } }),
   });
   expect(issues).toEqual([]);
-  return defs[0]!;
+  return registry!.onDemand[0]!;
 }
-
-describe('onDemand spec', () => {
-  it('compiles the documented keys and defaults', () => {
-    const { defs, issues } = compile({
-      user: {
-        blocked: {
-          url: 'http://users.internal/blocked/{id}',
-          method: 'GET',
-          timeoutMs: 50,
-          fallback: [],
-          type: 'list<int>',
-        },
-      },
-    });
-    expect(issues).toEqual([]);
-    expect(defs[0]).toMatchObject({
-      entity: 'user',
-      idType: 'int',
-      name: 'blocked',
-      method: 'GET',
-      timeoutMs: 50,
-      fallback: [],
-      type: { scalar: 'int', list: true },
-      batch: undefined,
-      breaker: { failures: 5, resetMs: 5000 },
-    });
-  });
-
-  it('reports every problem with its path and code', () => {
-    const { issues } = compile({
-      nobody: { x: {} },
-      user: {
-        os: { url: 'http://a/{id}', timeoutMs: 5, fallback: null, type: 'string' },
-        bad: {
-          url: 'ftp://a/{id}',
-          method: 'PUT',
-          timeoutMs: -1,
-          fallback: 'x',
-          type: 'list<int>',
-          colour: 1,
-        },
-        nourl: { timeoutMs: 5, type: 'lst<int>' },
-        both: { url: 'http://a/{id}/{ids}', timeoutMs: 5, fallback: null, type: 'int', maxBatch: 5 },
-      },
-    });
-    const got = issues.map((i) => `${i.code} ${i.path}`);
-    expect(got).toEqual(
-      expect.arrayContaining([
-        'LARDER_ERR_SPEC_REFERENCE onDemand.nobody',
-        'LARDER_ERR_SPEC_DUPLICATE onDemand.user.os',
-        'LARDER_ERR_SPEC_UNKNOWN_KEY onDemand.user.bad.colour',
-        'LARDER_ERR_SPEC_INVALID_VALUE onDemand.user.bad.url',
-        'LARDER_ERR_SPEC_INVALID_VALUE onDemand.user.bad.method',
-        'LARDER_ERR_SPEC_INVALID_VALUE onDemand.user.bad.timeoutMs',
-        'LARDER_ERR_SPEC_INVALID_VALUE onDemand.user.bad.fallback',
-        'LARDER_ERR_SPEC_MISSING_KEY onDemand.user.nourl.url',
-        'LARDER_ERR_SPEC_MISSING_KEY onDemand.user.nourl.fallback',
-        'LARDER_ERR_SPEC_FIELD_TYPE onDemand.user.nourl.type',
-        'LARDER_ERR_SPEC_INVALID_VALUE onDemand.user.both.url',
-      ]),
-    );
-  });
-});
 
 describe('on-demand service against a real HTTP upstream', () => {
   let upstream: FakeUpstream;
@@ -135,7 +60,7 @@ describe('on-demand service against a real HTTP upstream', () => {
   });
 
   it('serves the fallback on a 404, a 500, a hang, a slow answer and a wrong type', async () => {
-    const d = def(upstream, { breaker: { failures: 100, resetMs: 300 } });
+    const d = def(upstream, { breaker: { failures: 100, reset: '300ms' } });
     service.update([d]);
     upstream.mode = 'ok';
     expect(await service.fetch(d, ['404'])).toEqual([[]]);

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Registry } from '../../src/registry/types.ts';
 import { marketplaceRegistry, seedMarketplace, user } from './marketplace-registry.ts';
-import { entity, feature, registry } from './registry-builder.ts';
+import { entity, feature, registry } from '../support/registry-builder.ts';
 import { capturingLogger, startServeFixture, staticWrite } from './serve-fixture.ts';
 import type { ServeFixture } from './serve-fixture.ts';
 import { waitUntil } from '../support/wait-until.ts';
@@ -16,13 +16,11 @@ afterEach(async () => {
 function nextRegistry(version: string): Registry {
   const v1 = marketplaceRegistry();
   const kept = v1.features.filter((f) => f.name !== 'region_id');
-  return registry(
-    [...v1.entities.values()],
-    [...kept, feature('user', 'nickname', { fields: { nickname: 'string' } })],
-    {
-      version,
-    },
-  );
+  return registry({
+    entities: [...v1.entities.values()],
+    features: [...kept, feature('user', 'nickname', { fields: { nickname: 'string' } })],
+    version,
+  });
 }
 
 describe('schema swap on registry change', () => {
@@ -82,7 +80,9 @@ describe('schema swap on registry change', () => {
     const f = (fx = await startServeFixture(marketplaceRegistry({ version: 'v1' }), {}, log.logger));
     await seedMarketplace(f, Date.now());
     // `items` is both an entity and the plural of `item`: no valid schema.
-    f.registry.replace(registry([entity('item'), entity('items')], [], { version: 'broken' }));
+    f.registry.replace(
+      registry({ entities: [entity('item'), entity('items')], features: [], version: 'broken' }),
+    );
 
     expect((await f.gql(`{ _registryVersion user(id: 1) { os } }`)).body).toEqual({
       data: { _registryVersion: 'v1', user: { os: 'ios' } },

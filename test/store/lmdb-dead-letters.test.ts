@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { NewDeadLetter } from '../../src/ingest/dead-letters.ts';
+import type { NewDeadLetter } from '../../src/store/dead-letters.ts';
 import { LmdbDeadLetterStore } from '../../src/store/lmdb/lmdb-dead-letters.ts';
 import { openLmdbEnv } from '../../src/store/lmdb/lmdb-env.ts';
 import type { LmdbEnv } from '../../src/store/lmdb/lmdb-env.ts';

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { openLmdbEnv } from '../../store/lmdb/lmdb-env.ts';
 import { LmdbDeadLetterStore } from '../../store/lmdb/lmdb-dead-letters.ts';
-import type { DeadLetter, DeadLetterStore } from '../../ingest/dead-letters.ts';
+import type { DeadLetter, DeadLetterStore } from '../../store/dead-letters.ts';
 import { openRuntime } from '../../runtime/open-runtime.ts';
 import { readConfig } from '../../runtime/read-config.ts';
 import { parsePositiveInt } from '../options.ts';

@@ -31,6 +31,7 @@ export function register(program: Command): void {
           `registry ${dir} is valid: ${registry.entities.size} entities, ${registry.streams.size} streams, ` +
             `${registry.features.length} features [${byEntity.join(', ')}], version ${registry.version.slice(0, 12)}\n`,
         );
+        if (registry.warnings.length > 0) process.stderr.write(`${formatSpecIssues(registry.warnings)}\n`);
       } catch (err) {
         if (err instanceof SpecValidationError) {
           process.stderr.write(

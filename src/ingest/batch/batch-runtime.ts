@@ -2,14 +2,14 @@ import type { Logger } from 'pino';
 import { isLarderError, LarderError } from '../../errors.ts';
 import type { RegistryHolder } from '../../registry/registry-holder.ts';
 import type { BatchConfig } from '../../config/batch-section.ts';
+import { ingestionNamed } from './ingestion-def.ts';
 import { toJobView, viewJob, type JobStore } from './jobs/job-store.ts';
 import { JobTracker } from './jobs/job-tracker.ts';
 import { isTerminal, type JobRecord, type JobSpec, type JobTrigger, type JobView } from './jobs/job-types.ts';
-import { planJob } from './planner/planner.ts';
-import { estimateThroughput } from './planner/throughput.ts';
+import { splitJob } from './task-split/split-job.ts';
+import { estimateThroughput } from './task-split/throughput.ts';
 import type { JobRunner } from './runners/job-runner.ts';
 import { ObjectSources } from './sources/object-sources.ts';
-import { ingestionNamed } from './spec/registry-ingestions.ts';
 import type { Watchdog } from './watchdog.ts';
 
 export interface BatchRuntimeOptions {
@@ -19,8 +19,8 @@ export interface BatchRuntimeOptions {
   readonly config: BatchConfig;
   readonly sources?: ObjectSources;
   readonly logger?: Logger;
-  /** Planner overrides (tests use small split sizes). */
-  readonly planner?: { readonly minSplitBytes?: number; readonly maxTaskBytes?: number };
+  /** Task split overrides (tests use small split sizes). */
+  readonly taskSplit?: { readonly minSplitBytes?: number; readonly maxTaskBytes?: number };
   readonly watchdog?: Watchdog;
   /** Shares one tracker with the runner; one is made over `jobs` otherwise. */
   readonly tracker?: JobTracker;
@@ -36,14 +36,14 @@ export interface SubmitOptions {
   readonly waitsFor?: readonly string[];
   /** A second submit with the same key returns the first job (a cron tick seen twice). */
   readonly dedupeKey?: string;
-  /** Create the job queued and leave it there; `start` plans and runs it later (DAG runs). */
+  /** Create the job queued and leave it there; `start` splits and runs it later (DAG runs). */
   readonly hold?: boolean;
 }
 
 /**
- * The batch side of Larder in one object: submit a backfill, plan it, hand it to the runner, wait
- * for it, retry or cancel it, read it. The CLI, the scheduler and the server use this; runners
- * and workers report through the job store.
+ * The batch side of Larder in one object: submit a backfill, split it into tasks, hand them to the
+ * runner, wait for it, retry or cancel it, read it. The CLI, the scheduler and the server use
+ * this; runners and workers report through the job store.
  */
 export class BatchRuntime {
   readonly tracker: JobTracker;
@@ -69,7 +69,7 @@ export class BatchRuntime {
   /** The job spec of an ingestion from the registry in force. */
   async resolveSpec(name: string, from?: number, to?: number): Promise<JobSpec> {
     const registry = this.options.registry.current;
-    const ingestion = await ingestionNamed(registry, name);
+    const ingestion = ingestionNamed(registry, name);
     const feature = registry.featuresByEntity.get(ingestion.entity)?.get(ingestion.feature);
     const entity = registry.entities.get(ingestion.entity);
     if (feature === undefined || entity === undefined) {
@@ -90,7 +90,7 @@ export class BatchRuntime {
     return { ingestion, feature, entity, from, to };
   }
 
-  /** Creates a job; unless it waits for other jobs, plans and dispatches it at once. */
+  /** Creates a job; unless it waits for other jobs, splits and dispatches it at once. */
   async submit(name: string, options: SubmitOptions = {}): Promise<JobRecord> {
     const spec = await this.resolveSpec(name, options.from, options.to);
     const job = await this.tracker.create(
@@ -107,14 +107,14 @@ export class BatchRuntime {
     return this.start(job.id);
   }
 
-  /** Plans a queued job and hands its tasks to the runner. A planning failure fails the job. */
+  /** Splits a queued job into tasks and hands them to the runner. A failed split fails the job. */
   async start(jobId: string): Promise<JobRecord> {
     const job = await this.mustGet(jobId);
-    if (job.state !== 'queued' || !(await this.tracker.claimPlanning(jobId))) return job;
+    if (job.state !== 'queued' || !(await this.tracker.claimSplitting(jobId))) return job;
     try {
       const { spec } = job;
       const objects = await this.sources.for(spec.ingestion.source.path).list(spec.ingestion.source.path);
-      const { slices, plan } = await planJob(
+      const { slices, split } = await splitJob(
         spec.ingestion,
         objects,
         this.sources,
@@ -122,16 +122,16 @@ export class BatchRuntime {
         {
           workersAvailable: await this.options.runner.workersAvailable(),
           targetSeconds: this.options.config.targetSeconds,
-          ...this.options.planner,
+          ...this.options.taskSplit,
         },
       );
-      const planned = await this.tracker.planned(jobId, plan, slices);
-      if (planned === undefined || planned.state !== 'runnable') return planned ?? job;
+      const runnable = await this.tracker.recordSplit(jobId, split, slices);
+      if (runnable === undefined || runnable.state !== 'runnable') return runnable ?? job;
       await this.options.runner.dispatch(
-        planned,
+        runnable,
         slices.map((_, i) => i),
       );
-      return planned;
+      return runnable;
     } catch (err) {
       if (!isLarderError(err)) this.options.logger?.error({ err, job: jobId }, 'batch: planning failed');
       const code = isLarderError(err) ? err.code : 'LARDER_ERR_INTERNAL';

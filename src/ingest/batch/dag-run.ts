@@ -5,7 +5,6 @@ import { downstreamOf, topologicalOrder } from '../../registry/dependency-graph.
 import type { BatchRuntime } from './batch-runtime.ts';
 import { isTerminal, type JobRecord, type JobTrigger } from './jobs/job-types.ts';
 import type { Registry } from '../../registry/types.ts';
-import { ingestionsOf } from './spec/registry-ingestions.ts';
 
 export interface DagRun {
   readonly runId: string;
@@ -42,7 +41,7 @@ export async function startDagRun(
   root: string,
   options: DagRunOptions,
 ): Promise<DagRun> {
-  const ingestions = await ingestionsOf(registry);
+  const ingestions = registry.ingestions;
   const graph = new Map([...ingestions].map(([name, def]) => [name, def.dependsOn]));
   const members = options.downstream === false ? new Set([root]) : downstreamOf(graph, root);
   const order = topologicalOrder(graph, members);

@@ -28,8 +28,10 @@ export interface OpenBatchOptions {
   readonly logger?: Logger;
   /** Write without fsync (benchmarks only). */
   readonly sync?: boolean;
-  readonly planner?: BatchRuntimeOptions['planner'];
+  readonly taskSplit?: BatchRuntimeOptions['taskSplit'];
   readonly batchRows?: number;
+  /** The clock of job state and of the watchdog's stuck and timeout checks. Default `Date.now`. */
+  readonly now?: () => number;
 }
 
 export interface OpenedBatch {
@@ -68,7 +70,8 @@ export async function openBatch(options: OpenBatchOptions): Promise<OpenedBatch>
       ...(options.batchRows === undefined ? {} : { batchRows: options.batchRows }),
     });
   }
-  const tracker = new JobTracker(jobs);
+  const now = options.now ?? Date.now;
+  const tracker = new JobTracker(jobs, now);
   const runner: JobRunner =
     pool === undefined
       ? new (await import('./runners/distributed-runner.ts')).DistributedRunner({
@@ -76,7 +79,7 @@ export async function openBatch(options: OpenBatchOptions): Promise<OpenedBatch>
           ...(logger === undefined ? {} : { logger }),
         })
       : new EmbeddedRunner({ tracker, pool, ...(logger === undefined ? {} : { logger }) });
-  const watchdog = new Watchdog({ tracker, config, ...(logger === undefined ? {} : { logger }) });
+  const watchdog = new Watchdog({ tracker, config, now, ...(logger === undefined ? {} : { logger }) });
   const runtime = new BatchRuntime({
     registry,
     jobs,
@@ -85,7 +88,7 @@ export async function openBatch(options: OpenBatchOptions): Promise<OpenedBatch>
     tracker,
     watchdog,
     ...(logger === undefined ? {} : { logger }),
-    ...(options.planner === undefined ? {} : { planner: options.planner }),
+    ...(options.taskSplit === undefined ? {} : { taskSplit: options.taskSplit }),
   });
   return {
     runtime,

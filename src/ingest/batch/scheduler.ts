@@ -4,7 +4,6 @@ import type { RegistryHolder } from '../../registry/registry-holder.ts';
 import type { Registry } from '../../registry/types.ts';
 import type { BatchRuntime } from './batch-runtime.ts';
 import { startDagRun, type DagRun } from './dag-run.ts';
-import { ingestionsOf } from './spec/registry-ingestions.ts';
 
 export interface SchedulerOptions {
   readonly runtime: BatchRuntime;
@@ -51,7 +50,7 @@ export class BatchScheduler {
   }
 
   private async install(registry: Registry): Promise<void> {
-    const ingestions = await ingestionsOf(registry);
+    const ingestions = registry.ingestions;
     for (const cron of this.crons) cron.stop();
     this.crons = [];
     if (this.stopped) return;

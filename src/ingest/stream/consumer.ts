@@ -1,9 +1,10 @@
 import type { Logger } from 'pino';
+import { backoffMs } from '../backoff.ts';
 import type { Ingestor } from '../ingestor-contract.ts';
 import type { IncomingEvent } from '../types.ts';
 import { AdaptiveConcurrency } from './adaptive-concurrency.ts';
 import { NO_OBSERVER, type ConsumerObserver } from './consumer-observer.ts';
-import type { ConsumerOptions } from './consumer-options.ts';
+import type { ConsumerOptions } from '../../registry/stream-options.ts';
 import { KeyedScheduler } from './keyed-scheduler.ts';
 import type { MessageDecoder } from './message-decoder.ts';
 import { OffsetTracker } from './offset-tracker.ts';
@@ -158,7 +159,7 @@ export class StreamConsumer {
         failures += 1;
         this.#observer.brokerError(this.#source.id, 'fetch');
         this.#logger?.warn({ err, source: this.#source.id }, 'stream fetch failed; backing off');
-        await sleep(Math.min(5_000, 100 * 2 ** Math.min(failures, 6)));
+        await sleep(backoffMs(failures, 100));
         continue;
       }
       const now = Date.now();
@@ -359,7 +360,7 @@ export class StreamConsumer {
           this.#release(item);
           return false;
         }
-        await sleep(Math.min(5_000, 50 * 2 ** Math.min(failures, 7)));
+        await sleep(backoffMs(failures, 50));
       }
     }
   }
@@ -401,7 +402,7 @@ export class StreamConsumer {
             'stream commit failed; retrying',
           );
           if (Date.now() >= this.#abandonAt) break;
-          await sleep(Math.min(5_000, 50 * 2 ** Math.min(failures, 7)));
+          await sleep(backoffMs(failures, 50));
         }
       }
       partition.committing = undefined;

@@ -12,10 +12,9 @@ import {
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { LarderError } from '../../errors.ts';
 import type { StreamDef } from '../../registry/types.ts';
-import { optionalString, optionError, type ConsumerOptions } from './consumer-options.ts';
+import { optionalString, readKinesisOptions, type ConsumerOptions } from '../../registry/stream-options.ts';
 import { deadLetterHeaders, readHeaders, retryHeaders } from './delivery-headers.ts';
 import { acquireCheckpointStore, type CheckpointStore } from './kinesis-checkpoints.ts';
-import type { SourceContext } from './source-factory.ts';
 import {
   payloadText,
   type FailureInfo,
@@ -23,6 +22,7 @@ import {
   type PartitionLag,
   type RetryDisposition,
   type RetryInfo,
+  type SourceContext,
   type SourceMessage,
   type StreamSource,
 } from './stream-source.ts';
@@ -39,14 +39,11 @@ export interface KinesisSettings {
 
 export function kinesisSettings(def: StreamDef): KinesisSettings {
   const c = def.connection;
-  const where = (key: string): string => `streams.${def.name}.options.${key}`;
-  const start = optionalString(def.options.startFrom, where('startFrom')) ?? 'earliest';
-  if (start !== 'earliest' && start !== 'latest')
-    throw optionError(where('startFrom'), 'earliest or latest', start);
+  const options = readKinesisOptions(def);
   const accessKeyId = optionalString(c.accessKeyId, `streams.${def.name}.connection.accessKeyId`);
   const secretAccessKey = optionalString(c.secretAccessKey, `streams.${def.name}.connection.secretAccessKey`);
-  const retry = optionalString(def.options.retryStream, where('retryStream'));
-  const dlq = optionalString(def.options.dlqStream, where('dlqStream'));
+  const retry = options.retryStream;
+  const dlq = options.dlqStream;
   return {
     endpoint: optionalString(c.endpoint, `streams.${def.name}.connection.endpoint`),
     region: optionalString(c.region, `streams.${def.name}.connection.region`) ?? 'us-east-1',
@@ -55,7 +52,7 @@ export function kinesisSettings(def: StreamDef): KinesisSettings {
         ? { accessKeyId, secretAccessKey }
         : undefined,
     group: def.group,
-    startFrom: start === 'latest' ? 'LATEST' : 'TRIM_HORIZON',
+    startFrom: options.startFrom === 'latest' ? 'LATEST' : 'TRIM_HORIZON',
     retryStream: (topic) => retry ?? `${topic}-retry`,
     dlqStream: (topic) => dlq ?? `${topic}-dlq`,
   };

@@ -12,7 +12,7 @@ import { connect, headers as natsHeaders, nanos, type NatsConnection } from '@na
 import { LarderError } from '../../errors.ts';
 import type { StreamDef } from '../../registry/types.ts';
 import type { BrokerDeadLetter, BrokerDeadLetterQueue } from './broker-dlq-contract.ts';
-import { duration, optionalString, positiveInt, type ConsumerOptions } from './consumer-options.ts';
+import { readNatsOptions, type ConsumerOptions } from '../../registry/stream-options.ts';
 import { deadLetterHeaders, HEADER, readHeaders } from './delivery-headers.ts';
 import type {
   FailureInfo,
@@ -37,21 +37,17 @@ export interface NatsSourceSettings {
 }
 
 export function natsSettings(def: StreamDef, topic: string, consumer: ConsumerOptions): NatsSourceSettings {
-  const o = def.options;
-  const where = (key: string): string => `streams.${def.name}.options.${key}`;
+  const o = readNatsOptions(def);
   const servers = def.connection.servers ?? def.connection.url ?? 'nats://127.0.0.1:4222';
   const list = (Array.isArray(servers) ? servers : String(servers).split(',')).map((s) => String(s).trim());
-  const maxDeliver = o.maxDeliver === undefined ? -1 : (positiveInt(o.maxDeliver, where('maxDeliver')) ?? -1);
   return {
     servers: list,
-    durable:
-      optionalString(o.durable, where('durable')) ?? `${def.group}_${topic}`.replace(/[^A-Za-z0-9_-]/g, '_'),
-    ackWaitMs: duration(o.ackWait, where('ackWait')) ?? 30_000,
-    maxDeliver,
-    maxAckPending:
-      positiveInt(o.maxAckPending, where('maxAckPending')) ?? Math.max(1_000, consumer.maxInFlight * 2),
-    dlqStream: optionalString(o.dlqStream, where('dlqStream')) ?? 'LARDER_DLQ',
-    dlqSubject: optionalString(o.dlqSubject, where('dlqSubject')) ?? `larder.dlq.${def.name}.${topic}`,
+    durable: o.durable ?? `${def.group}_${topic}`.replace(/[^A-Za-z0-9_-]/g, '_'),
+    ackWaitMs: o.ackWaitMs ?? 30_000,
+    maxDeliver: o.maxDeliver ?? -1,
+    maxAckPending: o.maxAckPending ?? Math.max(1_000, consumer.maxInFlight * 2),
+    dlqStream: o.dlqStream ?? 'LARDER_DLQ',
+    dlqSubject: o.dlqSubject ?? `larder.dlq.${def.name}.${topic}`,
   };
 }
 

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { LarderError } from '../../errors.ts';
 import type { StreamDef } from '../../registry/types.ts';
 import type { BrokerDeadLetter, BrokerDeadLetterQueue } from './broker-dlq-contract.ts';
-import { duration, optionalString, optionError } from './consumer-options.ts';
+import { optionalString, readRedisOptions } from '../../registry/stream-options.ts';
 import { deadLetterHeaders, HEADER, readHeaders, retryHeaders } from './delivery-headers.ts';
 import type {
   DeliveryHeaders,
@@ -36,24 +36,17 @@ export function redisSettings(
   def: StreamDef,
   retryDelaysMs: readonly number[] = [1000],
 ): RedisSourceSettings {
-  const opts = def.options;
-  const where = (key: string): string => `streams.${def.name}.options.${key}`;
   const url =
     optionalString(def.connection.url, `streams.${def.name}.connection.url`) ?? 'redis://127.0.0.1:6379';
-  const startFrom = optionalString(opts.startFrom, where('startFrom')) ?? 'earliest';
-  if (startFrom !== 'earliest' && startFrom !== 'latest')
-    throw optionError(where('startFrom'), 'earliest or latest', startFrom);
-  const dlq = optionalString(opts.dlqStream, where('dlqStream'));
+  const options = readRedisOptions(def);
+  const dlq = options.dlqStream;
   return {
     url,
     group: def.group,
-    consumerName:
-      optionalString(opts.consumerName, where('consumerName')) ??
-      process.env.LARDER_CONSUMER_NAME ??
-      `larder-${hostname()}`,
+    consumerName: options.consumerName ?? process.env.LARDER_CONSUMER_NAME ?? `larder-${hostname()}`,
     payloadField: def.payloadField,
-    claimIdleMs: duration(opts.claimIdle, where('claimIdle')) ?? 60_000,
-    startId: startFrom === 'latest' ? '$' : '0',
+    claimIdleMs: options.claimIdleMs ?? 60_000,
+    startId: options.startFrom === 'latest' ? '$' : '0',
     dlqKey: (topic) => dlq ?? `${topic}:dlq`,
     retryKey: (topic, delayMs) => `${topic}:retry:${delayMs}ms`,
     tiers: [...new Set(retryDelaysMs)].sort((a, b) => a - b),

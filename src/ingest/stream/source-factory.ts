@@ -1,14 +1,8 @@
 import { LarderError } from '../../errors.ts';
 import type { StreamDef } from '../../registry/types.ts';
 import type { BrokerDeadLetterQueue } from './broker-dlq-contract.ts';
-import type { ConsumerOptions } from './consumer-options.ts';
-import type { StreamSource } from './stream-source.ts';
-
-/** What an adapter may need beyond its stream definition. */
-export interface SourceContext {
-  /** Larder's data directory, for adapters that keep their own checkpoints (Kinesis). */
-  readonly dataDir: string;
-}
+import type { ConsumerOptions } from '../../registry/stream-options.ts';
+import type { SourceContext, StreamSource } from './stream-source.ts';
 
 /**
  * Creates the sources of one `(stream, topic)`: the topic itself, plus any retry-tier sources the

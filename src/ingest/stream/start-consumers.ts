@@ -3,7 +3,7 @@ import type { RegistryHolder } from '../../registry/registry-holder.ts';
 import type { Registry, StreamDef } from '../../registry/types.ts';
 import type { Ingestor } from '../ingestor-contract.ts';
 import { StreamConsumer } from './consumer.ts';
-import { readConsumerOptions } from './consumer-options.ts';
+import { readConsumerOptions } from '../../registry/stream-options.ts';
 import { createMessageDecoder } from './message-decoder.ts';
 import { createSources } from './source-factory.ts';
 import { StreamMetrics } from './stream-metrics.ts';

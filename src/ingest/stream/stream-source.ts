@@ -153,3 +153,9 @@ export function payloadText(payload: Uint8Array | string): string {
     ? payload
     : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8');
 }
+
+/** What an adapter may need beyond its stream definition. */
+export interface SourceContext {
+  /** Larder's data directory, for adapters that keep their own checkpoints (Kinesis). */
+  readonly dataDir: string;
+}

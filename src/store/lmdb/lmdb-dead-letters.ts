@@ -1,4 +1,4 @@
-import type { DeadLetter, DeadLetterStore, NewDeadLetter } from '../../ingest/dead-letters.ts';
+import type { DeadLetter, DeadLetterStore, NewDeadLetter } from '../dead-letters.ts';
 import type { LmdbEnv } from './lmdb-env.ts';
 
 export interface LmdbDeadLetterStoreOptions {

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { createLayeredStore } from '../../../src/cache/layered-store.ts';
 import { LocalCacheLevel } from '../../../src/cache/local-level.ts';
 import { createIngestor } from '../../../src/ingest/ingestor.ts';
-import type { DeadLetter, DeadLetterStore, NewDeadLetter } from '../../../src/ingest/dead-letters.ts';
+import type { DeadLetter, DeadLetterStore, NewDeadLetter } from '../../../src/store/dead-letters.ts';
 import { partitionKey } from '../../../src/keys/keys.ts';
 import { authConfigFromEnv } from '../../../src/serve/auth.ts';
 import type { AuthConfig } from '../../../src/serve/auth.ts';

@@ -67,15 +67,15 @@ onDemand:
     blocked_users:
       url: "${upstreamBase}/blocked/{id}"
       method: GET
-      timeoutMs: 500
+      timeout: 500ms
       fallback: []
       type: "list<int>"
-      breaker: {failures: 3, resetMs: 400}
+      breaker: {failures: 3, reset: 400ms}
   flea_article:
     view_count:
       url: "${upstreamBase}/views?ids={ids}"
       method: GET
-      timeoutMs: 500
+      timeout: 500ms
       fallback: 0
       type: int
 `,

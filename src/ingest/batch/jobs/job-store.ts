@@ -11,7 +11,7 @@ import { ZERO_COUNTS } from './job-types.ts';
 
 /**
  * Where batch jobs live: the embedded LMDB environment in embedded mode, Redis in distributed mode.
- * Every process that plans, runs, waits for or inspects jobs talks to the same store, so a
+ * Every process that splits, runs, waits for or inspects jobs talks to the same store, so a
  * `larder jobs cancel` in one terminal stops a backfill running in another.
  *
  * Writers never contend on one record: a job record changes only on state transitions (through
@@ -36,7 +36,7 @@ export interface JobStore {
     readonly states?: readonly JobState[];
     readonly ingestion?: string;
   }): Promise<JobRecord[]>;
-  /** Replaces the tasks of a job (planning adds them after the job is created). */
+  /** Replaces the tasks of a job (its task split adds them after the job is created). */
   putTasks(jobId: string, tasks: readonly TaskRecord[]): Promise<void>;
   putTask(task: TaskRecord): Promise<void>;
   getTasks(jobId: string): Promise<TaskRecord[]>;

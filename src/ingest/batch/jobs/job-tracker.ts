@@ -1,9 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import type { ErrorCode } from '../../../errors.ts';
-import { recordThroughput } from '../planner/throughput.ts';
+import { recordThroughput } from '../task-split/throughput.ts';
 import type { TaskOutput } from '../task-runner.ts';
 import { toJobView, type JobStore } from './job-store.ts';
-import type { JobPlan, JobRecord, JobSpec, JobTrigger, JobView, TaskRecord, TaskSlice } from './job-types.ts';
+import type {
+  JobRecord,
+  JobSpec,
+  JobTrigger,
+  JobView,
+  TaskRecord,
+  TaskSlice,
+  TaskSplit,
+} from './job-types.ts';
 import { isTerminal, jobPath, ZERO_COUNTS } from './job-types.ts';
 import { describeSlice, errorRateMessage } from './job-messages.ts';
 
@@ -70,10 +78,10 @@ export class JobTracker {
   }
 
   /**
-   * Claims the planning of a queued job; true for exactly one caller (a claim older than
-   * `staleMs`, from a process that died while planning, can be taken over).
+   * Claims the task split of a queued job; true for exactly one caller (a claim older than
+   * `staleMs`, from a process that died while splitting, can be taken over).
    */
-  async claimPlanning(jobId: string, staleMs = 600_000): Promise<boolean> {
+  async claimSplitting(jobId: string, staleMs = 600_000): Promise<boolean> {
     const at = this.now();
     let claimed = false;
     await this.store.updateJob(jobId, (current) => {
@@ -85,8 +93,12 @@ export class JobTracker {
     return claimed;
   }
 
-  /** Stores the plan and the tasks, and makes the job runnable. */
-  async planned(jobId: string, plan: JobPlan, slices: readonly TaskSlice[]): Promise<JobRecord | undefined> {
+  /** Stores the task split and the tasks, and makes the job runnable. */
+  async recordSplit(
+    jobId: string,
+    split: TaskSplit,
+    slices: readonly TaskSlice[],
+  ): Promise<JobRecord | undefined> {
     const at = this.now();
     const tasks: TaskRecord[] = slices.map((slice, index) => ({
       jobId,
@@ -102,9 +114,9 @@ export class JobTracker {
     const job = await this.store.updateJob(jobId, (current) =>
       current.state !== 'queued'
         ? undefined
-        : { ...current, state: 'runnable', plan, runnableAt: at, updatedAt: at },
+        : { ...current, state: 'runnable', plan: split, runnableAt: at, updatedAt: at },
     );
-    await this.log(jobId, 'info', `planned: ${plan.explanation}`);
+    await this.log(jobId, 'info', `planned: ${split.explanation}`);
     return job;
   }
 

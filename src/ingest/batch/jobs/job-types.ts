@@ -97,7 +97,8 @@ export interface TaskRecord {
   readonly busyMs?: number;
 }
 
-export interface JobPlan {
+/** How a job's input was split into tasks, and the parallelism chosen for them. */
+export interface TaskSplit {
   readonly files: number;
   readonly tasks: number;
   readonly parallelism: number;
@@ -140,7 +141,8 @@ export interface JobRecord {
   readonly attempt: number;
   readonly mode: 'embedded' | 'distributed';
   readonly spec: JobSpec;
-  readonly plan: JobPlan | undefined;
+  /** The job's task split (stored, and shown to operators, as `plan`). */
+  readonly plan: TaskSplit | undefined;
   readonly failure: { readonly code: string; readonly message: string } | undefined;
   readonly createdAt: number;
   readonly updatedAt: number;
@@ -149,7 +151,7 @@ export interface JobRecord {
   readonly finishedAt: number | undefined;
   /** When the stuck alert was last sent, so one stall alerts once. */
   readonly stuckAlertedAt: number | undefined;
-  /** Set by the process that plans the job, so two processes never plan (and run) it twice. */
+  /** Set by the process that splits the job into tasks, so two processes never split (and run) it twice. */
   readonly planningAt?: number | undefined;
   /** When the failure alert was sent. */
   readonly failureAlertedAt?: number | undefined;

@@ -4,7 +4,7 @@ import { BadRecord, type RecordBatch } from './record-batch.ts';
 
 /**
  * Reads CSV rows into objects keyed by the header. The header is the first record when the slice
- * starts at byte 0, otherwise the one the planner read from the file's start. Empty cells are left
+ * starts at byte 0, otherwise the one the task split read from the file's start. Empty cells are left
  * out of the row (they read as missing, like an absent JSON key); blank lines are skipped; a record
  * with another number of cells than the header is a BadRecord.
  */

@@ -1,5 +1,5 @@
 import type { JobLogLine, JobRecord, JobView } from '../jobs/job-types.ts';
-import { formatBytes } from '../planner/planner.ts';
+import { formatBytes } from '../task-split/split-job.ts';
 
 /** One line per job for `larder jobs list`. */
 export function formatJobLine(job: JobRecord | JobView): string {

@@ -1,6 +1,6 @@
 import cliProgress from 'cli-progress';
 import type { JobView } from '../jobs/job-types.ts';
-import { formatBytes } from '../planner/planner.ts';
+import { formatBytes } from '../task-split/split-job.ts';
 
 /**
  * Shows a job's progress while a command waits for it: a cli-progress bar when the output is a

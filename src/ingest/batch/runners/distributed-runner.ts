@@ -30,7 +30,7 @@ export class DistributedRunner implements JobRunner {
     });
   }
 
-  /** The `larder worker` processes connected right now (at least 1, so a plan is still made). */
+  /** The `larder worker` processes connected right now (at least 1, so a job is still split into tasks). */
   async workersAvailable(): Promise<number> {
     return Math.max(1, await this.queue.getWorkersCount());
   }

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import type { Logger } from 'pino';
 import { isLarderError } from '../../../errors.ts';
+import { backoffMs } from '../../backoff.ts';
 import type { JobTracker } from '../jobs/job-tracker.ts';
 import { isTerminal, type JobRecord } from '../jobs/job-types.ts';
 import type { TaskOutput } from '../task-runner.ts';
@@ -18,8 +19,8 @@ export interface EmbeddedRunnerOptions {
 }
 
 /**
- * Runs jobs on the in-process thread pool. Each dispatched job gets at most `plan.parallelism`
- * tasks on the pool at once; a failed attempt is retried (up to `retries`) after the others of the
+ * Runs jobs on the in-process thread pool. Each dispatched job gets at most its split's
+ * `parallelism` tasks on the pool at once; a failed attempt is retried (up to `retries`) after the others of the
  * round, and a task out of retries fails the job. While a job runs, its record is watched, so a
  * cancel from another process, the job's timeout, or a failure decided elsewhere (error rate)
  * stops its tasks at their next batch.
@@ -121,7 +122,7 @@ export class EmbeddedRunner implements JobRunner {
             for (const other of active.values()) pool.abort(other, 'another task of the job failed');
             return;
           }
-          await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 250 * 2 ** task.attempts)));
+          await new Promise((resolve) => setTimeout(resolve, backoffMs(task.attempts, 250)));
         } finally {
           active.delete(index);
         }

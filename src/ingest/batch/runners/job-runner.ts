@@ -1,14 +1,14 @@
 import type { JobRecord } from '../jobs/job-types.ts';
 
 /**
- * Runs the tasks of planned jobs. Two implementations: a pool of worker threads inside the Larder
+ * Runs the tasks of jobs split into tasks. Two implementations: a pool of worker threads inside the Larder
  * process (embedded) and a Redis queue served by `larder worker` processes on any machine
  * (distributed). Either way, runners report through the job store (via `JobTracker`), so whoever
  * waits for a job only watches the store.
  */
 export interface JobRunner {
   readonly mode: JobRecord['mode'];
-  /** How many tasks could run at once right now; the planner sizes parallelism against it. */
+  /** How many tasks could run at once right now; a job's task split sizes parallelism against it. */
   workersAvailable(): Promise<number>;
   /**
    * Hands the given tasks of a runnable job over for execution and resolves once they are

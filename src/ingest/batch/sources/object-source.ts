@@ -1,6 +1,6 @@
 /**
  * Where batch input bytes come from: local files or S3 objects, behind one small contract so the
- * readers and the planner never know which. Only `s3-objects.ts` imports the AWS SDK.
+ * readers and the task split never know which. Only `s3-objects.ts` imports the AWS SDK.
  */
 export interface SourceObject {
   /** Absolute local path, or `s3://bucket/key`. */

@@ -45,7 +45,7 @@ export async function estimateThroughput(
     : { bytesPerSec: measured, source: 'calibration' };
 }
 
-/** Records the per-worker throughput a finished job achieved, for the next plan. */
+/** Records the per-worker throughput a finished job achieved, for the next split. */
 export async function recordThroughput(
   jobs: JobStore,
   ingestion: string,

@@ -5,14 +5,20 @@ import type {
   FieldDef,
   FieldType,
   FilterDef,
+  IngestionDef,
+  JoinDef,
+  OnDemandDef,
   Registry,
   StreamDef,
 } from '../../src/registry/types.ts';
 
 /**
- * Builds compiled Registry objects directly, for ingestion tests that must not depend on the YAML
- * loader. Every helper fills the documented defaults.
+ * Builds compiled Registry objects directly, for tests that must not depend on the YAML loader.
+ * Every helper fills the defaults the loader documents (docs/spec.md); field types are written as
+ * in YAML: `int`, `list<string>`, ...
  */
+
+const POS = { file: 'test.yaml', line: 1, column: 1 } as const;
 
 export function fieldType(spelling: string): FieldType {
   const match = /^list<(\w+)>$/.exec(spelling);
@@ -20,6 +26,7 @@ export function fieldType(spelling: string): FieldType {
   return { scalar, list: match !== null };
 }
 
+/** `fields[]` of an event binding: the dotted `path` in the event, stored as its last segment or `rename`. */
 export function field(
   path: string,
   type: string,
@@ -42,6 +49,7 @@ export function filter(
   return { name, type: fieldType(type), optype, values };
 }
 
+/** One `events[]` entry of a feature. */
 export function binding(
   streamName: string,
   topic: string,
@@ -55,34 +63,49 @@ export function binding(
     fields: options.fields ?? [],
     entityIdField: options.entityIdField,
     op: options.op ?? 'add',
-    pos: { file: 'test.yaml', line: 1, column: 1 },
+    pos: POS,
   };
 }
 
-export function feature(
-  entity: string,
-  name: string,
-  options: Partial<Omit<FeatureDef, 'entity' | 'name' | 'fields' | 'pos'>> & { events: EventBinding[] },
-): FeatureDef {
+export interface FeatureOptions {
+  readonly featureType?: FeatureDef['featureType'];
+  readonly containerType?: FeatureDef['containerType'];
+  readonly mapKey?: string;
+  readonly maxCount?: number;
+  readonly ttlMs?: number;
+  readonly description?: string;
+  readonly cache?: FeatureDef['cache'];
+  readonly joins?: readonly JoinDef[];
+  /** The events feeding it (see `binding`). */
+  readonly events?: readonly EventBinding[];
+  /** Output field name -> type; by default the union of the events' fields, in first-seen order. */
+  readonly fields?: Readonly<Record<string, string>>;
+}
+
+export function feature(entity: string, name: string, options: FeatureOptions = {}): FeatureDef {
+  const events = options.events ?? [];
   const fields = new Map<string, FieldType>();
-  for (const b of options.events)
-    for (const f of b.fields) if (!fields.has(f.name)) fields.set(f.name, f.type);
+  if (options.fields !== undefined) {
+    for (const [fieldName, type] of Object.entries(options.fields)) fields.set(fieldName, fieldType(type));
+  } else {
+    for (const b of events) for (const f of b.fields) if (!fields.has(f.name)) fields.set(f.name, f.type);
+  }
   return {
     entity,
     name,
-    featureType: options.featureType ?? 'action',
+    featureType: options.featureType ?? 'static',
     containerType: options.containerType ?? 'single',
     mapKey: options.mapKey,
-    events: options.events,
-    fields: [...fields].map(([n, type]) => ({ name: n, type })),
+    events,
+    fields: [...fields].map(([fieldName, type]) => ({ name: fieldName, type })),
     maxCount: options.maxCount ?? 100,
     ttlMs: options.ttlMs,
-    description: undefined,
+    description: options.description,
     owner: undefined,
     tags: [],
-    cache: undefined,
-    joins: [],
-    pos: { file: 'test.yaml', line: 1, column: 1 },
+    cache: options.cache,
+    joins: options.joins ?? [],
+    pos: POS,
   };
 }
 
@@ -113,13 +136,28 @@ export function stream(name: string, options: Partial<Omit<StreamDef, 'name'>> =
   };
 }
 
+/**
+ * A compiled registry. As the loader does, entities that features name but `entities` leaves out
+ * are implied with every default, and streams that bindings name but `streams` leaves out too.
+ */
 export function registry(parts: {
-  entities?: EntityDef[];
-  streams?: StreamDef[];
-  features: FeatureDef[];
+  readonly entities?: readonly EntityDef[];
+  readonly streams?: readonly StreamDef[];
+  readonly features: readonly FeatureDef[];
+  readonly ingestions?: readonly IngestionDef[];
+  readonly onDemand?: readonly OnDemandDef[];
+  readonly version?: string;
 }): Registry {
   const entities = new Map((parts.entities ?? []).map((e) => [e.name, e]));
-  for (const f of parts.features) if (!entities.has(f.entity)) entities.set(f.entity, entity(f.entity));
+  for (const f of parts.features) {
+    if (!entities.has(f.entity)) entities.set(f.entity, entity(f.entity, { declared: false }));
+  }
+  const streams = new Map((parts.streams ?? []).map((s) => [s.name, s]));
+  for (const f of parts.features) {
+    for (const b of f.events) {
+      if (!streams.has(b.streamName)) streams.set(b.streamName, stream(b.streamName, { declared: false }));
+    }
+  }
   const featuresByEntity = new Map<string, Map<string, FeatureDef>>();
   for (const f of parts.features) {
     let byName = featuresByEntity.get(f.entity);
@@ -127,12 +165,15 @@ export function registry(parts: {
     byName.set(f.name, f);
   }
   return {
-    version: `test-${Math.random().toString(36).slice(2)}`,
+    version: parts.version ?? `test-${Math.random().toString(36).slice(2, 10)}`,
     dir: '/nonexistent',
     entities,
-    streams: new Map((parts.streams ?? []).map((s) => [s.name, s])),
+    streams,
     features: parts.features,
     featuresByEntity,
     extensions: {},
+    ingestions: new Map((parts.ingestions ?? []).map((i) => [i.name, i])),
+    onDemand: parts.onDemand ?? [],
+    warnings: [],
   };
 }

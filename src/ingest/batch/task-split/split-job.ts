@@ -1,6 +1,6 @@
 import { LarderError } from '../../../errors.ts';
 import type { IngestionDef } from '../ingestion-def.ts';
-import type { JobPlan, TaskSlice } from '../jobs/job-types.ts';
+import type { TaskSlice, TaskSplit } from '../jobs/job-types.ts';
 import {
   asyncBufferOf,
   readParquetMetadata,
@@ -12,7 +12,7 @@ import type { ObjectSources } from '../sources/object-sources.ts';
 import { csvBoundaries, csvHeader, jsonlBoundaries } from './record-boundaries.ts';
 import type { Throughput } from './throughput.ts';
 
-export interface PlanOptions {
+export interface SplitOptions {
   /** Workers that could run tasks now: pool threads (embedded) or queue workers (distributed). */
   readonly workersAvailable: number;
   /** The job should finish in about this long. */
@@ -25,7 +25,7 @@ export interface PlanOptions {
   readonly tasksPerWorker?: number;
 }
 
-/** One unit the planner can place whole: a file, a file's row groups, or (text) part of a file. */
+/** One unit a split can place whole: a file, a file's row groups, or (text) part of a file. */
 interface Unit {
   readonly object: SourceObject;
   readonly bytes: number;
@@ -33,9 +33,9 @@ interface Unit {
   readonly groups?: readonly RowGroupInfo[];
 }
 
-export interface PlanResult {
+export interface SplitResult {
   readonly slices: TaskSlice[];
-  readonly plan: JobPlan;
+  readonly split: TaskSplit;
 }
 
 const MiB = 1024 * 1024;
@@ -53,13 +53,13 @@ const MiB = 1024 * 1024;
  * into byte ranges moved forward to record boundaries; Parquet files are cut between row groups;
  * small files are one task each.
  */
-export async function planJob(
+export async function splitJob(
   ingestion: IngestionDef,
   objects: readonly SourceObject[],
   sources: ObjectSources,
   estimate: (sample: TaskSlice) => Promise<Throughput>,
-  options: PlanOptions,
-): Promise<PlanResult> {
+  options: SplitOptions,
+): Promise<SplitResult> {
   if (objects.length === 0) {
     throw new LarderError('LARDER_ERR_BATCH_SOURCE', `no files match ${ingestion.source.path}`, {
       details: { ingestion: ingestion.name, path: ingestion.source.path },
@@ -86,7 +86,7 @@ export async function planJob(
 
   const why: string[] = [];
   let parallelism: number;
-  let used: JobPlan['throughput'];
+  let used: TaskSplit['throughput'];
   if (ingestion.parallelism !== 'auto') {
     parallelism = Math.min(ingestion.parallelism, available);
     used = { bytesPerSec: 0, source: 'fixed' };
@@ -131,7 +131,7 @@ export async function planJob(
 
   return {
     slices,
-    plan: {
+    split: {
       files: objects.length,
       tasks: slices.length,
       parallelism: Math.min(parallelism, slices.length),
@@ -227,7 +227,7 @@ function baseSlice(
   return { uri: object.uri, format, objectSize: object.size, mtimeMs: object.mtimeMs };
 }
 
-function describeSource(source: JobPlan['throughput']['source']): string {
+function describeSource(source: TaskSplit['throughput']['source']): string {
   switch (source) {
     case 'history':
       return 'median of recent runs';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { IngestionDef } from '../../src/ingest/batch/ingestion-def.ts';
 import type { TaskSlice } from '../../src/ingest/batch/jobs/job-types.ts';
-import { planJob } from '../../src/ingest/batch/planner/planner.ts';
+import { splitJob } from '../../src/ingest/batch/task-split/split-job.ts';
 import { readSlice } from '../../src/ingest/batch/readers/read-slice.ts';
 import { LocalObjects } from '../../src/ingest/batch/sources/local-objects.ts';
 import { ObjectSources } from '../../src/ingest/batch/sources/object-sources.ts';
@@ -11,7 +11,7 @@ import { tempDir } from '../support/temp-dir.ts';
 import { writeFiles } from './support/fixtures.ts';
 import { writeParquet } from './support/parquet-writer.ts';
 
-const tmp = tempDir('larder-planner-');
+const tmp = tempDir('larder-task-split-');
 afterAll(() => tmp.remove());
 const sources = new ObjectSources();
 
@@ -41,12 +41,12 @@ function ingestion(
   };
 }
 
-async function plan(
+async function split(
   def: IngestionDef,
   options: { workers: number; bytesPerSec?: number; target?: number; minSplit?: number; maxTask?: number },
 ) {
   const objects = await new LocalObjects().list(def.source.path);
-  return planJob(
+  return splitJob(
     def,
     objects,
     sources,
@@ -73,13 +73,13 @@ function expectContiguous(slices: readonly TaskSlice[], size: number): void {
   for (let i = 1; i < slices.length; i++) expect(slices[i]?.start).toBe(slices[i - 1]?.end);
 }
 
-describe('planner', () => {
+describe('task split', () => {
   it('cuts a large JSONL file into byte ranges that start right after a newline, and reading them yields every row once', async () => {
     const rows = Array.from({ length: 3000 }, (_, i) => ({ user_id: i, pad: 'é'.repeat(i % 37) }));
     writeFiles(tmp.dir, { 'big.jsonl': rows.map((r) => JSON.stringify(r)).join('\n') + '\n' });
     const file = path.join(tmp.dir, 'big.jsonl');
     const bytes = readFileSync(file);
-    const { slices, plan: p } = await plan(ingestion('jsonl', 'big.jsonl', 4), {
+    const { slices, split: p } = await split(ingestion('jsonl', 'big.jsonl', 4), {
       workers: 4,
       maxTask: 10_000,
     });
@@ -94,7 +94,7 @@ describe('planner', () => {
     const lines = ['user_id,text'];
     for (let i = 0; i < 2000; i++) lines.push(`${i},"line one\nline ""two"", ${'x'.repeat(i % 50)}\nend"`);
     writeFiles(tmp.dir, { 'quoted.csv': lines.join('\n') + '\n' });
-    const { slices } = await plan(ingestion('csv', 'quoted.csv', 3), { workers: 3, maxTask: 7_000 });
+    const { slices } = await split(ingestion('csv', 'quoted.csv', 3), { workers: 3, maxTask: 7_000 });
     expect(slices.length).toBeGreaterThan(10);
     for (const slice of slices.slice(1)) expect(slice.header).toEqual(['user_id', 'text']);
     const rows = (await readAll(slices)) as Record<string, string>[];
@@ -113,7 +113,7 @@ describe('planner', () => {
       ],
       rowGroupSize: 100,
     });
-    const { slices, plan: p } = await plan(ingestion('parquet', 'groups.parquet', 2), {
+    const { slices, split: p } = await split(ingestion('parquet', 'groups.parquet', 2), {
       workers: 2,
       maxTask: 2500,
     });
@@ -131,41 +131,41 @@ describe('planner', () => {
     writeFiles(tmp.dir, { 'sized/a.jsonl': `${'{"user_id":1}\n'.repeat(20_000)}` });
     const size = statSync(path.join(tmp.dir, 'sized/a.jsonl')).size;
     // One worker would need size / (size/20) = 20 s; a 5 s target needs 4 workers.
-    const four = await plan(ingestion('jsonl', 'sized/*.jsonl'), {
+    const four = await split(ingestion('jsonl', 'sized/*.jsonl'), {
       workers: 8,
       bytesPerSec: size / 20,
       target: 5,
     });
-    expect(four.plan.parallelism).toBe(4);
-    expect(four.plan.explanation).toMatch(/is 20\.0 s for one worker; a 5 s target needs 4 → 4 workers/);
+    expect(four.split.parallelism).toBe(4);
+    expect(four.split.explanation).toMatch(/is 20\.0 s for one worker; a 5 s target needs 4 → 4 workers/);
     expect(four.slices.length).toBe(8);
-    // Only 2 workers available: bounded, and the plan says so.
-    const two = await plan(ingestion('jsonl', 'sized/*.jsonl'), {
+    // Only 2 workers available: bounded, and the split says so.
+    const two = await split(ingestion('jsonl', 'sized/*.jsonl'), {
       workers: 2,
       bytesPerSec: size / 20,
       target: 5,
     });
-    expect(two.plan.parallelism).toBe(2);
-    expect(two.plan.explanation).toMatch(/bounded by the 2 workers available/);
+    expect(two.split.parallelism).toBe(2);
+    expect(two.split.explanation).toMatch(/bounded by the 2 workers available/);
     // A generous target: one worker, one task.
-    const one = await plan(ingestion('jsonl', 'sized/*.jsonl'), {
+    const one = await split(ingestion('jsonl', 'sized/*.jsonl'), {
       workers: 8,
       bytesPerSec: size / 20,
       target: 600,
     });
-    expect(one.plan.parallelism).toBe(1);
+    expect(one.split.parallelism).toBe(1);
     expect(one.slices).toHaveLength(1);
-    expect(one.plan.throughput).toEqual({ bytesPerSec: size / 20, source: 'history' });
+    expect(one.split.throughput).toEqual({ bytesPerSec: size / 20, source: 'history' });
   });
 
   it('takes a fixed parallelism as given, bounded by the workers available', async () => {
-    const { plan: p } = await plan(ingestion('jsonl', 'sized/*.jsonl', 6), { workers: 3 });
+    const { split: p } = await split(ingestion('jsonl', 'sized/*.jsonl', 6), { workers: 3 });
     expect(p.parallelism).toBe(3);
     expect(p.explanation).toMatch(/parallelism 6 is fixed in the spec, bounded by the 3 workers available/);
   });
 
   it('fails with LARDER_ERR_BATCH_SOURCE when nothing matches the path', async () => {
-    await expect(plan(ingestion('jsonl', 'missing/*.jsonl'), { workers: 1 })).rejects.toMatchObject({
+    await expect(split(ingestion('jsonl', 'missing/*.jsonl'), { workers: 1 })).rejects.toMatchObject({
       code: 'LARDER_ERR_BATCH_SOURCE',
       message: expect.stringContaining('no files match'),
     });
