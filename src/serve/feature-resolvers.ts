@@ -9,7 +9,9 @@ import { rowBuilder } from './row-shape.ts';
 import type { ServedRow } from './row-shape.ts';
 import type { OnDemandLoader } from './on-demand/on-demand-loader.ts';
 import type { OnDemandDef } from '../registry/types.ts';
-import type { EntityObject, RequestLoader } from './request-loader.ts';
+import { canonicalEntityId } from './entity-id.ts';
+import type { EntityObject } from './entity-object.ts';
+import type { RequestLoader } from './request-loader.ts';
 import { applyRowFilter, compileRowFilter } from './row-filter.ts';
 import type { RowFilterInput, RowPredicate } from './row-filter.ts';
 import { perFieldNode, selectedNames } from './selection.ts';
@@ -42,34 +44,6 @@ type Resolver = (
   ctx: GraphQLRequestContext,
   info?: GraphQLResolveInfo,
 ) => unknown;
-
-const CANONICAL_INT = /^(0|-?[1-9]\d*)$/;
-const INT = /^[+-]?\d+$/;
-
-/**
- * The canonical id string used in keys, matching what ingestion writes: for `idType: int`,
- * canonical decimal (`"007"` → `"7"`); for strings, the string itself (non-empty).
- */
-export function canonicalEntityId(entity: EntityDef, raw: unknown): string {
-  const id = typeof raw === 'string' ? raw : String(raw);
-  if (entity.idType === 'int') {
-    if (CANONICAL_INT.test(id)) return id;
-    if (INT.test(id)) return BigInt(id).toString();
-    throw new LarderError(
-      'LARDER_ERR_BAD_ARGUMENT',
-      `${entity.name} ids are integers; got "${truncate(id)}"`,
-      {
-        details: { entity: entity.name },
-      },
-    );
-  }
-  if (id === '') {
-    throw new LarderError('LARDER_ERR_BAD_ARGUMENT', `${entity.name} id must not be empty`, {
-      details: { entity: entity.name },
-    });
-  }
-  return id;
-}
 
 /** The static features of `entity` a query selects under a field, memoised per compiled query. */
 function staticSelector(statics: ReadonlySet<string>): (info: GraphQLResolveInfo) => readonly string[] {
@@ -217,8 +191,4 @@ function checkLastNSec(lastNSec: number): number {
     });
   }
   return lastNSec;
-}
-
-function truncate(text: string): string {
-  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
 }

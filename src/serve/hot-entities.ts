@@ -1,4 +1,4 @@
-import type { EntityObject } from './request-loader.ts';
+import type { EntityObject } from './entity-object.ts';
 import { jittered } from '../cache/cache-policy.ts';
 import { allowKeptParts } from './fast-path/kept-parts.ts';
 

@@ -1,7 +1,7 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import type { EntityDef, FeatureDef, JoinDef } from '../registry/types.ts';
 import type { ActionRow } from '../store/online-store.ts';
-import { canonicalEntityId } from './feature-resolvers.ts';
+import { canonicalEntityId } from './entity-id.ts';
 import type { RequestLoader } from './request-loader.ts';
 import type { RowBuilder, ServedRow } from './row-shape.ts';
 import { perFieldNode, selectedFields, selectedNames } from './selection.ts';

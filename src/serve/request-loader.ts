@@ -1,5 +1,6 @@
 import { partitionKey } from '../keys/keys.ts';
 import type { EntityDef } from '../registry/types.ts';
+import type { EntityObject } from './entity-object.ts';
 import type { HotEntityCache, HotEntry } from './hot-entities.ts';
 import type { ActionRow, OnlineStore, RangeQuery, StaticValue } from '../store/online-store.ts';
 
@@ -46,12 +47,6 @@ interface RangeBatch {
   readonly queries: RangeQuery[];
   readonly waiting: Map<string, Pending<ActionRow[]>>;
 }
-
-/**
- * An entity as GraphQL sees it: its id and the static features read for it as own properties, so
- * static fields resolve by plain property access (no resolver call per field).
- */
-export type EntityObject = { id: string } & Record<string, unknown>;
 
 /** An entity of this request; `shared` when the object is also in the hot cache (copy before changing). */
 interface LoadedEntity {

@@ -24,7 +24,7 @@ import {
   validate,
 } from '../graphql-runtime.ts';
 import type { JoinPlan } from '../join-resolvers.ts';
-import type { EntityObject } from '../request-loader.ts';
+import type { EntityObject } from '../entity-object.ts';
 import { plainSelection } from './plain-selection.ts';
 import { flat } from './flat-text.ts';
 import { variableCoercion } from './coerce-variables.ts';

@@ -1,9 +1,11 @@
 import { partitionKey } from '../../keys/keys.ts';
 import type { ActionRow } from '../../store/online-store.ts';
-import { actionRead, canonicalEntityId } from '../feature-resolvers.ts';
+import { canonicalEntityId } from '../entity-id.ts';
+import type { EntityObject } from '../entity-object.ts';
+import { actionRead } from '../feature-resolvers.ts';
 import type { ActionFeatureArgs } from '../feature-resolvers.ts';
 import type { HotEntry } from '../hot-entities.ts';
-import type { EntityObject, RequestLoader } from '../request-loader.ts';
+import type { RequestLoader } from '../request-loader.ts';
 import { applyRowFilter } from '../row-filter.ts';
 import { flat } from './flat-text.ts';
 import { keepPart, keptPart } from './kept-parts.ts';
