@@ -1,5 +1,6 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import { LarderError } from '../errors.ts';
+import { defaultActionCount } from '../registry/action-defaults.ts';
 import { partitionKey } from '../keys/keys.ts';
 import type { EntityDef, FeatureDef } from '../registry/types.ts';
 import type { ActionRow } from '../store/online-store.ts';
@@ -34,9 +35,6 @@ export interface GraphQLRequestContext {
   /** Per-request batching of on-demand features; absent when the registry declares none. */
   readonly onDemand?: OnDemandLoader;
 }
-
-/** Rows returned when an action feature's `input.count` is not given (bounded by maxCount). */
-export const DEFAULT_ACTION_COUNT = 30;
 
 type Resolver = (
   parent: unknown,
@@ -78,11 +76,6 @@ export function batchEntityResolver(entity: EntityDef, features: readonly Featur
       .loadEntities(entity, ids, selected)
       .then(() => ids.map((id) => loader.entityObject(entity, id)));
   };
-}
-
-/** The rows an action feature returns when the query gives no count. */
-export function defaultActionCount(feature: FeatureDef): number {
-  return Math.min(DEFAULT_ACTION_COUNT, feature.maxCount);
 }
 
 /**

@@ -20,6 +20,7 @@ import type {
   GraphQLOutputType,
 } from 'graphql';
 import { LarderError } from '../errors.ts';
+import { DEFAULT_ACTION_COUNT, defaultActionCount } from '../registry/action-defaults.ts';
 import type { EntityDef, FeatureDef, FieldType, Registry, ScalarType } from '../registry/types.ts';
 import { joinPlan } from './join-resolvers.ts';
 import type { JoinPlan } from './join-resolvers.ts';
@@ -28,7 +29,6 @@ import type { OnDemandDef } from '../registry/types.ts';
 import {
   actionFeatureResolver,
   batchEntityResolver,
-  defaultActionCount,
   onDemandFeatureResolver,
   singleEntityResolver,
 } from './feature-resolvers.ts';
@@ -96,7 +96,7 @@ export const ActionFeatureInput = new GraphQLInputObjectType({
   fields: {
     count: {
       type: GraphQLInt,
-      description: "At most this many rows (default 30, at most the feature's maxCount).",
+      description: `At most this many rows (default ${DEFAULT_ACTION_COUNT}, at most the feature's maxCount).`,
     },
     lastNSec: { type: GraphQLInt, description: 'Only rows from the last N seconds.' },
     filter: {

@@ -1,6 +1,4 @@
 import type {
-  GraphQLNamedType,
-  GraphQLType,
   DocumentNode,
   FieldNode,
   FragmentDefinitionNode,
@@ -11,7 +9,8 @@ import type {
   ValueNode,
 } from 'graphql';
 import { LarderError } from '../errors.ts';
-import { Kind } from './graphql-runtime.ts';
+import { DEFAULT_ACTION_COUNT } from '../registry/action-defaults.ts';
+import { Kind, getNamedType, isObjectType } from './graphql-runtime.ts';
 import type { ServeLimits } from './limits.ts';
 
 /**
@@ -46,8 +45,6 @@ export interface CostPlan {
   readonly roots: readonly CostNode[];
 }
 
-/** The count an action feature returns when the query gives none. Overridable per field through `extensions.larder.defaultCount`. */
-const DEFAULT_ACTION_COUNT = 30;
 const ACTION_INPUT_TYPE = 'ActionFeatureInput';
 
 const plans = new WeakMap<DocumentNode, Map<string, CostPlan>>();
@@ -130,31 +127,19 @@ function fieldNode(
 ): CostNode[] | undefined {
   const field = parent.getFields()[node.name.value];
   if (field === undefined) return undefined;
-  const named = asObjectType(namedType(field.type));
+  const named = getNamedType(field.type);
   const children =
-    node.selectionSet !== undefined && named !== undefined
+    node.selectionSet !== undefined && isObjectType(named)
       ? walk(named, node.selectionSet, fragments, visiting)
       : [];
   const ids = field.args.find((a) => a.name === 'ids');
   if (ids !== undefined) return [{ kind: 'ids', field: node.name.value, amount: idsAmount(node), children }];
-  if (field.args.some((a) => namedType(a.type).name === ACTION_INPUT_TYPE)) {
+  if (field.args.some((a) => getNamedType(a.type).name === ACTION_INPUT_TYPE)) {
     return [
       { kind: 'rows', field: node.name.value, amount: countAmount(node, defaultCount(field)), children },
     ];
   }
   return children;
-}
-
-/** graphql's getNamedType, without a second copy of the graphql runtime (see graphql-runtime.ts). */
-function namedType(type: GraphQLType): GraphQLNamedType {
-  let t: GraphQLType = type;
-  while ('ofType' in t) t = t.ofType;
-  return t;
-}
-
-/** In an output position, a named type with fields is an object type. */
-function asObjectType(type: GraphQLNamedType): GraphQLObjectType | undefined {
-  return 'getFields' in type && 'getInterfaces' in type ? (type as GraphQLObjectType) : undefined;
 }
 
 function defaultCount(field: GraphQLField<unknown, unknown>): number {

@@ -1,8 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { GraphQLField, GraphQLNamedType, GraphQLObjectType, GraphQLSchema, GraphQLType } from 'graphql';
+import type { GraphQLField, GraphQLSchema } from 'graphql';
 import { ERROR_CATALOG, LarderError } from '../errors.ts';
 import type { ErrorCode } from '../errors.ts';
 import type { Registry } from '../registry/types.ts';
+import { getNamedType, isObjectType } from './graphql-runtime.ts';
 
 /**
  * `POST /v1/features`: the same reads as GraphQL for clients that do not speak it.
@@ -116,8 +117,8 @@ export function translate(
     });
   }
   const root = schema.getQueryType()?.getFields()[entity.plural];
-  const entityType = root === undefined ? undefined : objectType(namedType(root.type));
-  if (entityType === undefined) {
+  const entityType = root === undefined ? undefined : getNamedType(root.type);
+  if (!isObjectType(entityType)) {
     throw new LarderError('LARDER_ERR_UNKNOWN_ENTITY', `entity "${body.entity}" is not served`, {
       details: { entity: body.entity },
     });
@@ -169,12 +170,12 @@ export function translate(
 
 /** Every plain field of an object value (a row or a multi-field static value); not joined entities. */
 function subSelection(field: GraphQLField<unknown, unknown>): string {
-  const obj = objectType(namedType(field.type));
-  if (obj === undefined) return '';
+  const obj = getNamedType(field.type);
+  if (!isObjectType(obj)) return '';
   const names: string[] = [];
   for (const child of Object.values(obj.getFields())) {
-    const childObj = objectType(namedType(child.type));
-    if (childObj !== undefined) {
+    const childObj = getNamedType(child.type);
+    if (isObjectType(childObj)) {
       // A joined entity (it has an id) is left out; a nested value object is included.
       if ('id' in childObj.getFields()) continue;
       names.push(`${child.name}${subSelection(child)}`);
@@ -186,14 +187,4 @@ function subSelection(field: GraphQLField<unknown, unknown>): string {
     }
   }
   return ` { ${names.join(' ')} }`;
-}
-
-function namedType(type: GraphQLType): GraphQLNamedType {
-  let t: GraphQLType = type;
-  while ('ofType' in t) t = t.ofType;
-  return t;
-}
-
-function objectType(type: GraphQLNamedType): GraphQLObjectType | undefined {
-  return 'getFields' in type && 'getInterfaces' in type ? (type as GraphQLObjectType) : undefined;
 }

@@ -9,6 +9,7 @@ import type {
   ValueNode,
   ValidationRule,
 } from 'graphql';
+import { DEFAULT_ACTION_COUNT } from '../../registry/action-defaults.ts';
 import type { EntityDef, FeatureDef } from '../../registry/types.ts';
 import type { ActionRow } from '../../store/online-store.ts';
 import type { LarderFieldInfo } from '../graphql-schema.ts';
@@ -16,8 +17,7 @@ import {
   Kind,
   getArgumentValues,
   getOperationAST,
-  isListType,
-  isNonNullType,
+  getNamedType,
   isObjectType,
   parse,
   specifiedRules,
@@ -156,7 +156,7 @@ export function compilePlan(
       continue;
     }
     if (info?.root === undefined || info.entity === undefined) return undefined;
-    const type = entityTypeOf(field);
+    const type = objectTypeOf(field);
     if (type === undefined || f.node.selectionSet === undefined) return undefined;
     const entity = entityPlan(info.entity, type, f.node.selectionSet, false, joinedId);
     const args = argsOf(field, f.node);
@@ -227,7 +227,7 @@ function actionPlan(
   joinedId: (row: ActionRow, plan: JoinPlan) => string | undefined,
 ): ActionPlan | undefined {
   const feature = info.action?.feature;
-  const rowType = rowTypeOf(field);
+  const rowType = objectTypeOf(field);
   const args = argsOf(field, node);
   if (feature === undefined || rowType === undefined || args === undefined || node.selectionSet === undefined)
     return undefined;
@@ -250,7 +250,7 @@ function actionPlan(
     const rowField = rowType.getFields()[f.name]!;
     const join = larderInfo(rowField)?.join;
     if (join !== undefined) {
-      const target = entityTypeOf(rowField);
+      const target = objectTypeOf(rowField);
       if (target === undefined || f.node.selectionSet === undefined) return undefined;
       const entity = entityPlan(join.target, target, f.node.selectionSet, true, joinedId);
       if (entity === undefined) return undefined;
@@ -289,7 +289,7 @@ function actionPlan(
   };
   return {
     feature,
-    defaultCount: info.defaultCount ?? 30,
+    defaultCount: info.defaultCount ?? DEFAULT_ACTION_COUNT,
     args,
     joins,
     rowParts,
@@ -301,15 +301,10 @@ function larderInfo(field: GraphQLField<unknown, unknown>): LarderFieldInfo | un
   return (field.extensions as { larder?: LarderFieldInfo } | undefined)?.larder;
 }
 
-/** The entity object type a root or join field returns (through non-null and list wrappers). */
-function entityTypeOf(field: GraphQLField<unknown, unknown>): GraphQLObjectType | undefined {
-  let type = field.type;
-  while (isNonNullType(type) || isListType(type)) type = type.ofType;
+/** The object type a root, action or join field returns (through non-null and list wrappers). */
+function objectTypeOf(field: GraphQLField<unknown, unknown>): GraphQLObjectType | undefined {
+  const type = getNamedType(field.type);
   return isObjectType(type) ? type : undefined;
-}
-
-function rowTypeOf(field: GraphQLField<unknown, unknown>): GraphQLObjectType | undefined {
-  return entityTypeOf(field);
 }
 
 /** `getArgumentValues` per request, or once when the field's arguments hold no variables. */
