@@ -1,9 +1,10 @@
 import type { GraphQLResolveInfo } from 'graphql';
-import { LarderError } from '../errors.ts';
 import { defaultActionCount } from '../registry/action-defaults.ts';
 import { partitionKey } from '../keys/keys.ts';
 import type { EntityDef, FeatureDef } from '../registry/types.ts';
 import type { ActionRow } from '../store/online-store.ts';
+import { actionRead } from './action-read.ts';
+import type { ActionFeatureArgs } from './action-read.ts';
 import { joinSelector, serveJoinedRows } from './join-resolvers.ts';
 import type { JoinPlan } from './join-resolvers.ts';
 import { rowBuilder } from './row-shape.ts';
@@ -13,8 +14,6 @@ import type { OnDemandDef } from '../registry/types.ts';
 import { canonicalEntityId } from './entity-id.ts';
 import type { EntityObject } from './entity-object.ts';
 import type { RequestLoader } from './request-loader.ts';
-import { applyRowFilter, compileRowFilter } from './row-filter.ts';
-import type { RowFilterInput, RowPredicate } from './row-filter.ts';
 import { perFieldNode, selectedNames } from './selection.ts';
 
 /**
@@ -100,8 +99,6 @@ export function actionFeatureResolver(
     rows: ActionRow[],
     info: GraphQLResolveInfo | undefined,
   ): ServedRow[] | Promise<ServedRow[]> => {
-    loader.rowsServed += rows.length;
-    loader.featuresServed += rows.length;
     if (joins.length === 0 || rows.length === 0 || info === undefined) return rows.map(build);
     const selected = selectJoins(info);
     if (selected.length === 0) return rows.map(build);
@@ -111,44 +108,7 @@ export function actionFeatureResolver(
     const pk = partitionKey(entity, (parent as EntityObject).id, group);
     const read = actionRead(feature, defaultCount, args['input'] as ActionFeatureArgs | null | undefined);
     const loader = ctx.loader;
-    const predicate = read.predicate;
-    if (predicate !== undefined) {
-      return loader
-        .range(pk, feature.maxCount, read.lastNSec)
-        .then((rows) => served(loader, applyRowFilter(rows, predicate, read.count), info));
-    }
-    return loader.range(pk, read.count, read.lastNSec).then((rows) => served(loader, rows, info));
-  };
-}
-
-/** `ActionFeatureInput` as GraphQL hands it to a resolver. */
-export interface ActionFeatureArgs {
-  readonly count?: number | null;
-  readonly lastNSec?: number | null;
-  readonly filter?: readonly RowFilterInput[] | null;
-}
-
-/**
- * What one action feature read asks for: `count` newest rows, within `lastNSec`, and with a
- * filter `predicate` (then up to maxCount rows are read, filtered, and the newest `count` kept).
- * Throws a LarderError for a count above maxCount, a negative window or a bad filter.
- */
-export interface ActionRead {
-  readonly count: number;
-  readonly lastNSec: number | undefined;
-  readonly predicate: RowPredicate | undefined;
-}
-
-export function actionRead(
-  feature: FeatureDef,
-  defaultCount: number,
-  input: ActionFeatureArgs | null | undefined,
-): ActionRead {
-  if (input == null) return { count: defaultCount, lastNSec: undefined, predicate: undefined };
-  return {
-    count: input.count != null ? checkCount(feature, input.count) : defaultCount,
-    lastNSec: input.lastNSec != null ? checkLastNSec(input.lastNSec) : undefined,
-    predicate: input.filter == null ? undefined : compileRowFilter(feature, input.filter),
+    return loader.actionRows(pk, read, feature.maxCount).then((rows) => served(loader, rows, info));
   };
 }
 
@@ -156,32 +116,7 @@ export function actionRead(
 export function onDemandFeatureResolver(def: OnDemandDef): Resolver {
   return (parent, _args, ctx) => {
     if (ctx.onDemand === undefined) return def.fallback;
-    ctx.loader.featuresServed++;
+    ctx.loader.countOnDemandValue();
     return ctx.onDemand.load(def, (parent as EntityObject).id);
   };
-}
-
-function checkCount(feature: FeatureDef, count: number): number {
-  if (count > feature.maxCount) {
-    throw new LarderError(
-      'LARDER_ERR_COUNT_TOO_LARGE',
-      `count ${count} exceeds maxCount ${feature.maxCount} of ${feature.entity}.${feature.name}`,
-      { details: { feature: `${feature.entity}.${feature.name}`, maxCount: feature.maxCount } },
-    );
-  }
-  if (count < 1) {
-    throw new LarderError('LARDER_ERR_BAD_ARGUMENT', `count must be at least 1, got ${count}`, {
-      details: { argument: 'count' },
-    });
-  }
-  return count;
-}
-
-function checkLastNSec(lastNSec: number): number {
-  if (lastNSec < 0) {
-    throw new LarderError('LARDER_ERR_BAD_ARGUMENT', `lastNSec must not be negative, got ${lastNSec}`, {
-      details: { argument: 'lastNSec' },
-    });
-  }
-  return lastNSec;
 }

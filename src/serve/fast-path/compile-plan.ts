@@ -1,4 +1,3 @@
-import type { HotEntry } from '../hot-entities.ts';
 import type {
   DocumentNode,
   FieldNode,
@@ -24,7 +23,6 @@ import {
   validate,
 } from '../graphql-runtime.ts';
 import type { JoinPlan } from '../join-resolvers.ts';
-import type { EntityObject } from '../entity-object.ts';
 import { plainSelection } from './plain-selection.ts';
 import { flat } from './flat-text.ts';
 import { variableCoercion } from './coerce-variables.ts';
@@ -86,22 +84,15 @@ export interface ActionPlan {
   readonly joins: readonly RowJoinPlan[];
   /** The row's own part of the answer: the text around its joined entities, and their ids. */
   readonly rowParts: (row: ActionRow) => RowParts;
-  /** The key a whole list's text is kept under, on the list's first row (see run-plan). */
-  readonly listKey: object;
 }
 
 /**
  * A row's text is `texts[0] + join 0 + texts[1] + ... + texts[joins]`; `ids[j]` is the row's id
- * for join j. `text` is the whole text as last written, with the joined entity objects it was
- * written with (`joined`); it is reused while the request's joined objects are the same.
+ * for join j (undefined: the row holds none).
  */
 export interface RowParts {
   readonly texts: readonly string[];
   readonly ids: readonly (string | undefined)[];
-  text: string | undefined;
-  readonly joined: (EntityObject | null | undefined)[];
-  /** Per join: the hot cache entry the joined entity was last served from (see run-plan). */
-  readonly entries: (HotEntry | undefined)[];
 }
 
 export interface RowJoinPlan {
@@ -279,13 +270,7 @@ function actionPlan(
       }
     }
     texts.push(`${text}}`);
-    return {
-      texts: texts.map(flat),
-      ids: joinPlans.map((plan) => joinedId(row, plan)),
-      text: undefined,
-      joined: joinPlans.map(() => undefined),
-      entries: joinPlans.map(() => undefined),
-    };
+    return { texts: texts.map(flat), ids: joinPlans.map((plan) => joinedId(row, plan)) };
   };
   return {
     feature,
@@ -293,7 +278,6 @@ function actionPlan(
     args,
     joins,
     rowParts,
-    listKey: {},
   };
 }
 

@@ -1,15 +1,12 @@
 import { partitionKey } from '../../keys/keys.ts';
 import type { ActionRow } from '../../store/online-store.ts';
+import { actionRead } from '../action-read.ts';
+import type { ActionFeatureArgs } from '../action-read.ts';
 import { canonicalEntityId } from '../entity-id.ts';
-import type { EntityObject } from '../entity-object.ts';
-import { actionRead } from '../feature-resolvers.ts';
-import type { ActionFeatureArgs } from '../feature-resolvers.ts';
-import type { HotEntry } from '../hot-entities.ts';
 import type { RequestLoader } from '../request-loader.ts';
-import { applyRowFilter } from '../row-filter.ts';
-import { flat } from './flat-text.ts';
-import { keepPart, keptPart } from './kept-parts.ts';
-import type { ActionPlan, EntityPlan, QueryPlan, RowJoinPlan, RowParts } from './compile-plan.ts';
+import type { EntityPlan, QueryPlan } from './compile-plan.ts';
+import { entityText, listText, settleJoins } from './kept-texts.ts';
+import type { SettledJoins } from './kept-texts.ts';
 
 /** One root entity field of a request: its ids, and per action plan the rows of each id. */
 interface RootState {
@@ -18,19 +15,7 @@ interface RootState {
   /** `rows[action][entity]`, filled once the reads are done. */
   readonly rows: ActionRow[][][];
   /** `joins[action][entity]`, filled once the rows are read. */
-  readonly joins: JoinsRead[][];
-}
-
-/** What `loadJoins` settled for one list of rows. */
-interface JoinsRead {
-  /**
-   * Per `row * joins + join`: the hot entry the row's joined entity is served from without a
-   * lookup (kept by an earlier request, current when this request read its joins); undefined
-   * where the loader reads it.
-   */
-  readonly kept: readonly (HotEntry | undefined)[];
-  /** The list's kept text, when its rows and every joined entry are the same and current. */
-  readonly list: ListText | undefined;
+  readonly joins: SettledJoins[][];
 }
 
 /**
@@ -72,19 +57,10 @@ export async function runPlan(
       state.rows.push(slot);
       for (let i = 0; i < ids.length; i++) {
         const pk = partitionKey(entity, ids[i]!, action.feature.name);
-        const predicate = read.predicate;
-        const rows =
-          predicate === undefined
-            ? loader.range(pk, read.count, read.lastNSec)
-            : loader
-                .range(pk, action.feature.maxCount, read.lastNSec)
-                .then((all) => applyRowFilter(all, predicate, read.count));
         reads.push(
-          rows.then((r) => {
-            slot[i] = r;
-            loader.rowsServed += r.length;
-            loader.featuresServed += r.length;
-            return r;
+          loader.actionRows(pk, read, action.feature.maxCount).then((rows) => {
+            slot[i] = rows;
+            return rows;
           }),
         );
       }
@@ -95,7 +71,7 @@ export async function runPlan(
   for (const state of states) {
     if (state === undefined) continue;
     state.entity.actions.forEach((action, a) => {
-      state.joins.push(state.rows[a]!.map((rows) => loadJoins(action, rows, loader, loads)));
+      state.joins.push(state.rows[a]!.map((rows) => settleJoins(action, rows, loader, loads)));
     });
   }
   if (loads.length > 0) await Promise.all(loads);
@@ -107,194 +83,41 @@ export async function runPlan(
       return;
     }
     const state = states[r]!;
-    const entity = state.entity.entity;
     if (root.kind === 'single') {
-      out += root.prefix + entityText(state, 0, loader.entityObject(entity, state.ids[0]!), loader);
+      out += root.prefix + rootEntityText(state, 0, loader);
       return;
     }
     out += `${root.prefix}[`;
     for (let i = 0; i < state.ids.length; i++) {
       if (i > 0) out += ',';
-      out += entityText(state, i, loader.entityObject(entity, state.ids[i]!), loader);
+      out += rootEntityText(state, i, loader);
     }
     out += ']';
   });
   return `${out}}}`;
 }
 
-function rowPartsOf(action: ActionPlan, row: ActionRow): RowParts {
-  let parts = keptPart<RowParts>(row, action);
-  if (parts === undefined) {
-    parts = action.rowParts(row);
-    keepPart(row, action, parts);
+/** Root entity `index` of a root field: its fields, with its action features' rows. */
+function rootEntityText(state: RootState, index: number, loader: RequestLoader): string {
+  const plan = state.entity;
+  const id = state.ids[index]!;
+  if (plan.actions.length === 0) {
+    // The hot entry's object, whose text the memo may keep; else the request's own object.
+    const entry = loader.hotEntryOf(plan.entity, id);
+    return entry === undefined
+      ? entityText(plan, loader.entityObject(plan.entity, id), false)
+      : entityText(plan, entry.object, true);
   }
-  return parts;
-}
-
-/**
- * A whole list's text (`[...]`), kept on its first row: `rows` it was written from and, per
- * `row * joins + join`, the hot entry each joined entity came from (null: the row has no id).
- * Served again while the list has the same rows and those entries are all still current.
- * Only lists whose every joined entity came from a hot entry are kept.
- */
-interface ListText {
-  readonly rows: readonly ActionRow[];
-  readonly entries: readonly (HotEntry | null)[];
-  readonly text: string;
-}
-
-function keptList(action: ActionPlan, rows: readonly ActionRow[]): ListText | undefined {
-  if (rows.length === 0) return undefined;
-  const list = keptPart<ListText>(rows[0]!, action.listKey);
-  if (list === undefined || list.rows.length !== rows.length) return undefined;
-  for (let r = 0; r < rows.length; r++) if (list.rows[r] !== rows[r]) return undefined;
-  return list;
-}
-
-/**
- * Asks the loader for the joined entities of `rows`, except those whose hot entry, kept on the
- * row's parts (or with the list's kept text) by an earlier request, is still current: no lookup
- * for those. A list without joins, or whose every joined entry is current, is served as kept.
- */
-function loadJoins(
-  action: ActionPlan,
-  rows: readonly ActionRow[],
-  loader: RequestLoader,
-  loads: Promise<void>[],
-): JoinsRead {
-  const joins = action.joins.length;
-  const used: (HotEntry | undefined)[] = new Array<HotEntry | undefined>(rows.length * joins);
-  const list = keptList(action, rows);
-  if (list !== undefined) {
-    const entries = list.entries;
-    let hits = 0;
-    let k = 0;
-    for (; k < entries.length; k++) {
-      const entry = entries[k]!;
-      if (entry === null) continue;
-      if (!loader.isHotEntryCurrent(entry)) break;
-      used[k] = entry;
-      hits++;
-    }
-    if (k === entries.length) {
-      loader.countHotHits(hits);
-      return { kept: used, list };
-    }
-    used.fill(undefined);
-  }
-  let hits = 0;
-  for (let j = 0; j < joins; j++) {
-    const ids: string[] = [];
-    for (let r = 0; r < rows.length; r++) {
-      const parts = rowPartsOf(action, rows[r]!);
-      const id = parts.ids[j];
-      if (id === undefined) continue;
-      const entry = parts.entries[j];
-      if (entry !== undefined && loader.isHotEntryCurrent(entry)) {
-        used[r * joins + j] = entry;
-        hits++;
-      } else ids.push(id);
-    }
-    const join = action.joins[j]!;
-    if (ids.length > 0) loads.push(loader.loadEntities(join.plan.target, ids, join.entity.statics));
-  }
-  loader.countHotHits(hits);
-  return { kept: used, list: undefined };
-}
-
-/** A root entity: its fields, with its action features' rows from `state.rows[...][index]`. */
-function entityText(state: RootState, index: number, object: EntityObject, loader: RequestLoader): string {
-  if (state.entity.actions.length === 0) return keptEntityText(state.entity, object);
+  const object = loader.entityObject(plan.entity, id);
   let out = '';
-  for (const field of state.entity.fields) {
+  for (const field of plan.fields) {
     if (field.kind === 'text') out += field.prefix + field.text;
     else if (field.kind === 'value') out += field.prefix + field.write(object[field.name]);
     else {
-      const action = state.entity.actions[field.index]!;
-      out +=
-        field.prefix +
-        rowsText(action, state.rows[field.index]![index]!, state.joins[field.index]![index]!, loader);
+      const action = plan.actions[field.index]!;
+      const rows = state.rows[field.index]![index]!;
+      out += field.prefix + listText(action, rows, state.joins[field.index]![index]!, loader);
     }
   }
   return `${out}}`;
-}
-
-function rowsText(
-  action: ActionPlan,
-  rows: readonly ActionRow[],
-  { kept, list }: JoinsRead,
-  loader: RequestLoader,
-): string {
-  if (list !== undefined) return list.text;
-  const joins = action.joins;
-  // What the list's text is written from, to keep it; null once a joined entity has no hot entry.
-  let entries: (HotEntry | null)[] | null = [];
-  let out = '[';
-  for (let r = 0; r < rows.length; r++) {
-    const parts = rowPartsOf(action, rows[r]!);
-    if (r > 0) out += ',';
-    if (joins.length === 0) {
-      out += parts.texts[0]!;
-      continue;
-    }
-    // The row's whole text is kept while its joined entities are the same objects (the hot
-    // cache hands out the same object until it expires), so a repeated row is one piece.
-    let same = parts.text !== undefined;
-    const joined = parts.joined;
-    for (let j = 0; j < joins.length; j++) {
-      const id = parts.ids[j];
-      let entry = kept[r * joins.length + j];
-      let object: EntityObject | null;
-      if (entry !== undefined) object = entry.found ? entry.object : null;
-      else if (id === undefined) object = null;
-      else {
-        const target = joins[j]!.plan.target;
-        object = loader.joinedEntity(target, id);
-        entry = loader.hotEntryOf(target, id);
-      }
-      parts.entries[j] = entry;
-      if (entries !== null) {
-        if (id === undefined) entries.push(null);
-        else if (entry !== undefined && (entry.found ? entry.object : null) === object) entries.push(entry);
-        else entries = null;
-      }
-      if (joined[j] !== object) {
-        joined[j] = object;
-        same = false;
-      }
-    }
-    if (!same) {
-      let text = parts.texts[0]!;
-      for (let j = 0; j < joins.length; j++)
-        text += joinedText(joins[j]!, joined[j] ?? null) + parts.texts[j + 1]!;
-      parts.text = flat(text);
-    }
-    out += parts.text!;
-  }
-  const text = flat(`${out}]`);
-  if (rows.length > 0 && entries !== null) keepPart(rows[0]!, action.listKey, { rows, entries, text });
-  return text;
-}
-
-/** A joined entity's text: null for a missing entity. */
-function joinedText(join: RowJoinPlan, object: EntityObject | null): string {
-  return object === null ? 'null' : keptEntityText(join.entity, object);
-}
-
-/**
- * The text of an entity without action features, kept per entity object (the hot cache shares
- * objects between requests until they expire).
- */
-function keptEntityText(entity: EntityPlan, object: EntityObject): string {
-  let text = keptPart<string>(object, entity);
-  if (text === undefined) {
-    text = '';
-    for (const field of entity.fields) {
-      if (field.kind === 'text') text += field.prefix + field.text;
-      else if (field.kind === 'value') text += field.prefix + field.write(object[field.name]);
-    }
-    text = flat(`${text}}`);
-    keepPart(object, entity, text, true);
-  }
-  return text;
 }
