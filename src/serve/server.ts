@@ -67,6 +67,11 @@ export interface ServerOptions {
    * `LARDER_SERVE_FAST_PATH` environment variable is `0`.
    */
   readonly fastPath?: boolean;
+  /**
+   * The clock of the hot entity cache's TTL and the on-demand circuit breakers, ms. Default
+   * `Date.now`; tests pass a manual one instead of waiting.
+   */
+  readonly now?: () => number;
 }
 
 /**
@@ -102,9 +107,10 @@ export async function createServer(ctx: ServeContext, options: ServerOptions = {
 
   const store = ctx.store;
   const reader = options.reader ?? store;
-  const onDemand = new OnDemandService(initial.onDemand, { observer: metrics.onDemandObserver() });
+  const now = options.now ?? Date.now;
+  const onDemand = new OnDemandService(initial.onDemand, { observer: metrics.onDemandObserver(), now });
   app.addHook('onClose', async () => onDemand.close());
-  const hot = new HotEntityCache({ ttlMs: options.hotEntityTtlMs ?? hotTtlFromEnv() });
+  const hot = new HotEntityCache({ ttlMs: options.hotEntityTtlMs ?? hotTtlFromEnv(), now });
   if (hot.enabled) {
     const stopForgetting = forgetWrittenEntities(hot, [reader, store], ctx.registry);
     app.addHook('onClose', async () => stopForgetting());
@@ -181,7 +187,7 @@ function forgetWrittenEntities(
   );
   if (observable === undefined) return () => {};
   return observable.onWrite((writes) => {
-    const now = Date.now();
+    const now = hot.now();
     const current = registry.current;
     for (const write of writes) {
       if (write.kind !== 'static') continue;

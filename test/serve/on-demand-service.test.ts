@@ -6,6 +6,7 @@ import type { OnDemandOutcome } from '../../src/serve/on-demand/on-demand-servic
 import { compileOnDemand } from '../../src/registry/compile-on-demand.ts';
 import type { OnDemandDef } from '../../src/registry/types.ts';
 import type { EntityDef } from '../../src/registry/types.ts';
+import { manualClock } from '../store/manual-clock.ts';
 import { startFakeUpstream, type FakeUpstream } from './support/upstream.ts';
 
 const user: EntityDef = {
@@ -110,6 +111,8 @@ describe('on-demand service against a real HTTP upstream', () => {
   let upstream: FakeUpstream;
   const calls: { feature: string; outcome: OnDemandOutcome; ids: number }[] = [];
   let service: OnDemandService;
+  // The breakers' clock: tests move it past `resetMs` instead of waiting.
+  const clock = manualClock();
 
   beforeAll(async () => {
     upstream = await startFakeUpstream();
@@ -117,6 +120,7 @@ describe('on-demand service against a real HTTP upstream', () => {
     upstream.slowMs = 2_000;
     service = new OnDemandService([], {
       observer: { call: (feature, outcome, _s, ids) => calls.push({ feature, outcome, ids }) },
+      now: clock.now,
     });
   });
   afterAll(async () => {
@@ -159,7 +163,7 @@ describe('on-demand service against a real HTTP upstream', () => {
     upstream.mode = 'ok';
     expect(await service.fetch(d, ['5'])).toEqual([[]]);
     expect(upstream.requests.length).toBe(before); // refused without a call
-    await new Promise((r) => setTimeout(r, 350));
+    clock.advance(300); // resetMs
     expect(await service.fetch(d, ['5'])).toEqual([[50, 51]]); // the probe
     expect(service.breakerState('user', 'blocked')).toBe('closed');
   });
