@@ -12,7 +12,7 @@ import type { ServeMetrics } from './metrics.ts';
 import { queryHash } from './persisted-queries.ts';
 import type { PersistedQueries } from './persisted-queries.ts';
 import { checkRequestCost, costPlan } from './request-cost.ts';
-import { registerRestFeatures } from './rest-features.ts';
+import { registerRestFeatures } from './plugins/rest-features.ts';
 
 /**
  * Serving "at production depth", installed on the server built by `createServer` before it

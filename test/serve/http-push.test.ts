@@ -2,7 +2,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createIngestor } from '../../src/ingest/ingestor.ts';
-import { registerPushRoutes } from '../../src/serve/http-push.ts';
+import { registerPushRoutes } from '../../src/serve/plugins/http-push.ts';
 import type { ServeContext } from '../../src/serve/context.ts';
 import { RegistryHolder } from '../../src/registry/registry-holder.ts';
 import { binding, entity, feature, field, filter, registry, stream } from '../ingest/registry-builder.ts';

@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { GraphQLField, GraphQLSchema } from 'graphql';
-import { ERROR_CATALOG, LarderError } from '../errors.ts';
-import type { ErrorCode } from '../errors.ts';
-import type { Registry } from '../registry/types.ts';
-import { getNamedType, isObjectType } from './graphql-runtime.ts';
+import { ERROR_CATALOG, LarderError } from '../../errors.ts';
+import type { ErrorCode } from '../../errors.ts';
+import type { Registry } from '../../registry/types.ts';
+import { getNamedType, isObjectType } from '../graphql-runtime.ts';
 
 /**
  * `POST /v1/features`: the same reads as GraphQL for clients that do not speak it.

@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ERROR_CATALOG, isLarderError, LarderError } from '../errors.ts';
-import type { ServeContext } from './context.ts';
-import { dispatcherFor } from '../ingest/dispatcher.ts';
-import type { IncomingEvent, IngestReport } from '../ingest/types.ts';
-import { UnparseableBody } from '../ingest/unparseable.ts';
+import { ERROR_CATALOG, isLarderError, LarderError } from '../../errors.ts';
+import type { ServeContext } from '../context.ts';
+import { dispatcherFor } from '../../ingest/dispatcher.ts';
+import type { IncomingEvent, IngestReport } from '../../ingest/types.ts';
+import { UnparseableBody } from '../../ingest/unparseable.ts';
 
 /**
  * The HTTP push source, for the embedded mode: `POST /v1/streams/:stream/:topic`.

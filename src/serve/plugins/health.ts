@@ -1,7 +1,7 @@
 import cluster from 'node:cluster';
 import type { FastifyInstance } from 'fastify';
-import { ERROR_CATALOG } from '../errors.ts';
-import type { OnlineStore } from '../store/online-store.ts';
+import { ERROR_CATALOG } from '../../errors.ts';
+import type { OnlineStore } from '../../store/online-store.ts';
 
 /** How long `/readyz` waits for the store's ping before calling it unreachable. */
 const PING_TIMEOUT_MS = 1_000;
