@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import mercurius from 'mercurius';
 import type { MercuriusOptions } from 'mercurius';
 import type { Logger } from 'pino';
-import { registerPushRoutes } from './plugins/http-push.ts';
+import { httpPushPlugin } from './plugins/http-push.ts';
 import type { ServeContext } from './context.ts';
 import { notFoundHandler, restErrorHandler } from './error-response.ts';
 import type { GraphQLRequestContext } from './feature-resolvers.ts';
@@ -151,7 +151,7 @@ export async function createServer(ctx: ServeContext, options: ServerOptions = {
   app.addHook('onClose', async () => swapper.stop());
 
   registerHealthRoutes(app, { registryVersion: () => swapper.serving.registryVersion, store });
-  registerPushRoutes(app, ctx);
+  void app.register(httpPushPlugin, { ingest: (events) => ctx.ingest(events), registry: ctx.registry });
   installServingDepth(app, {
     registry: ctx.registry,
     auth,
