@@ -1,5 +1,6 @@
-import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
 import type { GraphQLSchema, ValidationRule } from 'graphql';
+import type { GraphQLBody } from '../graphql-body.ts';
 import { joinedIdOf } from '../join-resolvers.ts';
 import type { ServeLimits } from '../limits.ts';
 import type { FastPathOutcome } from '../metrics.ts';
@@ -40,71 +41,62 @@ export interface FastPathOptions {
   readonly onOutcome?: (outcome: FastPathOutcome) => void;
 }
 
-interface GraphQLBody {
-  readonly query?: unknown;
-  readonly variables?: unknown;
-  readonly operationName?: unknown;
-}
-
 /**
- * What the fast path leaves on a request: the context the metrics hook reads (as the full
- * executor's), and a read failure the full executor must report instead of reading again.
+ * The fast path as a `preHandler` hook, after persisted-query resolution and the query-size
+ * limit. It leaves its state on `request.larder`: the metrics hook reads its loader, and after a
+ * failed read the full executor reports that failure instead of reading again.
  */
-export interface FastPathCarrier {
-  larderContext?: { loader: RequestLoader; operationName?: string | undefined };
-  larderReadFailure?: { readonly error: unknown };
-}
-
-export function installFastPath(app: FastifyInstance, options: FastPathOptions): void {
-  const plans = new PlanCache(options.maxPlans);
-  const outcome = options.onOutcome ?? ((): void => {});
-  app.addHook('preHandler', (request, reply, done) => {
-    if (request.method !== 'POST' || request.routeOptions.url !== '/graphql') return done();
-    const body = request.body as GraphQLBody | null;
-    if (body === null || typeof body !== 'object' || typeof body.query !== 'string') return done();
-    const name = body.operationName;
-    if (name !== undefined && name !== null && typeof name !== 'string') return done();
-    const raw = body.variables ?? {};
-    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return done();
-    const schema = options.schema();
-    const operationName = name ?? undefined;
-    const plan = plans.get(schema, body.query, operationName, () =>
-      compilePlan(schema, body.query as string, operationName, options.rules, joinedIdOf),
-    );
-    if (plan === undefined) {
-      outcome('not_covered');
-      return done();
-    }
-    const handOver = (): void => {
-      outcome('handed_over');
-      done();
-    };
-    const variables = plan.coerceVariables(raw as Record<string, unknown>);
-    if (variables === undefined) return handOver();
-    try {
-      checkRequestCost(costPlan(schema, plan.document, operationName), variables, options.limits);
-    } catch {
-      return handOver(); // the full executor reports the limit
-    }
-    const loader = options.newLoader();
-    (request as FastPathCarrier).larderContext = {
-      loader,
-      operationName: operationName ?? plan.operationName,
-    };
-    runPlan(plan, variables, loader).then(
-      (json) => {
-        outcome('answered');
-        void reply.header('content-type', 'application/json; charset=utf-8').send(json);
-      },
-      (err: unknown) => {
-        if (loader.readFailure !== undefined)
-          (request as FastPathCarrier).larderReadFailure = loader.readFailure;
-        request.log.debug({ err }, 'graphql fast path: handing the request to the full executor');
-        handOver();
-      },
-    );
-  });
-}
+export const fastPathPlugin = fp<FastPathOptions>(
+  async (app, options) => {
+    const plans = new PlanCache(options.maxPlans);
+    const outcome = options.onOutcome ?? ((): void => {});
+    app.addHook('preHandler', (request, reply, done) => {
+      if (request.method !== 'POST' || request.routeOptions.url !== '/graphql') return done();
+      const body = request.body as GraphQLBody | null;
+      if (body === null || typeof body !== 'object' || typeof body.query !== 'string') return done();
+      const name = body.operationName;
+      if (name !== undefined && name !== null && typeof name !== 'string') return done();
+      const raw = body.variables ?? {};
+      if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return done();
+      const schema = options.schema();
+      const operationName = name ?? undefined;
+      const plan = plans.get(schema, body.query, operationName, () =>
+        compilePlan(schema, body.query as string, operationName, options.rules, joinedIdOf),
+      );
+      if (plan === undefined) {
+        outcome('not_covered');
+        return done();
+      }
+      const handOver = (): void => {
+        outcome('handed_over');
+        done();
+      };
+      const variables = plan.coerceVariables(raw as Record<string, unknown>);
+      if (variables === undefined) return handOver();
+      try {
+        checkRequestCost(costPlan(schema, plan.document, operationName), variables, options.limits);
+      } catch {
+        return handOver(); // the full executor reports the limit
+      }
+      const loader = options.newLoader();
+      request.larder = { loader, operationName: operationName ?? plan.operationName };
+      runPlan(plan, variables, loader).then(
+        (json) => {
+          outcome('answered');
+          void reply.header('content-type', 'application/json; charset=utf-8').send(json);
+        },
+        (err: unknown) => {
+          request.log.debug({ err }, 'graphql fast path: handing the request to the full executor');
+          handOver();
+        },
+      );
+    });
+  },
+  {
+    name: 'larder-fast-path',
+    dependencies: ['larder-request-state', 'larder-persisted-queries', 'larder-limits'],
+  },
+);
 
 /** Compiled plans (and "not covered" answers) per schema, bounded; the oldest query goes first. */
 class PlanCache {
