@@ -6,9 +6,9 @@ import type { ServeLimits } from '../limits.ts';
 import type { FastPathOutcome } from '../metrics.ts';
 import { checkRequestCost, costPlan } from '../request-cost.ts';
 import type { RequestLoader } from '../request-loader.ts';
-import { compilePlan } from './compile-plan.ts';
-import type { QueryPlan } from './compile-plan.ts';
-import { runPlan } from './run-plan.ts';
+import { compilePlan } from './compile-query.ts';
+import type { QueryPlan } from './compile-query.ts';
+import { runPlan } from './answer-query.ts';
 
 /**
  * The fast path of `POST /graphql`. Most recommendation traffic is a handful of query texts

@@ -2,7 +2,7 @@ import type { ActionRow } from '../../store/online-store.ts';
 import type { EntityObject } from '../entity-object.ts';
 import type { HotEntry } from '../hot-entities.ts';
 import type { RequestLoader } from '../request-loader.ts';
-import type { ActionPlan, EntityPlan, RowJoinPlan, RowParts } from './compile-plan.ts';
+import type { ActionPlan, EntityPlan, RowJoinPlan, RowParts } from './compile-query.ts';
 import { flat } from './flat-text.ts';
 
 /**

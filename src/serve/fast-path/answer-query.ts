@@ -4,7 +4,7 @@ import { actionRead } from '../action-read.ts';
 import type { ActionFeatureArgs } from '../action-read.ts';
 import { canonicalEntityId } from '../entity-id.ts';
 import type { RequestLoader } from '../request-loader.ts';
-import type { EntityPlan, QueryPlan } from './compile-plan.ts';
+import type { EntityPlan, QueryPlan } from './compile-query.ts';
 import { entityText, listText, settleJoins } from './kept-texts.ts';
 import type { SettledJoins } from './kept-texts.ts';
 
