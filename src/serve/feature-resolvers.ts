@@ -6,7 +6,7 @@ import type { ActionRow } from '../store/online-store.ts';
 import { actionRead } from './action-read.ts';
 import type { ActionFeatureArgs } from './action-read.ts';
 import { joinSelector, serveJoinedRows } from './join-resolvers.ts';
-import type { JoinPlan } from './join-resolvers.ts';
+import type { ServedJoin } from './join-resolvers.ts';
 import { rowBuilder } from './row-shape.ts';
 import type { ServedRow } from './row-shape.ts';
 import type { OnDemandLoader } from './on-demand/on-demand-loader.ts';
@@ -85,14 +85,14 @@ export function batchEntityResolver(entity: EntityDef, features: readonly Featur
 export function actionFeatureResolver(
   entity: EntityDef,
   feature: FeatureDef,
-  joins: readonly JoinPlan[] = [],
+  joins: readonly ServedJoin[] = [],
 ): Resolver {
   const group = feature.name;
   const defaultCount = defaultActionCount(feature);
   const selectJoins = joinSelector(joins);
   const build = rowBuilder(
     feature.fields.map((f) => f.name),
-    joins.map((j) => j.join.as),
+    joins.map((j) => j.def.as),
   );
   const served = (
     loader: RequestLoader,

@@ -22,8 +22,8 @@ import type {
 import { LarderError } from '../errors.ts';
 import { DEFAULT_ACTION_COUNT, defaultActionCount } from '../registry/action-defaults.ts';
 import type { EntityDef, FeatureDef, FieldType, Registry, ScalarType } from '../registry/types.ts';
-import { joinPlan } from './join-resolvers.ts';
-import type { JoinPlan } from './join-resolvers.ts';
+import { servedJoin } from './join-resolvers.ts';
+import type { ServedJoin } from './join-resolvers.ts';
 import { onDemandDefsOf } from './on-demand/on-demand-defs.ts';
 import type { OnDemandDef } from '../registry/types.ts';
 import {
@@ -75,7 +75,7 @@ export interface LarderFieldInfo {
   readonly action?: { readonly entity: EntityDef; readonly feature: FeatureDef };
   readonly defaultCount?: number;
   /** A join field of a row type. */
-  readonly join?: JoinPlan;
+  readonly join?: ServedJoin;
 }
 
 /** One condition of `ActionFeatureInput.filter`: `{field, eq}` or `{field, in}`. */
@@ -306,7 +306,7 @@ function actionField(
     type: new GraphQLNonNull(GraphQLLong),
     description: 'Event time, epoch milliseconds.',
   };
-  const plans: JoinPlan[] = [];
+  const joins: ServedJoin[] = [];
   for (const join of feature.joins) {
     const target = scope.registry.entities.get(join.entity);
     const targetType = scope.entityTypes.get(join.entity);
@@ -318,13 +318,13 @@ function actionField(
         `the join of "${feature.entity}.${feature.name}"`,
       );
     }
-    const plan = joinPlan(join, target, [
+    const served = servedJoin(join, target, [
       ...(scope.registry.featuresByEntity.get(join.entity)?.values() ?? []),
     ]);
-    plans.push(plan);
+    joins.push(served);
     rowFields[join.as] = {
       type: targetType,
-      extensions: { larder: { join: plan } satisfies LarderFieldInfo },
+      extensions: { larder: { join: served } satisfies LarderFieldInfo },
       description: `The ${join.entity} whose id is in \`${join.field}\`; null when it has no features.`,
     };
   }
@@ -340,7 +340,7 @@ function actionField(
         action: { entity, feature },
       } satisfies LarderFieldInfo,
     },
-    resolve: actionFeatureResolver(entity, feature, plans),
+    resolve: actionFeatureResolver(entity, feature, joins),
   };
 }
 

@@ -18,7 +18,7 @@ import type { ServeLimits } from './limits.ts';
  * for, and an upper bound on the action rows the whole request can return (rows of joined
  * entities' action features multiply by the rows they hang under).
  *
- * A plan is compiled once per parsed document (cached) and evaluated per request with its
+ * The cost is compiled once per parsed document (cached) and evaluated per request with its
  * variables, so the check costs a walk over the few list-shaped fields of the query.
  */
 
@@ -41,39 +41,40 @@ interface CostNode {
   readonly children: readonly CostNode[];
 }
 
-export interface CostPlan {
+/** A request's cost as compiled from its document: the list-shaped fields, by nesting. */
+export interface RequestCost {
   readonly roots: readonly CostNode[];
 }
 
 const ACTION_INPUT_TYPE = 'ActionFeatureInput';
 
-const plans = new WeakMap<DocumentNode, Map<string, CostPlan>>();
+const costs = new WeakMap<DocumentNode, Map<string, RequestCost>>();
 
-/** The plan of `document`'s operation, compiled once per document and operation name. */
-export function costPlan(
+/** The cost of `document`'s operation, compiled once per document and operation name. */
+export function requestCost(
   schema: GraphQLSchema,
   document: DocumentNode,
   operationName: string | undefined | null,
-): CostPlan {
-  let byOperation = plans.get(document);
+): RequestCost {
+  let byOperation = costs.get(document);
   if (byOperation === undefined) {
     byOperation = new Map();
-    plans.set(document, byOperation);
+    costs.set(document, byOperation);
   }
   const key = operationName ?? '';
-  let plan = byOperation.get(key);
-  if (plan === undefined) {
-    plan = compilePlan(schema, document, operationName);
-    byOperation.set(key, plan);
+  let cost = byOperation.get(key);
+  if (cost === undefined) {
+    cost = compileRequestCost(schema, document, operationName);
+    byOperation.set(key, cost);
   }
-  return plan;
+  return cost;
 }
 
-function compilePlan(
+function compileRequestCost(
   schema: GraphQLSchema,
   document: DocumentNode,
   operationName: string | undefined | null,
-): CostPlan {
+): RequestCost {
   const fragments = new Map<string, FragmentDefinitionNode>();
   let operation: SelectionSetNode | undefined;
   for (const def of document.definitions) {
@@ -187,16 +188,16 @@ function evaluate(amount: Amount, variables: Readonly<Record<string, unknown>> |
 }
 
 /**
- * Evaluates the plan with the request's variables and refuses it when a batch field asks for more
+ * Evaluates the cost with the request's variables and refuses it when a batch field asks for more
  * than `maxIdsPerQuery` ids (LARDER_ERR_LIMIT_IDS) or the request could return more than
  * `maxRowsPerRequest` action rows (LARDER_ERR_LIMIT_ROWS). Returns the row bound.
  */
 export function checkRequestCost(
-  plan: CostPlan,
+  cost: RequestCost,
   variables: Readonly<Record<string, unknown>> | null | undefined,
   limits: Pick<ServeLimits, 'maxIdsPerQuery' | 'maxRowsPerRequest'>,
 ): number {
-  const rows = sumRows(plan.roots, 1, variables, limits);
+  const rows = sumRows(cost.roots, 1, variables, limits);
   if (rows > limits.maxRowsPerRequest) {
     throw new LarderError(
       'LARDER_ERR_LIMIT_ROWS',

@@ -326,7 +326,7 @@ export class RequestLoader {
   /** One `getStatic` call for every entity batch of the pass (one per entity type). */
   async #flushEntities(batches: readonly EntityBatch[]): Promise<void> {
     const pks: string[] = [];
-    const plans = batches.map((batch) => {
+    const slices = batches.map((batch) => {
       const start = pks.length;
       for (const [id, features] of batch.wanted) {
         for (const feature of features) pks.push(partitionKey(batch.entity, id, feature));
@@ -337,12 +337,12 @@ export class RequestLoader {
     const epoch = this.#hot?.epoch ?? 0;
     try {
       const values = pks.length === 0 ? [] : await this.#store.getStatic(pks);
-      for (const { batch, start } of plans) this.#settle(batch, values, start, epoch);
+      for (const { batch, start } of slices) this.#settle(batch, values, start, epoch);
       this.#featuresServed += pks.length;
-      for (const { batch } of plans) batch.done.resolve();
+      for (const { batch } of slices) batch.done.resolve();
     } catch (err) {
       this.#readFailure ??= { error: err };
-      for (const { batch } of plans) batch.done.reject(err);
+      for (const { batch } of slices) batch.done.reject(err);
     }
   }
 

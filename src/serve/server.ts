@@ -64,7 +64,7 @@ export interface ServerOptions {
    */
   readonly hotEntityTtlMs?: number;
   /**
-   * Answer covered queries from compiled plans instead of executing GraphQL per request (see
+   * Answer covered queries from compiled queries instead of executing GraphQL per request (see
    * `fast-path/fast-graphql.ts`; the answers are the same). Default: on, unless the
    * `LARDER_SERVE_FAST_PATH` environment variable is `0`.
    */
@@ -163,7 +163,7 @@ export async function createServer(ctx: ServeContext, options: ServerOptions = {
       limits,
       rules,
       newLoader: () => new RequestLoader(reader, hot),
-      maxPlans: queryCacheSize,
+      maxQueries: queryCacheSize,
       onOutcome: (outcome) => metrics.recordFastPath(outcome),
     });
   }

@@ -4,13 +4,13 @@ import { actionRead } from '../action-read.ts';
 import type { ActionFeatureArgs } from '../action-read.ts';
 import { canonicalEntityId } from '../entity-id.ts';
 import type { RequestLoader } from '../request-loader.ts';
-import type { EntityPlan, QueryPlan } from './compile-query.ts';
+import type { CompiledEntity, CompiledQuery } from './compile-query.ts';
 import { entityText, listText, settleJoins } from './kept-texts.ts';
 import type { SettledJoins } from './kept-texts.ts';
 
-/** One root entity field of a request: its ids, and per action plan the rows of each id. */
+/** One root entity field of a request: its ids, and per compiled action the rows of each id. */
 interface RootState {
-  readonly entity: EntityPlan;
+  readonly entity: CompiledEntity;
   readonly ids: readonly string[];
   /** `rows[action][entity]`, filled once the reads are done. */
   readonly rows: ActionRow[][][];
@@ -25,15 +25,15 @@ interface RootState {
  * entity object. Rejects (with a LarderError or `FastPathMiss`) where GraphQL would answer with
  * an error; the caller then runs the full executor.
  */
-export async function runPlan(
-  plan: QueryPlan,
+export async function answerQuery(
+  query: CompiledQuery,
   variables: Readonly<Record<string, unknown>>,
   loader: RequestLoader,
 ): Promise<string> {
   const states: (RootState | undefined)[] = [];
   const reads: Promise<ActionRow[]>[] = [];
   const loads: Promise<void>[] = [];
-  for (const root of plan.roots) {
+  for (const root of query.roots) {
     if (root.kind === 'text') {
       states.push(undefined);
       continue;
@@ -77,7 +77,7 @@ export async function runPlan(
   if (loads.length > 0) await Promise.all(loads);
 
   let out = '{"data":';
-  plan.roots.forEach((root, r) => {
+  query.roots.forEach((root, r) => {
     if (root.kind === 'text') {
       out += root.prefix + root.text;
       return;
@@ -99,22 +99,22 @@ export async function runPlan(
 
 /** Root entity `index` of a root field: its fields, with its action features' rows. */
 function rootEntityText(state: RootState, index: number, loader: RequestLoader): string {
-  const plan = state.entity;
+  const compiled = state.entity;
   const id = state.ids[index]!;
-  if (plan.actions.length === 0) {
+  if (compiled.actions.length === 0) {
     // The hot entry's object, whose text the memo may keep; else the request's own object.
-    const entry = loader.hotEntryOf(plan.entity, id);
+    const entry = loader.hotEntryOf(compiled.entity, id);
     return entry === undefined
-      ? entityText(plan, loader.entityObject(plan.entity, id), false)
-      : entityText(plan, entry.object, true);
+      ? entityText(compiled, loader.entityObject(compiled.entity, id), false)
+      : entityText(compiled, entry.object, true);
   }
-  const object = loader.entityObject(plan.entity, id);
+  const object = loader.entityObject(compiled.entity, id);
   let out = '';
-  for (const field of plan.fields) {
+  for (const field of compiled.fields) {
     if (field.kind === 'text') out += field.prefix + field.text;
     else if (field.kind === 'value') out += field.prefix + field.write(object[field.name]);
     else {
-      const action = plan.actions[field.index]!;
+      const action = compiled.actions[field.index]!;
       const rows = state.rows[field.index]![index]!;
       out += field.prefix + listText(action, rows, state.joins[field.index]![index]!, loader);
     }

@@ -4,18 +4,18 @@ import type { GraphQLBody } from '../graphql-body.ts';
 import { joinedIdOf } from '../join-resolvers.ts';
 import type { ServeLimits } from '../limits.ts';
 import type { FastPathOutcome } from '../metrics.ts';
-import { checkRequestCost, costPlan } from '../request-cost.ts';
+import { checkRequestCost, requestCost } from '../request-cost.ts';
 import type { RequestLoader } from '../request-loader.ts';
-import { compilePlan } from './compile-query.ts';
-import type { QueryPlan } from './compile-query.ts';
-import { runPlan } from './answer-query.ts';
+import { compileQuery } from './compile-query.ts';
+import type { CompiledQuery } from './compile-query.ts';
+import { answerQuery } from './answer-query.ts';
 
 /**
  * The fast path of `POST /graphql`. Most recommendation traffic is a handful of query texts
  * (persisted or not) reading entities, their features, rows and joins. For those, executing
  * GraphQL per request (resolvers, promises per field, a result tree, then `JSON.stringify` of the
- * whole answer) costs more than the reads. Such a query is compiled once into a `QueryPlan`, and
- * each request runs the plan: the same loader reads, with the answer written from JSON text
+ * whole answer) costs more than the reads. Such a query is compiled once into a `CompiledQuery`, and
+ * each request answers from it: the same loader reads, with the answer written from JSON text
  * kept per row and per hot entity.
  *
  * It runs as a `preHandler` after auth, the size limit and persisted-query resolution, applies
@@ -36,7 +36,7 @@ export interface FastPathOptions {
   /** A request's loader, as the full executor's context gets it. */
   readonly newLoader: () => RequestLoader;
   /** Compiled queries kept per schema, by query text and operation name. */
-  readonly maxPlans: number;
+  readonly maxQueries: number;
   /** Told what happened to each request that reached the fast path (for `/metrics`). */
   readonly onOutcome?: (outcome: FastPathOutcome) => void;
 }
@@ -48,7 +48,7 @@ export interface FastPathOptions {
  */
 export const fastPathPlugin = fp<FastPathOptions>(
   async (app, options) => {
-    const plans = new PlanCache(options.maxPlans);
+    const compiledQueries = new CompiledQueries(options.maxQueries);
     const outcome = options.onOutcome ?? ((): void => {});
     app.addHook('preHandler', (request, reply, done) => {
       if (request.method !== 'POST' || request.routeOptions.url !== '/graphql') return done();
@@ -60,10 +60,10 @@ export const fastPathPlugin = fp<FastPathOptions>(
       if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return done();
       const schema = options.schema();
       const operationName = name ?? undefined;
-      const plan = plans.get(schema, body.query, operationName, () =>
-        compilePlan(schema, body.query as string, operationName, options.rules, joinedIdOf),
+      const compiled = compiledQueries.get(schema, body.query, operationName, () =>
+        compileQuery(schema, body.query as string, operationName, options.rules, joinedIdOf),
       );
-      if (plan === undefined) {
+      if (compiled === undefined) {
         outcome('not_covered');
         return done();
       }
@@ -71,16 +71,16 @@ export const fastPathPlugin = fp<FastPathOptions>(
         outcome('handed_over');
         done();
       };
-      const variables = plan.coerceVariables(raw as Record<string, unknown>);
+      const variables = compiled.coerceVariables(raw as Record<string, unknown>);
       if (variables === undefined) return handOver();
       try {
-        checkRequestCost(costPlan(schema, plan.document, operationName), variables, options.limits);
+        checkRequestCost(requestCost(schema, compiled.document, operationName), variables, options.limits);
       } catch {
         return handOver(); // the full executor reports the limit
       }
       const loader = options.newLoader();
-      request.larder = { loader, operationName: operationName ?? plan.operationName };
-      runPlan(plan, variables, loader).then(
+      request.larder = { loader, operationName: operationName ?? compiled.operationName };
+      answerQuery(compiled, variables, loader).then(
         (json) => {
           outcome('answered');
           void reply.header('content-type', 'application/json; charset=utf-8').send(json);
@@ -98,10 +98,10 @@ export const fastPathPlugin = fp<FastPathOptions>(
   },
 );
 
-/** Compiled plans (and "not covered" answers) per schema, bounded; the oldest query goes first. */
-class PlanCache {
+/** Compiled queries (and "not covered" answers) per schema, bounded; the oldest query goes first. */
+class CompiledQueries {
   readonly #max: number;
-  readonly #bySchema = new WeakMap<GraphQLSchema, Map<string, Map<string, QueryPlan | null>>>();
+  readonly #bySchema = new WeakMap<GraphQLSchema, Map<string, Map<string, CompiledQuery | null>>>();
 
   constructor(max: number) {
     this.#max = max;
@@ -111,8 +111,8 @@ class PlanCache {
     schema: GraphQLSchema,
     query: string,
     operationName: string | undefined,
-    compile: () => QueryPlan | undefined,
-  ): QueryPlan | undefined {
+    compile: () => CompiledQuery | undefined,
+  ): CompiledQuery | undefined {
     let byQuery = this.#bySchema.get(schema);
     if (byQuery === undefined) this.#bySchema.set(schema, (byQuery = new Map()));
     let byOperation = byQuery.get(query);
@@ -121,11 +121,11 @@ class PlanCache {
       byQuery.set(query, (byOperation = new Map()));
     }
     const key = operationName ?? '';
-    let plan = byOperation.get(key);
-    if (plan === undefined) {
-      plan = compile() ?? null;
-      byOperation.set(key, plan);
+    let compiled = byOperation.get(key);
+    if (compiled === undefined) {
+      compiled = compile() ?? null;
+      byOperation.set(key, compiled);
     }
-    return plan ?? undefined;
+    return compiled ?? undefined;
   }
 }

@@ -2,7 +2,7 @@ import type { ActionRow } from '../../store/online-store.ts';
 import type { EntityObject } from '../entity-object.ts';
 import type { HotEntry } from '../hot-entities.ts';
 import type { RequestLoader } from '../request-loader.ts';
-import type { ActionPlan, EntityPlan, RowJoinPlan, RowParts } from './compile-query.ts';
+import type { CompiledAction, CompiledEntity, CompiledRowJoin, RowParts } from './compile-query.ts';
 import { flat } from './flat-text.ts';
 
 /**
@@ -25,13 +25,13 @@ import { flat } from './flat-text.ts';
  * with it: its text is written for each request.
  *
  * Texts are kept in a non-enumerable symbol property of the row or entity object, so GraphQL,
- * JSON.stringify and object spreads never see or copy it, under the plan that wrote them (a few
- * plans per object at most). Not a WeakMap: hot entity objects are replaced every TTL, and a
+ * JSON.stringify and object spreads never see or copy it, under the compiled action or entity
+ * that wrote them (a few per object at most). Not a WeakMap: hot entity objects are replaced every TTL, and a
  * WeakMap holding hundreds of thousands of dead keys until the next full GC grows, rehashes and
  * slows ephemeron marking (100–300 ms event-loop stalls under load, measured).
  */
 
-/** What is kept for one row under one action plan. */
+/** What is kept for one row under one compiled action. */
 interface KeptRow {
   readonly parts: RowParts;
   /** The row's whole text, written with the joined entities of the hot entries in `entries`. */
@@ -70,7 +70,7 @@ export interface SettledJoins {
  * list without joins, or whose every joined entry is current, is served as kept.
  */
 export function settleJoins(
-  action: ActionPlan,
+  action: CompiledAction,
   rows: readonly ActionRow[],
   loader: RequestLoader,
   loads: Promise<void>[],
@@ -109,7 +109,7 @@ export function settleJoins(
       } else ids.push(id);
     }
     const join = action.joins[j]!;
-    if (ids.length > 0) loads.push(loader.loadEntities(join.plan.target, ids, join.entity.statics));
+    if (ids.length > 0) loads.push(loader.loadEntities(join.join.target, ids, join.entity.statics));
   }
   loader.countHotHits(hits);
   return { kept: used, list: undefined };
@@ -117,7 +117,7 @@ export function settleJoins(
 
 /** The text of a list of rows (`[...]`), once `settleJoins` has been awaited. */
 export function listText(
-  action: ActionPlan,
+  action: CompiledAction,
   rows: readonly ActionRow[],
   { kept, list }: SettledJoins,
   loader: RequestLoader,
@@ -142,7 +142,7 @@ export function listText(
       const entry =
         id === undefined
           ? undefined
-          : (kept[r * joins.length + j] ?? loader.hotEntryOf(joins[j]!.plan.target, id));
+          : (kept[r * joins.length + j] ?? loader.hotEntryOf(joins[j]!.join.target, id));
       if (id !== undefined && (entry === undefined || entry !== row.entries[j])) holds = false;
       row.entries[j] = entry;
       if (entries !== null) {
@@ -167,7 +167,7 @@ export function listText(
  * The text of an entity without action features. Kept on the object when it is a hot entry's
  * (`shared`): the hot cache shares it between requests until the entry expires.
  */
-export function entityText(entity: EntityPlan, object: EntityObject, shared: boolean): string {
+export function entityText(entity: CompiledEntity, object: EntityObject, shared: boolean): string {
   let text = kept<string>(object, entity);
   if (text === undefined) {
     text = '';
@@ -182,15 +182,15 @@ export function entityText(entity: EntityPlan, object: EntityObject, shared: boo
 }
 
 /** Join `j` of a row: its entity's text from the hot entry it was served from, else as loaded. */
-function joinedText(join: RowJoinPlan, row: KeptRow, j: number, loader: RequestLoader): string {
+function joinedText(join: CompiledRowJoin, row: KeptRow, j: number, loader: RequestLoader): string {
   const entry = row.entries[j];
   if (entry !== undefined) return entry.found ? entityText(join.entity, entry.object, true) : 'null';
   const id = row.parts.ids[j];
-  const object = id === undefined ? null : loader.joinedEntity(join.plan.target, id);
+  const object = id === undefined ? null : loader.joinedEntity(join.join.target, id);
   return object === null ? 'null' : entityText(join.entity, object, false);
 }
 
-function keptRow(action: ActionPlan, row: ActionRow): KeptRow {
+function keptRow(action: CompiledAction, row: ActionRow): KeptRow {
   let memo = kept<KeptRow>(row, action);
   if (memo === undefined) {
     const parts = action.rowParts(row);
@@ -200,7 +200,7 @@ function keptRow(action: ActionPlan, row: ActionRow): KeptRow {
   return memo;
 }
 
-function keptList(action: ActionPlan, rows: readonly ActionRow[]): KeptList | undefined {
+function keptList(action: CompiledAction, rows: readonly ActionRow[]): KeptList | undefined {
   if (rows.length === 0) return undefined;
   const list = kept<KeptRow>(rows[0]!, action)?.list;
   if (list === undefined || list.rows.length !== rows.length) return undefined;
@@ -209,41 +209,41 @@ function keptList(action: ActionPlan, rows: readonly ActionRow[]): KeptList | un
 }
 
 const SLOT = Symbol('larder.keptTexts');
-const MAX_PLANS_PER_OBJECT = 4;
+const MAX_KEYS_PER_OBJECT = 4;
 
-/** What one object keeps: per plan (the plan object is the key), one value. */
+/** What one object keeps: one value per key (a compiled action or entity). */
 interface Slot {
-  readonly plans: object[];
+  readonly keys: object[];
   readonly values: unknown[];
 }
 
 type Owner = { [SLOT]?: Slot };
 
-function kept<T>(owner: object, plan: object): T | undefined {
+function kept<T>(owner: object, key: object): T | undefined {
   const slot = (owner as Owner)[SLOT];
   if (slot === undefined) return undefined;
-  const plans = slot.plans;
-  for (let i = 0; i < plans.length; i++) if (plans[i] === plan) return slot.values[i] as T;
+  const keys = slot.keys;
+  for (let i = 0; i < keys.length; i++) if (keys[i] === key) return slot.values[i] as T;
   return undefined;
 }
 
-/** Keeps `value` for `plan` on `owner`, replacing what `plan` kept there. Frozen objects keep nothing. */
-function keep(owner: object, plan: object, value: unknown): void {
+/** Keeps `value` under `key` on `owner`, replacing what was kept under it. Frozen objects keep nothing. */
+function keep(owner: object, key: object, value: unknown): void {
   let slot = (owner as Owner)[SLOT];
   if (slot === undefined) {
     if (!Object.isExtensible(owner)) return;
-    slot = { plans: [], values: [] };
+    slot = { keys: [], values: [] };
     Object.defineProperty(owner, SLOT, { value: slot, enumerable: false });
   }
-  const existing = slot.plans.indexOf(plan);
+  const existing = slot.keys.indexOf(key);
   if (existing >= 0) {
     slot.values[existing] = value;
     return;
   }
-  if (slot.plans.length >= MAX_PLANS_PER_OBJECT) {
-    slot.plans.shift();
+  if (slot.keys.length >= MAX_KEYS_PER_OBJECT) {
+    slot.keys.shift();
     slot.values.shift();
   }
-  slot.plans.push(plan);
+  slot.keys.push(key);
   slot.values.push(value);
 }

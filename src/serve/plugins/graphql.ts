@@ -6,7 +6,7 @@ import type { MercuriusOptions } from 'mercurius';
 import { operationNameOf } from '../graphql-body.ts';
 import { formatGraphQLErrors } from '../graphql-errors.ts';
 import type { ServeLimits } from '../limits.ts';
-import { checkRequestCost, costPlan } from '../request-cost.ts';
+import { checkRequestCost, requestCost } from '../request-cost.ts';
 import type { LarderRequestState } from './request-state.ts';
 
 /** A request's state, which is also its GraphQL context: a new loader for its reads. */
@@ -63,7 +63,7 @@ export const graphqlPlugin = fp<GraphQLPluginOptions>(
       // The operation's own name labels the latency metrics, also when the body does not repeat it.
       const requested = state.operationName;
       state.operationName = requested ?? soleOperationName(document);
-      checkRequestCost(costPlan(schema, document, requested), variables, limits);
+      checkRequestCost(requestCost(schema, document, requested), variables, limits);
     });
   },
   { name: 'larder-graphql', dependencies: ['larder-request-state'] },
