@@ -310,7 +310,7 @@ function actionField(
   for (const join of feature.joins) {
     const target = scope.registry.entities.get(join.entity);
     const targetType = scope.entityTypes.get(join.entity);
-    if (target === undefined || targetType === undefined) continue; // the spec loader refuses this
+    if (target === undefined || targetType === undefined) continue; // the registry loader refuses this
     if (join.as in rowFields) {
       throw clash(
         `field "${rowTypeName}.${join.as}"`,

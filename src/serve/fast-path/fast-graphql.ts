@@ -23,7 +23,7 @@ import { answerQuery } from './answer-query.ts';
  * answer is the one GraphQL would give. Anything else — a query it does not cover, invalid
  * variables, a limit exceeded, any error while reading or writing — goes on to the full executor
  * (Mercurius), which answers as it always did, errors included. So the fast path never changes
- * an answer; it only skips work (tests/serve/fast-path.test.ts compares both paths).
+ * an answer; it only skips work (test/serve/fast-path.test.ts compares both paths).
  *
  * Off with `LARDER_SERVE_FAST_PATH=0` or `createServer(..., {fastPath: false})`.
  */

@@ -9,7 +9,7 @@ export interface AuthPluginOptions {
 }
 
 /**
- * API-key authentication of every route (see auth.ts for keys and access levels): an `onRequest`
+ * API-key authentication of every route (see ../auth.ts for keys and access levels): an `onRequest`
  * hook, before body parsing, so an unauthenticated client cannot make the server read a large
  * body. Does nothing when auth is off, except the warning when the server listens on an address
  * other machines can reach.

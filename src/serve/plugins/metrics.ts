@@ -11,7 +11,7 @@ export interface MetricsPluginOptions {
 }
 
 /**
- * Prometheus metrics (see metrics.ts): per request, its latency by operation and, from the
+ * Prometheus metrics (see ../metrics.ts): per request, its latency by operation and, from the
  * request's loader (`request.larder`), the rows, features and hot-cache lookups it served; and
  * `GET /metrics`, which in a `--workers N` cluster covers every worker.
  */

@@ -13,7 +13,7 @@ export interface PersistedQueriesPluginOptions {
 }
 
 /**
- * Persisted queries (see persisted-queries.ts): `POST /v1/queries` registers one, and a
+ * Persisted queries (see ../persisted-queries.ts): `POST /v1/queries` registers one, and a
  * `POST /graphql` that names one by hash gets its text before anything else reads the body.
  * The hook is synchronous unless the request names a persisted query: an async hook costs every
  * request.

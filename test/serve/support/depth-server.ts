@@ -60,7 +60,7 @@ export interface GraphQLAnswer {
   };
 }
 
-/** A real Larder server (LMDB store in a temp dir) listening on 127.0.0.1, with serving depth installed. */
+/** A real Larder server (LMDB store in a temp dir) listening on 127.0.0.1, with every serving plugin. */
 export interface DepthServer {
   readonly base: string;
   readonly app: FastifyInstance;
