@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { isLarderError } from '../errors.ts';
 import type { LarderError } from '../errors.ts';
 
 /**
@@ -24,4 +25,18 @@ export function sendLarderError(
   } else {
     void reply.send(JSON.stringify(err.toJSON()));
   }
+}
+
+/**
+ * Ends a callback-style hook that failed with `err`: a LarderError is answered at once
+ * (`sendLarderError`), anything else goes on to Fastify's error handler.
+ */
+export function failHook(
+  request: Pick<FastifyRequest, 'url'>,
+  reply: FastifyReply,
+  done: (err?: Error) => void,
+  err: unknown,
+): void {
+  if (isLarderError(err)) sendLarderError(request, reply, err);
+  else done(err as Error);
 }

@@ -1,13 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { manualClock } from '../store/manual-clock.ts';
 import { single, startDepthServer, type DepthServer } from './support/depth-server.ts';
 import { row } from './support/depth-server.ts';
+
+/** The hot cache TTL of the tests that let it pass (on a manual clock: they never wait). */
+const TTL_MS = 300;
 
 /** The in-process hot entity cache (opt-in): serves repeated entities from memory, for at most its TTL. */
 describe('hot entity cache', () => {
   let server: DepthServer;
   const now = Date.now();
+  const clock = manualClock(now);
   beforeAll(async () => {
-    server = await startDepthServer({ hotEntityTtlMs: 300 });
+    server = await startDepthServer({ hotEntityTtlMs: TTL_MS, now: clock.now });
     await server.write([
       single('c:flea:', 1, 'title', 'Bike'),
       single('c:flea:', 1, 'price', 100),
@@ -32,9 +37,10 @@ describe('hot entity cache', () => {
     expect(server.store.staticCalls.filter((pks) => pks.some((pk) => pk.startsWith('c:flea:')))).toHaveLength(
       0,
     );
-    // A write is visible once the TTL has passed.
+    // A write is not served while the entries live, and is once the TTL has passed.
     await server.write([single('c:flea:', 1, 'title', 'Red bike', Date.now() + 1)]);
-    await new Promise((r) => setTimeout(r, 350));
+    expect((await server.gql(query)).body).toEqual(first.body);
+    clock.advance(TTL_MS);
     const third = await server.gql(query);
     expect((third.body.data?.['flea_articles'] as { title: string }[])[0]!.title).toBe('Red bike');
     // Rows that kept the article's expired hot entry (fast path) read it again too.
@@ -79,8 +85,9 @@ async function newestViewedArticle(server: DepthServer, userId: number): Promise
  */
 describe('hot entity cache and rows kept in the local cache level', () => {
   let server: DepthServer;
+  const clock = manualClock(Date.now());
   beforeAll(async () => {
-    server = await startDepthServer({ hotEntityTtlMs: 300, layered: true });
+    server = await startDepthServer({ hotEntityTtlMs: TTL_MS, layered: true, now: clock.now });
   });
   afterAll(() => server.close());
 
@@ -91,7 +98,7 @@ describe('hot entity cache and rows kept in the local cache level', () => {
     expect(await article()).toEqual({ title: 'Chair' });
     await server.store.write([single('c:flea:', 5, 'title', 'Red chair', now + 1_000)]);
     expect(await article()).toEqual({ title: 'Chair' }); // within the TTL: from memory
-    await new Promise((r) => setTimeout(r, 350));
+    clock.advance(TTL_MS);
     expect(await article()).toEqual({ title: 'Red chair' });
   });
 });

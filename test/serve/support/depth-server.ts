@@ -43,6 +43,8 @@ export interface DepthServerOptions {
   readonly layered?: boolean;
   /** The compiled GraphQL fast path (default: the server's default, on). */
   readonly fastPath?: boolean;
+  /** The server's clock for the hot entity cache and on-demand breakers (default `Date.now`). */
+  readonly now?: () => number;
   /** More registry files, by file name, beside the depth registry. */
   readonly extraRegistryFiles?: Record<string, string>;
   /** Extra routes to add before the server listens. */
@@ -58,7 +60,7 @@ export interface GraphQLAnswer {
   };
 }
 
-/** A real Larder server (LMDB store in a temp dir) listening on 127.0.0.1, with serving depth installed. */
+/** A real Larder server (LMDB store in a temp dir) listening on 127.0.0.1, with every serving plugin. */
 export interface DepthServer {
   readonly base: string;
   readonly app: FastifyInstance;
@@ -122,6 +124,7 @@ export async function startDepthServer(options: DepthServerOptions = {}): Promis
     auth: authConfigFromEnv(options.env ?? {}, options.auth),
     hotEntityTtlMs: options.hotEntityTtlMs ?? 0,
     ...(options.fastPath === undefined ? {} : { fastPath: options.fastPath }),
+    ...(options.now === undefined ? {} : { now: options.now }),
   });
   options.routes?.(app);
   await app.listen({ port: 0, host: options.host ?? '127.0.0.1' });

@@ -1,7 +1,8 @@
 /**
- * The registry the serving-depth tests run on: users with two action features (one joined),
- * articles. With `cachedRows`, the joined action feature's rows are kept in the in-process cache
- * level (the same row objects are served again, as in the embedded runtime).
+ * The registry the serving tests (support/depth-server.ts) run on: users with two action
+ * features (one joined), articles. With `cachedRows`, the joined action feature's rows are kept
+ * in the in-process cache level (the same row objects are served again, as in the embedded
+ * runtime).
  */
 export function depthRegistryYaml(
   upstreamBase = 'http://127.0.0.1:9',
