@@ -5,7 +5,6 @@ import { OnDemandLoader } from '../../src/serve/on-demand/on-demand-loader.ts';
 import { OnDemandService } from '../../src/serve/on-demand/on-demand-service.ts';
 import type { OnDemandOutcome } from '../../src/serve/on-demand/on-demand-service.ts';
 import type { OnDemandDef } from '../../src/registry/types.ts';
-import type { EntityDef } from '../../src/registry/types.ts';
 import { manualClock } from '../store/manual-clock.ts';
 import { startFakeUpstream, type FakeUpstream } from './support/upstream.ts';
 import { compileFiles } from '../registry/write-registry.ts';

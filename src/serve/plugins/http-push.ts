@@ -1,10 +1,10 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { ERROR_CATALOG, isLarderError, LarderError } from '../../errors.ts';
-import { dispatcherFor } from '../../ingest/dispatcher.ts';
 import type { IncomingEvent, IngestReport } from '../../ingest/types.ts';
 import { UnparseableBody } from '../../ingest/unparseable.ts';
 import type { RegistryHolder } from '../../registry/registry-holder.ts';
+import { knownStreams } from '../../registry/stream-names.ts';
 
 /**
  * The HTTP push source, on top of the in-process ingestor: `POST /v1/streams/:stream/:topic`.
@@ -69,7 +69,7 @@ export const httpPushPlugin = fp<HttpPushPluginOptions>(
           bodyLimit,
           onRequest: async (request) => {
             const { stream } = request.params;
-            if (!dispatcherFor(registry.current).knowsStream(stream)) {
+            if (!knownStreams(registry.current).has(stream)) {
               throw new LarderError(
                 'LARDER_ERR_UNKNOWN_STREAM',
                 `stream "${stream}" is not declared in the registry and no feature reads it`,
