@@ -259,10 +259,12 @@ export function optionalString(value: unknown, where: string): string | undefine
 
 /** The value readers of one stream's options: each wrong value is thrown, or reported. */
 class OptionReader {
-  constructor(
-    private readonly stream: string,
-    private readonly report: OptionReport | undefined,
-  ) {}
+  readonly #report: OptionReport | undefined;
+  readonly #stream: string;
+  constructor(stream: string, report: OptionReport | undefined) {
+    this.#report = report;
+    this.#stream = stream;
+  }
 
   fail(key: string, expected: string, got: unknown): undefined {
     return this.#failed(key, optionError(this.#where(key), expected, got));
@@ -300,11 +302,11 @@ class OptionReader {
   }
 
   #where(key: string): string {
-    return `streams.${this.stream}.options.${key}`;
+    return `streams.${this.#stream}.options.${key}`;
   }
 
   #read<T>(key: string, read: () => T): T | undefined {
-    if (this.report === undefined) return read();
+    if (this.#report === undefined) return read();
     try {
       return read();
     } catch (err) {
@@ -314,8 +316,8 @@ class OptionReader {
   }
 
   #failed(key: string, error: LarderError): undefined {
-    if (this.report === undefined) throw error;
-    this.report(key, error);
+    if (this.#report === undefined) throw error;
+    this.#report(key, error);
     return undefined;
   }
 }

@@ -1,7 +1,6 @@
 import { LarderError } from '../errors.ts';
 import type { FeatureDef } from '../registry/types.ts';
-import { compileRowFilter } from './row-filter.ts';
-import type { RowFilterInput, RowPredicate } from './row-filter.ts';
+import { compileRowFilter, type RowFilterInput, type RowPredicate } from './row-filter.ts';
 
 /** `ActionFeatureInput` as GraphQL hands it to a resolver. */
 export interface ActionFeatureArgs {

@@ -1,6 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { isLarderError } from '../errors.ts';
-import type { LarderError } from '../errors.ts';
+import { isLarderError, type LarderError } from '../errors.ts';
 
 /**
  * Sends a LarderError from a hook, in the shape the client expects: a GraphQL response

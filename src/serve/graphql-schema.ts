@@ -21,17 +21,22 @@ import type {
 } from 'graphql';
 import { LarderError } from '../errors.ts';
 import { DEFAULT_ACTION_COUNT, defaultActionCount } from '../registry/action-defaults.ts';
-import type { EntityDef, FeatureDef, FieldType, Registry, ScalarType } from '../registry/types.ts';
-import { servedJoin } from './join-resolvers.ts';
-import type { ServedJoin } from './join-resolvers.ts';
-import type { OnDemandDef } from '../registry/types.ts';
+import type {
+  EntityDef,
+  FeatureDef,
+  FieldType,
+  Registry,
+  ScalarType,
+  OnDemandDef,
+} from '../registry/types.ts';
+import { servedJoin, type ServedJoin } from './join-resolvers.ts';
 import {
   actionFeatureResolver,
   batchEntityResolver,
   onDemandFeatureResolver,
   singleEntityResolver,
+  type GraphQLRequestContext,
 } from './feature-resolvers.ts';
-import type { GraphQLRequestContext } from './feature-resolvers.ts';
 import { GraphQLJSONValue, GraphQLLong } from './graphql-scalars.ts';
 
 /**

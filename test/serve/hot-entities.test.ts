@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manualClock } from '../store/manual-clock.ts';
-import { single, startDepthServer, type DepthServer } from './support/depth-server.ts';
-import { row } from './support/depth-server.ts';
+import { single, startDepthServer, type DepthServer, row } from './support/depth-server.ts';
 
 /** The hot cache TTL of the tests that let it pass (on a manual clock: they never wait). */
 const TTL_MS = 300;

@@ -4,8 +4,7 @@ import { DEFAULT_CONSUMER_OPTIONS, readConsumerOptions } from '../../src/ingest/
 import { HEADER } from '../../src/ingest/stream/delivery-headers.ts';
 import { createSources } from '../../src/ingest/stream/source-factory.ts';
 import { startConsumers } from '../../src/ingest/stream/start-consumers.ts';
-import type { SourceMessage, StreamSource } from '../../src/ingest/stream/stream-source.ts';
-import { payloadText } from '../../src/ingest/stream/stream-source.ts';
+import { type SourceMessage, type StreamSource, payloadText } from '../../src/ingest/stream/stream-source.ts';
 import { defaultStream } from '../../src/registry/compile-stream.ts';
 import type { StreamDef, StreamSourceKind } from '../../src/registry/types.ts';
 import { tempDir } from '../support/temp-dir.ts';

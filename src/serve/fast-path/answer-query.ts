@@ -1,12 +1,10 @@
 import { partitionKey } from '../../keys/keys.ts';
 import type { ActionRow } from '../../store/online-store.ts';
-import { actionRead } from '../action-read.ts';
-import type { ActionFeatureArgs } from '../action-read.ts';
+import { actionRead, type ActionFeatureArgs } from '../action-read.ts';
 import { canonicalEntityId } from '../entity-id.ts';
 import type { RequestLoader } from '../request-loader.ts';
 import type { CompiledEntity, CompiledQuery } from './compile-query.ts';
-import { entityText, listText, settleJoins } from './kept-texts.ts';
-import type { SettledJoins } from './kept-texts.ts';
+import { entityText, listText, settleJoins, type SettledJoins } from './kept-texts.ts';
 
 /** One root entity field of a request: its ids, and per compiled action the rows of each id. */
 interface RootState {

@@ -25,10 +25,8 @@ import {
 import type { ServedJoin } from '../join-resolvers.ts';
 import { plainSelection } from './plain-selection.ts';
 import { flat } from './flat-text.ts';
-import { variableCoercion } from './coerce-variables.ts';
-import type { CoerceVariables } from './coerce-variables.ts';
-import { valueJson } from './value-json.ts';
-import type { ValueJson } from './value-json.ts';
+import { variableCoercion, type CoerceVariables } from './coerce-variables.ts';
+import { valueJson, type ValueJson } from './value-json.ts';
 
 /**
  * A query compiled for the fast path (`fast-graphql.ts`): which entities, static features,

@@ -6,8 +6,7 @@ import type { ServeLimits } from '../limits.ts';
 import type { FastPathOutcome } from '../metrics.ts';
 import { checkRequestCost, requestCost } from '../request-cost.ts';
 import type { RequestLoader } from '../request-loader.ts';
-import { compileQuery } from './compile-query.ts';
-import type { CompiledQuery } from './compile-query.ts';
+import { compileQuery, type CompiledQuery } from './compile-query.ts';
 import { answerQuery } from './answer-query.ts';
 
 /**

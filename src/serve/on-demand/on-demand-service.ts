@@ -1,7 +1,5 @@
-import { CircuitBreaker } from './circuit-breaker.ts';
-import type { BreakerState } from './circuit-breaker.ts';
-import { HttpUpstream } from './http-upstream.ts';
-import type { HttpUpstreamOptions, UpstreamOutcome } from './http-upstream.ts';
+import { CircuitBreaker, type BreakerState } from './circuit-breaker.ts';
+import { HttpUpstream, type HttpUpstreamOptions, type UpstreamOutcome } from './http-upstream.ts';
 import type { OnDemandDef } from '../../registry/types.ts';
 import { checkValueType } from '../../registry/check-value-type.ts';
 

@@ -1,7 +1,6 @@
 import fp from 'fastify-plugin';
 import { LarderError } from '../../errors.ts';
-import { KeyRing, presentedKey, RANK, routeAccess, warnIfOpen } from '../auth.ts';
-import type { AuthConfig } from '../auth.ts';
+import { KeyRing, presentedKey, RANK, routeAccess, warnIfOpen, type AuthConfig } from '../auth.ts';
 import { sendLarderError } from '../error-reply.ts';
 
 export interface AuthPluginOptions {

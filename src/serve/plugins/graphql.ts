@@ -1,8 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { DocumentNode, GraphQLSchema, ValidationRule } from 'graphql';
-import mercurius from 'mercurius';
-import type { MercuriusOptions } from 'mercurius';
+import mercurius, { type MercuriusOptions } from 'mercurius';
 import { operationNameOf } from '../graphql-body.ts';
 import { formatGraphQLErrors } from '../graphql-errors.ts';
 import type { ServeLimits } from '../limits.ts';

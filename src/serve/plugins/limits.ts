@@ -1,8 +1,7 @@
 import fp from 'fastify-plugin';
 import { failHook } from '../error-reply.ts';
 import type { GraphQLBody } from '../graphql-body.ts';
-import { checkQuerySize } from '../limits.ts';
-import type { ServeLimits } from '../limits.ts';
+import { checkQuerySize, type ServeLimits } from '../limits.ts';
 
 export interface LimitsPluginOptions {
   readonly limits: Pick<ServeLimits, 'maxQueryBytes'>;

@@ -2,10 +2,8 @@ import fp from 'fastify-plugin';
 import { LarderError } from '../../errors.ts';
 import { failHook } from '../error-reply.ts';
 import type { GraphQLBody } from '../graphql-body.ts';
-import { checkQuerySize } from '../limits.ts';
-import type { ServeLimits } from '../limits.ts';
-import { queryHash } from '../persisted-queries.ts';
-import type { PersistedQueries } from '../persisted-queries.ts';
+import { checkQuerySize, type ServeLimits } from '../limits.ts';
+import { queryHash, type PersistedQueries } from '../persisted-queries.ts';
 
 export interface PersistedQueriesPluginOptions {
   readonly persisted: PersistedQueries;

@@ -1,8 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ExecutionResult, GraphQLField, GraphQLSchema } from 'graphql';
-import { ERROR_CATALOG, isLarderError, LarderError } from '../../errors.ts';
-import type { ErrorCode } from '../../errors.ts';
+import { ERROR_CATALOG, isLarderError, LarderError, type ErrorCode } from '../../errors.ts';
 import type { RegistryHolder } from '../../registry/registry-holder.ts';
 import type { Registry } from '../../registry/types.ts';
 import { getNamedType, isObjectType } from '../graphql-runtime.ts';
