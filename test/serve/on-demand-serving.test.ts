@@ -1,19 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manualClock } from '../store/manual-clock.ts';
-import { single, startDepthServer, type DepthServer } from './support/depth-server.ts';
+import { single, startTestServer, type TestServer } from './support/test-server.ts';
 import { startFakeUpstream, type FakeUpstream } from './support/upstream.ts';
 
 /** On-demand features through the real server, against a real upstream that can be slow, fail or hang. */
 describe('on-demand features over GraphQL', () => {
   let upstream: FakeUpstream;
-  let server: DepthServer;
+  let server: TestServer;
   // The breakers' clock: the test moves it past `resetMs` instead of waiting.
   const clock = manualClock(Date.now());
 
   beforeAll(async () => {
     upstream = await startFakeUpstream();
     upstream.slowMs = 2_000;
-    server = await startDepthServer({ upstreamBase: upstream.base, now: clock.now });
+    server = await startTestServer({ upstreamBase: upstream.base, now: clock.now });
     await server.write([single('u:', 1, 'os', 'ios'), single('c:flea:', 1, 'title', 'Bike')]);
   });
   afterAll(async () => {

@@ -18,13 +18,13 @@ import { LmdbStore } from '../../../src/store/lmdb/lmdb-store.ts';
 import type { StoreWrite } from '../../../src/store/online-store.ts';
 import { tempDir } from '../../support/temp-dir.ts';
 import { CountingStore as CallCountingStore } from '../counting-store.ts';
-import { depthRegistryYaml } from './registry-yaml.ts';
+import { servingRegistryYaml } from './registry-yaml.ts';
 
 /** Tests dig into arbitrary JSON answers; a precise type per endpoint would only restate them. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyJson = any;
 
-export interface DepthServerOptions {
+export interface TestServerOptions {
   readonly auth?: Partial<AuthConfig>;
   readonly env?: NodeJS.ProcessEnv;
   readonly limits?: Partial<ServeLimits>;
@@ -42,7 +42,7 @@ export interface DepthServerOptions {
   readonly fastPath?: boolean;
   /** The server's clock for the hot entity cache and on-demand breakers (default `Date.now`). */
   readonly now?: () => number;
-  /** More registry files, by file name, beside the depth registry. */
+  /** More registry files, by file name, beside the serving test registry. */
   readonly extraRegistryFiles?: Record<string, string>;
   /** Extra routes to add before the server listens. */
   readonly routes?: (app: FastifyInstance) => void;
@@ -58,7 +58,7 @@ export interface GraphQLAnswer {
 }
 
 /** A real Larder server (LMDB store in a temp dir) listening on 127.0.0.1, with every serving plugin. */
-export interface DepthServer {
+export interface TestServer {
   readonly base: string;
   readonly app: FastifyInstance;
   readonly store: CallCountingStore;
@@ -82,13 +82,13 @@ export interface DepthServer {
   close(): Promise<void>;
 }
 
-export async function startDepthServer(options: DepthServerOptions = {}): Promise<DepthServer> {
-  const tmp = tempDir('larder-depth-');
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const tmp = tempDir('larder-serve-');
   const registryDir = path.join(tmp.dir, 'registry');
   const { mkdirSync } = await import('node:fs');
   mkdirSync(registryDir);
   for (const [file, text] of Object.entries({
-    ...depthRegistryYaml(options.upstreamBase, options.layered === true),
+    ...servingRegistryYaml(options.upstreamBase, options.layered === true),
     ...options.extraRegistryFiles,
   }))
     writeFileSync(path.join(registryDir, file), text);
