@@ -11,13 +11,13 @@
 //   keys
 //   config                       (the config file's schema: engines, cache levels, serve, batch)
 //   registry
-//   errors.ts, threads/          (import nothing from src)
+//   errors.ts, threads/, net/    (import nothing from src above them)
 //
 // Inside serve, the GraphQL fast path (serve/fast-path/) sits on top of the serving core.
 
 /** Layers from the bottom up. Layers on one rank are peers and may not import each other. */
 export const LAYERS = [
-  [{ name: 'base', path: '^src/(errors[.]ts$|threads/)' }],
+  [{ name: 'base', path: '^src/(errors[.]ts$|threads/|net/)' }],
   [{ name: 'registry', path: '^src/registry/' }],
   [{ name: 'config', path: '^src/config/' }],
   [{ name: 'keys', path: '^src/keys/' }],

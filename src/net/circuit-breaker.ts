@@ -1,6 +1,6 @@
 /**
  * A circuit breaker for one upstream. After `failures` consecutive failures it opens: calls are
- * refused at once (the caller serves its fallback) for `resetMs`. Then ONE probe call is let
+ * refused at once (the caller serves its fallback, or fails the call) for `resetMs`. Then ONE probe call is let
  * through (half-open) while every other call is still refused; the probe's success closes the
  * breaker, its failure opens it for another `resetMs`.
  */
