@@ -32,7 +32,7 @@ export function register(program: Command): void {
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
     .option(
       '--config <file>',
-      'config file: store, cache, streams, serve, batch (default: LARDER_CONFIG, else embedded LMDB + local cache)',
+      'config file: store, cache, streams, serve, batch, enrich (default: LARDER_CONFIG, else embedded LMDB + local cache)',
     )
     .option('--no-consumers', 'do not run the broker consumers of broker-bound streams in this process')
     .option('--no-scheduler', 'embedded mode: do not run the batch cron scheduler in this process')
