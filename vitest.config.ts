@@ -18,6 +18,7 @@ const UNIT = [
   'test/store/lmdb*.test.ts',
   'test/store/purger.test.ts',
   'test/enrich/lmdb-queue.test.ts',
+  'test/enrich/handlers.test.ts',
   'test/stream/adaptive-concurrency.test.ts',
   'test/stream/consumer-core.test.ts',
   'test/stream/keyed-scheduler.test.ts',

@@ -55,6 +55,13 @@ export class CircuitBreaker {
     return true;
   }
 
+  /** Whether `tryAcquire` would let a call out now, without changing anything. */
+  canAcquire(): boolean {
+    if (this.#state === 'closed') return true;
+    if (this.#state === 'open') return this.#now() - this.#openedAt >= this.#options.resetMs;
+    return !this.#probeInFlight;
+  }
+
   success(): void {
     this.#consecutiveFailures = 0;
     this.#probeInFlight = false;

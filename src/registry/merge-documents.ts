@@ -6,7 +6,14 @@ import { formatPos, toSpecNode, type SpecEntry, type SpecNode } from './spec-nod
 import type { SourcePos } from './types.ts';
 
 /** The top-level keys a registry file may hold. */
-export const TOP_LEVEL_KEYS = ['features', 'entities', 'streams', 'ingestions', 'onDemand', 'enrichers'] as const;
+export const TOP_LEVEL_KEYS = [
+  'features',
+  'entities',
+  'streams',
+  'ingestions',
+  'onDemand',
+  'enrichers',
+] as const;
 
 /** Blocks that other parts of Larder compile; the loader only gathers them. */
 export const EXTENSION_KEYS = ['ingestions', 'onDemand', 'enrichers'] as const;
