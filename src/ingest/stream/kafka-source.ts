@@ -10,6 +10,7 @@ import { LarderError } from '../../errors.ts';
 import type { StreamDef } from '../../registry/types.ts';
 import { optionalString, optionError, type ConsumerOptions } from './consumer-options.ts';
 import { deadLetterHeaders, readHeaders, retryHeaders } from './delivery-headers.ts';
+import type { TopicPublisher } from './topic-publisher.ts';
 import {
   payloadText,
   type FailureInfo,
@@ -262,4 +263,23 @@ export function createKafkaSources(def: StreamDef, topic: string, consumer: Cons
     new KafkaSource(def, topic, settings, consumer, false),
     new KafkaSource(def, topic, settings, consumer, true),
   ];
+}
+
+/** Publishes events to a Kafka topic, keyed by each event's key, acknowledged by the brokers. */
+export function createKafkaPublisher(def: StreamDef): TopicPublisher {
+  const settings = kafkaSettings(def);
+  const producer = new Producer({
+    clientId: `${settings.clientId}-publisher`,
+    bootstrapBrokers: settings.brokers,
+    serializers: stringSerializers,
+  });
+  return {
+    async publish(topic, events) {
+      if (events.length === 0) return;
+      await producer.send({ messages: events.map((e) => ({ topic, key: e.key, value: e.payload })) });
+    },
+    async close() {
+      await producer.close().catch(() => undefined);
+    },
+  };
 }
