@@ -3,6 +3,11 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { LarderConfig } from '../config/load-config.ts';
 import { CacheMetrics } from '../cache/cache-metrics.ts';
+import { createEnrichments } from '../enrich/enrichments.ts';
+import { startEnrichWorkers, type RunningEnrichWorkers } from '../enrich/enrich-workers.ts';
+import type { InvocationQueue } from '../enrich/invocation-queue.ts';
+import { openInvocationQueue } from '../enrich/open-invocation-queue.ts';
+import { withTriggers } from '../enrich/triggers.ts';
 import { startBatchServices, type BatchServices } from '../ingest/batch/batch-services.ts';
 import type { Ingestor } from '../ingest/ingestor-contract.ts';
 import { createIngestor } from '../ingest/ingestor.ts';
@@ -41,14 +46,21 @@ export interface Runtime {
   readonly config: LarderConfig;
   /** What serving reads: the registry as deployed (stream overrides applied), the store, dead letters. */
   readonly ctx: ServeContext;
-  /** The write path: HTTP pushes, broker consumers, dead-letter replays. */
+  /**
+   * The write path: HTTP pushes, broker consumers, dead-letter replays, enrichment results. Every
+   * event it takes also queues the invocations of the enrichers it triggers.
+   */
   readonly ingestor: Ingestor;
+  /** The enrichment invocation queue of the config's `enrich.mode`. */
+  readonly queue: InvocationQueue;
   /** The LMDB environment in the data directory (dead letters, and the embedded batch job store). */
   readonly lmdbEnv: LmdbEnv;
   /** Starts a consumer for every broker-bound topic of the registry; `close()` drains them. */
   startConsumers(): Promise<RunningConsumers>;
   /** Starts the batch scheduler, runtime and watchdog of the config's `batch:` mode; `close()` stops them. */
   startBatchServices(): Promise<BatchServices>;
+  /** Starts a worker for every enricher of the registry (and follows reloads); `close()` drains them. */
+  startEnrichWorkers(): Promise<RunningEnrichWorkers>;
   /** Stops what it started, consumers first (their in-flight work finishes), the store last. */
   close(): Promise<void>;
 }
@@ -56,8 +68,9 @@ export interface Runtime {
 /**
  * Assembles a running Larder from the config file, the one place that does: the registry (with
  * the config's stream overrides; validated before anything opens), the store the config names
- * behind its cache levels, the dead-letter table in `dataDir`, the ingestor, the registry watcher
- * and the TTL purger; on request, the broker consumers and the batch services.
+ * behind its cache levels, the dead-letter table in `dataDir`, the enrichment queue, the ingestor
+ * (which queues triggered enrichments), the registry watcher and the TTL purger; on request, the
+ * broker consumers, the batch services and the enrichment workers.
  */
 export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
   const { logger } = options;
@@ -83,16 +96,21 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     throw err;
   }
   const deadLetters = new LmdbDeadLetterStore(env);
-  const ingestor = createIngestor({
-    registry,
-    store,
-    deadLetters,
-    logger,
-    ...(options.defaultOrigin === undefined ? {} : { defaultOrigin: options.defaultOrigin }),
-  });
+  const queue = await openInvocationQueue(config.enrich, env);
+  const ingestor = withTriggers(
+    createIngestor({
+      registry,
+      store,
+      deadLetters,
+      logger,
+      ...(options.defaultOrigin === undefined ? {} : { defaultOrigin: options.defaultOrigin }),
+    }),
+    { registry, queue },
+  );
   const purger = watch ? startPurger(store, { intervalMs: 60_000, logger }) : undefined;
   let consumers: RunningConsumers | undefined;
   let batch: BatchServices | undefined;
+  let enrichWorkers: Promise<RunningEnrichWorkers> | undefined;
 
   const ctx: ServeContext = {
     registry,
@@ -100,12 +118,14 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     deadLetters,
     logger,
     ingest: (events) => ingestor.ingest(events, { origin: 'http' }),
+    enrichments: createEnrichments({ registry, queue }),
   };
 
   return {
     config,
     ctx,
     ingestor,
+    queue,
     lmdbEnv: env,
     async startConsumers() {
       consumers ??= await startConsumers({ registry, ingestor, logger, dataDir: options.dataDir });
@@ -123,11 +143,20 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
       });
       return batch;
     },
+    async startEnrichWorkers() {
+      enrichWorkers ??= startEnrichWorkers({ registry, queue, ingestor, config: config.enrich, logger });
+      const workers = await enrichWorkers;
+      options.metrics?.include(workers.metrics.registry);
+      return workers;
+    },
     async close() {
+      // Workers first: their last results go through the consumers' store and the broker publishers.
+      await (await enrichWorkers)?.stop();
       await consumers?.stop();
       await batch?.close();
       deployed.close();
       await purger?.stop();
+      await queue.close();
       await store.close();
       await env.close();
     },

@@ -18,6 +18,7 @@ import { OnDemandService } from './on-demand/on-demand-service.ts';
 import { PersistedQueries } from './persisted-queries.ts';
 import { authPlugin } from './plugins/auth.ts';
 import { graphqlPlugin, type NewRequestState } from './plugins/graphql.ts';
+import { enrichInvocationsPlugin } from './plugins/enrich-invocations.ts';
 import { healthPlugin } from './plugins/health.ts';
 import { httpPushPlugin } from './plugins/http-push.ts';
 import { limitsPlugin } from './plugins/limits.ts';
@@ -81,6 +82,7 @@ export interface ServerOptions {
  *   queries, the query-size limit and the compiled fast path run before it (`preHandler`);
  * - `POST /v1/queries` (persisted queries), `POST /v1/features` (REST);
  * - `POST /v1/streams/:stream/:topic`: HTTP push ingestion;
+ * - `POST /v1/enrichers/:name/invocations`, `GET .../:id`: HTTP invocation of enrichers;
  * - `GET /healthz`, `GET /readyz`.
  *
  * The schema follows `ctx.registry`: a change is generated and swapped in atomically, without a
@@ -165,6 +167,9 @@ export async function createServer(ctx: ServeContext, options: ServerOptions = {
   }
   await app.register(restFeaturesPlugin, { registry: ctx.registry, newRequestState });
   await app.register(httpPushPlugin, { ingest: (events) => ctx.ingest(events), registry: ctx.registry });
+  if (ctx.enrichments !== undefined) {
+    await app.register(enrichInvocationsPlugin, { enrichments: ctx.enrichments });
+  }
   await app.register(healthPlugin, { registryVersion: () => swapper.serving.registryVersion, store });
   return app;
 }
