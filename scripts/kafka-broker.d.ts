@@ -25,6 +25,8 @@ export declare function resolveKafka(options?: { version?: string; timeoutMs?: n
 export declare function freePort(): Promise<number>;
 export declare function startKafkaBroker(options?: {
   lib?: string;
+  /** Server properties to add or override. */
+  config?: Record<string, string>;
   startTimeoutMs?: number;
   log?: Log;
 }): Promise<KafkaBroker>;

@@ -108,7 +108,8 @@ function portOpen(port) {
   });
 }
 
-function serverProperties({ port, controllerPort, logDir }) {
+function serverProperties({ port, controllerPort, logDir, config }) {
+  const extra = Object.entries(config ?? {}).map(([k, v]) => `${k}=${v}`);
   return [
     'process.roles=broker,controller',
     'node.id=1',
@@ -129,11 +130,14 @@ function serverProperties({ port, controllerPort, logDir }) {
     'share.coordinator.state.topic.min.isr=1',
     // Tests join groups all the time: no 3 s wait for more members on a new group.
     'group.initial.rebalance.delay.ms=0',
+    // ...and let them use short sessions, so that a killed member is replaced within seconds.
+    'group.min.session.timeout.ms=1000',
     // After a crash the node re-registers only once its old registration expired (default 9 s).
     'broker.heartbeat.interval.ms=1000',
     'broker.session.timeout.ms=4000',
     // As on MSK by default: topics exist because someone created them.
     'auto.create.topics.enable=false',
+    ...extra,
     '',
   ].join('\n');
 }
@@ -141,18 +145,22 @@ function serverProperties({ port, controllerPort, logDir }) {
 const JAVA_OPTS = ['-Xms128m', '-Xmx768m', '-XX:+UseSerialGC', '-Djava.awt.headless=true'];
 
 /**
- * Formats a fresh KRaft log dir and starts the node. Resolves once the broker port accepts
+ * Formats a fresh KRaft log dir and starts the node; `config` adds or overrides server
+ * properties (`{ 'group.max.size': '1' }`). Resolves once the broker port accepts
  * connections; rejects (and cleans up) after `startTimeoutMs` with the tail of the broker log.
  *
  * The JVM runs under a small shell guard that kills it when this process's end of its stdin pipe
  * closes: a test run that dies by SIGKILL leaves no broker behind.
  */
-export async function startKafkaBroker({ lib, startTimeoutMs = 60_000, log = console.log } = {}) {
+export async function startKafkaBroker({ lib, config, startTimeoutMs = 60_000, log = console.log } = {}) {
   lib ??= resolveKafka({ log });
   const dir = mkdtempSync(path.join(os.tmpdir(), 'larder-kafka-'));
   const [port, controllerPort] = [await freePort(), await freePort()];
-  const config = path.join(dir, 'server.properties');
-  writeFileSync(config, serverProperties({ port, controllerPort, logDir: path.join(dir, 'data') }));
+  const configFile = path.join(dir, 'server.properties');
+  writeFileSync(
+    configFile,
+    serverProperties({ port, controllerPort, logDir: path.join(dir, 'data'), config }),
+  );
   const cp = `${lib}/*`;
   const java = (args, timeout) =>
     spawnSync('java', [...JAVA_OPTS, '-cp', cp, ...args], { encoding: 'utf8', timeout });
@@ -162,7 +170,7 @@ export async function startKafkaBroker({ lib, startTimeoutMs = 60_000, log = con
     rmSync(dir, { recursive: true, force: true });
     throw new Error(`kafka.tools.StorageTool random-uuid failed: ${uuid.stderr ?? uuid.error}`);
   }
-  const format = java(['kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', config], 60_000);
+  const format = java(['kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', configFile], 60_000);
   if (format.status !== 0) {
     rmSync(dir, { recursive: true, force: true });
     throw new Error(`formatting the KRaft log dir failed: ${format.stdout}${format.stderr}`);
@@ -174,7 +182,7 @@ export async function startKafkaBroker({ lib, startTimeoutMs = 60_000, log = con
     logFile: path.join(dir, 'broker.log'),
     process: undefined,
     /** Starts the node again on the same ports and log dir (after `kill` or `stop`). */
-    start: () => launch(broker, cp, config, startTimeoutMs),
+    start: () => launch(broker, cp, configFile, startTimeoutMs),
     /** SIGKILL: the broker dies at once, as in a crash. Its log dir stays for a restart. */
     kill: () => halt(broker, 'KILL'),
     /** A clean shutdown; the log dir stays for a restart. */

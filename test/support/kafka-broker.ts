@@ -25,6 +25,6 @@ export async function kafkaEndpoint(): Promise<KafkaEndpoint> {
  * A broker of the calling test's own, for tests that stop, kill or restart it: the shared one
  * must stay up for the others. Close it in `afterAll`.
  */
-export function privateKafkaBroker(): Promise<KafkaBroker> {
-  return startKafkaBroker({ log: () => undefined });
+export function privateKafkaBroker(config?: Record<string, string>): Promise<KafkaBroker> {
+  return startKafkaBroker({ log: () => undefined, ...(config === undefined ? {} : { config }) });
 }

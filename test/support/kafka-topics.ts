@@ -35,8 +35,15 @@ export class KafkaTestClient {
     return `${prefix}-${randomBytes(5).toString('hex')}`;
   }
 
+  /** Creates the topics and waits until the broker serves their metadata. */
   async create(topics: readonly string[], partitions: number): Promise<void> {
     await this.admin.createTopics({ topics: [...topics], partitions, replicas: 1 });
+    for (const topic of topics) {
+      for (let i = 0; (await this.partitions(topic)) !== partitions; i += 1) {
+        if (i > 100) throw new Error(`topic ${topic} did not appear`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
   }
 
   async partitions(topic: string): Promise<number | undefined> {
