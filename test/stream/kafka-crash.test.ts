@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kafkaEndpoint, type KafkaEndpoint } from '../support/kafka-broker.ts';
+import { kafkaEndpoint, RESOLVE_AND_START_MS, type KafkaEndpoint } from '../support/kafka-broker.ts';
 import { byUser } from '../support/kafka-scenario.ts';
 import { KafkaTestClient } from '../support/kafka-topics.ts';
 import { runCrashScenario, type CrashScenario } from './fixtures/crash-harness.ts';
@@ -10,7 +10,7 @@ let kafka: KafkaTestClient;
 beforeAll(async () => {
   endpoint = await kafkaEndpoint();
   kafka = new KafkaTestClient(endpoint.brokers);
-});
+}, RESOLVE_AND_START_MS);
 afterAll(async () => {
   await kafka?.close();
   await endpoint?.release();

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HEADER } from '../../src/ingest/stream/delivery-headers.ts';
-import { kafkaEndpoint, type KafkaEndpoint } from '../support/kafka-broker.ts';
+import { kafkaEndpoint, RESOLVE_AND_START_MS, type KafkaEndpoint } from '../support/kafka-broker.ts';
 import {
   byUser,
   expectExactRows,
@@ -26,7 +26,7 @@ const cleanups: (() => Promise<void>)[] = [];
 beforeAll(async () => {
   endpoint = await kafkaEndpoint();
   kafka = new KafkaTestClient(endpoint.brokers);
-});
+}, RESOLVE_AND_START_MS);
 afterAll(async () => {
   await kafka?.close();
   await endpoint?.release();

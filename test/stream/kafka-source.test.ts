@@ -93,6 +93,26 @@ describe('Kafka source settings (no broker needed)', () => {
     expect(s.group).toBe('g');
     expect(s.retryTopic('t')).toBe('t.retry');
     expect(s.dlqTopic('t')).toBe('dead');
+    expect(s.retryGroup).toBe('g.retry');
+    expect(s.sessionTimeoutMs).toBe(30_000);
+    expect(s.heartbeatIntervalMs).toBe(3_000);
+  });
+
+  it('reads group timing and the retry group, and refuses a heartbeat not shorter than the session', () => {
+    const def = (options: Record<string, unknown>) => ({
+      ...defaultStream('events', true),
+      source: 'kafka' as const,
+      connection: { brokers: ['k:9092'] },
+      options,
+    });
+    const s = kafkaSettings(def({ sessionTimeout: '6s', retryGroup: 'retries' }));
+    expect(s.sessionTimeoutMs).toBe(6_000);
+    expect(s.heartbeatIntervalMs).toBe(2_000);
+    expect(s.rebalanceTimeoutMs).toBeGreaterThanOrEqual(6_000);
+    expect(s.retryGroup).toBe('retries');
+    expect(() => kafkaSettings(def({ sessionTimeout: '6s', heartbeatInterval: '6s' }))).toThrow(
+      expect.objectContaining({ code: 'LARDER_ERR_STREAM_OPTION' }),
+    );
   });
 
   it('refuses a stream without brokers with a stable code', () => {

@@ -5,7 +5,7 @@ import { createSources } from '../../src/ingest/stream/source-factory.ts';
 import type { SourceMessage, StreamSource } from '../../src/ingest/stream/stream-source.ts';
 import { defaultStream } from '../../src/registry/compile-stream.ts';
 import type { StreamDef } from '../../src/registry/types.ts';
-import { kafkaEndpoint, type KafkaEndpoint } from '../support/kafka-broker.ts';
+import { kafkaEndpoint, RESOLVE_AND_START_MS, type KafkaEndpoint } from '../support/kafka-broker.ts';
 import { FAST_GROUP_OPTIONS, waitFor } from '../support/kafka-scenario.ts';
 import { KafkaTestClient } from '../support/kafka-topics.ts';
 
@@ -17,7 +17,7 @@ const cleanups: (() => Promise<void>)[] = [];
 beforeAll(async () => {
   endpoint = await kafkaEndpoint();
   kafka = new KafkaTestClient(endpoint.brokers);
-});
+}, RESOLVE_AND_START_MS);
 afterAll(async () => {
   await kafka?.close();
   await endpoint?.release();

@@ -2,6 +2,9 @@ import { startKafkaBroker, type KafkaBroker } from '../../scripts/kafka-broker.j
 
 export type { KafkaBroker };
 
+/** A `beforeAll` timeout that covers a first-ever Maven resolve (at most 600 s) and a start. */
+export const RESOLVE_AND_START_MS = 660_000;
+
 /** Where a Kafka test connects, and how it lets go of a broker it started itself. */
 export interface KafkaEndpoint {
   readonly brokers: string[];
