@@ -8,8 +8,9 @@
 // itself, from the jars the tests use (scripts/kafka-broker.js). Each set-up consumes the same
 // pre-filled topic under a fresh consumer group, in child processes (bench/ingest/kafka-worker.ts)
 // that are loaded first and then told to go together. Throughput is events over the time from `go`
-// until the group's committed offsets cover every event: group join and rebalances are in it, for
-// the ceiling and Larder alike. Larder commits an offset only once the events below it are in a
+// until the group's committed offsets cover every event. The ceiling's workers have joined their
+// group before `go`; Larder's join on `go`, so its group join (and, with 2 processes, a rebalance)
+// counts against it. Larder commits an offset only once the events below it are in a
 // durable (fsync) LMDB store; each Larder process writes its own store.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -72,6 +73,7 @@ async function measure(mode: 'raw' | 'larder', processes: number): Promise<numbe
   const workers = Array.from({ length: processes }, () => startWorker(mode, group));
   try {
     await Promise.all(workers.map((w) => w.ready));
+    await new Promise((r) => setTimeout(r, 1_000)); // the raw workers' group settles
     const started = performance.now();
     for (const w of workers) w.child.stdin?.write('go\n');
     const deadline = Date.now() + 300_000;

@@ -4,9 +4,10 @@
 //   node --import tsx bench/ingest/kafka-worker.ts raw    <brokers> <topic> <group>
 //
 // `larder`: `startConsumers` over the real ingestor and a durable LMDB store of its own, as one
-// `larder ingest` process. `raw`: the ceiling — the Kafka client's own message stream, JSON.parse of
-// every value, offsets committed every 100 ms; nothing else. Both print `ready` once loaded, start
-// consuming on a `go` line on stdin, and stop on SIGTERM.
+// `larder ingest` process; it joins the group on `go`. `raw`: the ceiling — the Kafka client's own
+// message stream, JSON.parse of every value, offsets committed every 100 ms; nothing else; it joins
+// the group before `go`. Both print `ready` once loaded, consume on a `go` line on stdin, and stop
+// on SIGTERM.
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -58,6 +59,11 @@ async function raw(): Promise<() => Promise<void>> {
     ...GROUP,
   });
   consumer.on('error', () => undefined);
+  // Join before `go`, so that the measured run starts on a settled group: the client's message
+  // stream does not survive a rebalance in the middle of a run reliably (a late autocommit of a
+  // partition that moved can put the group's offset back).
+  consumer.topics.track(topic!);
+  await consumer.joinGroup({});
   await waitForGo();
   const stream = await consumer.consume({
     topics: [topic!],

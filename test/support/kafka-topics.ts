@@ -47,6 +47,8 @@ export class KafkaTestClient {
   }
 
   async partitions(topic: string): Promise<number | undefined> {
+    // Listing first: the client retries a metadata request for an unknown topic for seconds.
+    if (!(await this.admin.listTopics()).includes(topic)) return undefined;
     const metadata = await this.admin.metadata({ topics: [topic], forceUpdate: true }).catch(() => undefined);
     return metadata?.topics.get(topic)?.partitionsCount;
   }
