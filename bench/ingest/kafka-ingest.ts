@@ -49,7 +49,9 @@ console.log(
     `${((performance.now() - producedAt) / 1000).toFixed(1)} s; broker ${brokers}`,
 );
 
-function startWorker(mode: 'raw' | 'larder', group: string): { child: ChildProcess; ready: Promise<void> } {
+type Mode = 'raw' | 'larder' | 'noop';
+
+function startWorker(mode: Mode, group: string): { child: ChildProcess; ready: Promise<void> } {
   const child = spawn(process.execPath, ['--import', 'tsx', WORKER, mode, brokers, topic, group], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
@@ -68,7 +70,7 @@ async function committedTotal(group: string): Promise<number> {
 }
 
 /** Runs `processes` workers of `mode` on a fresh group; events/s from `go` to all committed. */
-async function measure(mode: 'raw' | 'larder', processes: number): Promise<number> {
+async function measure(mode: Mode, processes: number): Promise<number> {
   const group = `larder-bench-${randomBytes(4).toString('hex')}`;
   const workers = Array.from({ length: processes }, () => startWorker(mode, group));
   try {
@@ -94,6 +96,7 @@ async function measure(mode: 'raw' | 'larder', processes: number): Promise<numbe
 const setups = [
   ['(c1) ceiling: raw consume + parse + commit, 1 process', 'raw', 1],
   ['(a1) Larder ingest → durable LMDB, 1 process', 'larder', 1],
+  ['(f1) Larder ingest → no-op store, 1 process', 'noop', 1],
   ['(c2) ceiling: raw consume + parse + commit, 2 processes', 'raw', 2],
   ['(a2) Larder ingest → durable LMDB, 2 processes', 'larder', 2],
 ] as const;

@@ -2,12 +2,13 @@
 //
 //   node --import tsx bench/ingest/kafka-worker.ts larder <brokers> <topic> <group>
 //   node --import tsx bench/ingest/kafka-worker.ts raw    <brokers> <topic> <group>
+//   node --import tsx bench/ingest/kafka-worker.ts noop   <brokers> <topic> <group>
 //
 // `larder`: `startConsumers` over the real ingestor and a durable LMDB store of its own, as one
 // `larder ingest` process; it joins the group on `go`. `raw`: the ceiling — the Kafka client's own
 // message stream, JSON.parse of every value, offsets committed every 100 ms; nothing else; it joins
 // the group before `go`. Both print `ready` once loaded, consume on a `go` line on stdin, and stop
-// on SIGTERM.
+// on SIGTERM. `noop` is `larder` with a store that does nothing: the consumer's own ceiling.
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,14 +17,15 @@ import { Consumer, stringDeserializers } from '@platformatic/kafka';
 import pino from 'pino';
 import { startConsumers } from '../../src/ingest/stream/start-consumers.ts';
 import { openPipeline, writeTestRegistry } from '../../test/stream/fixtures/pipeline.ts';
+import { NO_OP_INGESTOR } from './redis-setups.ts';
 
 const [mode, brokers, topic, group] = process.argv.slice(2);
 if (mode === undefined || brokers === undefined || topic === undefined || group === undefined)
-  throw new Error('usage: kafka-worker.ts larder|raw <brokers> <topic> <group>');
+  throw new Error('usage: kafka-worker.ts larder|raw|noop <brokers> <topic> <group>');
 /** Group timing for both set-ups alike: a joining process is noticed within 300 ms. */
 const GROUP = { sessionTimeout: 6_000, heartbeatInterval: 300 };
 
-async function larder(): Promise<() => Promise<void>> {
+async function larder(noop: boolean): Promise<() => Promise<void>> {
   const registryDir = mkdtempSync(path.join(os.tmpdir(), 'larder-bench-reg-'));
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'larder-bench-data-'));
   writeTestRegistry(registryDir, {
@@ -38,7 +40,7 @@ async function larder(): Promise<() => Promise<void>> {
   await waitForGo();
   const running = await startConsumers({
     registry: pipeline.registry,
-    ingestor: pipeline.ingestor,
+    ingestor: noop ? NO_OP_INGESTOR : pipeline.ingestor,
     logger: pino({ level: 'warn' }),
     dataDir,
   });
@@ -92,7 +94,7 @@ function waitForGo(): Promise<void> {
   return goSignal;
 }
 
-const stop = mode === 'raw' ? await raw() : await larder();
+const stop = mode === 'raw' ? await raw() : await larder(mode === 'noop');
 process.stdout.write('started\n');
 process.once('SIGTERM', () => {
   void stop().finally(() => process.exit(0));
