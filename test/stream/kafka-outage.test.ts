@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { Consumer, stringDeserializers } from '@platformatic/kafka';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StreamMetrics } from '../../src/ingest/stream/stream-metrics.ts';
+import { startIngestChild } from '../support/ingest-child.ts';
 import { privateKafkaBroker } from '../support/kafka-broker.ts';
 import {
   byUser,
@@ -100,7 +99,7 @@ describe('Kafka source through broker outages', () => {
       const payloads = events.map((e) => JSON.stringify(e));
       await kafka.produce(topic, payloads.slice(0, 1_000), byUser);
 
-      const child = startIngest(scenario);
+      const child = startIngestChild(scenario.registryDir, scenario.dataDir);
       cleanups.push(async () => void child.process.kill('SIGKILL'));
       await child.ready;
       await waitFor('the first half written', async () => (await rows(scenario, users)) >= 1_000, 30_000);
@@ -135,29 +134,3 @@ describe('Kafka source through broker outages', () => {
     },
   );
 });
-
-const ENTRY = fileURLToPath(new URL('./fixtures/ingest-process.ts', import.meta.url));
-
-function startIngest(scenario: KafkaScenario) {
-  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, scenario.registryDir, scenario.dataDir], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, LARDER_LOG_LEVEL: 'warn' },
-  });
-  let out = '';
-  let code: number | null | undefined;
-  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  const exited = new Promise<void>((resolve) =>
-    child.once('exit', (c, signal) => {
-      code = c ?? (signal === 'SIGTERM' ? 0 : -1);
-      resolve();
-    }),
-  );
-  const ready = new Promise<void>((resolve, reject) => {
-    child.stdout.on('data', (c: Buffer) => {
-      if (c.toString().includes('ready')) resolve();
-    });
-    void exited.then(() => reject(new Error(`ingest process exited before ready: ${out}`)));
-  });
-  return { process: child, ready, exited, exitCode: () => code, output: () => out };
-}
