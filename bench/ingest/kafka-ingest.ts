@@ -2,7 +2,7 @@
 // client's message stream + JSON.parse + commit), 1 and 2 processes, on the same broker and topic in
 // the same run.
 //
-//   node --import tsx bench/ingest/kafka-ingest.ts [--events 200000] [--partitions 4] [--runs 3]
+//   node --import tsx bench/ingest/kafka-ingest.ts [--events 500000] [--partitions 4] [--runs 3]
 //
 // The broker is LARDER_BENCH_KAFKA_BROKERS, or a single KRaft node this script starts (and stops)
 // itself, from the jars the tests use (scripts/kafka-broker.js). Each set-up consumes the same
@@ -23,7 +23,7 @@ import { makeEvents } from '../../test/stream/fixtures/pipeline.ts';
 
 const { values } = parseArgs({
   options: {
-    events: { type: 'string', default: '200000' },
+    events: { type: 'string', default: '500000' },
     partitions: { type: 'string', default: '4' },
     runs: { type: 'string', default: '3' },
   },
