@@ -82,13 +82,19 @@ export class BullmqInvocationQueue implements InvocationQueue {
 
   async take(enricher: string, max: number, leaseMs: number): Promise<Claim[]> {
     const worker = await this.#worker(enricher, Math.max(MIN_LEASE_MS, leaseMs));
+    // One moveToActive per slot, all at once: they share the connection's round trips.
+    const taken = await Promise.all(
+      Array.from({ length: max }, async () => {
+        const token = `${this.#id}:${++this.#tokens}`;
+        const job = (await worker.getNextJob(token, { block: false })) as Job<JobData> | undefined;
+        return job?.id === undefined ? undefined : { job, token };
+      }),
+    );
     const claims: Claim[] = [];
-    while (claims.length < max) {
-      const token = `${this.#id}:${++this.#tokens}`;
-      const job = (await worker.getNextJob(token, { block: false })) as Job<JobData> | undefined;
-      if (job?.id === undefined) break;
-      this.#taken.set(token, job);
-      claims.push({ invocation: toInvocation(enricher, job, 'running'), token });
+    for (const entry of taken) {
+      if (entry === undefined) continue;
+      this.#taken.set(entry.token, entry.job);
+      claims.push({ invocation: toInvocation(enricher, entry.job, 'running'), token: entry.token });
     }
     return claims;
   }
