@@ -92,6 +92,10 @@ export async function startEnrichWorkers(options: StartEnrichWorkersOptions): Pr
   }
 
   await reconcile(registry.current);
+  const modules = [...registry.current.enrichers.values()].flatMap((d) =>
+    d.handler.kind === 'module' ? [d.handler.path] : [],
+  );
+  if (modules.length > 0) pool.warm(modules);
   const unsubscribe = registry.onChange((next) => {
     chain = chain
       .then(() => reconcile(next))

@@ -28,6 +28,14 @@ interface StoredInvocation {
   readonly error?: InvocationError;
 }
 
+interface PendingSettle {
+  readonly enricher: string;
+  readonly claim: Claim;
+  readonly change: (stored: StoredInvocation, now: number) => StoredInvocation;
+  readonly resolve: (settled: boolean) => void;
+  readonly reject: (err: unknown) => void;
+}
+
 /** The end of every key range over times. */
 const LATEST = Number.MAX_SAFE_INTEGER;
 /** How far `counts` looks through the due index for the oldest waiting invocation. */
@@ -55,6 +63,7 @@ export class LmdbInvocationQueue implements InvocationQueue {
   readonly #db: Database<unknown, Key>;
   readonly #now: () => number;
   readonly #added = new EventEmitter();
+  readonly #settles: PendingSettle[] = [];
 
   constructor(env: LmdbEnv, options: { readonly now?: () => number } = {}) {
     this.#env = env;
@@ -251,23 +260,42 @@ export class LmdbInvocationQueue implements InvocationQueue {
     this.#added.removeAllListeners();
   }
 
-  /** Applies `change` to a running invocation if `claim` still holds its lease. */
-  async #settle(
+  /**
+   * Applies `change` to a running invocation if `claim` still holds its lease. Settles asked for
+   * in one event-loop turn share one write transaction (a commit costs far more than the few keys
+   * each settle changes); each still sees its own outcome.
+   */
+  #settle(
     enricher: string,
     claim: Claim,
     change: (stored: StoredInvocation, now: number) => StoredInvocation,
   ): Promise<boolean> {
-    const id = claim.invocation.id;
-    const now = this.#now();
-    return this.#db.transaction(() => {
-      const stored = this.#db.get(['inv', enricher, id]) as StoredInvocation | undefined;
-      if (stored?.state !== 'running' || stored.token !== claim.token) return false;
-      this.#db.removeSync(['due', enricher, stored.dueAt, id]);
-      const next = change(stored, now);
-      this.#db.putSync(['inv', enricher, id], next);
-      this.#move(enricher, 'running', next.state);
-      return true;
+    return new Promise((resolve, reject) => {
+      this.#settles.push({ enricher, claim, change, resolve, reject });
+      if (this.#settles.length === 1) setImmediate(() => void this.#flushSettles());
     });
+  }
+
+  async #flushSettles(): Promise<void> {
+    const batch = this.#settles.splice(0);
+    const now = this.#now();
+    try {
+      const outcomes = await this.#db.transaction(() =>
+        batch.map(({ enricher, claim, change }) => {
+          const id = claim.invocation.id;
+          const stored = this.#db.get(['inv', enricher, id]) as StoredInvocation | undefined;
+          if (stored?.state !== 'running' || stored.token !== claim.token) return false;
+          this.#db.removeSync(['due', enricher, stored.dueAt, id]);
+          const next = change(stored, now);
+          this.#db.putSync(['inv', enricher, id], next);
+          this.#move(enricher, 'running', next.state);
+          return true;
+        }),
+      );
+      batch.forEach((settle, i) => settle.resolve(outcomes[i] ?? false));
+    } catch (err) {
+      for (const settle of batch) settle.reject(err);
+    }
   }
 
   #move(enricher: string, from: InvocationState, to: InvocationState): void {

@@ -6,7 +6,7 @@ import { parentPort } from 'node:worker_threads';
  * keeps at its top level, a loaded model, lives as long as the thread) and runs any number of
  * calls at once: handlers are async, and a call waiting on I/O leaves the thread free.
  *
- * Messages in: `call`, `abort`; out: `result`, `error`, and `aborted` (the answer to `abort`,
+ * Messages in: `call`, `abort`, `load`; out: `result`, `error`, and `aborted` (the answer to `abort`,
  * which proves the thread's event loop is not stuck).
  */
 export type ModuleThreadRequest =
@@ -22,7 +22,9 @@ export type ModuleThreadRequest =
         readonly timeoutMs: number;
       };
     }
-  | { readonly type: 'abort'; readonly id: number };
+  | { readonly type: 'abort'; readonly id: number }
+  /** Import a module ahead of its first call (a failure shows at that call). */
+  | { readonly type: 'load'; readonly module: string };
 
 export type ModuleThreadReply =
   | { readonly type: 'result'; readonly id: number; readonly result: unknown }
@@ -37,6 +39,10 @@ const modules = new Map<string, Promise<HandlerFunction>>();
 const running = new Map<number, AbortController>();
 
 port.on('message', (message: ModuleThreadRequest) => {
+  if (message.type === 'load') {
+    load(message.module).catch(() => undefined);
+    return;
+  }
   if (message.type === 'abort') {
     running.get(message.id)?.abort(new Error('the call timed out'));
     port.postMessage({ type: 'aborted', id: message.id } satisfies ModuleThreadReply);
