@@ -3,6 +3,7 @@ import path from 'node:path';
 import { compileFilter } from './compile-filter.ts';
 import { DEFAULT_BREAKER } from './compile-on-demand.ts';
 import { defaultStream, isValidStreamName } from './compile-stream.ts';
+import { substituteEnv } from './env-substitution.ts';
 import type { SpecReader } from './node-reader.ts';
 import type { SpecEntry, SpecMap, SpecNode } from './spec-node.ts';
 import type {
@@ -62,6 +63,8 @@ interface CompileContext {
   readonly registryDir: string;
   /** Streams so far (declared, and implied by features); implied ones are added to it. */
   readonly streams: Map<string, StreamDef>;
+  /** Environment for `${VAR}` in an http handler's url. */
+  readonly env: Readonly<Record<string, string | undefined>>;
 }
 
 /** Compiles every `enrichers:` block, in declaration order; entries with errors are left out. */
@@ -248,7 +251,7 @@ function readHandler(
       return { kind: 'command', argv, cwd: context.registryDir };
     }
     case 'http':
-      return readHttp(entry, `${what}.http`, timeoutMs, reader);
+      return readHttp(entry, `${what}.http`, timeoutMs, context);
   }
 }
 
@@ -256,14 +259,21 @@ function readHttp(
   entry: SpecEntry,
   what: string,
   timeoutMs: number,
-  reader: SpecReader,
+  context: CompileContext,
 ): EnricherHandlerDef | undefined {
+  const { reader } = context;
   const map = reader.map(entry.value, what);
   if (map === undefined) return undefined;
   const keys = reader.keys(map, HTTP_KEYS, what);
   const urlNode = reader.required(keys.url, `${what}.url`, map.pos);
-  const url = reader.string(urlNode, `${what}.url`);
-  if (url !== undefined && urlNode !== undefined && !isHttpUrl(url)) {
+  const before = reader.issues.count;
+  const raw = reader.string(urlNode, `${what}.url`);
+  // `${VAR}` and `${VAR:-default}`, as in stream connections: the service's address per deployment.
+  const url =
+    raw === undefined || urlNode === undefined
+      ? undefined
+      : (substituteEnv(urlNode, context.env, reader.issues, `${what}.url`) as string);
+  if (url !== undefined && urlNode !== undefined && reader.issues.count === before && !isHttpUrl(url)) {
     reader.issues.add(
       'LARDER_ERR_SPEC_INVALID_VALUE',
       `${what}.url "${url}" is not an http(s) URL`,

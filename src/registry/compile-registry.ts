@@ -126,6 +126,7 @@ export function compileRegistry(
     reader,
     registryDir: resolve(dir),
     streams,
+    env,
   });
 
   if (issues.count > 0) return { issues: issues.sorted(), warnings: issues.warnings() };

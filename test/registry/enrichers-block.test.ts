@@ -121,6 +121,33 @@ describe('the enrichers block', () => {
     expect(issues.find((i) => i.message.includes('"onSucess"'))?.hint).toContain('Did you mean "onSuccess"?');
   });
 
+  it('substitutes ${VAR} in an http handler url, as in stream connections', () => {
+    const files = {
+      'features.yaml': FEATURES,
+      'enrichers.yaml': [
+        'enrichers:',
+        '  remote:',
+        '    handler: {http: {url: "${MODEL_URL:-http://model:8080/predict}", timeout: 2s}}',
+        '    onSuccess: {streamName: enriched, topic: remote}',
+        '  unset:',
+        '    handler: {http: {url: "${NOT_SET}/predict"}}',
+        '    onSuccess: {streamName: enriched, topic: unset}',
+        '',
+      ].join('\n'),
+    };
+    const set = compileFiles(files, { env: { MODEL_URL: 'http://10.0.0.7:9000/p', NOT_SET: 'http://x' } });
+    expect(set.registry?.enrichers.get('remote')?.handler).toMatchObject({
+      url: 'http://10.0.0.7:9000/p',
+      timeoutMs: 2000,
+    });
+    const unset = compileFiles(files, { env: {} });
+    expect(unset.issues.map(at)).toEqual([
+      expect.stringMatching(
+        /^6:27 LARDER_ERR_SPEC_ENV enrichers.unset.handler.http.url uses the environment variable NOT_SET/,
+      ),
+    ]);
+  });
+
   it('warns about a loop through two enrichers', () => {
     const { registry, warnings } = compile([
       '  a:',
