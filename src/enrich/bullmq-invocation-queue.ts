@@ -51,7 +51,10 @@ const MIN_LEASE_MS = 1_000;
 export class BullmqInvocationQueue implements InvocationQueue {
   readonly engine = 'bullmq' as const;
   readonly #options: BullmqQueueOptions;
+  /** Puts and reads: a Redis that is down fails them after a few tries, so callers hear of it. */
   readonly #connection: Redis;
+  /** Takes: BullMQ's workers want no per-request retry limit. */
+  readonly #takeConnection: Redis;
   readonly #queues = new Map<string, Queue<JobData>>();
   readonly #workers = new Map<string, Worker<JobData>>();
   readonly #added = new EventEmitter();
@@ -62,8 +65,8 @@ export class BullmqInvocationQueue implements InvocationQueue {
 
   constructor(options: BullmqQueueOptions) {
     this.#options = options;
-    // Workers block on this connection's duplicates; BullMQ wants no per-request retry limit.
-    this.#connection = new Redis(options.redisUrl, { maxRetriesPerRequest: null, lazyConnect: true });
+    this.#connection = new Redis(options.redisUrl, { maxRetriesPerRequest: 3, lazyConnect: true });
+    this.#takeConnection = new Redis(options.redisUrl, { maxRetriesPerRequest: null, lazyConnect: true });
   }
 
   async put(enricher: string, invocations: readonly NewInvocation[]): Promise<void> {
@@ -201,6 +204,7 @@ export class BullmqInvocationQueue implements InvocationQueue {
     this.#queues.clear();
     this.#taken.clear();
     this.#connection.disconnect();
+    this.#takeConnection.disconnect();
   }
 
   #queue(enricher: string): Queue<JobData> {
@@ -218,7 +222,7 @@ export class BullmqInvocationQueue implements InvocationQueue {
     let worker = this.#workers.get(key);
     if (worker === undefined) {
       worker = new Worker<JobData>(enricher, null, {
-        connection: this.#connection,
+        connection: this.#takeConnection,
         prefix: this.#prefix(),
         autorun: false,
         lockDuration: leaseMs,

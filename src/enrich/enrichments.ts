@@ -2,6 +2,7 @@ import { LarderError } from '../errors.ts';
 import { isRecord } from '../ingest/event-path.ts';
 import type { RegistryHolder } from '../registry/registry-holder.ts';
 import type { Enrichments } from './enrichments-contract.ts';
+import { errorText } from './handlers/handler.ts';
 import type { InvocationQueue } from './invocation-queue.ts';
 import { newInvocationId } from './invocation-ids.ts';
 
@@ -24,12 +25,12 @@ export function createEnrichments(options: {
         throw new LarderError('LARDER_ERR_ENRICH_INPUT', 'the invocation body must be one JSON object');
       }
       const id = newInvocationId();
-      await queue.put(enricher, [{ id, input }]);
+      await reachable(() => queue.put(enricher, [{ id, input }]));
       return { id };
     },
     async status(enricher, id) {
       known(enricher);
-      const invocation = await queue.get(enricher, id);
+      const invocation = await reachable(() => queue.get(enricher, id));
       if (invocation === undefined) {
         throw new LarderError('LARDER_ERR_ENRICH_NOT_FOUND', `no invocation ${id} of ${enricher}`, {
           details: { enricher, id },
@@ -38,4 +39,15 @@ export function createEnrichments(options: {
       return invocation;
     },
   };
+}
+
+/** A queue that fails (Redis down, a full disk) is a 503 the client may retry, not an internal error. */
+async function reachable<T>(operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation();
+  } catch (err) {
+    throw new LarderError('LARDER_ERR_ENRICH_QUEUE', `the invocation queue failed: ${errorText(err)}`, {
+      cause: err,
+    });
+  }
 }

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { createServer } from '../../serve/server.ts';
 import { ServeMetrics } from '../../serve/metrics.ts';
-import { openRuntime } from '../../runtime/open-runtime.ts';
+import { openRuntime, type Runtime } from '../../runtime/open-runtime.ts';
 import { readConfig } from '../../runtime/read-config.ts';
 import { serveOptionsFrom } from '../../runtime/serve-options.ts';
 import { createLogger } from '../logger.ts';
@@ -13,7 +13,6 @@ import { MarketplaceGenerator } from '../demo/marketplace-events.ts';
 import type { IncomingEvent } from '../../ingest/types.ts';
 import type { LarderConfig } from '../../config/load-config.ts';
 import { partitionKey } from '../../keys/keys.ts';
-import type { Runtime } from '../../runtime/open-runtime.ts';
 
 /** The example registry the demo serves: YAML files only, read at run time like any registry. */
 const EXAMPLE_REGISTRY = fileURLToPath(new URL('../../../examples/marketplace', import.meta.url));
