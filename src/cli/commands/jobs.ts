@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { viewJob } from '../../ingest/batch/jobs/job-store.ts';
+import { cancelJob } from '../../ingest/batch/jobs/cancel-job.ts';
 import { JobTracker } from '../../ingest/batch/jobs/job-tracker.ts';
-import { JOB_STATES, isTerminal, type JobState } from '../../ingest/batch/jobs/job-types.ts';
+import { JOB_STATES, type JobState } from '../../ingest/batch/jobs/job-types.ts';
 import { openBatch } from '../../ingest/batch/open-batch.ts';
 import { openJobStore } from '../../ingest/batch/open-job-store.ts';
 import { formatJobDetails, formatJobLine } from '../../ingest/batch/report/job-format.ts';
@@ -94,15 +95,7 @@ export function register(program: Command): void {
     const config = readConfig(options.config).batch;
     const store = await openJobStore(config, options.data);
     try {
-      const job = await store.getJob(id);
-      if (job === undefined) throw new LarderError('LARDER_ERR_BATCH_JOB_NOT_FOUND', `no job with id ${id}`);
-      if (isTerminal(job.state)) {
-        throw new LarderError(
-          'LARDER_ERR_BATCH_JOB_STATE',
-          `job ${id} already ${job.state}; nothing to cancel`,
-        );
-      }
-      await new JobTracker(store).cancel(id, 'cancelled with larder jobs cancel');
+      await cancelJob(new JobTracker(store), id, 'cancelled with larder jobs cancel');
       process.stdout.write(`job ${id} cancelled\n`);
     } finally {
       await store.close();
