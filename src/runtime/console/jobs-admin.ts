@@ -14,8 +14,18 @@ import type { JobDagNode, JobDetail, JobList, JobSummary } from '../../serve/adm
 /** The console path of a job: what `/jobs/<id>` (its stable URL) redirects to. */
 export const consoleJobPath = (id: string): string => `/console/jobs/${encodeURIComponent(id)}`;
 
-/** Counting jobs per state reads every job; a page asked many times a second reuses the count. */
-const COUNTS_TTL_MS = 3_000;
+/**
+ * Counting jobs per state reads every job (10,000 jobs: a few hundred ms), so one scan serves the
+ * pages for this long, and is renewed in the background while the stale one is still answered.
+ */
+const OVERVIEW_TTL_MS = 5_000;
+
+/** What one scan over every job finds: counts per state, and the unfinished jobs with a stuck alert. */
+interface Overview {
+  readonly at: number;
+  readonly counts: JobList['counts'];
+  readonly alerted: readonly string[];
+}
 
 /**
  * Batch jobs for the admin API, over the batch runtime of this process (embedded pool or
@@ -24,7 +34,8 @@ const COUNTS_TTL_MS = 3_000;
  * `larder jobs retry|cancel` (BatchRuntime.retry, cancelJob).
  */
 export class BatchJobsAdmin implements JobsAdmin {
-  #counts: { at: number; value: JobList['counts'] } | undefined;
+  #overview: Overview | undefined;
+  #scanning: Promise<Overview> | undefined;
 
   constructor(
     readonly batch: () => Promise<BatchRuntime>,
@@ -45,11 +56,12 @@ export class BatchJobsAdmin implements JobsAdmin {
     const page = records.slice(0, query.limit);
     const items = await Promise.all(page.map(async (job) => summarise(await view(store, job), this.now())));
     const last = page[page.length - 1];
+    const overview = await this.#currentOverview(store);
     return {
       items,
       ...(records.length > query.limit && last !== undefined ? { next: last.id } : {}),
-      counts: await this.#stateCounts(store),
-      stuck: await this.#stuck(store),
+      counts: overview.counts,
+      stuck: await this.#stuck(store, overview.alerted),
     };
   }
 
@@ -82,32 +94,43 @@ export class BatchJobsAdmin implements JobsAdmin {
   async retry(id: string): Promise<JobSummary> {
     const runtime = await this.batch();
     await runtime.retry(id);
-    this.#counts = undefined;
+    this.#overview = undefined;
     return summarise(await runtime.view(id), this.now());
   }
 
   async cancel(id: string): Promise<JobSummary> {
     const runtime = await this.batch();
     await runtime.cancel(id, 'cancelled from the console');
-    this.#counts = undefined;
+    this.#overview = undefined;
     return summarise(await runtime.view(id), this.now());
   }
 
-  async #stateCounts(store: JobStore): Promise<JobList['counts']> {
-    const now = this.now();
-    if (this.#counts !== undefined && now - this.#counts.at < COUNTS_TTL_MS) return this.#counts.value;
-    const counts = Object.fromEntries(JOB_STATES.map((s) => [s, 0])) as Record<JobState, number>;
-    for (const job of await store.listJobs({ limit: Number.MAX_SAFE_INTEGER })) counts[job.state]++;
-    this.#counts = { at: now, value: counts };
-    return counts;
+  /** The last scan while it is fresh; a stale one is answered while a new scan runs. */
+  async #currentOverview(store: JobStore): Promise<Overview> {
+    const overview = this.#overview;
+    if (overview !== undefined && this.now() - overview.at < OVERVIEW_TTL_MS) return overview;
+    this.#scanning ??= this.#scan(store).finally(() => (this.#scanning = undefined));
+    return overview ?? (await this.#scanning);
   }
 
-  /** Unfinished jobs whose stuck alert stands: alerted, and no progress since. */
-  async #stuck(store: JobStore): Promise<JobSummary[]> {
-    const open = await store.listJobs({ limit: 500, states: ['runnable', 'running'] });
+  async #scan(store: JobStore): Promise<Overview> {
+    const counts = Object.fromEntries(JOB_STATES.map((s) => [s, 0])) as Record<JobState, number>;
+    const alerted: string[] = [];
+    for (const job of await store.listJobs({ limit: Number.MAX_SAFE_INTEGER })) {
+      counts[job.state]++;
+      if (job.stuckAlertedAt !== undefined && (job.state === 'runnable' || job.state === 'running'))
+        alerted.push(job.id);
+    }
+    this.#overview = { at: this.now(), counts, alerted };
+    return this.#overview;
+  }
+
+  /** Of the jobs alerted stuck, those that still are: unfinished, and no progress since the alert. */
+  async #stuck(store: JobStore, alerted: readonly string[]): Promise<JobSummary[]> {
     const stuck: JobSummary[] = [];
-    for (const job of open) {
-      if (job.stuckAlertedAt === undefined) continue;
+    for (const id of alerted) {
+      const job = await store.getJob(id);
+      if (job === undefined) continue;
       const summary = summarise(await view(store, job), this.now());
       if (summary.stuck) stuck.push(summary);
     }
