@@ -17,9 +17,11 @@ export class HistoryClock {
     return Math.floor(at / this.sampleMs);
   }
 
-  /** The completed ticks of the window: `[from, to]` and their times in epoch seconds. */
-  window(): { from: number; to: number; t: number[] } {
-    const to = this.tick() - 1;
+  /**
+   * The ticks of the window ending at `to` (default: the last completed tick): `[from, to]` and
+   * their times in epoch seconds.
+   */
+  window(to: number = this.tick() - 1): { from: number; to: number; t: number[] } {
     const from = to - this.size + 1;
     const t: number[] = [];
     for (let tick = from; tick <= to; tick++) t.push((tick * this.sampleMs) / 1000);

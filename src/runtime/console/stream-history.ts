@@ -45,6 +45,8 @@ export class StreamHistoryRecorder implements StreamHistory {
   readonly #tracks = new Map<string, Track>();
   #consumers: RunningConsumers | undefined;
   #timer: NodeJS.Timeout | undefined;
+  /** The tick the last sample was written to: the charts end there, not at a tick not sampled yet. */
+  #lastTick: number | undefined;
 
   constructor(
     readonly registry: Pick<RegistryHolder, 'current'>,
@@ -85,7 +87,9 @@ export class StreamHistoryRecorder implements StreamHistory {
 
   /** Takes one sample: the rates since the last one, and the lags now. */
   async sample(): Promise<void> {
-    const tick = this.clock.tick() - 1; // the tick that just completed
+    // The sample covers the interval that ends now: it is written to the tick most of it fell in.
+    const tick = this.clock.tick(this.clock.now() - this.clock.sampleMs / 2);
+    this.#lastTick = tick;
     const seconds = this.clock.sampleMs / 1000;
     const bindings = this.#consumers?.bindings() ?? [];
     this.#addConsumerTotals(bindings);
@@ -124,7 +128,7 @@ export class StreamHistoryRecorder implements StreamHistory {
     // Every stream/topic the registry reads is listed, traffic or not.
     for (const feature of registry.features)
       for (const e of feature.events) this.#track(e.streamName, e.topic);
-    const { from, to, t } = this.clock.window();
+    const { from, to, t } = this.clock.window(this.#lastTick);
     const streams: StreamStatus[] = [...this.#tracks.values()]
       .sort((a, b) => (a.stream === b.stream ? cmp(a.topic, b.topic) : cmp(a.stream, b.stream)))
       .map((track) => {
