@@ -113,7 +113,7 @@ function page(section: string, parts: string[], query: URLSearchParams, admin: b
         <FeaturesPage key={key} query={query} />
       );
     case 'streams':
-      return <StreamsPage key={key} />;
+      return <StreamsPage key={key} query={query} />;
     case 'jobs':
       return parts.length >= 2 ? (
         <JobPage key={key} id={parts[1] ?? ''} admin={admin} />

@@ -188,6 +188,9 @@ describe('web console in a real browser', () => {
     }, 100);
     try {
       await waitUntil(async () => (await rate()) > 50, 20_000, 'the ev/clicks chart to rise', 200);
+      await page.getByLabel('Time range').selectOption('5m');
+      expect(page.url()).toContain('range=5m');
+      expect(Number(await chart.getAttribute('data-points'))).toBe(600); // 5 min of 500 ms points
       expect(await page.getByTestId('events-rate').first().innerText()).not.toBe('0/s');
       await shoot('streams');
     } finally {

@@ -1,9 +1,17 @@
-import type { StreamStatus, StreamsReport } from '../../../serve/admin/admin-types.ts';
+import type { Series, StreamStatus, StreamsReport } from '../../../serve/admin/admin-types.ts';
 import { api } from '../api.ts';
 import { num, rate } from '../format.ts';
 import { ErrorNote, Loading } from '../parts/status.tsx';
 import { COLORS, TimeChart, type Line } from '../parts/time-chart.tsx';
 import { useData } from '../parts/use-data.ts';
+import { setQuery } from '../router.ts';
+
+/** The time ranges the charts can show (the server keeps an hour). */
+const RANGES: readonly [string, string, number][] = [
+  ['5m', 'Last 5 minutes', 300_000],
+  ['15m', 'Last 15 minutes', 900_000],
+  ['1h', 'Last hour', 3_600_000],
+];
 
 const OUTCOMES: readonly Line[] = [
   { key: 'written', label: 'written', color: COLORS[0] ?? '' },
@@ -14,8 +22,9 @@ const OUTCOMES: readonly Line[] = [
 ];
 
 /** Every stream/topic the registry reads: rates by outcome, lag and retry tiers over the last hour. */
-export function StreamsPage() {
+export function StreamsPage({ query }: { query: URLSearchParams }) {
   const { data, error, loading } = useData('streams', () => api<StreamsReport>('/v1/admin/streams'), 2_000);
+  const range = RANGES.find(([key]) => key === query.get('range')) ?? RANGES[2]!;
   return (
     <section aria-labelledby="streams-title">
       <h1 id="streams-title">Streams</h1>
@@ -23,13 +32,32 @@ export function StreamsPage() {
       <Loading when={loading && data === undefined} />
       {data === undefined ? null : (
         <>
-          <p class="muted">
-            One point every {num(data.sampleMs / 1000, 1)} s, kept in this server's memory for an hour.
-            Outcomes are totals since the server started.
-          </p>
+          <form class="filters" onSubmit={(e) => e.preventDefault()}>
+            <div class="field">
+              <label for="stream-range">Time range</label>
+              <select
+                id="stream-range"
+                value={range[0]}
+                onChange={(e) => setQuery({ range: e.currentTarget.value })}
+              >
+                {RANGES.map(([key, label]) => (
+                  <option key={key} value={key}>
+                    {label}
+                  </option>
+                ))}
+              </select>
+            </div>
+            <p class="muted">
+              One point every {num(data.sampleMs / 1000, 1)} s, kept in this server's memory for an hour.
+              Outcomes are totals since the server started.
+            </p>
+          </form>
           {data.streams.length === 0 ? <p>The registry reads no stream.</p> : null}
           {data.streams.map((s) => (
-            <StreamCard key={s.id} status={s} />
+            <StreamCard
+              key={s.id}
+              status={{ ...s, series: lastPoints(s.series, Math.ceil(range[2] / data.sampleMs)) }}
+            />
           ))}
         </>
       )}
@@ -124,4 +152,11 @@ function StreamCard({ status }: { status: StreamStatus }) {
       )}
     </section>
   );
+}
+
+function lastPoints(series: Series, points: number): Series {
+  return {
+    t: series.t.slice(-points),
+    columns: Object.fromEntries(Object.entries(series.columns).map(([k, v]) => [k, v.slice(-points)])),
+  };
 }
