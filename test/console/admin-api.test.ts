@@ -160,7 +160,7 @@ describe('admin API at scale (2,000 feature groups, 10,000 jobs)', () => {
     expect(body.graphqlTypes).toMatch(/f8\(input: ActionFeatureInput\): \[ItemF8Row!\]!/);
     expect(body.sources[0]).toMatchObject({ kind: 'stream', name: 'ev/topic-8', via: 'http' });
     expect(body.query.graphql).toContain('item(id: $id)');
-    expect(body.query.curl).toContain('authorization: Bearer $LARDER_API_KEY');
+    expect(body.query.curl).toContain('authorization: Bearer $API_KEY');
     const fed = await get<FeatureDetail>('/v1/admin/features/user/f2');
     expect(fed.body.sources.map((s) => s.kind)).toContain('ingestion');
     expect((await get('/v1/admin/features/user/nope')).status).toBe(404);

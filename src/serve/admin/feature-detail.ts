@@ -150,7 +150,7 @@ function readyQuery(
   const curl = [
     `curl -s ${ctx.origin}/graphql`,
     `-H 'content-type: application/json'`,
-    ...(ctx.auth ? [`-H "authorization: Bearer $LARDER_API_KEY"`] : []),
+    ...(ctx.auth ? [`-H "authorization: Bearer $API_KEY"`] : []),
     `-d '${body.replace(/'/g, `'\\''`)}'`,
   ].join(' \\\n  ');
   return { graphql, variables, curl };
