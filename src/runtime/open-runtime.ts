@@ -12,11 +12,17 @@ import { startBatchServices, type BatchServices } from '../ingest/batch/batch-se
 import type { Ingestor } from '../ingest/ingestor-contract.ts';
 import { createIngestor } from '../ingest/ingestor.ts';
 import { startConsumers, type RunningConsumers } from '../ingest/stream/start-consumers.ts';
+import type { AdminSources } from '../serve/admin/admin-sources.ts';
 import type { ServeContext } from '../serve/context.ts';
 import type { ServeMetrics } from '../serve/metrics.ts';
 import { LmdbDeadLetterStore } from '../store/lmdb/lmdb-dead-letters.ts';
 import { openLmdbEnv, type LmdbEnv } from '../store/lmdb/lmdb-env.ts';
 import { startPurger } from '../store/purger.ts';
+import { consoleSources } from './console/admin-sources.ts';
+import { WriteActivity } from './console/feature-activity.ts';
+import { HistoryClock } from './console/history-clock.ts';
+import { StreamHistoryRecorder } from './console/stream-history.ts';
+import { tapWrites } from './console/tap-writes.ts';
 import { createStoreFromConfig } from './create-store.ts';
 import { openDeployedRegistry } from './deployed-registry.ts';
 import { readConfig } from './read-config.ts';
@@ -40,6 +46,8 @@ export interface RuntimeOptions {
   readonly metrics?: ServeMetrics;
   /** Written into the dead letters of events ingested without an origin. Default `ingest`. */
   readonly defaultOrigin?: string;
+  /** The clock of the console's history (stream charts, freshness). Default `Date.now`. */
+  readonly now?: () => number;
 }
 
 export interface Runtime {
@@ -55,6 +63,8 @@ export interface Runtime {
   readonly queue: InvocationQueue;
   /** The LMDB environment in the data directory (dead letters, and the embedded batch job store). */
   readonly lmdbEnv: LmdbEnv;
+  /** What the admin API and the web console show of this runtime (`createServer`'s `admin`). */
+  readonly admin: AdminSources;
   /** Starts a consumer for every broker-bound topic of the registry; `close()` drains them. */
   startConsumers(): Promise<RunningConsumers>;
   /** Starts the batch scheduler, runtime and watchdog of the config's `batch:` mode; `close()` stops them. */
@@ -97,20 +107,44 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
   }
   const deadLetters = new LmdbDeadLetterStore(env);
   const queue = await openInvocationQueue(config.enrich, env);
-  const ingestor = withTriggers(
-    createIngestor({
-      registry,
-      store,
-      deadLetters,
-      logger,
-      ...(options.defaultOrigin === undefined ? {} : { defaultOrigin: options.defaultOrigin }),
-    }),
-    { registry, queue },
-  );
+  // The console's history: every batch the ingestor writes, by feature and by stream/topic.
+  const clock = new HistoryClock(config.serve.console.sampleIntervalMs, options.now);
+  const activity = new WriteActivity(registry, clock);
+  const history = new StreamHistoryRecorder(registry, clock);
+  const writer = createIngestor({
+    registry,
+    store: tapWrites(store, (writes) => activity.record(writes)),
+    deadLetters,
+    logger,
+    ...(options.defaultOrigin === undefined ? {} : { defaultOrigin: options.defaultOrigin }),
+  });
+  const observed: Ingestor = {
+    async ingest(events, ingestOptions) {
+      const report = await writer.ingest(events, ingestOptions);
+      history.observeIngest(events, report);
+      return report;
+    },
+  };
+  // Every event written also queues the invocations of the enrichers it triggers.
+  const ingestor = withTriggers(observed, { registry, queue });
+  if (watch) history.start();
   const purger = watch ? startPurger(store, { intervalMs: 60_000, logger }) : undefined;
   let consumers: RunningConsumers | undefined;
   let batch: BatchServices | undefined;
   let enrichWorkers: Promise<RunningEnrichWorkers> | undefined;
+  const consoleParts = consoleSources({
+    config,
+    registry,
+    dataDir: options.dataDir,
+    env,
+    logger,
+    ingestor,
+    deadLetters,
+    history,
+    activity,
+    registryStatus: deployed.status,
+    runningBatch: () => batch?.runtime,
+  });
 
   const ctx: ServeContext = {
     registry,
@@ -127,9 +161,11 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     ingestor,
     queue,
     lmdbEnv: env,
+    admin: consoleParts.admin,
     async startConsumers() {
       consumers ??= await startConsumers({ registry, ingestor, logger, dataDir: options.dataDir });
       options.metrics?.include(consumers.metrics.registry);
+      history.attachConsumers(consumers);
       return consumers;
     },
     async startBatchServices() {
@@ -152,8 +188,10 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     async close() {
       // Workers first: their last results go through the consumers' store and the broker publishers.
       await (await enrichWorkers)?.stop();
+      history.stop();
       await consumers?.stop();
       await batch?.close();
+      await consoleParts.close();
       deployed.close();
       await purger?.stop();
       await queue.close();

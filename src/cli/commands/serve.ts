@@ -69,7 +69,7 @@ export function register(program: Command): void {
       if (options.scheduler && first && config.batch.mode === 'embedded') await runtime.startBatchServices();
       // Distributed enrichment has `larder enrich` fleets instead.
       if (options.enrich && first && config.enrich.mode === 'embedded') await runtime.startEnrichWorkers();
-      const app = await createServer(runtime.ctx, { logger, metrics, ...serveOptions });
+      const app = await createServer(runtime.ctx, { logger, metrics, admin: runtime.admin, ...serveOptions });
       await app.listen({ port: options.port, host: options.host });
       logger.info({ url: `http://${options.host}:${options.port}/graphql` }, 'larder is serving');
       const shutdown = async () => {
