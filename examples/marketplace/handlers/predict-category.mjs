@@ -2,6 +2,7 @@
 // one JSON line per call on stdin, {"id": ..., "input": {...}}, and answers one line on stdout,
 // {"id": ..., "result": {...}} or {"id": ..., "error": "..."}. Answers may come in any order (the
 // ids match them up), so a slow call never holds up the others. Logs go to stderr.
+import process from 'node:process';
 import { createInterface } from 'node:readline';
 import { predictCategory } from './category-model.mjs';
 

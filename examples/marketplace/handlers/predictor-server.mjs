@@ -4,6 +4,7 @@
 //   node examples/marketplace/handlers/predictor-server.mjs [--port 8090]
 //
 // `larder demo` starts it on a free port and points PREDICTOR_URL at it.
+import process from 'node:process';
 import { createServer } from 'node:http';
 import { predictCategory } from './category-model.mjs';
 
