@@ -92,9 +92,9 @@ export function triggersFor(registry: Registry): TriggerIndex {
 /**
  * Wraps the write path so that every event it takes also starts the enrichers it triggers,
  * whatever brought it (an HTTP push, a broker consumer, a dead-letter replay, another enricher's
- * result). The invocations are queued after the event's own writes and before the batch resolves,
- * so an event acknowledged to its source has its invocations durably queued; a batch that is
- * retried queues nothing twice (the ids come from the event ids).
+ * result). The invocations are queued alongside the event's own writes, and the batch resolves
+ * only once both are durable, so an event acknowledged to its source has its invocations queued;
+ * a batch that fails and is retried queues nothing twice (the ids come from the event ids).
  *
  * An event's trigger does not depend on what features made of it: an event one feature rejected
  * still starts its enrichers.
@@ -105,9 +105,8 @@ export function withTriggers(
 ): Ingestor {
   return {
     async ingest(events, ingestOptions): Promise<IngestReport> {
-      const report = await inner.ingest(events, ingestOptions);
       const index = triggersFor(options.registry.current);
-      if (index.empty) return report;
+      if (index.empty) return inner.ingest(events, ingestOptions);
       const byEnricher = new Map<string, NewInvocation[]>();
       for (const event of events) {
         if (!isRecord(event.body)) continue;
@@ -117,7 +116,11 @@ export function withTriggers(
           else list.push(invocation);
         }
       }
-      await Promise.all([...byEnricher].map(([enricher, list]) => options.queue.put(enricher, list)));
+      // The writes and the puts at once: on LMDB they share a commit (and its flush to disk).
+      const [report] = await Promise.all([
+        inner.ingest(events, ingestOptions),
+        ...[...byEnricher].map(([enricher, list]) => options.queue.put(enricher, list)),
+      ]);
       return report;
     },
   };
