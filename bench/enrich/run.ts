@@ -280,8 +280,11 @@ for (const engine of engines) {
   const c = median(ceilings);
   const w = median(workers);
   console.log(`${engine}: ceiling (put + take + succeed) ${c.toFixed(0)} invocations/s`);
+  // Each run's own ratio, workers to the ceiling measured just before them: the load moves both.
+  const ratios = workers.map((x, i) => x / ceilings[i]!);
   console.log(
-    `${engine}: workers, no-op module handler  ${w.toFixed(0)} invocations/s   ratio ${(w / c).toFixed(2)}`,
+    `${engine}: workers, no-op module handler  ${w.toFixed(0)} invocations/s   ratio ${(w / c).toFixed(2)}` +
+      ` (median of per-run ratios ${median(ratios).toFixed(2)})`,
   );
   if (p50s.length > 0) {
     console.log(
