@@ -23,6 +23,7 @@ const UNIT = [
   'test/enrich/handlers.test.ts',
   'test/enrich/autoscaler.test.ts',
   'test/enrich/enrichments.test.ts',
+  'test/enrich/workers-reload.test.ts',
   'test/stream/adaptive-concurrency.test.ts',
   'test/stream/consumer-core.test.ts',
   'test/stream/keyed-scheduler.test.ts',
