@@ -137,6 +137,14 @@ export const ERROR_CATALOG = {
     status: 413,
     hint: 'Send a smaller request body, or raise the body limit.',
   },
+  LARDER_ERR_HEADERS_TOO_LARGE: {
+    status: 431,
+    hint: "Send fewer or shorter headers (Node's limit is 16 KiB in all).",
+  },
+  LARDER_ERR_REQUEST_TIMEOUT: {
+    status: 408,
+    hint: 'The request (headers and body) took too long to arrive; send it again, faster.',
+  },
   // --- serving limits, auth, persisted queries (issue 6) ---
   LARDER_ERR_LIMIT_DEPTH: {
     status: 400,
@@ -160,7 +168,7 @@ export const ERROR_CATALOG = {
   },
   LARDER_ERR_FORBIDDEN: {
     status: 403,
-    hint: 'This endpoint needs an admin key (LARDER_ADMIN_KEYS); a read key is not enough.',
+    hint: 'The key is valid but lacks the access this endpoint needs (`needed`: ingest or admin); see the route table in docs/serving.md#routes.',
   },
   LARDER_ERR_PERSISTED_QUERY_NOT_FOUND: {
     status: 404,

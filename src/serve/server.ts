@@ -6,6 +6,7 @@ import { entityIdOfKey } from '../keys/keys.ts';
 import type { LayeredStore } from '../cache/layered-store.ts';
 import { LarderError } from '../errors.ts';
 import { authConfigFromEnv, type AuthConfig } from './auth.ts';
+import { clientErrorHandler } from './client-error.ts';
 import type { ServeContext } from './context.ts';
 import { notFoundHandler, restErrorHandler } from './error-response.ts';
 import { fastPathPlugin } from './fast-path/fast-graphql.ts';
@@ -103,12 +104,15 @@ export async function createServer(ctx: ServeContext, options: ServerOptions = {
     // workers). Every log line of a request carries it as `reqId`; the response echoes it.
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
+    clientErrorHandler,
   }) as unknown as FastifyInstance;
 
   app.setErrorHandler(restErrorHandler);
   app.setNotFoundHandler(notFoundHandler);
   app.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
+    // Unmatched: answered at once, the same to every caller (no auth, no body read).
+    if (request.is404) return notFoundHandler(request, reply);
     done();
   });
 
@@ -135,7 +139,11 @@ export async function createServer(ctx: ServeContext, options: ServerOptions = {
 
   await app.register(requestStatePlugin);
   await app.register(authPlugin, { auth });
-  await app.register(metricsPlugin, { metrics, registry: ctx.registry });
+  await app.register(metricsPlugin, {
+    metrics,
+    registry: ctx.registry,
+    access: auth.publicMetrics ? 'public' : 'read',
+  });
   await app.register(persistedQueriesPlugin, {
     persisted: new PersistedQueries({ backing: store }),
     limits,

@@ -67,6 +67,7 @@ export const httpPushPlugin = fp<HttpPushPluginOptions>(
         '/v1/streams/:stream/:topic',
         {
           bodyLimit,
+          config: { access: 'ingest' },
           onRequest: async (request) => {
             const { stream } = request.params;
             if (!knownStreams(registry.current).has(stream)) {

@@ -29,7 +29,7 @@ export const persistedQueriesPlugin = fp<PersistedQueriesPluginOptions>(
       );
     });
 
-    app.post('/v1/queries', async (request) => {
+    app.post('/v1/queries', { config: { access: 'read' } }, async (request) => {
       const body = request.body as { query?: unknown } | null;
       if (body === null || typeof body !== 'object' || typeof body.query !== 'string' || body.query === '') {
         throw new LarderError('LARDER_ERR_BAD_REQUEST', 'send {"query": "<GraphQL query text>"}');
