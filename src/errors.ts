@@ -150,6 +150,10 @@ export const ERROR_CATALOG = {
     status: 400,
     hint: 'The query nests deeper than the server allows (LARDER_MAX_DEPTH); flatten it or split it into several queries.',
   },
+  LARDER_ERR_LIMIT_FIELDS: {
+    status: 400,
+    hint: 'The query selects more fields than the server allows once its fragments are spread (LARDER_MAX_FIELDS), or spreads fragments more often (LARDER_MAX_FRAGMENT_SPREADS); drop repeated fields, aliases and spreads, or split the query.',
+  },
   LARDER_ERR_LIMIT_IDS: {
     status: 400,
     hint: 'A batch query asks for more ids than the server allows (LARDER_MAX_IDS, default 1000); split the ids over several requests.',
@@ -160,7 +164,7 @@ export const ERROR_CATALOG = {
   },
   LARDER_ERR_LIMIT_QUERY_SIZE: {
     status: 413,
-    hint: 'The query text is longer than the server allows (LARDER_MAX_QUERY_BYTES); register it as a persisted query and send its hash.',
+    hint: 'The query text is longer than the server allows (LARDER_MAX_QUERY_BYTES, or LARDER_MAX_QUERY_TOKENS tokens); shorten it or split it into several queries.',
   },
   LARDER_ERR_UNAUTHORIZED: {
     status: 401,

@@ -100,6 +100,18 @@ export const ENV_VARIABLES: readonly EnvVariable[] = [
     description: 'Deepest field nesting of a query.',
   },
   {
+    name: 'LARDER_MAX_FIELDS',
+    keys: ['serve.limits.maxFields'],
+    kind: 'integer',
+    description: 'Most fields one operation selects, counting fragments at every place they are spread.',
+  },
+  {
+    name: 'LARDER_MAX_FRAGMENT_SPREADS',
+    keys: ['serve.limits.maxFragmentSpreads'],
+    kind: 'integer',
+    description: 'Most fragment spreads (`...Name`) in a query text.',
+  },
+  {
     name: 'LARDER_MAX_IDS',
     keys: ['serve.limits.maxIdsPerQuery'],
     kind: 'integer',
@@ -116,6 +128,12 @@ export const ENV_VARIABLES: readonly EnvVariable[] = [
     keys: ['serve.limits.maxQueryBytes'],
     kind: 'size',
     description: 'Longest query text.',
+  },
+  {
+    name: 'LARDER_MAX_QUERY_TOKENS',
+    keys: ['serve.limits.maxQueryTokens'],
+    kind: 'integer',
+    description: 'Most lexical tokens in a query text.',
   },
   {
     name: 'LARDER_MAX_BODY_BYTES',

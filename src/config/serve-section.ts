@@ -11,9 +11,12 @@ import { byteSize, durationMs, flag, positiveInt, section } from './config-value
  *   fastPath: true             # answer covered queries from compiled plans (default true)
  *   limits:                    # defaults shown
  *     maxDepth: 10
+ *     maxFields: 500           # fields of one operation, fragments spread
+ *     maxFragmentSpreads: 100
  *     maxIdsPerQuery: 1000
  *     maxRowsPerRequest: 50000
  *     maxQueryBytes: 32kb
+ *     maxQueryTokens: 5000
  *     maxBodyBytes: 1mb
  *   auth:
  *     enabled: true            # default: on exactly when some key is set
@@ -33,9 +36,12 @@ export interface ServeConfig {
   readonly fastPath: boolean;
   readonly limits: {
     readonly maxDepth?: number;
+    readonly maxFields?: number;
+    readonly maxFragmentSpreads?: number;
     readonly maxIdsPerQuery?: number;
     readonly maxRowsPerRequest?: number;
     readonly maxQueryBytes?: number;
+    readonly maxQueryTokens?: number;
     readonly maxBodyBytes?: number;
   };
   readonly auth: {
@@ -59,9 +65,12 @@ export const serveSection = section(
         z
           .object({
             maxDepth: positiveInt.optional(),
+            maxFields: positiveInt.optional(),
+            maxFragmentSpreads: positiveInt.optional(),
             maxIdsPerQuery: positiveInt.optional(),
             maxRowsPerRequest: positiveInt.optional(),
             maxQueryBytes: byteSize.optional(),
+            maxQueryTokens: positiveInt.optional(),
             maxBodyBytes: byteSize.optional(),
           })
           .strict(),

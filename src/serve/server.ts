@@ -148,7 +148,7 @@ export async function createServer(ctx: ServeContext, options: ServerOptions = {
     persisted: new PersistedQueries({ backing: store }),
     limits,
   });
-  await app.register(limitsPlugin, { limits });
+  await app.register(limitsPlugin, { limits, remembered: queryCacheSize });
   await app.register(graphqlPlugin, {
     schema: initial.schema,
     limits,
