@@ -105,6 +105,10 @@ export const ERROR_CATALOG = {
     hint: 'The timestamp field must be epoch milliseconds or an ISO-8601 string.',
   },
   LARDER_ERR_EVENT_TOO_LARGE: { status: 413, hint: 'Split the request into smaller batches.' },
+  LARDER_ERR_LIMIT_EVENTS: {
+    status: 413,
+    hint: 'The push request holds more events than the server takes at once (serve.limits.maxEventsPerPush, LARDER_MAX_PUSH_EVENTS); split it into smaller batches.',
+  },
   LARDER_ERR_UNKNOWN_STREAM: {
     status: 404,
     hint: 'The stream is not declared in the registry and no feature reads it.',

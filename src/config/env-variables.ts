@@ -142,6 +142,12 @@ export const ENV_VARIABLES: readonly EnvVariable[] = [
     description: 'Largest request body.',
   },
   {
+    name: 'LARDER_MAX_PUSH_EVENTS',
+    keys: ['serve.limits.maxEventsPerPush'],
+    kind: 'integer',
+    description: 'Most events in one HTTP push request.',
+  },
+  {
     name: 'LARDER_AUTH',
     keys: ['serve.auth.enabled'],
     kind: 'boolean',

@@ -18,6 +18,7 @@ import { byteSize, durationMs, flag, positiveInt, section } from './config-value
  *     maxQueryBytes: 32kb
  *     maxQueryTokens: 5000
  *     maxBodyBytes: 1mb
+ *     maxEventsPerPush: 10000  # events in one HTTP push request
  *   auth:
  *     enabled: true            # default: on exactly when some key is set
  *     readKeys: [...]          # read features; ingestKeys also push events; adminKeys everything
@@ -43,6 +44,7 @@ export interface ServeConfig {
     readonly maxQueryBytes?: number;
     readonly maxQueryTokens?: number;
     readonly maxBodyBytes?: number;
+    readonly maxEventsPerPush?: number;
   };
   readonly auth: {
     readonly enabled?: boolean;
@@ -72,6 +74,7 @@ export const serveSection = section(
             maxQueryBytes: byteSize.optional(),
             maxQueryTokens: positiveInt.optional(),
             maxBodyBytes: byteSize.optional(),
+            maxEventsPerPush: positiveInt.optional(),
           })
           .strict(),
       ).optional(),

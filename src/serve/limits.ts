@@ -35,6 +35,8 @@ export interface ServeLimits {
   readonly maxQueryTokens: number;
   /** Largest request body, in bytes. */
   readonly maxBodyBytes: number;
+  /** Most events in one HTTP push request (`POST /v1/streams/...`). */
+  readonly maxEventsPerPush: number;
 }
 
 export const DEFAULT_SERVE_LIMITS: ServeLimits = {
@@ -46,6 +48,7 @@ export const DEFAULT_SERVE_LIMITS: ServeLimits = {
   maxQueryBytes: 32 * 1024,
   maxQueryTokens: 5_000,
   maxBodyBytes: 1024 * 1024,
+  maxEventsPerPush: 10_000,
 };
 
 /** Introspection (`__schema`, `__type`) is nested by nature; it gets its own, fixed bound. */
@@ -60,12 +63,14 @@ const ENV_NAMES: Readonly<Record<keyof ServeLimits, string>> = {
   maxQueryBytes: 'LARDER_MAX_QUERY_BYTES',
   maxQueryTokens: 'LARDER_MAX_QUERY_TOKENS',
   maxBodyBytes: 'LARDER_MAX_BODY_BYTES',
+  maxEventsPerPush: 'LARDER_MAX_PUSH_EVENTS',
 };
 
 /**
  * Limits from the environment (`LARDER_MAX_DEPTH`, `LARDER_MAX_FIELDS`,
  * `LARDER_MAX_FRAGMENT_SPREADS`, `LARDER_MAX_IDS`,
- * `LARDER_MAX_ROWS`, `LARDER_MAX_QUERY_BYTES`, `LARDER_MAX_QUERY_TOKENS`, `LARDER_MAX_BODY_BYTES`),
+ * `LARDER_MAX_ROWS`, `LARDER_MAX_QUERY_BYTES`, `LARDER_MAX_QUERY_TOKENS`, `LARDER_MAX_BODY_BYTES`,
+ * `LARDER_MAX_PUSH_EVENTS`),
  * over the defaults, under `overrides`.
  * Throws LARDER_ERR_CONFIG for a value that is not a positive integer.
  */

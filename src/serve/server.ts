@@ -172,7 +172,11 @@ export async function createServer(ctx: ServeContext, options: ServerOptions = {
     });
   }
   await app.register(restFeaturesPlugin, { registry: ctx.registry, newRequestState });
-  await app.register(httpPushPlugin, { ingest: (events) => ctx.ingest(events), registry: ctx.registry });
+  await app.register(httpPushPlugin, {
+    ingest: (events) => ctx.ingest(events),
+    registry: ctx.registry,
+    maxEvents: limits.maxEventsPerPush,
+  });
   await app.register(healthPlugin, { registryVersion: () => swapper.serving.registryVersion, store });
   return app;
 }
