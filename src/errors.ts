@@ -182,6 +182,14 @@ export const ERROR_CATALOG = {
     status: 404,
     hint: 'The server does not know this query hash; register the query (POST /v1/queries) or send the full text once with the hash.',
   },
+  LARDER_ERR_PERSISTED_QUERY_QUOTA: {
+    status: 429,
+    hint: 'The store keeps as many persisted queries as it may (serve.limits.maxPersistedQueries and maxPersistedQueryBytes); this clears only when the limit is raised. Send the query text itself meanwhile.',
+  },
+  LARDER_ERR_INTROSPECTION_OFF: {
+    status: 400,
+    hint: 'This server answers no introspection (__schema, __type): serve.introspection is off (LARDER_GRAPHQL_INTROSPECTION). Use the schema from your registry (larder validate prints it) instead.',
+  },
   LARDER_ERR_PERSISTED_QUERY_MISMATCH: {
     status: 400,
     hint: 'The sha256 hash sent does not match the query text sent with it; hash the exact query string.',

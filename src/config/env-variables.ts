@@ -94,6 +94,12 @@ export const ENV_VARIABLES: readonly EnvVariable[] = [
     description: '`0` turns the compiled fast path off.',
   },
   {
+    name: 'LARDER_GRAPHQL_INTROSPECTION',
+    keys: ['serve.introspection'],
+    kind: 'boolean',
+    description: '`0` turns GraphQL schema introspection (`__schema`, `__type`) off.',
+  },
+  {
     name: 'LARDER_MAX_DEPTH',
     keys: ['serve.limits.maxDepth'],
     kind: 'integer',
@@ -146,6 +152,18 @@ export const ENV_VARIABLES: readonly EnvVariable[] = [
     keys: ['serve.limits.maxEventsPerPush'],
     kind: 'integer',
     description: 'Most events in one HTTP push request.',
+  },
+  {
+    name: 'LARDER_MAX_PERSISTED_QUERIES',
+    keys: ['serve.limits.maxPersistedQueries'],
+    kind: 'integer',
+    description: 'Most persisted queries the store keeps.',
+  },
+  {
+    name: 'LARDER_MAX_PERSISTED_QUERY_BYTES',
+    keys: ['serve.limits.maxPersistedQueryBytes'],
+    kind: 'size',
+    description: 'Most bytes of persisted query text the store keeps.',
   },
   {
     name: 'LARDER_AUTH',

@@ -9,6 +9,7 @@ export interface ConfiguredServeOptions {
   readonly auth: AuthConfig;
   readonly hotEntityTtlMs: number;
   readonly fastPath: boolean;
+  readonly introspection: boolean;
 }
 
 /**
@@ -36,5 +37,6 @@ export function serveOptionsFrom(config: LarderConfig): ConfiguredServeOptions {
     auth,
     hotEntityTtlMs: config.serve.hotEntityTtlMs,
     fastPath: config.serve.fastPath,
+    introspection: config.serve.introspection,
   };
 }

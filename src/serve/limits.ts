@@ -37,6 +37,10 @@ export interface ServeLimits {
   readonly maxBodyBytes: number;
   /** Most events in one HTTP push request (`POST /v1/streams/...`). */
   readonly maxEventsPerPush: number;
+  /** Most persisted queries the store keeps (`POST /v1/queries`). */
+  readonly maxPersistedQueries: number;
+  /** Most bytes of persisted query text the store keeps. */
+  readonly maxPersistedQueryBytes: number;
 }
 
 export const DEFAULT_SERVE_LIMITS: ServeLimits = {
@@ -49,6 +53,8 @@ export const DEFAULT_SERVE_LIMITS: ServeLimits = {
   maxQueryTokens: 5_000,
   maxBodyBytes: 1024 * 1024,
   maxEventsPerPush: 10_000,
+  maxPersistedQueries: 1_000,
+  maxPersistedQueryBytes: 8 * 1024 * 1024,
 };
 
 /** Introspection (`__schema`, `__type`) is nested by nature; it gets its own, fixed bound. */
@@ -64,13 +70,15 @@ const ENV_NAMES: Readonly<Record<keyof ServeLimits, string>> = {
   maxQueryTokens: 'LARDER_MAX_QUERY_TOKENS',
   maxBodyBytes: 'LARDER_MAX_BODY_BYTES',
   maxEventsPerPush: 'LARDER_MAX_PUSH_EVENTS',
+  maxPersistedQueries: 'LARDER_MAX_PERSISTED_QUERIES',
+  maxPersistedQueryBytes: 'LARDER_MAX_PERSISTED_QUERY_BYTES',
 };
 
 /**
  * Limits from the environment (`LARDER_MAX_DEPTH`, `LARDER_MAX_FIELDS`,
  * `LARDER_MAX_FRAGMENT_SPREADS`, `LARDER_MAX_IDS`,
  * `LARDER_MAX_ROWS`, `LARDER_MAX_QUERY_BYTES`, `LARDER_MAX_QUERY_TOKENS`, `LARDER_MAX_BODY_BYTES`,
- * `LARDER_MAX_PUSH_EVENTS`),
+ * `LARDER_MAX_PUSH_EVENTS`, `LARDER_MAX_PERSISTED_QUERIES`, `LARDER_MAX_PERSISTED_QUERY_BYTES`),
  * over the defaults, under `overrides`.
  * Throws LARDER_ERR_CONFIG for a value that is not a positive integer.
  */

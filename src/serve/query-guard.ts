@@ -1,7 +1,15 @@
-import type { DocumentNode } from 'graphql';
-import { LarderError } from '../errors.ts';
+import type { DocumentNode, GraphQLSchema, ValidationRule } from 'graphql';
+import { isLarderError, LarderError } from '../errors.ts';
 import { DocumentShape } from './document-shape.ts';
-import { Lexer, Source, TokenKind, parse } from './graphql-runtime.ts';
+import {
+  GraphQLError,
+  Lexer,
+  Source,
+  TokenKind,
+  parse,
+  specifiedRules,
+  validate,
+} from './graphql-runtime.ts';
 import { checkDepth, checkQuerySize, MAX_INTROSPECTION_DEPTH, type ServeLimits } from './limits.ts';
 
 export type QueryGuardLimits = Pick<
@@ -124,4 +132,30 @@ function scanTokens(source: string, limits: QueryGuardLimits): void {
       nesting--;
     }
   }
+}
+
+/**
+ * The checks of `QueryGuard`, then graphql's validation against `schema` with `rules`: what a
+ * query must pass before it is registered as a persisted query. Throws a LarderError (a syntax or
+ * validation error is LARDER_ERR_QUERY_INVALID with graphql's first message).
+ */
+export function checkQueryForSchema(
+  source: string,
+  schema: GraphQLSchema,
+  rules: readonly ValidationRule[],
+  limits: QueryGuardLimits,
+): void {
+  let document: DocumentNode;
+  try {
+    document = checkQueryText(source, limits);
+  } catch (err) {
+    if (err instanceof GraphQLError) throw new LarderError('LARDER_ERR_QUERY_INVALID', err.message);
+    throw err;
+  }
+  const [first, ...more] = validate(schema, document, [...specifiedRules, ...rules]);
+  if (first === undefined) return;
+  if (isLarderError(first.originalError)) throw first.originalError;
+  throw new LarderError('LARDER_ERR_QUERY_INVALID', first.message, {
+    details: more.length > 0 ? { moreErrors: more.length } : undefined,
+  });
 }

@@ -12,6 +12,7 @@ import { notFoundHandler, restErrorHandler } from './error-response.ts';
 import { fastPathPlugin } from './fast-path/fast-graphql.ts';
 import { buildServingSchema } from './graphql-schema.ts';
 import { HotEntityCache } from './hot-entities.ts';
+import { introspectionFromEnv, introspectionOffRule } from './introspection-rule.ts';
 import { depthLimitRule, serveLimitsFromEnv, type ServeLimits } from './limits.ts';
 import { ServeMetrics } from './metrics.ts';
 import { OnDemandLoader } from './on-demand/on-demand-loader.ts';
@@ -66,6 +67,12 @@ export interface ServerOptions {
    * `LARDER_SERVE_FAST_PATH` environment variable is `0`.
    */
   readonly fastPath?: boolean;
+  /**
+   * Answer schema introspection (`__schema`, `__type`). Default: on, unless the
+   * `LARDER_GRAPHQL_INTROSPECTION` environment variable is off. With auth on, only callers with a
+   * read key reach GraphQL at all, introspection included.
+   */
+  readonly introspection?: boolean;
   /**
    * The clock of the hot entity cache's TTL and the on-demand circuit breakers, ms. Default
    * `Date.now`; tests pass a manual one instead of waiting.
@@ -135,7 +142,8 @@ export async function createServer(ctx: ServeContext, options: ServerOptions = {
       operationName,
     };
   };
-  const rules = [depthLimitRule(limits.maxDepth)];
+  const introspection = options.introspection ?? introspectionFromEnv();
+  const rules = [depthLimitRule(limits.maxDepth), ...(introspection ? [] : [introspectionOffRule])];
 
   await app.register(requestStatePlugin);
   await app.register(authPlugin, { auth });
@@ -145,8 +153,14 @@ export async function createServer(ctx: ServeContext, options: ServerOptions = {
     access: auth.publicMetrics ? 'public' : 'read',
   });
   await app.register(persistedQueriesPlugin, {
-    persisted: new PersistedQueries({ backing: store }),
+    persisted: new PersistedQueries({
+      backing: store,
+      maxStored: limits.maxPersistedQueries,
+      maxStoredBytes: limits.maxPersistedQueryBytes,
+    }),
     limits,
+    schema: () => app.graphql.schema,
+    rules,
   });
   await app.register(limitsPlugin, { limits, remembered: queryCacheSize });
   await app.register(graphqlPlugin, {

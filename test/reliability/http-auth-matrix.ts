@@ -35,7 +35,7 @@ export const EXPECTED_ACCESS: Readonly<Record<string, Access>> = {
   'GET /graphql': 'read',
   'HEAD /graphql': 'read',
   'POST /graphql': 'read',
-  'POST /v1/queries': 'read',
+  'POST /v1/queries': 'admin',
   'POST /v1/features': 'read',
   'POST /v1/streams/:stream/:topic': 'ingest',
 };
