@@ -26,12 +26,14 @@ export const limitsPlugin = fp<LimitsPluginOptions>(
     const guard = new QueryGuard(limits, remembered);
     app.addHook('preHandler', (request, reply, done) => {
       if (request.routeOptions.url !== '/graphql') return done();
-      const query =
-        request.method === 'POST'
-          ? (request.body as GraphQLBody | null)?.query
-          : (request.query as { query?: unknown } | null)?.query;
-      if (query === undefined) return done();
+      const params = request.method === 'GET' ? (request.query as GetParams | null) : null;
+      const query = params === null ? (request.body as GraphQLBody | null)?.query : params.query;
       try {
+        if (params !== null) {
+          checkJsonObjectParam(params, 'variables');
+          checkJsonObjectParam(params, 'extensions');
+        }
+        if (query === undefined) return done();
         if (typeof query !== 'string') {
           throw new LarderError('LARDER_ERR_BAD_REQUEST', `"query" must be a string, got ${kindOf(query)}`);
         }
@@ -53,6 +55,31 @@ function sendSyntaxError(reply: FastifyReply, error: GraphQLErrorType): void {
     .code(statusCode)
     .header('content-type', 'application/json; charset=utf-8')
     .send(JSON.stringify(response));
+}
+
+/** The query string of `GET /graphql`, as Fastify parsed it. */
+interface GetParams {
+  readonly query?: unknown;
+  readonly variables?: unknown;
+  readonly extensions?: unknown;
+}
+
+/**
+ * `variables` and `extensions` of a GET are JSON texts; Mercurius parses them and fails with a 500
+ * on anything but an object (`variables="x"`). Refuse those here.
+ */
+function checkJsonObjectParam(params: GetParams, name: 'variables' | 'extensions'): void {
+  const raw = params[name];
+  if (raw === undefined || raw === '') return;
+  let value: unknown;
+  try {
+    value = typeof raw === 'string' ? (JSON.parse(raw) as unknown) : raw;
+  } catch {
+    throw new LarderError('LARDER_ERR_BAD_REQUEST', `"${name}" must be a JSON object`);
+  }
+  if (value !== null && (typeof value !== 'object' || Array.isArray(value))) {
+    throw new LarderError('LARDER_ERR_BAD_REQUEST', `"${name}" must be a JSON object, got ${kindOf(value)}`);
+  }
 }
 
 function kindOf(value: unknown): string {
