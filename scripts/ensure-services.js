@@ -1,9 +1,12 @@
-// Makes sure the services the test suite talks to are up: Redis (6379) and NATS JetStream (4222).
+// Makes sure the services the test suite talks to are up: Redis (6379) and NATS JetStream (4222),
+// and that the browser the console's tests drive is there: Debian's Chromium (`chromium`).
 // Starts a stopped one, installs a missing one from Debian's packages when running as root, and says
-// what it did. Every step has a time limit, so this never hangs.
+// what it did. Every step has a time limit, so this never hangs. Kafka is started per test run
+// (`ensureKafka`): a broker of our own on free ports, stopped when the run ends.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import net from 'node:net';
+import { startKafkaBroker } from './kafka-broker.js';
 
 const SERVICES = [
   {
@@ -87,7 +90,8 @@ async function waitForPort(port, totalMs) {
   return false;
 }
 
-function install(pkg) {
+/** Installs `pkg` with apt-get, each call bounded by `timeoutMs` (waiting at most 2 min for the dpkg lock). */
+function install(pkg, timeoutMs = 300_000) {
   if (process.getuid?.() !== 0) {
     console.log(
       `[services] ${pkg} is not installed and this is not root; install it with: apt-get install -y ${pkg}`,
@@ -96,15 +100,33 @@ function install(pkg) {
   }
   console.log(`[services] installing ${pkg} from Debian's packages (apt-get install -y ${pkg})`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  let r = spawnSync('apt-get', ['install', '-y', pkg], { stdio: 'inherit', timeout: 300_000, env });
+  const args = ['install', '-y', '-o', 'DPkg::Lock::Timeout=120', pkg];
+  let r = spawnSync('apt-get', args, { stdio: 'inherit', timeout: timeoutMs, env });
   if (r.status !== 0) {
-    spawnSync('apt-get', ['update'], { stdio: 'inherit', timeout: 300_000, env });
-    r = spawnSync('apt-get', ['install', '-y', pkg], { stdio: 'inherit', timeout: 300_000, env });
+    spawnSync('apt-get', ['update'], { stdio: 'inherit', timeout: timeoutMs, env });
+    r = spawnSync('apt-get', args, { stdio: 'inherit', timeout: timeoutMs, env });
   }
   return r.status === 0;
 }
 
+/** Debian's Chromium for the console's browser tests (test/console/browser/), installed if missing. */
+function ensureChromium() {
+  const found = which('chromium');
+  if (found) {
+    console.log(`[services] chromium is installed (${found})`);
+    return;
+  }
+  // A browser is a large download: up to 10 minutes per apt-get call.
+  const ok = install('chromium', 600_000);
+  console.log(
+    ok && which('chromium')
+      ? `[services] chromium is now installed (${which('chromium')})`
+      : '[services] chromium is unavailable; the console browser tests will fail with a clear error',
+  );
+}
+
 export async function ensureServices() {
+  ensureChromium();
   for (const svc of SERVICES) {
     if (await portOpen(svc.port)) {
       console.log(`[services] ${svc.name} is up on 127.0.0.1:${svc.port}`);
@@ -127,6 +149,25 @@ export async function ensureServices() {
     console.log(
       `[services] ${svc.name} ${up ? 'is now up' : 'did not come up within 15 s'} on 127.0.0.1:${svc.port}`,
     );
+  }
+}
+
+/**
+ * Starts a Kafka broker for this test run, unless LARDER_TEST_KAFKA_BROKERS already names one.
+ * Returns the broker to pass on (`brokers`) and close afterwards, or undefined. On failure it says
+ * why; the Kafka tests then try to start a broker themselves and fail with the same error.
+ */
+export async function ensureKafka() {
+  const given = process.env.LARDER_TEST_KAFKA_BROKERS;
+  if (given) {
+    console.log(`[services] kafka: using LARDER_TEST_KAFKA_BROKERS=${given}`);
+    return undefined;
+  }
+  try {
+    return await startKafkaBroker({ log: (line) => console.log(`[services] ${line}`) });
+  } catch (err) {
+    console.log(`[services] kafka could not be started: ${err.message}`);
+    return undefined;
   }
 }
 

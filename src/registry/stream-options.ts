@@ -68,7 +68,15 @@ export const SOURCE_OPTION_KEYS: Readonly<Record<StreamSourceKind, readonly stri
   redis: ['consumerName', 'claimIdle', 'dlqStream', 'startFrom'],
   nats: ['durable', 'ackWait', 'maxDeliver', 'maxAckPending', 'dlqStream', 'dlqSubject'],
   kinesis: ['startFrom', 'retryStream', 'dlqStream'],
-  kafka: ['clientId', 'startFrom', 'retryTopic', 'dlqTopic'],
+  kafka: [
+    'clientId',
+    'startFrom',
+    'retryTopic',
+    'dlqTopic',
+    'retryGroup',
+    'sessionTimeout',
+    'heartbeatInterval',
+  ],
 };
 
 /** Reads `streams.<name>.options` of a consumer about to start; throws on the first wrong value. */
@@ -170,17 +178,39 @@ export interface KafkaOptions {
   readonly startFrom: StartFrom | undefined;
   readonly retryTopic: string | undefined;
   readonly dlqTopic: string | undefined;
+  /** Consumer group of the retry topic. */
+  readonly retryGroup: string | undefined;
+  /** ms */
+  readonly sessionTimeout: number | undefined;
+  /** ms; shorter than the session timeout. */
+  readonly heartbeatInterval: number | undefined;
 }
 
 export function readKafkaOptions(def: OptionSource, report?: OptionReport): KafkaOptions {
   const o = new OptionReader(def.name, report);
+  const sessionTimeout = o.duration(def.options.sessionTimeout, 'sessionTimeout');
+  let heartbeatInterval = o.duration(def.options.heartbeatInterval, 'heartbeatInterval');
+  const session = sessionTimeout ?? KAFKA_SESSION_TIMEOUT_MS;
+  if (heartbeatInterval !== undefined && heartbeatInterval >= session) {
+    heartbeatInterval = o.fail(
+      'heartbeatInterval',
+      `shorter than sessionTimeout (${session} ms)`,
+      heartbeatInterval,
+    );
+  }
   return {
     clientId: o.string(def.options.clientId, 'clientId'),
     startFrom: o.startFrom(def.options.startFrom),
     retryTopic: o.string(def.options.retryTopic, 'retryTopic'),
     dlqTopic: o.string(def.options.dlqTopic, 'dlqTopic'),
+    retryGroup: o.string(def.options.retryGroup, 'retryGroup'),
+    sessionTimeout,
+    heartbeatInterval,
   };
 }
+
+/** How long a Kafka group waits for a silent member, when `sessionTimeout` is not set. */
+export const KAFKA_SESSION_TIMEOUT_MS = 30_000;
 
 /**
  * Every check a consumer of `def` runs on its options at start, each problem reported instead of

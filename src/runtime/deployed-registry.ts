@@ -9,10 +9,13 @@ import { formatSpecIssues, loadRegistry } from '../registry/load.ts';
 import { RegistryHolder } from '../registry/registry-holder.ts';
 import type { Registry } from '../registry/types.ts';
 import { watchRegistry } from '../registry/watch.ts';
+import { RegistryStatusLog } from './console/registry-status.ts';
 
 export interface DeployedRegistry {
   /** The registry in force, with the config's `streams:` overrides applied to every version of it. */
   readonly registry: RegistryHolder;
+  /** When the version in force was applied and the last change refused (the console shows them). */
+  readonly status: RegistryStatusLog;
   /** Stops watching the directory. */
   close(): void;
 }
@@ -35,22 +38,27 @@ export async function openDeployedRegistry(options: {
   if (issues.length > 0) throw new ConfigError(options.config.file, issues);
   const { logger } = options;
   logWarnings(files.current, logger);
+  const status = new RegistryStatusLog();
   const watcher =
     options.watch === false
       ? undefined
       : watchRegistry(registryDir, files, {
           onApplied: (next) => {
+            status.applied();
             logger.info({ version: next.version }, 'registry reloaded');
             logWarnings(next, logger);
           },
-          onRejected: (rejected) =>
+          onRejected: (rejected) => {
+            status.refused(rejected);
             logger.error(
               { issues: rejected },
               `registry change rejected; the running registry stays in force:\n${formatSpecIssues(rejected)}`,
-            ),
+            );
+          },
         });
   return {
     registry: withStreamOverrides(files, options.config.streams),
+    status,
     close: () => watcher?.close(),
   };
 }

@@ -10,6 +10,8 @@ export interface ConfiguredServeOptions {
   readonly hotEntityTtlMs: number;
   readonly fastPath: boolean;
   readonly introspection: boolean;
+  /** Serve the web console at `/console`. */
+  readonly console: boolean;
 }
 
 /**
@@ -38,5 +40,6 @@ export function serveOptionsFrom(config: LarderConfig): ConfiguredServeOptions {
     hotEntityTtlMs: config.serve.hotEntityTtlMs,
     fastPath: config.serve.fastPath,
     introspection: config.serve.introspection,
+    console: config.serve.console.enabled,
   };
 }

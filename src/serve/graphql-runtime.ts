@@ -39,6 +39,7 @@ export const {
   isObjectType,
   parse,
   printSchema,
+  printType,
   specifiedRules,
   validate,
   validateSchema,

@@ -1,8 +1,9 @@
 /**
  * Spellings of one URL path that a router, a proxy or an access check may read differently:
- * percent-encoding of every character (upper- and lower-case hex, and encoded twice), every
- * character encoded at once, an encoded or doubled slash, dot segments (plain and encoded), case,
- * trailing slashes and dots, a `;` parameter, and an encoded NUL.
+ * percent-encoding of every character (upper-case hex; lower-case hex and encoded twice for the
+ * first character of each segment, where prefix tests look), every character encoded at once, an
+ * encoded or doubled slash, dot segments (plain and encoded), case, trailing slashes and dots, a
+ * `;` parameter, and an encoded NUL.
  */
 export function pathVariants(path: string): string[] {
   const out = new Set<string>();
@@ -12,8 +13,10 @@ export function pathVariants(path: string): string[] {
     const before = path.slice(0, i);
     const after = path.slice(i + 1);
     out.add(`${before}%${hex(c).toUpperCase()}${after}`);
-    out.add(`${before}%${hex(c).toLowerCase()}${after}`);
-    out.add(`${before}%25${hex(c).toUpperCase()}${after}`);
+    if (i > 0 && path[i - 1] === '/') {
+      out.add(`${before}%${hex(c).toLowerCase()}${after}`);
+      out.add(`${before}%25${hex(c).toUpperCase()}${after}`);
+    }
     if (c === '/') {
       out.add(`${before}//${after}`);
       out.add(`${before}/./${after}`);

@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_CONSUMER_OPTIONS, readConsumerOptions } from '../../src/ingest/stream/consumer-options.ts';
+import { DEFAULT_CONSUMER_OPTIONS, readConsumerOptions } from '../../src/registry/stream-options.ts';
 import { HEADER } from '../../src/ingest/stream/delivery-headers.ts';
 import { createSources } from '../../src/ingest/stream/source-factory.ts';
 import { startConsumers } from '../../src/ingest/stream/start-consumers.ts';

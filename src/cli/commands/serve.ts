@@ -64,7 +64,7 @@ export function register(program: Command): void {
       const first = cluster.isPrimary || cluster.worker?.id === 1;
       if (options.consumers && first) await runtime.startConsumers();
       if (options.scheduler && first && config.batch.mode === 'embedded') await runtime.startBatchServices();
-      const app = await createServer(runtime.ctx, { logger, metrics, ...serveOptions });
+      const app = await createServer(runtime.ctx, { logger, metrics, admin: runtime.admin, ...serveOptions });
       await app.listen({ port: options.port, host: options.host });
       logger.info({ url: `http://${options.host}:${options.port}/graphql` }, 'larder is serving');
       const shutdown = async () => {
