@@ -1,15 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestServer } from '../serve/support/test-server.ts';
-import {
-  expectBounded,
-  expectProbe,
-  MAX_RSS_GROWTH,
-  Outcomes,
-  runs,
-  send,
-  startFuzzServer,
-} from './http-fuzz-support.ts';
+import { contentTypeHeader, fuzzRequests, runs, startFuzzServer } from './http-fuzz-support.ts';
 
 /**
  * Fuzzing `POST /v1/features` with generated bodies: entities and feature names real and not
@@ -188,27 +180,27 @@ describe('fuzzing POST /v1/features', { timeout: 120_000 }, () => {
   afterAll(() => server?.close());
 
   it('answers any body boundedly, and keeps serving', async () => {
-    const before = process.memoryUsage().rss;
-    const outcomes = new Outcomes();
-    await fc.assert(
-      fc.asyncProperty(bodyText, contentType, async (text, type) => {
-        const headers: Record<string, string> = type === '' ? {} : { 'content-type': type };
-        const answer = await send(server, { method: 'POST', path: '/v1/features', headers, body: text });
-        outcomes.record(answer);
-        expectBounded(answer, `POST /v1/features (${type}) ${text.slice(0, 2_000)}`);
-        if (answer.status === 200) {
-          // Served: one result per id, in order; nothing the prototype could have added.
-          const body = JSON.parse(answer.text) as { results: { id: string }[] };
-          const sent = JSON.parse(text) as { ids: unknown[] };
-          expect(body.results.map((r) => r.id)).toEqual(sent.ids.map(String));
-          expect(answer.text).not.toContain('polluted');
-        }
-        await expectProbe(server);
+    await fuzzRequests(server, {
+      name: 'POST /v1/features',
+      inputs: fc.tuple(bodyText, contentType),
+      numRuns: runs(400),
+      request: ([text, type]) => ({
+        method: 'POST',
+        path: '/v1/features',
+        headers: contentTypeHeader(type),
+        body: text,
       }),
-      { numRuns: runs(400) },
-    );
-    outcomes.expectBothSides('POST /v1/features');
-    expect(process.memoryUsage().rss - before).toBeLessThan(MAX_RSS_GROWTH);
+      served: (answer, [text], what) => {
+        // One result per id, in order; nothing the prototype could have added.
+        const results = (JSON.parse(answer.text) as { results: { id: string }[] }).results;
+        const sent = JSON.parse(text) as { ids: unknown[] };
+        expect(
+          results.map((r) => r.id),
+          what,
+        ).toEqual(sent.ids.map(String));
+        expect(answer.text, what).not.toContain('polluted');
+      },
+    });
     expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
   });
 });

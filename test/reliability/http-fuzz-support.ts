@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { expect } from 'vitest';
 import { single, startTestServer, type TestServer } from '../serve/support/test-server.ts';
 import { errorCodeOf, rawRequest, type RawAnswer, type RawRequest } from './http-raw-request.ts';
@@ -87,4 +88,46 @@ export class Outcomes {
     expect(this.#served, `${name}: some requests served`).toBeGreaterThan(this.#total * 0.05);
     expect(this.#total - this.#served, `${name}: some requests refused`).toBeGreaterThan(this.#total * 0.05);
   }
+}
+
+export interface FuzzProperty<T> {
+  /** Names the property in failures and statistics, e.g. `POST /graphql`. */
+  readonly name: string;
+  readonly inputs: fc.Arbitrary<T>;
+  readonly numRuns: number;
+  /** The request for one generated input; undefined skips the input (a precondition). */
+  readonly request: (input: T) => RawRequest | undefined;
+  /** What else a served answer must hold, beyond being bounded. */
+  readonly served?: (answer: RawAnswer, input: T, what: string) => void;
+}
+
+/**
+ * Runs one property: each generated input is sent, its answer must be bounded and hold `served`
+ * when it was served, and a probe read follows it. Over the property, both sides must be reached
+ * (`Outcomes`) and resident memory must stay within MAX_RSS_GROWTH.
+ */
+export async function fuzzRequests<T>(server: TestServer, property: FuzzProperty<T>): Promise<void> {
+  const before = process.memoryUsage().rss;
+  const outcomes = new Outcomes();
+  await fc.assert(
+    fc.asyncProperty(property.inputs, async (input) => {
+      const request = property.request(input);
+      fc.pre(request !== undefined);
+      const answer = await send(server, request);
+      outcomes.record(answer);
+      const body = typeof request.body === 'string' ? request.body : (request.body?.toString('utf8') ?? '');
+      const what = `${request.method} ${request.path.slice(0, 2_000)} ${JSON.stringify(request.headers ?? {})} ${body.slice(0, 2_000)}`;
+      expectBounded(answer, what);
+      if (answer.status < 400) property.served?.(answer, input, what);
+      await expectProbe(server);
+    }),
+    { numRuns: property.numRuns },
+  );
+  outcomes.expectBothSides(property.name);
+  expect(process.memoryUsage().rss - before).toBeLessThan(MAX_RSS_GROWTH);
+}
+
+/** Headers with a content type, or none when it is empty (a request without the header). */
+export function contentTypeHeader(type: string): Record<string, string> {
+  return type === '' ? {} : { 'content-type': type };
 }
