@@ -92,6 +92,14 @@ describe('GraphQL documents that cost more than their size', () => {
     });
   });
 
+  it('answers a mutation sent with GET with a 4xx, not 500 (found by the fuzz)', async () => {
+    const get = await rawRequest(server.base, {
+      method: 'GET',
+      path: `/graphql?query=${encodeURIComponent('mutation { __typename }')}`,
+    });
+    await expectRefused(get, 405, 'LARDER_ERR_BAD_REQUEST');
+  });
+
   it('refuses fragment cycles, too many spreads and too many aliases', async () => {
     const cycle = '{ user(id: 1) { ...A } } fragment A on User { os ...B } fragment B on User { ...A }';
     await expectRefused(await post({ query: cycle }), 400, 'LARDER_ERR_QUERY_INVALID');
