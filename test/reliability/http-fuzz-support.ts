@@ -13,11 +13,11 @@ import { errorCodeOf, rawRequest, type RawAnswer, type RawRequest } from './http
 export const DEADLINE_MS = 3_000;
 
 /**
- * Runs per property (docs/reliability.md records them). `FUZZ_RUNS_SCALE=10` runs ten times as
+ * Runs per property (docs/reliability.md records them). `LARDER_FUZZ_SCALE=10` runs ten times as
  * many, for a longer search by hand.
  */
 export function runs(base: number): number {
-  const scale = Number(process.env['FUZZ_RUNS_SCALE'] ?? '1');
+  const scale = Number(process.env['LARDER_FUZZ_SCALE'] ?? '1');
   return Math.max(1, Math.round(base * (Number.isFinite(scale) && scale > 0 ? scale : 1)));
 }
 
