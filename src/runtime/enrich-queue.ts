@@ -7,15 +7,18 @@ import { openLmdbEnv } from '../store/lmdb/lmdb-env.ts';
 
 /**
  * Opens the enrichment queue of the config (`enrich.mode`) for a one-shot command (`larder dlq
- * --enricher`), runs `use`, and closes it. The embedded queue lives in `dataDir`'s LMDB file.
+ * --enricher`), runs `use`, and closes it. The embedded queue lives in `dataDir`'s LMDB file; the
+ * distributed one in Redis, and then `dataDir` is not touched.
  */
 export async function withInvocationQueue<T>(
   config: LarderConfig,
   dataDir: string,
   use: (queue: InvocationQueue) => Promise<T>,
 ): Promise<T> {
-  mkdirSync(dataDir, { recursive: true });
-  const env = openLmdbEnv(path.resolve(dataDir));
+  // Distributed mode needs no data directory at all.
+  const embedded = config.enrich.mode === 'embedded';
+  if (embedded) mkdirSync(dataDir, { recursive: true });
+  const env = embedded ? openLmdbEnv(path.resolve(dataDir)) : undefined;
   try {
     const queue = await openInvocationQueue(config.enrich, env);
     try {
@@ -24,6 +27,6 @@ export async function withInvocationQueue<T>(
       await queue.close();
     }
   } finally {
-    await env.close();
+    await env?.close();
   }
 }
