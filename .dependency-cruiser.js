@@ -5,19 +5,21 @@
 //
 //   cli
 //   runtime
-//   ingest | serve               (peers: serve may use only the ingest contracts listed below)
+//   ingest | enrich | serve      (peers: serve and enrich may use only what is listed below of the
+//                                 others: serve the ingest and enrichment contracts, enrich the
+//                                 ingestor contract, event paths, filters and topic publishers)
 //   cache
 //   store
 //   keys
 //   config                       (the config file's schema: engines, cache levels, serve, batch)
 //   registry
-//   errors.ts, threads/          (import nothing from src)
+//   errors.ts, threads/, net/    (import nothing from src above them)
 //
 // Inside serve, the GraphQL fast path (serve/fast-path/) sits on top of the serving core.
 
 /** Layers from the bottom up. Layers on one rank are peers and may not import each other. */
 export const LAYERS = [
-  [{ name: 'base', path: '^src/(errors[.]ts$|threads/)' }],
+  [{ name: 'base', path: '^src/(errors[.]ts$|threads/|net/)' }],
   [{ name: 'registry', path: '^src/registry/' }],
   [{ name: 'config', path: '^src/config/' }],
   [{ name: 'keys', path: '^src/keys/' }],
@@ -25,6 +27,7 @@ export const LAYERS = [
   [{ name: 'cache', path: '^src/cache/' }],
   [
     { name: 'ingest', path: '^src/ingest/' },
+    { name: 'enrich', path: '^src/enrich/' },
     { name: 'serve', path: '^src/serve/' },
   ],
   [{ name: 'runtime', path: '^src/runtime/' }],
@@ -37,6 +40,31 @@ export const INGEST_CONTRACTS = [
   '^src/ingest/types[.]ts$',
   '^src/ingest/unparseable[.]ts$',
 ];
+
+/**
+ * What enrichment may take from ingestion: the write path's contract (results are ingested through
+ * it), the event language (paths, filters, event ids) and the producers of broker-bound streams.
+ */
+export const ENRICH_FROM_INGEST = [
+  '^src/ingest/ingestor-contract[.]ts$',
+  '^src/ingest/types[.]ts$',
+  '^src/ingest/event-path[.]ts$',
+  '^src/ingest/event-identity[.]ts$',
+  '^src/ingest/filter[.]ts$',
+  '^src/ingest/backoff[.]ts$',
+  '^src/ingest/stream/topic-publisher[.]ts$',
+  '^src/ingest/stream/source-factory[.]ts$',
+];
+
+/** What serving may take from enrichment: HTTP invocation and status. */
+export const ENRICH_CONTRACTS = ['^src/enrich/enrichments-contract[.]ts$'];
+
+/** Peer imports allowed, by `<importer>-><imported>`: only these modules of the imported layer. */
+const PEER_ALLOWED = {
+  'serve->ingest': INGEST_CONTRACTS,
+  'enrich->ingest': ENRICH_FROM_INGEST,
+  'serve->enrich': ENRICH_CONTRACTS,
+};
 
 const SEVERITY = 'error';
 
@@ -55,12 +83,12 @@ function layerRules() {
         });
       }
       for (const peer of rank.filter((l) => l !== layer)) {
-        const contracts = layer.name === 'serve' && peer.name === 'ingest' ? INGEST_CONTRACTS : [];
+        const contracts = PEER_ALLOWED[`${layer.name}->${peer.name}`] ?? [];
         rules.push({
           name: `layer-${layer.name}-imports-peer-${peer.name}`,
           comment:
             contracts.length > 0
-              ? `${layer.name} may take only the ingestor contracts from ${peer.name}`
+              ? `${layer.name} may take only its listed contracts from ${peer.name}`
               : `${layer.name} and ${peer.name} are peers and may not import each other`,
           severity: SEVERITY,
           from: { path: layer.path },

@@ -58,6 +58,12 @@ const BENCHMARKS: readonly Benchmark[] = [
     needs: 'nothing',
   },
   {
+    name: 'enrich',
+    file: 'enrich/run.ts',
+    measures: 'enrichment workers: invocations/s vs raw queue put+take, trigger -> visible feature latency',
+    needs: 'nothing (--engine bullmq|both: Redis)',
+  },
+  {
     name: 'store-lmdb',
     file: 'store-lmdb.ts',
     measures: 'LmdbStore appends, range reads and static gets vs raw lmdb-js',

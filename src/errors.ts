@@ -303,6 +303,43 @@ export const ERROR_CATALOG = {
     status: 404,
     hint: 'No broker dead letter has that id; list them with `larder dlq list --broker`.',
   },
+  // --- enrichment workers ---
+  LARDER_ERR_ENRICH_UNKNOWN_ENRICHER: {
+    status: 404,
+    hint: 'The registry declares no enricher of that name; `enrichers:` in the registry lists them.',
+  },
+  LARDER_ERR_ENRICH_NOT_FOUND: {
+    status: 404,
+    hint: 'No invocation of this enricher has that id (or it finished longer ago than enrich.retention).',
+  },
+  LARDER_ERR_ENRICH_INPUT: {
+    status: 400,
+    hint: "The invocation body must be one JSON object: the handler's input.",
+  },
+  LARDER_ERR_ENRICH_HANDLER: {
+    status: 500,
+    hint: "The handler threw, answered an error or a non-2xx status; the invocation's error says which. It is retried, then dead-lettered.",
+  },
+  LARDER_ERR_ENRICH_TIMEOUT: {
+    status: 504,
+    hint: "The handler did not answer within the enricher's timeout; raise `timeout` or make the handler faster.",
+  },
+  LARDER_ERR_ENRICH_CRASHED: {
+    status: 500,
+    hint: "The handler's process or thread died during the call; it is restarted and the call retried.",
+  },
+  LARDER_ERR_ENRICH_BREAKER_OPEN: {
+    status: 503,
+    hint: "The http handler failed too often in a row, so calls are held back until the breaker's reset time has passed.",
+  },
+  LARDER_ERR_ENRICH_QUEUE: {
+    status: 503,
+    hint: 'The invocation queue (LMDB, or BullMQ on Redis) could not be reached; check enrich.mode and enrich.redis.',
+  },
+  LARDER_ERR_ENRICH_DESTINATION: {
+    status: 503,
+    hint: 'The onSuccess or onFailure event could not be published; check the destination stream. The invocation is retried.',
+  },
   // --- web console and admin API (issue 18) ---
   LARDER_ERR_ADMIN_UNAVAILABLE: {
     status: 404,

@@ -16,6 +16,7 @@ const COMMANDS: Record<string, () => Promise<{ register(program: Command): void 
   scheduler: () => import('./commands/scheduler.ts'),
   worker: () => import('./commands/worker.ts'),
   ingest: () => import('./commands/ingest.ts'),
+  enrich: () => import('./commands/enrich.ts'),
   store: () => import('./commands/store.ts'),
   config: () => import('./commands/config.ts'),
 };

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { batchSection } from './batch-section.ts';
 import { cacheSection } from './cache-section.ts';
+import { enrichSection } from './enrich-section.ts';
 import { serveSection } from './serve-section.ts';
 import { storeSection } from './store-section.ts';
 import { streamsSection } from './streams-section.ts';
@@ -18,8 +19,9 @@ export const configFileSchema = z
       streams: streamsSection.optional(),
       serve: serveSection.optional(),
       batch: batchSection.optional(),
+      enrich: enrichSection.optional(),
     },
-    { error: 'must be a map of sections (store, cache, streams, serve, batch)' },
+    { error: 'must be a map of sections (store, cache, streams, serve, batch, enrich)' },
   )
   .strict();
 

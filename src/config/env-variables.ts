@@ -68,11 +68,11 @@ export const ENV_VARIABLES: readonly EnvVariable[] = [
   },
   {
     name: 'LARDER_REDIS_URL',
-    keys: ['cache.redis.url', 'batch.redis.url'],
+    keys: ['cache.redis.url', 'batch.redis.url', 'enrich.redis.url'],
     onlyIfConfigured: ['cache.redis.url'],
     kind: 'url',
     description:
-      'The Redis every Redis connection of the file uses: the cache level (when `cache.redis` is set) and the batch queue and job store.',
+      'The Redis every Redis connection of the file uses: the cache level (when `cache.redis` is set), the batch queue and job store, and the enrichment queue.',
   },
   {
     name: 'LARDER_HOT_ENTITY_TTL_MS',

@@ -12,6 +12,7 @@ import {
   type ConfigWarning,
 } from './config-issues.ts';
 import { configFileSchema } from './config-schema.ts';
+import { enrichConfigFromSection, type EnrichConfig } from './enrich-section.ts';
 import { readConfigSource } from './config-source.ts';
 import { rewriteLegacyKeys } from './legacy-keys.ts';
 import { serveConfigFrom, type ServeConfig } from './serve-section.ts';
@@ -29,6 +30,7 @@ export interface LarderConfig {
   readonly streams: StreamOverrides;
   readonly serve: ServeConfig;
   readonly batch: BatchConfig;
+  readonly enrich: EnrichConfig;
   /** Deprecated keys and variables in use. */
   readonly warnings: readonly ConfigWarning[];
   /** Where the value at `path` came from: `file:line:col`, or `$NAME` when a variable set it. */
@@ -116,6 +118,7 @@ export function checkConfig(file?: string, env: Env = process.env): ConfigCheck 
       streams: streamOverridesFrom(s.streams),
       serve: serveConfigFrom(s.serve),
       batch: batchConfigFromSection(s.batch),
+      enrich: enrichConfigFromSection(s.enrich),
       warnings,
       where,
     },

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { checkEntityCollisions, compileEntity, defaultEntity } from './compile-entity.ts';
+import { compileEnrichers } from './compile-enricher.ts';
 import { mergeExtension } from './compile-extensions.ts';
 import { compileIngestions, ingestedFields, readIngestions } from './compile-ingestion.ts';
 import { compileFeature } from './compile-feature.ts';
@@ -120,6 +121,14 @@ export function compileRegistry(
     features: featuresByEntity,
   });
 
+  // After the features: enrichers add the streams they name but nobody declared.
+  const enrichers = compileEnrichers(merged.extensions.enrichers, {
+    reader,
+    registryDir: resolve(dir),
+    streams,
+    env,
+  });
+
   if (issues.count > 0) return { issues: issues.sorted(), warnings: issues.warnings() };
   const registry: Registry = {
     version: registryVersion(files),
@@ -131,6 +140,7 @@ export function compileRegistry(
     extensions,
     ingestions,
     onDemand,
+    enrichers,
     warnings: issues.warnings(),
   };
   return { registry: deepFreeze(registry) };

@@ -6,10 +6,17 @@ import { formatPos, toSpecNode, type SpecEntry, type SpecNode } from './spec-nod
 import type { SourcePos } from './types.ts';
 
 /** The top-level keys a registry file may hold. */
-export const TOP_LEVEL_KEYS = ['features', 'entities', 'streams', 'ingestions', 'onDemand'] as const;
+export const TOP_LEVEL_KEYS = [
+  'features',
+  'entities',
+  'streams',
+  'ingestions',
+  'onDemand',
+  'enrichers',
+] as const;
 
 /** Blocks that other parts of Larder compile; the loader only gathers them. */
-export const EXTENSION_KEYS = ['ingestions', 'onDemand'] as const;
+export const EXTENSION_KEYS = ['ingestions', 'onDemand', 'enrichers'] as const;
 export type ExtensionKey = (typeof EXTENSION_KEYS)[number];
 
 /** One named declaration (`entities.user`, `streams.client_event`): its key and its value node. */
@@ -30,7 +37,7 @@ export interface MergedSpec {
   readonly streams: readonly Declaration[];
   /** In file order, then declaration order. */
   readonly features: readonly FeatureDeclaration[];
-  /** Every `ingestions:` / `onDemand:` entry, file by file. */
+  /** Every `ingestions:` / `onDemand:` / `enrichers:` entry, file by file. */
   readonly extensions: Readonly<Record<ExtensionKey, readonly SpecEntry[]>>;
   /** True when at least one file parsed into a non-empty document. */
   readonly hasContent: boolean;
@@ -45,7 +52,7 @@ export function mergeDocuments(files: readonly SourceFile[], issues: IssueCollec
   const entities: Declaration[] = [];
   const streams: Declaration[] = [];
   const features: FeatureDeclaration[] = [];
-  const extensions: Record<ExtensionKey, SpecEntry[]> = { ingestions: [], onDemand: [] };
+  const extensions: Record<ExtensionKey, SpecEntry[]> = { ingestions: [], onDemand: [], enrichers: [] };
   const firstSeen = new Map<string, SourcePos>();
   let hasContent = false;
 

@@ -161,6 +161,8 @@ export interface Registry {
   readonly ingestions: ReadonlyMap<string, IngestionDef>;
   /** The compiled `onDemand` block. */
   readonly onDemand: readonly OnDemandDef[];
+  /** The compiled `enrichers` block, by name, in declaration order. */
+  readonly enrichers: ReadonlyMap<string, EnricherDef>;
   /** What validation warned about (deprecated spellings, options nothing reads); never errors. */
   readonly warnings: readonly SpecIssue[];
 }
@@ -197,6 +199,74 @@ export interface OnDemandDef {
   readonly batch: { readonly maxIds: number } | undefined;
   readonly breaker: { readonly failures: number; readonly resetMs: number };
 }
+
+/**
+ * `enrichers.<name>`: events (or HTTP invocations) queued for an asynchronous handler, whose
+ * result is re-published as an event that features ingest (see docs/enrichment.md).
+ *
+ * ```yaml
+ * enrichers:
+ *   article_embedding:
+ *     trigger: {streamName: server_event, topic: cdc_article, subTopic: created, filter: [...]}
+ *     input: {article_id: after.id, text: after.title}
+ *     handler: {module: ./handlers/embed.js}   # or {http: {url, timeout}} or {command: [node, p.js]}
+ *     concurrency: {min: 1, max: 16}
+ *     timeout: 10s
+ *     retries: {max: 3, backoff: 1s, maxBackoff: 1m}
+ *     onSuccess: {streamName: enriched, topic: article_embedding}
+ *     onFailure: {streamName: enriched, topic: article_embedding_failed}
+ * ```
+ */
+export interface EnricherDef {
+  readonly name: string;
+  /** Undefined: the enricher runs only on HTTP invocations. */
+  readonly trigger: EnricherTrigger | undefined;
+  /** Output name -> dotted path into the trigger event; empty: the whole event is the input. */
+  readonly input: readonly { readonly name: string; readonly path: string }[];
+  readonly handler: EnricherHandlerDef;
+  readonly concurrency: { readonly min: number; readonly max: number };
+  /** One handler call may take at most this long. */
+  readonly timeoutMs: number;
+  readonly retries: {
+    /** Attempts after the first; 0: a failure is final. */
+    readonly max: number;
+    /** Delay before the first retry; doubled for each further one, up to `maxBackoffMs`. */
+    readonly backoffMs: number;
+    readonly maxBackoffMs: number;
+  };
+  readonly onSuccess: EnricherDestination;
+  readonly onFailure: EnricherDestination | undefined;
+  readonly pos: SourcePos;
+}
+
+/** Which events start an invocation: the same routing and filter language as a feature's events. */
+export interface EnricherTrigger {
+  readonly streamName: string;
+  readonly topic: string;
+  /** Undefined matches every event of the topic. */
+  readonly subTopic: string | undefined;
+  readonly filter: readonly FilterDef[];
+}
+
+/** Where an enricher's success or failure events go: a stream of the registry and a topic. */
+export interface EnricherDestination {
+  readonly streamName: string;
+  readonly topic: string;
+}
+
+export type EnricherHandlerDef =
+  /** A JS/TS module (absolute path) whose default export is `async (input, ctx) => result`. */
+  | { readonly kind: 'module'; readonly path: string }
+  /** A synchronous model service: `POST url` with the input as JSON, answered with the result. */
+  | {
+      readonly kind: 'http';
+      readonly url: string;
+      /** Per call; the enricher's `timeoutMs` unless `http.timeout` says otherwise. */
+      readonly timeoutMs: number;
+      readonly breaker: { readonly failures: number; readonly resetMs: number };
+    }
+  /** A long-lived process speaking NDJSON on stdin/stdout, started in `cwd` (the registry directory). */
+  | { readonly kind: 'command'; readonly argv: readonly string[]; readonly cwd: string };
 
 export type SourceFormat = 'jsonl' | 'csv' | 'parquet';
 

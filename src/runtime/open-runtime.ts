@@ -3,6 +3,11 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { LarderConfig } from '../config/load-config.ts';
 import { CacheMetrics } from '../cache/cache-metrics.ts';
+import { createEnrichments } from '../enrich/enrichments.ts';
+import { startEnrichWorkers, type RunningEnrichWorkers } from '../enrich/enrich-workers.ts';
+import type { InvocationQueue } from '../enrich/invocation-queue.ts';
+import { openInvocationQueue } from '../enrich/open-invocation-queue.ts';
+import { withTriggers } from '../enrich/triggers.ts';
 import { startBatchServices, type BatchServices } from '../ingest/batch/batch-services.ts';
 import type { Ingestor } from '../ingest/ingestor-contract.ts';
 import { createIngestor } from '../ingest/ingestor.ts';
@@ -49,8 +54,13 @@ export interface Runtime {
   readonly config: LarderConfig;
   /** What serving reads: the registry as deployed (stream overrides applied), the store, dead letters. */
   readonly ctx: ServeContext;
-  /** The write path: HTTP pushes, broker consumers, dead-letter replays. */
+  /**
+   * The write path: HTTP pushes, broker consumers, dead-letter replays, enrichment results. Every
+   * event it takes also queues the invocations of the enrichers it triggers.
+   */
   readonly ingestor: Ingestor;
+  /** The enrichment invocation queue of the config's `enrich.mode`. */
+  readonly queue: InvocationQueue;
   /** The LMDB environment in the data directory (dead letters, and the embedded batch job store). */
   readonly lmdbEnv: LmdbEnv;
   /** What the admin API and the web console show of this runtime (`createServer`'s `admin`). */
@@ -59,6 +69,8 @@ export interface Runtime {
   startConsumers(): Promise<RunningConsumers>;
   /** Starts the batch scheduler, runtime and watchdog of the config's `batch:` mode; `close()` stops them. */
   startBatchServices(): Promise<BatchServices>;
+  /** Starts a worker for every enricher of the registry (and follows reloads); `close()` drains them. */
+  startEnrichWorkers(): Promise<RunningEnrichWorkers>;
   /** Stops what it started, consumers first (their in-flight work finishes), the store last. */
   close(): Promise<void>;
 }
@@ -66,8 +78,9 @@ export interface Runtime {
 /**
  * Assembles a running Larder from the config file, the one place that does: the registry (with
  * the config's stream overrides; validated before anything opens), the store the config names
- * behind its cache levels, the dead-letter table in `dataDir`, the ingestor, the registry watcher
- * and the TTL purger; on request, the broker consumers and the batch services.
+ * behind its cache levels, the dead-letter table in `dataDir`, the enrichment queue, the ingestor
+ * (which queues triggered enrichments), the registry watcher and the TTL purger; on request, the
+ * broker consumers, the batch services and the enrichment workers.
  */
 export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
   const { logger } = options;
@@ -93,6 +106,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     throw err;
   }
   const deadLetters = new LmdbDeadLetterStore(env);
+  const queue = await openInvocationQueue(config.enrich, env);
   // The console's history: every batch the ingestor writes, by feature and by stream/topic.
   const clock = new HistoryClock(config.serve.console.sampleIntervalMs, options.now);
   const activity = new WriteActivity(registry, clock);
@@ -104,17 +118,20 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     logger,
     ...(options.defaultOrigin === undefined ? {} : { defaultOrigin: options.defaultOrigin }),
   });
-  const ingestor: Ingestor = {
+  const observed: Ingestor = {
     async ingest(events, ingestOptions) {
       const report = await writer.ingest(events, ingestOptions);
       history.observeIngest(events, report);
       return report;
     },
   };
+  // Every event written also queues the invocations of the enrichers it triggers.
+  const ingestor = withTriggers(observed, { registry, queue });
   if (watch) history.start();
   const purger = watch ? startPurger(store, { intervalMs: 60_000, logger }) : undefined;
   let consumers: RunningConsumers | undefined;
   let batch: BatchServices | undefined;
+  let enrichWorkers: Promise<RunningEnrichWorkers> | undefined;
   const consoleParts = consoleSources({
     config,
     registry,
@@ -135,12 +152,14 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     deadLetters,
     logger,
     ingest: (events) => ingestor.ingest(events, { origin: 'http' }),
+    enrichments: createEnrichments({ registry, queue }),
   };
 
   return {
     config,
     ctx,
     ingestor,
+    queue,
     lmdbEnv: env,
     admin: consoleParts.admin,
     async startConsumers() {
@@ -160,13 +179,22 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
       });
       return batch;
     },
+    async startEnrichWorkers() {
+      enrichWorkers ??= startEnrichWorkers({ registry, queue, ingestor, config: config.enrich, logger });
+      const workers = await enrichWorkers;
+      options.metrics?.include(workers.metrics.registry);
+      return workers;
+    },
     async close() {
+      // Workers first: their last results go through the consumers' store and the broker publishers.
+      await (await enrichWorkers)?.stop();
       history.stop();
       await consumers?.stop();
       await batch?.close();
       await consoleParts.close();
       deployed.close();
       await purger?.stop();
+      await queue.close();
       await store.close();
       await env.close();
     },

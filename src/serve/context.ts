@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { RegistryHolder } from '../registry/registry-holder.ts';
 import type { OnlineStore } from '../store/online-store.ts';
 import type { DeadLetterStore } from '../store/dead-letters.ts';
+import type { Enrichments } from '../enrich/enrichments-contract.ts';
 import type { IncomingEvent, IngestReport } from '../ingest/types.ts';
 
 /** Everything the HTTP server needs, assembled by src/runtime/ for `larder serve` and `larder demo`. */
@@ -12,4 +13,6 @@ export interface ServeContext {
   /** The in-process write path: route, map, write durably, dead-letter the rejects. */
   ingest(events: readonly IncomingEvent[]): Promise<IngestReport>;
   readonly logger: Logger;
+  /** HTTP invocation of the registry's enrichers; without it the routes are not served. */
+  readonly enrichments?: Enrichments;
 }

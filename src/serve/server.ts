@@ -23,6 +23,7 @@ import { adminApiPlugin } from './plugins/admin-api.ts';
 import { authPlugin } from './plugins/auth.ts';
 import { consolePlugin } from './plugins/console.ts';
 import { graphqlPlugin, type NewRequestState } from './plugins/graphql.ts';
+import { enrichInvocationsPlugin } from './plugins/enrich-invocations.ts';
 import { healthPlugin } from './plugins/health.ts';
 import { httpPushPlugin } from './plugins/http-push.ts';
 import { limitsPlugin } from './plugins/limits.ts';
@@ -100,6 +101,7 @@ export interface ServerOptions {
  *   queries, the query-size limit and the compiled fast path run before it (`preHandler`);
  * - `POST /v1/queries` (persisted queries), `POST /v1/features` (REST);
  * - `POST /v1/streams/:stream/:topic`: HTTP push ingestion;
+ * - `POST /v1/enrichers/:name/invocations`, `GET .../:id`: HTTP invocation of enrichers;
  * - `GET /healthz`, `GET /readyz`;
  * - the admin API under `/v1/admin/` and the web console at `/console` (docs/console.md).
  *
@@ -203,6 +205,9 @@ export async function createServer(ctx: ServeContext, options: ServerOptions = {
     registry: ctx.registry,
     maxEvents: limits.maxEventsPerPush,
   });
+  if (ctx.enrichments !== undefined) {
+    await app.register(enrichInvocationsPlugin, { enrichments: ctx.enrichments });
+  }
   await app.register(healthPlugin, { registryVersion: () => swapper.serving.registryVersion, store });
   await app.register(adminApiPlugin, {
     registry: ctx.registry,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { CircuitBreaker } from '../../src/serve/on-demand/circuit-breaker.ts';
+import { CircuitBreaker } from '../../src/net/circuit-breaker.ts';
 import { OnDemandLoader } from '../../src/serve/on-demand/on-demand-loader.ts';
 import { OnDemandService, type OnDemandOutcome } from '../../src/serve/on-demand/on-demand-service.ts';
 import type { OnDemandDef } from '../../src/registry/types.ts';

@@ -2,9 +2,10 @@ import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONSUMER_OPTIONS, readConsumerOptions } from '../../src/registry/stream-options.ts';
 import { HEADER } from '../../src/ingest/stream/delivery-headers.ts';
-import { createSources } from '../../src/ingest/stream/source-factory.ts';
+import { createSources, openTopicPublisher } from '../../src/ingest/stream/source-factory.ts';
 import { startConsumers } from '../../src/ingest/stream/start-consumers.ts';
 import { type SourceMessage, type StreamSource, payloadText } from '../../src/ingest/stream/stream-source.ts';
+
 import { defaultStream } from '../../src/registry/compile-stream.ts';
 import type { StreamDef, StreamSourceKind } from '../../src/registry/types.ts';
 import { tempDir } from '../support/temp-dir.ts';
@@ -108,6 +109,21 @@ export function describeSourceConformance(name: string, harness: ConformanceHarn
         expect(m.publishedAt).toBeGreaterThan(Date.now() - 600_000);
         expect(main!.isCurrent(m.partition, m.epoch)).toBe(true);
       }
+      await finish(main!, got);
+    });
+
+    it("publishes through the stream's publisher what its source then reads", async () => {
+      const { t, def, open } = await topicWithDef();
+      const publisher = await openTopicPublisher(def);
+      cleanups.push(() => publisher.close());
+      const payloads = Array.from({ length: 12 }, (_, i) => JSON.stringify({ i, eventId: `e${i}` }));
+      await publisher.publish(
+        t.topic,
+        payloads.map((payload, i) => ({ key: `e${i}`, payload })),
+      );
+      const [main] = await open();
+      const got = await fetchN(main!, 12);
+      expect(got.map((m) => payloadText(m.payload)).sort()).toEqual([...payloads].sort());
       await finish(main!, got);
     });
 

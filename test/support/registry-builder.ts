@@ -1,4 +1,5 @@
 import type {
+  EnricherDef,
   EntityDef,
   EventBinding,
   FeatureDef,
@@ -146,6 +147,7 @@ export function registry(parts: {
   readonly features: readonly FeatureDef[];
   readonly ingestions?: readonly IngestionDef[];
   readonly onDemand?: readonly OnDemandDef[];
+  readonly enrichers?: readonly EnricherDef[];
   readonly version?: string;
 }): Registry {
   const entities = new Map((parts.entities ?? []).map((e) => [e.name, e]));
@@ -174,6 +176,7 @@ export function registry(parts: {
     extensions: {},
     ingestions: new Map((parts.ingestions ?? []).map((i) => [i.name, i])),
     onDemand: parts.onDemand ?? [],
+    enrichers: new Map((parts.enrichers ?? []).map((e) => [e.name, e])),
     warnings: [],
   };
 }

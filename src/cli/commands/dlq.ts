@@ -9,6 +9,7 @@ import { readConfig } from '../../runtime/read-config.ts';
 import { parsePositiveInt } from '../options.ts';
 import { createLogger } from '../logger.ts';
 import { openBrokerRegistry, printBrokerEntry, printBrokerList, replayBroker } from './dlq-broker.ts';
+import { printEnrichEntry, printEnrichList, replayEnrich } from './dlq-enrich.ts';
 
 interface DataOption {
   readonly data: string;
@@ -20,7 +21,10 @@ const CONFIG_HELP = 'config file: store and stream overrides (default: LARDER_CO
 interface BrokerOptions {
   readonly broker?: string | true;
   readonly registry?: string;
+  readonly enricher?: string | true;
 }
+
+const ENRICHER_HELP = "an enricher's dead invocations instead of the local table (alone: a summary)";
 
 export function register(program: Command): void {
   const dlq = program.command('dlq').description('Inspect and replay dead-lettered events.');
@@ -36,11 +40,21 @@ export function register(program: Command): void {
       '--broker [stream/topic]',
       "the broker's DLQ stream instead of the local table (alone: a summary)",
     )
-    .option('--registry <dir>', 'registry directory (needed with --broker)')
+    .option('--enricher [name]', ENRICHER_HELP)
+    .option('--registry <dir>', 'registry directory (needed with --broker, and --enricher alone)')
     .option('--config <file>', CONFIG_HELP)
     .action(
       async (options: DataOption & BrokerOptions & { limit: number; after?: string; json?: boolean }) => {
         const config = readConfig(options.config);
+        if (options.enricher !== undefined) {
+          const where = {
+            config,
+            data: options.data,
+            ...(options.registry === undefined ? {} : { registry: options.registry }),
+          };
+          await printEnrichList(where, options.enricher, options);
+          return;
+        }
         if (options.broker !== undefined) {
           await printBrokerList(await openBrokerRegistry(options.registry, config), options.broker, options);
           return;
@@ -63,53 +77,81 @@ export function register(program: Command): void {
     .argument('<id>')
     .option('--data <dir>', 'data directory of the embedded store', './data')
     .option('--broker <stream/topic>', "read from the broker's DLQ stream instead of the local table")
+    .option('--enricher <name>', "an enricher's invocation instead of the local table")
     .option('--registry <dir>', 'registry directory (needed with --broker)')
     .option('--config <file>', CONFIG_HELP)
-    .action(async (id: string, options: DataOption & { broker?: string; registry?: string }) => {
-      const config = readConfig(options.config);
-      if (options.broker !== undefined) {
-        await printBrokerEntry(await openBrokerRegistry(options.registry, config), options.broker, id);
-        return;
-      }
-      await withDeadLetters(options.data, async (deadLetters) => {
-        const entry = await deadLetters.get(id);
-        if (!entry) {
-          process.stderr.write(`no dead letter with id ${id}\n`);
-          process.exitCode = 1;
+    .action(
+      async (id: string, options: DataOption & { broker?: string; registry?: string; enricher?: string }) => {
+        const config = readConfig(options.config);
+        if (options.enricher !== undefined) {
+          if (!(await printEnrichEntry({ config, data: options.data }, options.enricher, id)))
+            process.exitCode = 1;
           return;
         }
-        process.stdout.write(`${JSON.stringify(entry, null, 2)}\n`);
-      });
-    });
+        if (options.broker !== undefined) {
+          await printBrokerEntry(await openBrokerRegistry(options.registry, config), options.broker, id);
+          return;
+        }
+        await withDeadLetters(options.data, async (deadLetters) => {
+          const entry = await deadLetters.get(id);
+          if (!entry) {
+            process.stderr.write(`no dead letter with id ${id}\n`);
+            process.exitCode = 1;
+            return;
+          }
+          process.stdout.write(`${JSON.stringify(entry, null, 2)}\n`);
+        });
+      },
+    );
 
   dlq
     .command('replay')
     .description(
-      'Re-ingest dead letters with their original identity; ones that fail again stay dead-lettered.',
+      'Re-ingest dead letters with their original identity; ones that fail again stay dead-lettered. ' +
+        "With --enricher, queue an enricher's dead invocations again: the workers re-run the handler.",
     )
     .argument('[ids...]', 'ids to replay')
     .option('--all', 'replay every dead letter')
-    .requiredOption('--registry <dir>', 'registry directory')
+    .option('--registry <dir>', 'registry directory (needed except with --enricher)')
     .option('--data <dir>', 'data directory of the embedded store', './data')
     .option('--broker <stream/topic>', "replay from the broker's DLQ stream onto its topic")
+    .option('--enricher <name>', "queue the enricher's dead invocations again")
     .option('--config <file>', CONFIG_HELP)
     .action(
-      async (ids: string[], options: DataOption & { all?: boolean; registry: string; broker?: string }) => {
+      async (
+        ids: string[],
+        options: DataOption & { all?: boolean; registry?: string; broker?: string; enricher?: string },
+      ) => {
         if (!options.all && ids.length === 0) {
           process.stderr.write('name the ids to replay, or pass --all\n');
           process.exitCode = 1;
           return;
         }
         const config = readConfig(options.config);
+        if (options.enricher !== undefined) {
+          const replayed = await replayEnrich(
+            { config, data: options.data },
+            options.enricher,
+            options.all ? 'all' : ids,
+          );
+          if (!options.all && replayed < ids.length) process.exitCode = 1;
+          return;
+        }
+        if (options.registry === undefined) {
+          process.stderr.write('replay needs --registry <dir>\n');
+          process.exitCode = 1;
+          return;
+        }
+        const registryDir = options.registry;
         if (options.broker !== undefined) {
-          const registry = await openBrokerRegistry(options.registry, config);
+          const registry = await openBrokerRegistry(registryDir, config);
           await replayBroker(registry, options.broker, options.all ? 'all' : ids);
           return;
         }
         // Replayed events go where the config's store is, through its cache levels.
         const runtime = await openRuntime({
           config,
-          registryDir: options.registry,
+          registryDir,
           dataDir: options.data,
           logger: createLogger('warn'),
           defaultOrigin: 'dlq-replay',

@@ -20,6 +20,8 @@ export interface ServeOptions {
   readonly consumers: boolean;
   /** commander's negation of --no-scheduler. */
   readonly scheduler: boolean;
+  /** commander's negation of --no-enrich. */
+  readonly enrich: boolean;
 }
 
 export function register(program: Command): void {
@@ -32,10 +34,11 @@ export function register(program: Command): void {
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
     .option(
       '--config <file>',
-      'config file: store, cache, streams, serve, batch (default: LARDER_CONFIG, else embedded LMDB + local cache)',
+      'config file: store, cache, streams, serve, batch, enrich (default: LARDER_CONFIG, else embedded LMDB + local cache)',
     )
     .option('--no-consumers', 'do not run the broker consumers of broker-bound streams in this process')
     .option('--no-scheduler', 'embedded mode: do not run the batch cron scheduler in this process')
+    .option('--no-enrich', 'embedded mode: do not run the enrichment workers in this process')
     .option(
       '--workers <n>',
       'server processes sharing the port (default: serve.workers, else the number of cores)',
@@ -59,11 +62,13 @@ export function register(program: Command): void {
         dataDir: options.data,
         logger,
       });
-      // Broker consumers and the batch scheduler run once per machine: in the only process, or in
+      // Broker consumers, the batch scheduler and the enrichment workers run once per machine: in the only process, or in
       // the first cluster worker. Distributed batch mode has `larder scheduler` instead.
       const first = cluster.isPrimary || cluster.worker?.id === 1;
       if (options.consumers && first) await runtime.startConsumers();
       if (options.scheduler && first && config.batch.mode === 'embedded') await runtime.startBatchServices();
+      // Distributed enrichment has `larder enrich` fleets instead.
+      if (options.enrich && first && config.enrich.mode === 'embedded') await runtime.startEnrichWorkers();
       const app = await createServer(runtime.ctx, { logger, metrics, admin: runtime.admin, ...serveOptions });
       await app.listen({ port: options.port, host: options.host });
       logger.info({ url: `http://${options.host}:${options.port}/graphql` }, 'larder is serving');

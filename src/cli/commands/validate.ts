@@ -29,7 +29,9 @@ export function register(program: Command): void {
         );
         process.stdout.write(
           `registry ${dir} is valid: ${registry.entities.size} entities, ${registry.streams.size} streams, ` +
-            `${registry.features.length} features [${byEntity.join(', ')}], version ${registry.version.slice(0, 12)}\n`,
+            `${registry.features.length} features [${byEntity.join(', ')}]` +
+            (registry.enrichers.size === 0 ? '' : `, ${registry.enrichers.size} enrichers`) +
+            `, version ${registry.version.slice(0, 12)}\n`,
         );
         if (registry.warnings.length > 0) process.stderr.write(`${formatSpecIssues(registry.warnings)}\n`);
       } catch (err) {

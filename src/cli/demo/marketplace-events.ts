@@ -30,6 +30,8 @@ export interface GeneratorOptions {
 export class MarketplaceGenerator {
   readonly #users: number;
   readonly #articles: number;
+  /** Live articles get ids after the seeded ones: what the enrichers work on as the demo runs. */
+  #nextArticle: number;
   #state: number;
   #sequence = 0;
   // Ids stay unique across demo restarts, so a restarted demo adds rows instead of rewriting old ones.
@@ -38,6 +40,7 @@ export class MarketplaceGenerator {
   constructor(options: GeneratorOptions) {
     this.#users = options.users;
     this.#articles = options.articles;
+    this.#nextArticle = options.articles + 1;
     this.#state = options.seed ?? 42;
   }
 
@@ -67,7 +70,13 @@ export class MarketplaceGenerator {
       const name = on ? 'keyword_alert_on' : 'keyword_alert_off';
       return this.client(user, name, { params: { keyword: this.#pick(KEYWORDS) } }, now);
     }
-    return this.articleCreated(1 + this.#int(this.#articles), now);
+    if (roll < 98) return this.articleCreated(1 + this.#int(this.#articles), now);
+    return this.articleCreated(this.#nextArticle++, now, 'created');
+  }
+
+  /** The id of the newest live article, if one was created yet. */
+  get newestArticle(): number | undefined {
+    return this.#nextArticle > this.#articles + 1 ? this.#nextArticle - 1 : undefined;
   }
 
   view(user: number, ts: number): GeneratedEvent {
@@ -83,10 +92,10 @@ export class MarketplaceGenerator {
     );
   }
 
-  articleCreated(id: number, ts: number): GeneratedEvent {
+  articleCreated(id: number, ts: number, type: 'created' | 'updated' = 'updated'): GeneratedEvent {
     const title = `${this.#pick(TITLES)} #${id}`;
     const after = { title, price: 1000 * (1 + this.#int(500)), category_id: 1 + this.#int(30) };
-    return this.server('cdc_article', 'updated', { article_id: id, after }, ts);
+    return this.server('cdc_article', type, { article_id: id, after }, ts);
   }
 
   client(user: number, name: string, extra: Record<string, unknown>, ts: number): GeneratedEvent {

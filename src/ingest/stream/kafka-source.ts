@@ -8,6 +8,7 @@ import { KafkaFetcher, type FetchedPartition } from './kafka-fetch.ts';
 import { KafkaOwnership } from './kafka-ownership.ts';
 import { kafkaSettings, type KafkaSettings } from './kafka-settings.ts';
 import { ensureKafkaTopics } from './kafka-topics.ts';
+import type { TopicPublisher } from './topic-publisher.ts';
 import {
   payloadText,
   type FailureInfo,
@@ -333,4 +334,23 @@ export function createKafkaSources(def: StreamDef, topic: string, consumer: Cons
     new KafkaSource(def, topic, settings, consumer, false),
     new KafkaSource(def, topic, settings, consumer, true),
   ];
+}
+
+/** Publishes events to a Kafka topic, keyed by each event's key, acknowledged by the brokers. */
+export function createKafkaPublisher(def: StreamDef): TopicPublisher {
+  const settings = kafkaSettings(def);
+  const producer = new Producer({
+    clientId: `${settings.clientId}-publisher`,
+    bootstrapBrokers: settings.brokers,
+    serializers: stringSerializers,
+  });
+  return {
+    async publish(topic, events) {
+      if (events.length === 0) return;
+      await producer.send({ messages: events.map((e) => ({ topic, key: e.key, value: e.payload })) });
+    },
+    async close() {
+      await producer.close().catch(() => undefined);
+    },
+  };
 }

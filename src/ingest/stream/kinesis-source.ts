@@ -6,6 +6,7 @@ import {
   KinesisClient,
   ListShardsCommand,
   PutRecordCommand,
+  PutRecordsCommand,
   ResourceNotFoundException,
   type Shard,
 } from '@aws-sdk/client-kinesis';
@@ -15,6 +16,7 @@ import type { StreamDef } from '../../registry/types.ts';
 import { optionalString, readKinesisOptions, type ConsumerOptions } from '../../registry/stream-options.ts';
 import { deadLetterHeaders, readHeaders, retryHeaders } from './delivery-headers.ts';
 import { acquireCheckpointStore, type CheckpointStore } from './kinesis-checkpoints.ts';
+import type { TopicPublisher } from './topic-publisher.ts';
 import {
   payloadText,
   type FailureInfo,
@@ -346,4 +348,45 @@ export function createKinesisSources(
     new KinesisSource(def, topic, settings, context.dataDir, false),
     new KinesisSource(def, topic, settings, context.dataDir, true),
   ];
+}
+
+/** The most records one PutRecords call takes. */
+const PUT_RECORDS_MAX = 500;
+
+/**
+ * Publishes events to a Kinesis stream (the topic) with PutRecords, keyed by each event's key. A
+ * batch with records Kinesis refused fails as a whole; the caller publishes it again (the events
+ * carry their ids, so the records written twice are absorbed downstream).
+ */
+export function createKinesisPublisher(def: StreamDef): TopicPublisher {
+  const s = kinesisSettings(def);
+  const client = new KinesisClient({
+    region: s.region,
+    ...(s.endpoint === undefined ? {} : { endpoint: s.endpoint }),
+    ...(s.credentials === undefined ? {} : { credentials: s.credentials }),
+    requestHandler: new NodeHttpHandler(),
+  });
+  return {
+    async publish(topic, events) {
+      for (let i = 0; i < events.length; i += PUT_RECORDS_MAX) {
+        const batch = events.slice(i, i + PUT_RECORDS_MAX);
+        const answer = await client.send(
+          new PutRecordsCommand({
+            StreamName: topic,
+            Records: batch.map((e) => ({ PartitionKey: e.key, Data: Buffer.from(e.payload) })),
+          }),
+        );
+        if ((answer.FailedRecordCount ?? 0) > 0) {
+          const first = answer.Records?.find((r) => r.ErrorCode !== undefined);
+          throw new LarderError(
+            'LARDER_ERR_STREAM_CONNECTION',
+            `Kinesis refused ${answer.FailedRecordCount} of ${batch.length} records on ${topic}: ${first?.ErrorCode ?? ''} ${first?.ErrorMessage ?? ''}`,
+          );
+        }
+      }
+    },
+    async close() {
+      client.destroy();
+    },
+  };
 }

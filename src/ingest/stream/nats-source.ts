@@ -12,7 +12,12 @@ import { connect, headers as natsHeaders, nanos, type NatsConnection } from '@na
 import { LarderError } from '../../errors.ts';
 import type { StreamDef } from '../../registry/types.ts';
 import type { BrokerDeadLetter, BrokerDeadLetterQueue } from './broker-dlq-contract.ts';
-import { readNatsOptions, type ConsumerOptions } from '../../registry/stream-options.ts';
+import {
+  DEFAULT_CONSUMER_OPTIONS,
+  readNatsOptions,
+  type ConsumerOptions,
+} from '../../registry/stream-options.ts';
+import type { TopicPublisher } from './topic-publisher.ts';
 import { deadLetterHeaders, HEADER, readHeaders } from './delivery-headers.ts';
 import type {
   FailureInfo,
@@ -344,6 +349,29 @@ export function openNatsDeadLetters(
     },
     async close() {
       if (opened !== undefined) await (await opened).nc.drain().catch(() => undefined);
+    },
+  };
+}
+
+/** Publishes events to a JetStream subject (the topic), each acknowledged by the server. */
+export function createNatsPublisher(def: StreamDef): TopicPublisher {
+  const servers = natsSettings(def, '', DEFAULT_CONSUMER_OPTIONS).servers;
+  let opened: Promise<{ nc: NatsConnection; js: JetStreamClient }> | undefined;
+  const open = () =>
+    (opened ??= (async () => {
+      const nc = await connect({ servers, name: `larder-${def.name}-publisher` });
+      return { nc, js: jetstream(nc) };
+    })());
+  return {
+    async publish(topic, events) {
+      const { js } = await open();
+      const encoder = new TextEncoder();
+      await Promise.all(events.map((event) => js.publish(topic, encoder.encode(event.payload))));
+    },
+    async close() {
+      if (opened === undefined) return;
+      const { nc } = await opened.catch(() => ({ nc: undefined }));
+      await nc?.close().catch(() => undefined);
     },
   };
 }

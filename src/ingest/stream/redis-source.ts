@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { LarderError } from '../../errors.ts';
 import type { StreamDef } from '../../registry/types.ts';
 import type { BrokerDeadLetter, BrokerDeadLetterQueue } from './broker-dlq-contract.ts';
+import type { TopicPublisher } from './topic-publisher.ts';
 import { optionalString, readRedisOptions } from '../../registry/stream-options.ts';
 import { deadLetterHeaders, HEADER, readHeaders, retryHeaders } from './delivery-headers.ts';
 import type {
@@ -376,6 +377,27 @@ export function openRedisDeadLetters(def: StreamDef, topic: string): BrokerDeadL
         replayed.push(id);
       }
       return replayed;
+    },
+    async close() {
+      await redis.quit().catch(() => undefined);
+    },
+  };
+}
+
+/** Publishes events to Redis Streams: one XADD per event (the payload under `payloadField`), pipelined. */
+export function createRedisPublisher(def: StreamDef): TopicPublisher {
+  const settings = redisSettings(def);
+  const redis = new Redis(settings.url, { lazyConnect: true, maxRetriesPerRequest: 3 });
+  return {
+    async publish(topic, events) {
+      if (events.length === 0) return;
+      const pipeline = redis.pipeline();
+      for (const event of events) pipeline.xadd(topic, '*', settings.payloadField, event.payload);
+      const results = (await pipeline.exec()) ?? [];
+      const failed = results.find(([err]) => err !== null);
+      if (failed !== undefined) {
+        throw new LarderError('LARDER_ERR_STREAM_CONNECTION', `Redis XADD to ${topic}: ${String(failed[0])}`);
+      }
     },
     async close() {
       await redis.quit().catch(() => undefined);

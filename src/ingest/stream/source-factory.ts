@@ -3,6 +3,7 @@ import type { StreamDef } from '../../registry/types.ts';
 import type { BrokerDeadLetterQueue } from './broker-dlq-contract.ts';
 import type { ConsumerOptions } from '../../registry/stream-options.ts';
 import type { SourceContext, StreamSource } from './stream-source.ts';
+import type { TopicPublisher } from './topic-publisher.ts';
 
 /**
  * Creates the sources of one `(stream, topic)`: the topic itself, plus any retry-tier sources the
@@ -44,6 +45,28 @@ export async function openBrokerDeadLetterQueue(
         'LARDER_ERR_STREAM_UNSUPPORTED',
         `stream "${def.name}" uses ${def.source}: broker dead-letter inspection exists for redis and nats only; ` +
           `read the ${def.source} dead-letter topic with the broker's own tools`,
+      );
+  }
+}
+
+/**
+ * The publisher of a broker-bound stream (see topic-publisher.ts), its adapter imported only when a
+ * stream uses it. Events for an `http` stream are not published anywhere: the caller ingests them.
+ */
+export async function openTopicPublisher(def: StreamDef): Promise<TopicPublisher> {
+  switch (def.source) {
+    case 'redis':
+      return (await import('./redis-source.ts')).createRedisPublisher(def);
+    case 'nats':
+      return (await import('./nats-source.ts')).createNatsPublisher(def);
+    case 'kinesis':
+      return (await import('./kinesis-source.ts')).createKinesisPublisher(def);
+    case 'kafka':
+      return (await import('./kafka-source.ts')).createKafkaPublisher(def);
+    case 'http':
+      throw new LarderError(
+        'LARDER_ERR_STREAM_UNSUPPORTED',
+        `stream "${def.name}" is an http stream: its events are ingested in-process, not published`,
       );
   }
 }

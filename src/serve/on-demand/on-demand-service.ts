@@ -1,5 +1,5 @@
-import { CircuitBreaker, type BreakerState } from './circuit-breaker.ts';
-import { HttpUpstream, type HttpUpstreamOptions, type UpstreamOutcome } from './http-upstream.ts';
+import { CircuitBreaker, type BreakerState } from '../../net/circuit-breaker.ts';
+import { HttpUpstream, type HttpUpstreamOptions, type UpstreamOutcome } from '../../net/http-upstream.ts';
 import type { OnDemandDef } from '../../registry/types.ts';
 import { checkValueType } from '../../registry/check-value-type.ts';
 

@@ -1,7 +1,8 @@
 import { Agent } from 'undici';
 
 /**
- * One HTTP call to an on-demand upstream over a shared keep-alive pool (undici `Agent`: one pool
+ * One HTTP call to an upstream service (an on-demand feature source, an enrichment handler) over a
+ * shared keep-alive pool (undici `Agent`: one pool
  * of persistent connections per origin). The whole call (connect, headers, body) is bounded by
  * `timeoutMs`; a hung upstream is aborted, never waited on.
  */

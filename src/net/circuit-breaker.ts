@@ -1,6 +1,6 @@
 /**
  * A circuit breaker for one upstream. After `failures` consecutive failures it opens: calls are
- * refused at once (the caller serves its fallback) for `resetMs`. Then ONE probe call is let
+ * refused at once (the caller serves its fallback, or fails the call) for `resetMs`. Then ONE probe call is let
  * through (half-open) while every other call is still refused; the probe's success closes the
  * breaker, its failure opens it for another `resetMs`.
  */
@@ -53,6 +53,13 @@ export class CircuitBreaker {
     if (this.#probeInFlight) return false;
     this.#probeInFlight = true;
     return true;
+  }
+
+  /** Whether `tryAcquire` would let a call out now, without changing anything. */
+  canAcquire(): boolean {
+    if (this.#state === 'closed') return true;
+    if (this.#state === 'open') return this.#now() - this.#openedAt >= this.#options.resetMs;
+    return !this.#probeInFlight;
   }
 
   success(): void {

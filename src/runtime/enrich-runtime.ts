@@ -1,0 +1,42 @@
+import type { Logger } from 'pino';
+import type { LarderConfig } from '../config/load-config.ts';
+import type { RunningEnrichWorkers } from '../enrich/enrich-workers.ts';
+import { openRuntime } from './open-runtime.ts';
+
+export interface EnrichRuntimeOptions {
+  readonly registry: string;
+  readonly data: string;
+  readonly config: LarderConfig;
+}
+
+export interface EnrichRuntime {
+  readonly workers: RunningEnrichWorkers;
+  /** Lets the calls in flight finish, then closes the queue and the store. */
+  close(): Promise<void>;
+}
+
+/**
+ * What `larder enrich` runs: the runtime of the config file (its store and cache levels, where
+ * results for `http` streams are written, and its stream bindings, where the others are published)
+ * with a worker for every enricher of the registry, taking from the queue of `enrich.mode`, and no
+ * server or consumers.
+ */
+export async function openEnrichRuntime(
+  options: EnrichRuntimeOptions,
+  logger: Logger,
+): Promise<EnrichRuntime> {
+  const runtime = await openRuntime({
+    registryDir: options.registry,
+    dataDir: options.data,
+    logger,
+    config: options.config,
+    defaultOrigin: 'enrich',
+  });
+  try {
+    const workers = await runtime.startEnrichWorkers();
+    return { workers, close: () => runtime.close() };
+  } catch (err) {
+    await runtime.close();
+    throw err;
+  }
+}
