@@ -85,6 +85,18 @@ export const ERROR_CATALOG = {
     status: 400,
     hint: 'A warning: the old spelling still works; write the one the message names instead.',
   },
+  LARDER_ERR_SPEC_TOO_LARGE: {
+    status: 400,
+    hint: 'A registry file is over 1 MiB, or all of them over 4 MiB; split the file, or move what is not a registry file out of the directory.',
+  },
+  LARDER_ERR_SPEC_ALIAS: {
+    status: 400,
+    hint: 'YAML aliases (*name) expand to more than 10,000 nodes in one file; write the repeated blocks out, or alias smaller ones.',
+  },
+  LARDER_ERR_SPEC_TOO_DEEP: {
+    status: 400,
+    hint: 'Maps and lists nest more than 64 levels deep; no registry block needs that many, so the file is probably malformed.',
+  },
   // --- ingestion ---
   LARDER_ERR_EVENT_PARSE: { status: 400, hint: 'Send valid JSON (one object, an array, or NDJSON).' },
   LARDER_ERR_EVENT_NOT_OBJECT: { status: 400, hint: 'Each event must be a JSON object.' },

@@ -9,7 +9,9 @@ import { deepFreeze } from './deep-freeze.ts';
 import { IssueCollector } from './issue-collector.ts';
 import { EXTENSION_KEYS, mergeDocuments } from './merge-documents.ts';
 import { SpecReader } from './node-reader.ts';
+import { filesWithinBounds } from './source-bounds.ts';
 import { registryVersion, type SourceFile } from './source-files.ts';
+import { specLimits, type SpecLimits } from './spec-limits.ts';
 import type {
   EntityDef,
   FeatureDef,
@@ -25,6 +27,8 @@ export interface CompileOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Features allowed to have no events (fed by batch ingestions). Default: none. */
   readonly mayHaveNoEvents?: (entity: string, feature: string) => boolean;
+  /** Bounds on file sizes, alias expansion and nesting; see `SpecLimits`. Default: the defaults. */
+  readonly limits?: Partial<SpecLimits>;
 }
 
 /** A valid registry (its warnings with it), or every error found, with the warnings beside them. */
@@ -40,7 +44,8 @@ export function compileRegistry(
 ): CompileResult {
   const issues = new IssueCollector();
   const reader = new SpecReader(issues);
-  const merged = mergeDocuments(files, issues);
+  const limits = specLimits(options.limits);
+  const merged = mergeDocuments(filesWithinBounds(files, limits, issues), issues, limits);
 
   if (merged.features.length === 0 && issues.count === 0) {
     const where: SourcePos = { file: files[0]?.path ?? '.', line: 1, column: 1 };

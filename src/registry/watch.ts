@@ -6,6 +6,7 @@ import { IssueCollector } from './issue-collector.ts';
 import { planRegistryChange, type RegistryChange } from './plan.ts';
 import type { RegistryHolder } from './registry-holder.ts';
 import { listRegistryFiles, readRegistryFiles, registryVersion } from './source-files.ts';
+import { specLimits } from './spec-limits.ts';
 import type { Registry, SpecIssue } from './types.ts';
 
 export interface WatchRegistryOptions {
@@ -83,7 +84,7 @@ export function watchRegistry(
         again = false;
         let files;
         try {
-          files = await readRegistryFiles(dir);
+          files = await readRegistryFiles(dir, specLimits(options.compile?.limits));
         } catch (err) {
           const issues = new IssueCollector();
           issues.add(
