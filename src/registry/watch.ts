@@ -1,7 +1,8 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { compileRegistry, type CompileOptions } from './compile-registry.ts';
+import { compileOffThread, type OffThreadOptions } from './compile-off-thread.ts';
+import { compileRegistry } from './compile-registry.ts';
 import { IssueCollector } from './issue-collector.ts';
 import { planRegistryChange, type RegistryChange } from './plan.ts';
 import type { RegistryHolder } from './registry-holder.ts';
@@ -18,7 +19,10 @@ export interface WatchRegistryOptions {
   readonly debounceMs?: number;
   /** Interval of the fallback poll over file mtimes and sizes. Default 500. */
   readonly pollMs?: number;
-  readonly compile?: CompileOptions;
+  /** `env` and `limits` of the compile; `timeoutMs` and `maxHeapMb` bound the compiling thread. */
+  readonly compile?: OffThreadOptions;
+  /** Compile on the calling thread instead of a thread of its own (default false). */
+  readonly onThisThread?: boolean;
 }
 
 export interface RegistryWatcher {
@@ -42,7 +46,8 @@ async function fingerprint(dir: string): Promise<string> {
 }
 
 /**
- * Watches `dir` and reloads the registry when its files change. A reload applies atomically
+ * Watches `dir` and reloads the registry when its files change. Each changed registry is compiled
+ * on a thread of its own (`compileOffThread`), bounded in time and memory. A reload applies atomically
  * through `holder.replace()`, and only when the whole new registry is valid and differs from the one
  * in force; otherwise the old registry stays and `onRejected` gets the issues. Change detection is
  * `fs.watch` (recursive) plus a light poll of mtimes, because `fs.watch` misses events on some file
@@ -106,7 +111,10 @@ export function watchRegistry(
           continue;
         }
         if (version === lastRejected) continue;
-        const result = compileRegistry(dir, files, options.compile);
+        // Off the serving thread: a slow or hostile registry never blocks requests meanwhile.
+        const result = options.onThisThread
+          ? compileRegistry(dir, files, options.compile)
+          : await compileOffThread(dir, files, options.compile);
         if (closed) return;
         if ('issues' in result) {
           lastRejected = version;
