@@ -102,7 +102,7 @@ export const ERROR_CATALOG = {
   LARDER_ERR_EVENT_NOT_OBJECT: { status: 400, hint: 'Each event must be a JSON object.' },
   LARDER_ERR_EVENT_ENTITY_ID: {
     status: 400,
-    hint: "The event lacks the entity id at the stream's entityIdField, or it has the wrong type.",
+    hint: "The event lacks the entity id at the stream's entityIdField, it has the wrong type, or it cannot be a key (over 1024 bytes, a NUL, a lone surrogate).",
   },
   LARDER_ERR_EVENT_TYPE: {
     status: 400,
@@ -114,9 +114,17 @@ export const ERROR_CATALOG = {
   },
   LARDER_ERR_EVENT_TIMESTAMP: {
     status: 400,
-    hint: 'The timestamp field must be epoch milliseconds or an ISO-8601 string.',
+    hint: 'The timestamp field must be epoch milliseconds or an ISO-8601 string, within the years 0000 to 9999.',
   },
   LARDER_ERR_EVENT_TOO_LARGE: { status: 413, hint: 'Split the request into smaller batches.' },
+  LARDER_ERR_EVENT_ID: {
+    status: 400,
+    hint: "The event id at the stream's eventIdField must be at most 512 UTF-8 bytes, without NUL characters or lone surrogates.",
+  },
+  LARDER_ERR_EVENT_TOO_DEEP: {
+    status: 400,
+    hint: 'Events may nest objects and arrays at most 64 levels deep; flatten the event.',
+  },
   LARDER_ERR_UNKNOWN_STREAM: {
     status: 404,
     hint: 'The stream is not declared in the registry and no feature reads it.',

@@ -6,7 +6,7 @@ import type { StoreWrite } from './online-store.ts';
  * LMDB keys are at most 1978 bytes; a row key holds pk and event id plus a few bytes of framing.
  * The limit here leaves room for that framing.
  */
-const MAX_KEY_BYTES = 1900;
+export const MAX_KEY_BYTES = 1900;
 
 const MUTATIONS_BY_CONTAINER = {
   single: ['set'],
@@ -21,7 +21,7 @@ const MUTATIONS_BY_CONTAINER = {
  */
 export function checkWrites(writes: readonly StoreWrite[]): void {
   for (let i = 0; i < writes.length; i++) {
-    const problem = problemOf(writes[i] as StoreWrite);
+    const problem = writeProblem(writes[i] as StoreWrite);
     if (problem !== undefined) {
       throw new LarderError('LARDER_ERR_STORE_WRITE_INVALID', `store write #${i}: ${problem}`, {
         details: { index: i, pk: (writes[i] as StoreWrite).pk },
@@ -30,7 +30,8 @@ export function checkWrites(writes: readonly StoreWrite[]): void {
   }
 }
 
-function problemOf(write: StoreWrite): string | undefined {
+/** Why the store would refuse `write`, or undefined: what `checkWrites` checks, for one write. */
+export function writeProblem(write: StoreWrite): string | undefined {
   const keyProblem = keyPartProblem('pk', write.pk);
   if (keyProblem !== undefined) return keyProblem;
   if (!Number.isInteger(write.maxCount) || write.maxCount < 1) return `maxCount must be a positive integer`;
