@@ -2,12 +2,7 @@ import js from '@eslint/js';
 import { importX } from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 
-// TODO(lead): after merging every branch, apply the fixes and flip STYLE_TODO to 'error':
-//   type imports: npx eslint --fix --rule '{"import-x/no-duplicates":["error",{"prefer-inline":true}]}' \
-//     'src/**/*.ts' 'test/**/*.ts' 'bench/**/*.ts' 'scripts/**/*.ts' 'examples/**/*.ts' && npx prettier --write .
-//   private members: node --import tsx scripts/codemods/private-to-hash.ts src test bench &&
-//     npx prettier --write src test bench
-const STYLE_TODO = 'warn';
+const STYLE = 'error';
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'data/**', '.larder/**', 'coverage/**', '.scratch/**', '.team/**'] },
@@ -27,10 +22,10 @@ export default tseslint.config(
       // is erased (under verbatimModuleSyntax `import { type B }` alone still loads the module).
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       '@typescript-eslint/no-import-type-side-effects': 'error',
-      'import-x/no-duplicates': [STYLE_TODO, { 'prefer-inline': true }],
+      'import-x/no-duplicates': [STYLE, { 'prefer-inline': true }],
       // Private members are ECMAScript private fields (`#x`), not TypeScript's `private x`.
       'no-restricted-syntax': [
-        STYLE_TODO,
+        STYLE,
         {
           selector:
             ':matches(PropertyDefinition, MethodDefinition[kind!="constructor"], TSParameterProperty, AccessorProperty)[accessibility="private"]',

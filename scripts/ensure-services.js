@@ -1,9 +1,11 @@
 // Makes sure the services the test suite talks to are up: Redis (6379) and NATS JetStream (4222).
 // Starts a stopped one, installs a missing one from Debian's packages when running as root, and says
-// what it did. Every step has a time limit, so this never hangs.
+// what it did. Every step has a time limit, so this never hangs. Kafka is started per test run
+// (`ensureKafka`): a broker of our own on free ports, stopped when the run ends.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import net from 'node:net';
+import { startKafkaBroker } from './kafka-broker.js';
 
 const SERVICES = [
   {
@@ -127,6 +129,25 @@ export async function ensureServices() {
     console.log(
       `[services] ${svc.name} ${up ? 'is now up' : 'did not come up within 15 s'} on 127.0.0.1:${svc.port}`,
     );
+  }
+}
+
+/**
+ * Starts a Kafka broker for this test run, unless LARDER_TEST_KAFKA_BROKERS already names one.
+ * Returns the broker to pass on (`brokers`) and close afterwards, or undefined. On failure it says
+ * why; the Kafka tests then try to start a broker themselves and fail with the same error.
+ */
+export async function ensureKafka() {
+  const given = process.env.LARDER_TEST_KAFKA_BROKERS;
+  if (given) {
+    console.log(`[services] kafka: using LARDER_TEST_KAFKA_BROKERS=${given}`);
+    return undefined;
+  }
+  try {
+    return await startKafkaBroker({ log: (line) => console.log(`[services] ${line}`) });
+  } catch (err) {
+    console.log(`[services] kafka could not be started: ${err.message}`);
+    return undefined;
   }
 }
 

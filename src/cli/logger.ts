@@ -1,5 +1,4 @@
-import pino from 'pino';
-import type { Logger } from 'pino';
+import pino, { type Logger } from 'pino';
 
 /** JSON logs on stdout; `LARDER_LOG_LEVEL` picks the level (default info). */
 export function createLogger(level = process.env.LARDER_LOG_LEVEL ?? 'info'): Logger {

@@ -68,7 +68,15 @@ export const SOURCE_OPTION_KEYS: Readonly<Record<StreamSourceKind, readonly stri
   redis: ['consumerName', 'claimIdle', 'dlqStream', 'startFrom'],
   nats: ['durable', 'ackWait', 'maxDeliver', 'maxAckPending', 'dlqStream', 'dlqSubject'],
   kinesis: ['startFrom', 'retryStream', 'dlqStream'],
-  kafka: ['clientId', 'startFrom', 'retryTopic', 'dlqTopic'],
+  kafka: [
+    'clientId',
+    'startFrom',
+    'retryTopic',
+    'dlqTopic',
+    'retryGroup',
+    'sessionTimeout',
+    'heartbeatInterval',
+  ],
 };
 
 /** Reads `streams.<name>.options` of a consumer about to start; throws on the first wrong value. */
@@ -170,17 +178,39 @@ export interface KafkaOptions {
   readonly startFrom: StartFrom | undefined;
   readonly retryTopic: string | undefined;
   readonly dlqTopic: string | undefined;
+  /** Consumer group of the retry topic. */
+  readonly retryGroup: string | undefined;
+  /** ms */
+  readonly sessionTimeout: number | undefined;
+  /** ms; shorter than the session timeout. */
+  readonly heartbeatInterval: number | undefined;
 }
 
 export function readKafkaOptions(def: OptionSource, report?: OptionReport): KafkaOptions {
   const o = new OptionReader(def.name, report);
+  const sessionTimeout = o.duration(def.options.sessionTimeout, 'sessionTimeout');
+  let heartbeatInterval = o.duration(def.options.heartbeatInterval, 'heartbeatInterval');
+  const session = sessionTimeout ?? KAFKA_SESSION_TIMEOUT_MS;
+  if (heartbeatInterval !== undefined && heartbeatInterval >= session) {
+    heartbeatInterval = o.fail(
+      'heartbeatInterval',
+      `shorter than sessionTimeout (${session} ms)`,
+      heartbeatInterval,
+    );
+  }
   return {
     clientId: o.string(def.options.clientId, 'clientId'),
     startFrom: o.startFrom(def.options.startFrom),
     retryTopic: o.string(def.options.retryTopic, 'retryTopic'),
     dlqTopic: o.string(def.options.dlqTopic, 'dlqTopic'),
+    retryGroup: o.string(def.options.retryGroup, 'retryGroup'),
+    sessionTimeout,
+    heartbeatInterval,
   };
 }
+
+/** How long a Kafka group waits for a silent member, when `sessionTimeout` is not set. */
+export const KAFKA_SESSION_TIMEOUT_MS = 30_000;
 
 /**
  * Every check a consumer of `def` runs on its options at start, each problem reported instead of
@@ -259,10 +289,12 @@ export function optionalString(value: unknown, where: string): string | undefine
 
 /** The value readers of one stream's options: each wrong value is thrown, or reported. */
 class OptionReader {
-  constructor(
-    private readonly stream: string,
-    private readonly report: OptionReport | undefined,
-  ) {}
+  readonly #report: OptionReport | undefined;
+  readonly #stream: string;
+  constructor(stream: string, report: OptionReport | undefined) {
+    this.#report = report;
+    this.#stream = stream;
+  }
 
   fail(key: string, expected: string, got: unknown): undefined {
     return this.#failed(key, optionError(this.#where(key), expected, got));
@@ -300,11 +332,11 @@ class OptionReader {
   }
 
   #where(key: string): string {
-    return `streams.${this.stream}.options.${key}`;
+    return `streams.${this.#stream}.options.${key}`;
   }
 
   #read<T>(key: string, read: () => T): T | undefined {
-    if (this.report === undefined) return read();
+    if (this.#report === undefined) return read();
     try {
       return read();
     } catch (err) {
@@ -314,8 +346,8 @@ class OptionReader {
   }
 
   #failed(key: string, error: LarderError): undefined {
-    if (this.report === undefined) throw error;
-    this.report(key, error);
+    if (this.#report === undefined) throw error;
+    this.#report(key, error);
     return undefined;
   }
 }

@@ -34,11 +34,15 @@ export async function openDeployedRegistry(options: {
   const issues = streamOverrideIssues(options.config, files.current);
   if (issues.length > 0) throw new ConfigError(options.config.file, issues);
   const { logger } = options;
+  logWarnings(files.current, logger);
   const watcher =
     options.watch === false
       ? undefined
       : watchRegistry(registryDir, files, {
-          onApplied: (next) => logger.info({ version: next.version }, 'registry reloaded'),
+          onApplied: (next) => {
+            logger.info({ version: next.version }, 'registry reloaded');
+            logWarnings(next, logger);
+          },
           onRejected: (rejected) =>
             logger.error(
               { issues: rejected },
@@ -49,6 +53,15 @@ export async function openDeployedRegistry(options: {
     registry: withStreamOverrides(files, options.config.streams),
     close: () => watcher?.close(),
   };
+}
+
+/** Deprecated spellings and the like: the registry loads, but its authors should hear of them. */
+function logWarnings(registry: Registry, logger: Logger): void {
+  if (registry.warnings.length === 0) return;
+  logger.warn(
+    { warnings: registry.warnings },
+    `registry warnings (it loaded):\n${formatSpecIssues(registry.warnings)}`,
+  );
 }
 
 /** An issue for each `streams.<name>` of the config that names no stream of `registry`. */

@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { LarderError } from '../errors.ts';
-import { sendLarderError } from './error-reply.ts';
 
 /**
  * API-key authentication.
@@ -26,7 +25,8 @@ export interface AuthConfig {
   readonly publicMetrics: boolean;
 }
 
-const RANK: Readonly<Record<Access, number>> = { public: 0, read: 1, ingest: 2, admin: 3 };
+/** Access levels in order: each grants everything the ones before it do. */
+export const RANK: Readonly<Record<Access, number>> = { public: 0, read: 1, ingest: 2, admin: 3 };
 
 function splitKeys(raw: string | undefined): string[] {
   return (raw ?? '')
@@ -162,29 +162,4 @@ export function warnIfOpen(
     `!!! AUTH IS OFF while listening on ${host}: anyone who can reach this address can read every feature and run admin actions. Set LARDER_API_KEYS and LARDER_ADMIN_KEYS (see docs/serving.md), or listen on 127.0.0.1. !!!`,
   );
   return true;
-}
-
-/**
- * Installs the check as an `onRequest` hook on `app` (before body parsing, so an unauthenticated
- * client cannot make the server read a large body). Does nothing when auth is off.
- */
-export function installAuth(app: FastifyInstance, config: AuthConfig): void {
-  if (!config.enabled) return;
-  const ring = new KeyRing(config);
-  app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => {
-    const needed = routeAccess(request.method, request.url, request.routeOptions.config, config);
-    if (needed === 'public') return done();
-    const key = presentedKey(request);
-    const granted = ring.accessOf(key);
-    if (RANK[granted] >= RANK[needed]) return done();
-    const err =
-      granted === 'public'
-        ? new LarderError(
-            'LARDER_ERR_UNAUTHORIZED',
-            key === undefined ? 'this endpoint needs an API key' : 'the API key is not valid',
-          )
-        : new LarderError('LARDER_ERR_FORBIDDEN', `this endpoint needs an ${needed} key`);
-    if (err.code === 'LARDER_ERR_UNAUTHORIZED') void reply.header('www-authenticate', 'Bearer');
-    sendLarderError(request, reply, err);
-  });
 }

@@ -4,7 +4,7 @@ import type { OnlineStore } from '../store/online-store.ts';
 import type { DeadLetterStore } from '../store/dead-letters.ts';
 import type { IncomingEvent, IngestReport } from '../ingest/types.ts';
 
-/** Everything the HTTP server needs, assembled by the CLI (`larder serve` / `larder demo`). */
+/** Everything the HTTP server needs, assembled by src/runtime/ for `larder serve` and `larder demo`. */
 export interface ServeContext {
   readonly registry: RegistryHolder;
   readonly store: OnlineStore;

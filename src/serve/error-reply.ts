@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { LarderError } from '../errors.ts';
+import { isLarderError, type LarderError } from '../errors.ts';
 
 /**
  * Sends a LarderError from a hook, in the shape the client expects: a GraphQL response
@@ -24,4 +24,18 @@ export function sendLarderError(
   } else {
     void reply.send(JSON.stringify(err.toJSON()));
   }
+}
+
+/**
+ * Ends a callback-style hook that failed with `err`: a LarderError is answered at once
+ * (`sendLarderError`), anything else goes on to Fastify's error handler.
+ */
+export function failHook(
+  request: Pick<FastifyRequest, 'url'>,
+  reply: FastifyReply,
+  done: (err?: Error) => void,
+  err: unknown,
+): void {
+  if (isLarderError(err)) sendLarderError(request, reply, err);
+  else done(err as Error);
 }

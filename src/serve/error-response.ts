@@ -1,6 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { ERROR_CATALOG, isLarderError } from '../errors.ts';
-import type { ErrorCode } from '../errors.ts';
+import { ERROR_CATALOG, isLarderError, type ErrorCode } from '../errors.ts';
 
 /** What a client sees of an error: never a stack trace or an internal message. */
 export interface ErrorBody {

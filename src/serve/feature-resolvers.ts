@@ -1,17 +1,15 @@
 import type { GraphQLResolveInfo } from 'graphql';
-import { LarderError } from '../errors.ts';
-import { entityIdKey, partitionKey } from '../keys/keys.ts';
-import type { EntityDef, FeatureDef } from '../registry/types.ts';
+import { defaultActionCount } from '../registry/action-defaults.ts';
+import { partitionKey } from '../keys/keys.ts';
+import type { EntityDef, FeatureDef, OnDemandDef } from '../registry/types.ts';
 import type { ActionRow } from '../store/online-store.ts';
-import { joinSelector, serveJoinedRows } from './join-resolvers.ts';
-import type { JoinPlan } from './join-resolvers.ts';
-import { rowBuilder } from './row-shape.ts';
-import type { ServedRow } from './row-shape.ts';
+import { actionRead, type ActionFeatureArgs } from './action-read.ts';
+import { joinSelector, serveJoinedRows, type ServedJoin } from './join-resolvers.ts';
+import { rowBuilder, type ServedRow } from './row-shape.ts';
 import type { OnDemandLoader } from './on-demand/on-demand-loader.ts';
-import type { OnDemandDef } from '../registry/types.ts';
-import type { EntityObject, RequestLoader } from './request-loader.ts';
-import { applyRowFilter, compileRowFilter } from './row-filter.ts';
-import type { RowFilterInput, RowPredicate } from './row-filter.ts';
+import { canonicalEntityId } from './entity-id.ts';
+import type { EntityObject } from './entity-object.ts';
+import type { RequestLoader } from './request-loader.ts';
 import { perFieldNode, selectedNames } from './selection.ts';
 
 /**
@@ -33,32 +31,12 @@ export interface GraphQLRequestContext {
   readonly onDemand?: OnDemandLoader;
 }
 
-/** Rows returned when an action feature's `input.count` is not given (bounded by maxCount). */
-export const DEFAULT_ACTION_COUNT = 30;
-
 type Resolver = (
   parent: unknown,
   args: Record<string, unknown>,
   ctx: GraphQLRequestContext,
   info?: GraphQLResolveInfo,
 ) => unknown;
-
-/**
- * The key form of an id argument (`entityIdKey`, the rule ingestion writes with); a value that is
- * not an id of the entity's type fails the request with `LARDER_ERR_BAD_ARGUMENT`.
- */
-export function canonicalEntityId(entity: EntityDef, raw: unknown): string {
-  const id = entityIdKey(entity.idType, raw);
-  if (id !== undefined) return id;
-  const text = typeof raw === 'string' ? raw : String(raw);
-  const message =
-    entity.idType === 'int'
-      ? `${entity.name} ids are integers; got "${truncate(text)}"`
-      : text === ''
-        ? `${entity.name} id must not be empty`
-        : `${entity.name} ids are strings; got "${truncate(text)}"`;
-  throw new LarderError('LARDER_ERR_BAD_ARGUMENT', message, { details: { entity: entity.name } });
-}
 
 /** The static features of `entity` a query selects under a field, memoised per compiled query. */
 function staticSelector(statics: ReadonlySet<string>): (info: GraphQLResolveInfo) => readonly string[] {
@@ -95,11 +73,6 @@ export function batchEntityResolver(entity: EntityDef, features: readonly Featur
   };
 }
 
-/** The rows an action feature returns when the query gives no count. */
-export function defaultActionCount(feature: FeatureDef): number {
-  return Math.min(DEFAULT_ACTION_COUNT, feature.maxCount);
-}
-
 /**
  * An action feature: newest-first rows bounded by `input.count` and `input.lastNSec`. With
  * `input.filter`, up to maxCount rows are read, filtered, and the newest `count` kept. With joins
@@ -108,22 +81,20 @@ export function defaultActionCount(feature: FeatureDef): number {
 export function actionFeatureResolver(
   entity: EntityDef,
   feature: FeatureDef,
-  joins: readonly JoinPlan[] = [],
+  joins: readonly ServedJoin[] = [],
 ): Resolver {
   const group = feature.name;
   const defaultCount = defaultActionCount(feature);
   const selectJoins = joinSelector(joins);
   const build = rowBuilder(
     feature.fields.map((f) => f.name),
-    joins.map((j) => j.join.as),
+    joins.map((j) => j.def.as),
   );
   const served = (
     loader: RequestLoader,
     rows: ActionRow[],
     info: GraphQLResolveInfo | undefined,
   ): ServedRow[] | Promise<ServedRow[]> => {
-    loader.rowsServed += rows.length;
-    loader.featuresServed += rows.length;
     if (joins.length === 0 || rows.length === 0 || info === undefined) return rows.map(build);
     const selected = selectJoins(info);
     if (selected.length === 0) return rows.map(build);
@@ -133,44 +104,7 @@ export function actionFeatureResolver(
     const pk = partitionKey(entity, (parent as EntityObject).id, group);
     const read = actionRead(feature, defaultCount, args['input'] as ActionFeatureArgs | null | undefined);
     const loader = ctx.loader;
-    const predicate = read.predicate;
-    if (predicate !== undefined) {
-      return loader
-        .range(pk, feature.maxCount, read.lastNSec)
-        .then((rows) => served(loader, applyRowFilter(rows, predicate, read.count), info));
-    }
-    return loader.range(pk, read.count, read.lastNSec).then((rows) => served(loader, rows, info));
-  };
-}
-
-/** `ActionFeatureInput` as GraphQL hands it to a resolver. */
-export interface ActionFeatureArgs {
-  readonly count?: number | null;
-  readonly lastNSec?: number | null;
-  readonly filter?: readonly RowFilterInput[] | null;
-}
-
-/**
- * What one action feature read asks for: `count` newest rows, within `lastNSec`, and with a
- * filter `predicate` (then up to maxCount rows are read, filtered, and the newest `count` kept).
- * Throws a LarderError for a count above maxCount, a negative window or a bad filter.
- */
-export interface ActionRead {
-  readonly count: number;
-  readonly lastNSec: number | undefined;
-  readonly predicate: RowPredicate | undefined;
-}
-
-export function actionRead(
-  feature: FeatureDef,
-  defaultCount: number,
-  input: ActionFeatureArgs | null | undefined,
-): ActionRead {
-  if (input == null) return { count: defaultCount, lastNSec: undefined, predicate: undefined };
-  return {
-    count: input.count != null ? checkCount(feature, input.count) : defaultCount,
-    lastNSec: input.lastNSec != null ? checkLastNSec(input.lastNSec) : undefined,
-    predicate: input.filter == null ? undefined : compileRowFilter(feature, input.filter),
+    return loader.actionRows(pk, read, feature.maxCount).then((rows) => served(loader, rows, info));
   };
 }
 
@@ -178,36 +112,7 @@ export function actionRead(
 export function onDemandFeatureResolver(def: OnDemandDef): Resolver {
   return (parent, _args, ctx) => {
     if (ctx.onDemand === undefined) return def.fallback;
-    ctx.loader.featuresServed++;
+    ctx.loader.countOnDemandValue();
     return ctx.onDemand.load(def, (parent as EntityObject).id);
   };
-}
-
-function checkCount(feature: FeatureDef, count: number): number {
-  if (count > feature.maxCount) {
-    throw new LarderError(
-      'LARDER_ERR_COUNT_TOO_LARGE',
-      `count ${count} exceeds maxCount ${feature.maxCount} of ${feature.entity}.${feature.name}`,
-      { details: { feature: `${feature.entity}.${feature.name}`, maxCount: feature.maxCount } },
-    );
-  }
-  if (count < 1) {
-    throw new LarderError('LARDER_ERR_BAD_ARGUMENT', `count must be at least 1, got ${count}`, {
-      details: { argument: 'count' },
-    });
-  }
-  return count;
-}
-
-function checkLastNSec(lastNSec: number): number {
-  if (lastNSec < 0) {
-    throw new LarderError('LARDER_ERR_BAD_ARGUMENT', `lastNSec must not be negative, got ${lastNSec}`, {
-      details: { argument: 'lastNSec' },
-    });
-  }
-  return lastNSec;
-}
-
-function truncate(text: string): string {
-  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
 }

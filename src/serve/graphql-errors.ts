@@ -1,8 +1,7 @@
 import type { ExecutionResult, GraphQLError as GraphQLErrorType, GraphQLFormattedError } from 'graphql';
 import { GraphQLError } from './graphql-runtime.ts';
 import type { FastifyBaseLogger } from 'fastify';
-import { ERROR_CATALOG, isLarderError } from '../errors.ts';
-import type { ErrorCode } from '../errors.ts';
+import { ERROR_CATALOG, isLarderError, type ErrorCode } from '../errors.ts';
 import { toPublicError } from './error-response.ts';
 
 /**

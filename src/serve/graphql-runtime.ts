@@ -27,6 +27,7 @@ export const {
   GraphQLString,
   Kind,
   getArgumentValues,
+  getNamedType,
   getOperationAST,
   getVariableValues,
   isLeafType,

@@ -20,18 +20,23 @@ import type {
   GraphQLOutputType,
 } from 'graphql';
 import { LarderError } from '../errors.ts';
-import type { EntityDef, FeatureDef, FieldType, Registry, ScalarType } from '../registry/types.ts';
-import { joinPlan } from './join-resolvers.ts';
-import type { JoinPlan } from './join-resolvers.ts';
-import type { OnDemandDef } from '../registry/types.ts';
+import { DEFAULT_ACTION_COUNT, defaultActionCount } from '../registry/action-defaults.ts';
+import type {
+  EntityDef,
+  FeatureDef,
+  FieldType,
+  Registry,
+  ScalarType,
+  OnDemandDef,
+} from '../registry/types.ts';
+import { servedJoin, type ServedJoin } from './join-resolvers.ts';
 import {
   actionFeatureResolver,
   batchEntityResolver,
-  defaultActionCount,
   onDemandFeatureResolver,
   singleEntityResolver,
+  type GraphQLRequestContext,
 } from './feature-resolvers.ts';
-import type { GraphQLRequestContext } from './feature-resolvers.ts';
 import { GraphQLJSONValue, GraphQLLong } from './graphql-scalars.ts';
 
 /**
@@ -74,7 +79,7 @@ export interface LarderFieldInfo {
   readonly action?: { readonly entity: EntityDef; readonly feature: FeatureDef };
   readonly defaultCount?: number;
   /** A join field of a row type. */
-  readonly join?: JoinPlan;
+  readonly join?: ServedJoin;
 }
 
 /** One condition of `ActionFeatureInput.filter`: `{field, eq}` or `{field, in}`. */
@@ -95,7 +100,7 @@ export const ActionFeatureInput = new GraphQLInputObjectType({
   fields: {
     count: {
       type: GraphQLInt,
-      description: "At most this many rows (default 30, at most the feature's maxCount).",
+      description: `At most this many rows (default ${DEFAULT_ACTION_COUNT}, at most the feature's maxCount).`,
     },
     lastNSec: { type: GraphQLInt, description: 'Only rows from the last N seconds.' },
     filter: {
@@ -305,11 +310,11 @@ function actionField(
     type: new GraphQLNonNull(GraphQLLong),
     description: 'Event time, epoch milliseconds.',
   };
-  const plans: JoinPlan[] = [];
+  const joins: ServedJoin[] = [];
   for (const join of feature.joins) {
     const target = scope.registry.entities.get(join.entity);
     const targetType = scope.entityTypes.get(join.entity);
-    if (target === undefined || targetType === undefined) continue; // the spec loader refuses this
+    if (target === undefined || targetType === undefined) continue; // the registry loader refuses this
     if (join.as in rowFields) {
       throw clash(
         `field "${rowTypeName}.${join.as}"`,
@@ -317,13 +322,13 @@ function actionField(
         `the join of "${feature.entity}.${feature.name}"`,
       );
     }
-    const plan = joinPlan(join, target, [
+    const served = servedJoin(join, target, [
       ...(scope.registry.featuresByEntity.get(join.entity)?.values() ?? []),
     ]);
-    plans.push(plan);
+    joins.push(served);
     rowFields[join.as] = {
       type: targetType,
-      extensions: { larder: { join: plan } satisfies LarderFieldInfo },
+      extensions: { larder: { join: served } satisfies LarderFieldInfo },
       description: `The ${join.entity} whose id is in \`${join.field}\`; null when it has no features.`,
     };
   }
@@ -339,7 +344,7 @@ function actionField(
         action: { entity, feature },
       } satisfies LarderFieldInfo,
     },
-    resolve: actionFeatureResolver(entity, feature, plans),
+    resolve: actionFeatureResolver(entity, feature, joins),
   };
 }
 

@@ -1,12 +1,11 @@
-import type { EntityObject } from './request-loader.ts';
 import { jittered } from '../cache/cache-policy.ts';
-import { allowKeptParts } from './fast-path/kept-parts.ts';
+import type { EntityObject } from './entity-object.ts';
 
 /**
  * An in-process cache of entity objects (an entity's id and static feature values), shared by all
  * requests of the process: the "hot entity features" of the serving path. A profile read joins
- * ~50 articles; with this cache those are 50 map lookups returning objects ready to serve (the
- * fast path keeps their answer text on them), instead of ~100 reads through the cache levels.
+ * ~50 articles; with this cache those are 50 map lookups returning objects ready to serve, instead
+ * of ~100 reads through the cache levels.
  *
  * Freshness: a write through this process's layered store drops the entities it changed at once
  * (`forget`, wired by `createServer`); a read that started before such a write never stores its
@@ -18,17 +17,26 @@ export interface HotEntityOptions {
   readonly ttlMs: number;
   /** Entries kept per entity type. Default 200,000. */
   readonly maxEntries?: number;
+  /** The clock entries expire by, ms; tests pass a manual one. Default `Date.now`. */
+  readonly now?: () => number;
 }
 
 /**
- * A cached entity. `live` stays true while the entry is the cache's current one for its id (it
- * turns false when replaced, evicted or forgotten), so a holder of the entry can tell, without a
- * lookup, whether `get` would still answer with it (`isCurrent`).
+ * One version of a cached entity: storing the entity again makes a new entry, never changes this
+ * one. `live` stays true while the entry is the cache's current one for its id (it turns false
+ * when replaced, evicted or forgotten), so a holder of the entry can tell, without a lookup,
+ * whether `get` would still answer with it (`isCurrent`). The object is shared by every request
+ * until the entry expires: never modify it.
  */
 export interface HotEntry {
   readonly object: EntityObject;
   readonly found: boolean;
   readonly expiresAt: number;
+  readonly live: boolean;
+}
+
+/** An entry as the cache holds it: only the cache turns `live` off. */
+interface HeldEntry extends Omit<HotEntry, 'live'> {
   live: boolean;
 }
 
@@ -41,17 +49,18 @@ const TTL_JITTER = 0.15;
 
 export class HotEntityCache {
   readonly ttlMs: number;
+  /** The cache's clock: a request reads it once and passes the time to `get`, `set`, `isCurrent`. */
+  readonly now: () => number;
   readonly #max: number;
-  readonly #byEntity = new Map<string, Map<string, HotEntry>>();
+  readonly #byEntity = new Map<string, Map<string, HeldEntry>>();
   /** Counts forgets; a read remembers it when it starts (`epoch`). */
   #epoch = 0;
   /** Recently forgotten `entity#id` -> the epoch of the forget and when (kept FORGET_WINDOW_MS). */
   readonly #forgotten = new Map<string, { readonly epoch: number; readonly at: number }>();
-  hits = 0;
-  misses = 0;
 
   constructor(options: HotEntityOptions) {
     this.ttlMs = options.ttlMs;
+    this.now = options.now ?? Date.now;
     this.#max = options.maxEntries ?? 200_000;
   }
 
@@ -65,19 +74,12 @@ export class HotEntityCache {
    */
   get(entity: string, id: string, features: readonly string[], now: number): HotEntry | undefined {
     const entry = this.#byEntity.get(entity)?.get(id);
-    if (entry === undefined || entry.expiresAt <= now) {
-      this.misses++;
-      return undefined;
-    }
+    if (entry === undefined || entry.expiresAt <= now) return undefined;
     const object = entry.object;
     for (let i = 0; i < features.length; i++) {
       // Read features are own properties (null when absent); undefined: never read.
-      if (object[features[i]!] === undefined) {
-        this.misses++;
-        return undefined;
-      }
+      if (object[features[i]!] === undefined) return undefined;
     }
-    this.hits++;
     return entry;
   }
 
@@ -116,10 +118,8 @@ export class HotEntityCache {
       previous.live = false;
       entries.delete(object.id);
     }
-    const entry: HotEntry = { object, found, expiresAt: now + jittered(this.ttlMs, TTL_JITTER), live: true };
+    const entry: HeldEntry = { object, found, expiresAt: now + jittered(this.ttlMs, TTL_JITTER), live: true };
     entries.set(object.id, entry);
-    // Shared by every request until it expires: worth keeping its answer text on (fast path).
-    allowKeptParts(object);
     if (entries.size > this.#max) {
       let drop = Math.ceil(this.#max / 10);
       for (const [key, old] of entries) {
@@ -132,7 +132,7 @@ export class HotEntityCache {
   }
 
   /** Forgets an entity (after a write to it in this process). */
-  forget(entity: string, id: string, now = Date.now()): void {
+  forget(entity: string, id: string, now = this.now()): void {
     const entries = this.#byEntity.get(entity);
     const entry = entries?.get(id);
     if (entry !== undefined) {

@@ -16,16 +16,21 @@ import { perFieldNode, selectedFields, selectedNames } from './selection.ts';
  * `timestamp` and the joined entity (or null when the entity has none of the features read), so
  * no field below the action feature needs a resolver.
  */
-export interface JoinPlan {
-  readonly join: JoinDef;
+export interface ServedJoin {
+  readonly def: JoinDef;
   readonly target: EntityDef;
   /** The target entity's static features (what a join can read and check existence on). */
   readonly statics: ReadonlySet<string>;
 }
 
-export function joinPlan(join: JoinDef, target: EntityDef, targetFeatures: readonly FeatureDef[]): JoinPlan {
+/** A join of the serving schema: its definition, the entity it points at and that entity's statics. */
+export function servedJoin(
+  def: JoinDef,
+  target: EntityDef,
+  targetFeatures: readonly FeatureDef[],
+): ServedJoin {
   return {
-    join,
+    def,
     target,
     statics: new Set(targetFeatures.filter((f) => f.featureType === 'static').map((f) => f.name)),
   };
@@ -33,7 +38,7 @@ export function joinPlan(join: JoinDef, target: EntityDef, targetFeatures: reado
 
 /** A join the query selects on a row type, with the static features it reads. */
 export interface SelectedJoin {
-  readonly plan: JoinPlan;
+  readonly join: ServedJoin;
   readonly features: readonly string[];
 }
 
@@ -42,9 +47,9 @@ export interface SelectedJoin {
  * per compiled query by the returned function.
  */
 export function joinSelector(
-  plans: readonly JoinPlan[],
+  joins: readonly ServedJoin[],
 ): (info: GraphQLResolveInfo) => readonly SelectedJoin[] {
-  const asNames = new Set(plans.map((p) => p.join.as));
+  const asNames = new Set(joins.map((j) => j.def.as));
   return perFieldNode((info) => {
     const byAs = new Map<string, Set<string>>();
     for (const node of selectedFields(info, asNames)) {
@@ -53,21 +58,21 @@ export function joinSelector(
       byAs.set(node.name.value, names);
     }
     const out: SelectedJoin[] = [];
-    for (const plan of plans) {
-      const names = byAs.get(plan.join.as);
+    for (const join of joins) {
+      const names = byAs.get(join.def.as);
       if (names === undefined) continue;
-      const wanted = [...names].filter((n) => plan.statics.has(n));
+      const wanted = [...names].filter((n) => join.statics.has(n));
       // Only the id or action features selected: existence is checked on every static feature.
-      out.push({ plan, features: wanted.length > 0 ? wanted : [...plan.statics] });
+      out.push({ join, features: wanted.length > 0 ? wanted : [...join.statics] });
     }
     return out;
   });
 }
 
 /** The key form of the id a row holds for a join, or undefined when it holds none (or a malformed one). */
-export function joinedIdOf(row: ActionRow, plan: JoinPlan): string | undefined {
+export function joinedIdOf(row: ActionRow, join: ServedJoin): string | undefined {
   // A malformed reference is a missing entity, not a failed request.
-  return entityIdKey(plan.target.idType, row.values[plan.join.field]);
+  return entityIdKey(join.target.idType, row.values[join.def.field]);
 }
 
 /**
@@ -82,20 +87,20 @@ export async function serveJoinedRows(
 ): Promise<ServedRow[]> {
   const ids: (string | undefined)[][] = [];
   const waits: Promise<void>[] = [];
-  for (const { plan, features } of selected) {
-    const column = rows.map((row) => joinedIdOf(row, plan));
+  for (const { join, features } of selected) {
+    const column = rows.map((row) => joinedIdOf(row, join));
     ids.push(column);
     const present = column.filter((id): id is string => id !== undefined);
-    if (present.length > 0) waits.push(loader.loadEntities(plan.target, present, features));
+    if (present.length > 0) waits.push(loader.loadEntities(join.target, present, features));
   }
   await (waits.length === 1 ? waits[0] : Promise.all(waits));
   const out = rows.map(build);
   for (let s = 0; s < selected.length; s++) {
-    const { plan } = selected[s]!;
+    const { join } = selected[s]!;
     const column = ids[s]!;
     for (let r = 0; r < out.length; r++) {
       const id = column[r];
-      out[r]![plan.join.as] = id === undefined ? null : loader.joinedEntity(plan.target, id);
+      out[r]![join.def.as] = id === undefined ? null : loader.joinedEntity(join.target, id);
     }
   }
   return out;

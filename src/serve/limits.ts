@@ -9,8 +9,7 @@ import type {
   ValidationContext,
   ValidationRule,
 } from 'graphql';
-import { ERROR_CATALOG, LarderError } from '../errors.ts';
-import type { ErrorCode } from '../errors.ts';
+import { ERROR_CATALOG, LarderError, type ErrorCode } from '../errors.ts';
 
 /**
  * Bounds on what one request may ask for. Every refusal carries a stable code:

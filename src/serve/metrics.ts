@@ -1,6 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { BREAKER_STATE_VALUE } from './on-demand/circuit-breaker.ts';
-import type { BreakerState } from './on-demand/circuit-breaker.ts';
+import { BREAKER_STATE_VALUE, type BreakerState } from './on-demand/circuit-breaker.ts';
 import type { OnDemandObserver } from './on-demand/on-demand-service.ts';
 
 /**

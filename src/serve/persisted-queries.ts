@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import { LarderError } from '../errors.ts';
 import type { OnlineStore } from '../store/online-store.ts';
 
 /**
@@ -65,69 +64,4 @@ export class PersistedQueries {
     this.#cache.set(hash, query);
     return query;
   }
-
-  /**
-   * A Mercurius `persistedQueryProvider`: hash-only requests are looked up (LARDER_ERR_PERSISTED_QUERY_NOT_FOUND
-   * when unknown); requests with both hash and text are checked (LARDER_ERR_PERSISTED_QUERY_MISMATCH)
-   * and registered; plain queries pass through.
-   */
-  mercuriusProvider(): {
-    isPersistedQuery: (body: RequestBody) => boolean;
-    isPersistedQueryRetry: (body: RequestBody) => boolean;
-    getHash: (body: RequestBody) => string | false;
-    getQueryFromHash: (hash: string) => Promise<string>;
-    getHashForQuery: (query: string) => string;
-    saveQuery: (hash: string, query: string) => Promise<void>;
-  } {
-    return {
-      isPersistedQuery: (body) => typeof body.query !== 'string' && requestedHash(body) !== undefined,
-      isPersistedQueryRetry: (body) => {
-        if (typeof body.query !== 'string') return false;
-        const hash = requestedHash(body);
-        if (hash === undefined) return false;
-        if (hash.toLowerCase() !== queryHash(body.query)) {
-          throw new LarderError(
-            'LARDER_ERR_PERSISTED_QUERY_MISMATCH',
-            'the sha256 hash does not match the query text',
-            {
-              details: { hash },
-            },
-          );
-        }
-        return true;
-      },
-      getHash: (body) => requestedHash(body)?.toLowerCase() ?? false,
-      getQueryFromHash: async (hash) => {
-        const query = await this.lookup(hash);
-        if (query === undefined) {
-          throw new LarderError(
-            'LARDER_ERR_PERSISTED_QUERY_NOT_FOUND',
-            `no persisted query has the hash ${hash.slice(0, 64)}`,
-            {
-              details: { hash: hash.slice(0, 64) },
-            },
-          );
-        }
-        return query;
-      },
-      getHashForQuery: queryHash,
-      saveQuery: async (_hash, query) => {
-        await this.register(query);
-      },
-    };
-  }
-}
-
-interface RequestBody {
-  readonly query?: unknown;
-  readonly id?: unknown;
-  readonly extensions?: {
-    readonly persistedQuery?: { readonly version?: unknown; readonly sha256Hash?: unknown };
-  } | null;
-}
-
-function requestedHash(body: RequestBody): string | undefined {
-  const apq = body.extensions?.persistedQuery;
-  if (apq !== undefined && typeof apq.sha256Hash === 'string') return apq.sha256Hash;
-  return typeof body.id === 'string' ? body.id : undefined;
 }

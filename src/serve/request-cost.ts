@@ -1,6 +1,4 @@
 import type {
-  GraphQLNamedType,
-  GraphQLType,
   DocumentNode,
   FieldNode,
   FragmentDefinitionNode,
@@ -11,7 +9,8 @@ import type {
   ValueNode,
 } from 'graphql';
 import { LarderError } from '../errors.ts';
-import { Kind } from './graphql-runtime.ts';
+import { DEFAULT_ACTION_COUNT } from '../registry/action-defaults.ts';
+import { Kind, getNamedType, isObjectType } from './graphql-runtime.ts';
 import type { ServeLimits } from './limits.ts';
 
 /**
@@ -19,7 +18,7 @@ import type { ServeLimits } from './limits.ts';
  * for, and an upper bound on the action rows the whole request can return (rows of joined
  * entities' action features multiply by the rows they hang under).
  *
- * A plan is compiled once per parsed document (cached) and evaluated per request with its
+ * The cost is compiled once per parsed document (cached) and evaluated per request with its
  * variables, so the check costs a walk over the few list-shaped fields of the query.
  */
 
@@ -42,41 +41,40 @@ interface CostNode {
   readonly children: readonly CostNode[];
 }
 
-export interface CostPlan {
+/** A request's cost as compiled from its document: the list-shaped fields, by nesting. */
+export interface RequestCost {
   readonly roots: readonly CostNode[];
 }
 
-/** The count an action feature returns when the query gives none. Overridable per field through `extensions.larder.defaultCount`. */
-const DEFAULT_ACTION_COUNT = 30;
 const ACTION_INPUT_TYPE = 'ActionFeatureInput';
 
-const plans = new WeakMap<DocumentNode, Map<string, CostPlan>>();
+const costs = new WeakMap<DocumentNode, Map<string, RequestCost>>();
 
-/** The plan of `document`'s operation, compiled once per document and operation name. */
-export function costPlan(
+/** The cost of `document`'s operation, compiled once per document and operation name. */
+export function requestCost(
   schema: GraphQLSchema,
   document: DocumentNode,
   operationName: string | undefined | null,
-): CostPlan {
-  let byOperation = plans.get(document);
+): RequestCost {
+  let byOperation = costs.get(document);
   if (byOperation === undefined) {
     byOperation = new Map();
-    plans.set(document, byOperation);
+    costs.set(document, byOperation);
   }
   const key = operationName ?? '';
-  let plan = byOperation.get(key);
-  if (plan === undefined) {
-    plan = compilePlan(schema, document, operationName);
-    byOperation.set(key, plan);
+  let cost = byOperation.get(key);
+  if (cost === undefined) {
+    cost = compileRequestCost(schema, document, operationName);
+    byOperation.set(key, cost);
   }
-  return plan;
+  return cost;
 }
 
-function compilePlan(
+function compileRequestCost(
   schema: GraphQLSchema,
   document: DocumentNode,
   operationName: string | undefined | null,
-): CostPlan {
+): RequestCost {
   const fragments = new Map<string, FragmentDefinitionNode>();
   let operation: SelectionSetNode | undefined;
   for (const def of document.definitions) {
@@ -130,31 +128,19 @@ function fieldNode(
 ): CostNode[] | undefined {
   const field = parent.getFields()[node.name.value];
   if (field === undefined) return undefined;
-  const named = asObjectType(namedType(field.type));
+  const named = getNamedType(field.type);
   const children =
-    node.selectionSet !== undefined && named !== undefined
+    node.selectionSet !== undefined && isObjectType(named)
       ? walk(named, node.selectionSet, fragments, visiting)
       : [];
   const ids = field.args.find((a) => a.name === 'ids');
   if (ids !== undefined) return [{ kind: 'ids', field: node.name.value, amount: idsAmount(node), children }];
-  if (field.args.some((a) => namedType(a.type).name === ACTION_INPUT_TYPE)) {
+  if (field.args.some((a) => getNamedType(a.type).name === ACTION_INPUT_TYPE)) {
     return [
       { kind: 'rows', field: node.name.value, amount: countAmount(node, defaultCount(field)), children },
     ];
   }
   return children;
-}
-
-/** graphql's getNamedType, without a second copy of the graphql runtime (see graphql-runtime.ts). */
-function namedType(type: GraphQLType): GraphQLNamedType {
-  let t: GraphQLType = type;
-  while ('ofType' in t) t = t.ofType;
-  return t;
-}
-
-/** In an output position, a named type with fields is an object type. */
-function asObjectType(type: GraphQLNamedType): GraphQLObjectType | undefined {
-  return 'getFields' in type && 'getInterfaces' in type ? (type as GraphQLObjectType) : undefined;
 }
 
 function defaultCount(field: GraphQLField<unknown, unknown>): number {
@@ -202,16 +188,16 @@ function evaluate(amount: Amount, variables: Readonly<Record<string, unknown>> |
 }
 
 /**
- * Evaluates the plan with the request's variables and refuses it when a batch field asks for more
+ * Evaluates the cost with the request's variables and refuses it when a batch field asks for more
  * than `maxIdsPerQuery` ids (LARDER_ERR_LIMIT_IDS) or the request could return more than
  * `maxRowsPerRequest` action rows (LARDER_ERR_LIMIT_ROWS). Returns the row bound.
  */
 export function checkRequestCost(
-  plan: CostPlan,
+  cost: RequestCost,
   variables: Readonly<Record<string, unknown>> | null | undefined,
   limits: Pick<ServeLimits, 'maxIdsPerQuery' | 'maxRowsPerRequest'>,
 ): number {
-  const rows = sumRows(plan.roots, 1, variables, limits);
+  const rows = sumRows(cost.roots, 1, variables, limits);
   if (rows > limits.maxRowsPerRequest) {
     throw new LarderError(
       'LARDER_ERR_LIMIT_ROWS',

@@ -1,7 +1,10 @@
 import { partitionKey } from '../keys/keys.ts';
 import type { EntityDef } from '../registry/types.ts';
-import type { HotEntityCache, HotEntry } from './hot-entities.ts';
 import type { ActionRow, OnlineStore, RangeQuery, StaticValue } from '../store/online-store.ts';
+import type { ActionRead } from './action-read.ts';
+import type { EntityObject } from './entity-object.ts';
+import type { HotEntityCache, HotEntry } from './hot-entities.ts';
+import { applyRowFilter } from './row-filter.ts';
 
 /** What the loader reads from: the store, or the layered cache in front of it. */
 export type FeatureReader = Pick<OnlineStore, 'getStatic' | 'getRanges'>;
@@ -35,6 +38,21 @@ function pending<T>(): Pending<T> {
   return { promise, resolve, reject };
 }
 
+/** A pending range read, and how many asks serve its rows as read (unfiltered), to count them. */
+interface RangeRead extends Pending<ActionRow[]> {
+  servedAsRead: number;
+}
+
+function rangeRead(): RangeRead {
+  let resolve!: (value: ActionRow[]) => void;
+  let reject!: (err: unknown) => void;
+  const promise = new Promise<ActionRow[]>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject, servedAsRead: 0 };
+}
+
 /** One batch of static reads: unique pks in first-asked order. */
 interface StaticBatch {
   readonly pks: string[];
@@ -44,14 +62,8 @@ interface StaticBatch {
 /** One batch of range reads: unique queries in first-asked order. */
 interface RangeBatch {
   readonly queries: RangeQuery[];
-  readonly waiting: Map<string, Pending<ActionRow[]>>;
+  readonly waiting: Map<string, RangeRead>;
 }
-
-/**
- * An entity as GraphQL sees it: its id and the static features read for it as own properties, so
- * static fields resolve by plain property access (no resolver call per field).
- */
-export type EntityObject = { id: string } & Record<string, unknown>;
 
 /** An entity of this request; `shared` when the object is also in the hot cache (copy before changing). */
 interface LoadedEntity {
@@ -98,27 +110,59 @@ export class RequestLoader {
   readonly #entities = new Map<string, Map<string, LoadedEntity>>();
   /** The process-wide hot entity cache, when on. */
   readonly #hot: HotEntityCache | undefined;
-  /** The request's clock for the hot cache, read once. */
+  /** The request's time on the hot cache's clock, read once. */
   #now: number | undefined;
   #scheduled = false;
-  /** Action rows handed to resolvers (after filters and counts), for the served-rows metric. */
-  rowsServed = 0;
-  /** Feature values handed to resolvers: static values, action rows, on-demand values. */
-  featuresServed = 0;
-  /** Entity lookups answered (and not) by the hot entity cache, for the hit-ratio metric. */
-  hotHits = 0;
-  hotMisses = 0;
-  /** The first error a read of this request failed with (the fast path hands it on, see below). */
-  readFailure: { readonly error: unknown } | undefined;
+  #rowsServed = 0;
+  #featuresServed = 0;
+  #hotHits = 0;
+  #hotMisses = 0;
+  #readFailure: { readonly error: unknown } | undefined;
 
   constructor(store: FeatureReader, hot?: HotEntityCache) {
     this.#store = store;
     this.#hot = hot?.enabled === true ? hot : undefined;
   }
 
+  /**
+   * Action rows handed out (after filters and counts), for the served-rows metric. Counted here
+   * only, for every caller: the resolvers and the fast path.
+   */
+  get rowsServed(): number {
+    return this.#rowsServed;
+  }
+
+  /** Feature values handed out: static values, action rows, on-demand values. */
+  get featuresServed(): number {
+    return this.#featuresServed;
+  }
+
+  /** Entity lookups answered by the hot entity cache, for the hit-ratio metric. */
+  get hotHits(): number {
+    return this.#hotHits;
+  }
+
+  /** Entity lookups the hot entity cache could not answer. */
+  get hotMisses(): number {
+    return this.#hotMisses;
+  }
+
+  /**
+   * The first error a read of this request failed with: after the fast path's read failed, the
+   * full executor reports it (`failedReader`) instead of reading again.
+   */
+  get readFailure(): { readonly error: unknown } | undefined {
+    return this.#readFailure;
+  }
+
+  /** Counts one on-demand value handed out (read by the on-demand loader, not by this one). */
+  countOnDemandValue(): void {
+    this.#featuresServed++;
+  }
+
   /** The stored value under `pk` (`StaticValue.value`), or null when absent or expired. */
   staticValue(pk: string): Promise<unknown> {
-    this.featuresServed++;
+    this.#featuresServed++;
     let batch = this.#statics;
     if (batch === undefined) {
       batch = this.#statics = { pks: [], waiting: new Map() };
@@ -133,8 +177,28 @@ export class RequestLoader {
     return p.promise;
   }
 
-  /** Newest-first rows under `pk`: at most `count`, only the last `lastNSec` seconds when given. */
-  range(pk: string, count: number, lastNSec: number | undefined): Promise<ActionRow[]> {
+  /**
+   * The newest-first rows under `pk` that `read` asks for: at most `read.count`, within
+   * `read.lastNSec` when given; with a filter, up to `maxCount` rows are read, filtered, and the
+   * newest `read.count` kept. The rows are counted as served. Identical unfiltered reads share
+   * one promise.
+   */
+  actionRows(pk: string, read: ActionRead, maxCount: number): Promise<ActionRow[]> {
+    const predicate = read.predicate;
+    if (predicate === undefined) {
+      const unfiltered = this.#range(pk, read.count, read.lastNSec);
+      unfiltered.servedAsRead++;
+      return unfiltered.promise;
+    }
+    return this.#range(pk, maxCount, read.lastNSec).promise.then((rows) => {
+      const kept = applyRowFilter(rows, predicate, read.count);
+      this.#rowsServed += kept.length;
+      this.#featuresServed += kept.length;
+      return kept;
+    });
+  }
+
+  #range(pk: string, count: number, lastNSec: number | undefined): RangeRead {
     const key = lastNSec === undefined ? `${count}|${pk}` : `${count}|${lastNSec}|${pk}`;
     let batch = this.#ranges;
     if (batch === undefined) {
@@ -142,12 +206,12 @@ export class RequestLoader {
       this.#schedule();
     } else {
       const existing = batch.waiting.get(key);
-      if (existing !== undefined) return existing.promise;
+      if (existing !== undefined) return existing;
     }
-    const p = pending<ActionRow[]>();
-    batch.waiting.set(key, p);
+    const read = rangeRead();
+    batch.waiting.set(key, read);
     batch.queries.push({ pk, count, lastNSec });
-    return p.promise;
+    return read;
   }
 
   /**
@@ -163,11 +227,11 @@ export class RequestLoader {
     let batch: EntityBatch | undefined;
     for (const id of ids) {
       if (hot !== undefined) {
-        this.#now ??= Date.now();
+        this.#now ??= hot.now();
         const cached = hot.get(entity.name, id, features, this.#now);
-        if (cached === undefined) this.hotMisses++;
+        if (cached === undefined) this.#hotMisses++;
         else {
-          this.hotHits++;
+          this.#hotHits++;
           loaded ??= this.#loadedOf(entity.name);
           if (!loaded.has(id))
             loaded.set(id, { object: cached.object, found: cached.found, shared: true, hotEntry: cached });
@@ -220,6 +284,7 @@ export class RequestLoader {
 
   /** The hot cache entry a loaded entity was served from or stored into, if any. */
   hotEntryOf(entity: EntityDef, id: string): HotEntry | undefined {
+    if (this.#hot === undefined) return undefined;
     return this.#entities.get(entity.name)?.get(id)?.hotEntry;
   }
 
@@ -230,14 +295,13 @@ export class RequestLoader {
   isHotEntryCurrent(entry: HotEntry): boolean {
     const hot = this.#hot;
     if (hot === undefined) return false;
-    this.#now ??= Date.now();
+    this.#now ??= hot.now();
     return hot.isCurrent(entry, this.#now);
   }
 
   /** Counts entities served from hot entries the caller held (`isHotEntryCurrent`). */
   countHotHits(n: number): void {
-    this.hotHits += n;
-    if (this.#hot !== undefined) this.#hot.hits += n;
+    this.#hotHits += n;
   }
 
   #schedule(): void {
@@ -262,7 +326,7 @@ export class RequestLoader {
   /** One `getStatic` call for every entity batch of the pass (one per entity type). */
   async #flushEntities(batches: readonly EntityBatch[]): Promise<void> {
     const pks: string[] = [];
-    const plans = batches.map((batch) => {
+    const slices = batches.map((batch) => {
       const start = pks.length;
       for (const [id, features] of batch.wanted) {
         for (const feature of features) pks.push(partitionKey(batch.entity, id, feature));
@@ -273,12 +337,12 @@ export class RequestLoader {
     const epoch = this.#hot?.epoch ?? 0;
     try {
       const values = pks.length === 0 ? [] : await this.#store.getStatic(pks);
-      for (const { batch, start } of plans) this.#settle(batch, values, start, epoch);
-      this.featuresServed += pks.length;
-      for (const { batch } of plans) batch.done.resolve();
+      for (const { batch, start } of slices) this.#settle(batch, values, start, epoch);
+      this.#featuresServed += pks.length;
+      for (const { batch } of slices) batch.done.resolve();
     } catch (err) {
-      this.readFailure ??= { error: err };
-      for (const { batch } of plans) batch.done.reject(err);
+      this.#readFailure ??= { error: err };
+      for (const { batch } of slices) batch.done.reject(err);
     }
   }
 
@@ -314,7 +378,7 @@ export class RequestLoader {
       // An entity type without static features cannot be checked; it is served as is.
       if (read === 0) entry.found = true;
       if (hot !== undefined) {
-        this.#now ??= Date.now();
+        this.#now ??= hot.now();
         entry.hotEntry = hot.set(batch.entity.name, entry.object, entry.found, this.#now, epoch);
         entry.shared = true;
       }
@@ -330,7 +394,7 @@ export class RequestLoader {
         waiting.get(pks[i]!)!.resolve(values[i]?.value ?? null);
       }
     } catch (err) {
-      this.readFailure ??= { error: err };
+      this.#readFailure ??= { error: err };
       for (const p of waiting.values()) p.reject(err);
     }
   }
@@ -341,9 +405,14 @@ export class RequestLoader {
       const results = await this.#store.getRanges(queries);
       let i = 0;
       // Map iteration follows insertion order, which is the order of `queries`.
-      for (const p of waiting.values()) p.resolve(results[i++] ?? []);
+      for (const read of waiting.values()) {
+        const rows = results[i++] ?? [];
+        this.#rowsServed += rows.length * read.servedAsRead;
+        this.#featuresServed += rows.length * read.servedAsRead;
+        read.resolve(rows);
+      }
     } catch (err) {
-      this.readFailure ??= { error: err };
+      this.#readFailure ??= { error: err };
       for (const p of waiting.values()) p.reject(err);
     }
   }

@@ -14,7 +14,7 @@ export type RowBuilder = (row: ActionRow) => ServedRow;
  * property reads on it stay monomorphic.
  *
  * Field and join names are registry names, checked against /^[A-Za-z_][A-Za-z0-9_]*$/ by the
- * spec loader; they are embedded as JSON string literals all the same.
+ * registry loader; they are embedded as JSON string literals all the same.
  */
 export function rowBuilder(fields: readonly string[], joins: readonly string[]): RowBuilder {
   const parts = [

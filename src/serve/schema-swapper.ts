@@ -2,8 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { RegistryHolder } from '../registry/registry-holder.ts';
 import type { Registry } from '../registry/types.ts';
-import { buildServingSchema } from './graphql-schema.ts';
-import type { ServingSchema } from './graphql-schema.ts';
+import { buildServingSchema, type ServingSchema } from './graphql-schema.ts';
 
 /**
  * Keeps the served GraphQL schema in step with the registry. On every registry change the new

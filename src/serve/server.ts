@@ -1,35 +1,32 @@
-import Fastify, { LogController } from 'fastify';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import mercurius from 'mercurius';
-import type { MercuriusOptions } from 'mercurius';
+import { randomUUID } from 'node:crypto';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { registerPushRoutes } from './http-push.ts';
+import { groupOf } from '../cache/cache-policy.ts';
+import { entityIdOfKey } from '../keys/keys.ts';
+import type { LayeredStore } from '../cache/layered-store.ts';
+import { LarderError } from '../errors.ts';
+import { authConfigFromEnv, type AuthConfig } from './auth.ts';
 import type { ServeContext } from './context.ts';
 import { notFoundHandler, restErrorHandler } from './error-response.ts';
-import type { GraphQLRequestContext } from './feature-resolvers.ts';
-import { formatGraphQLErrors } from './graphql-errors.ts';
+import { fastPathPlugin } from './fast-path/fast-graphql.ts';
 import { buildServingSchema } from './graphql-schema.ts';
-import { registerHealthRoutes } from './health-routes.ts';
-import { authConfigFromEnv } from './auth.ts';
-import type { AuthConfig } from './auth.ts';
-import { depthLimitRule, serveLimitsFromEnv } from './limits.ts';
-import type { ServeLimits } from './limits.ts';
+import { HotEntityCache } from './hot-entities.ts';
+import { depthLimitRule, serveLimitsFromEnv, type ServeLimits } from './limits.ts';
 import { ServeMetrics } from './metrics.ts';
 import { OnDemandLoader } from './on-demand/on-demand-loader.ts';
 import { OnDemandService } from './on-demand/on-demand-service.ts';
 import { PersistedQueries } from './persisted-queries.ts';
-import { RequestLoader, failedReader } from './request-loader.ts';
-import type { FeatureReader } from './request-loader.ts';
+import { authPlugin } from './plugins/auth.ts';
+import { graphqlPlugin, type NewRequestState } from './plugins/graphql.ts';
+import { healthPlugin } from './plugins/health.ts';
+import { httpPushPlugin } from './plugins/http-push.ts';
+import { limitsPlugin } from './plugins/limits.ts';
+import { metricsPlugin } from './plugins/metrics.ts';
+import { persistedQueriesPlugin } from './plugins/persisted-queries.ts';
+import { requestStatePlugin } from './plugins/request-state.ts';
+import { restFeaturesPlugin } from './plugins/rest-features.ts';
+import { RequestLoader, failedReader, type FeatureReader } from './request-loader.ts';
 import { SchemaSwapper } from './schema-swapper.ts';
-import { HotEntityCache } from './hot-entities.ts';
-import { LarderError } from '../errors.ts';
-import { installServingDepth } from './serving-depth.ts';
-import { installFastPath } from './fast-path/fast-graphql.ts';
-import type { FastPathCarrier } from './fast-path/fast-graphql.ts';
-import { randomUUID } from 'node:crypto';
-import { groupOf } from '../cache/cache-policy.ts';
-import { entityIdOfKey } from '../keys/keys.ts';
-import type { LayeredStore } from '../cache/layered-store.ts';
 
 export interface ServerOptions {
   /**
@@ -63,18 +60,26 @@ export interface ServerOptions {
    */
   readonly hotEntityTtlMs?: number;
   /**
-   * Answer covered queries from compiled plans instead of executing GraphQL per request (see
+   * Answer covered queries from compiled queries instead of executing GraphQL per request (see
    * `fast-path/fast-graphql.ts`; the answers are the same). Default: on, unless the
    * `LARDER_SERVE_FAST_PATH` environment variable is `0`.
    */
   readonly fastPath?: boolean;
+  /**
+   * The clock of the hot entity cache's TTL and the on-demand circuit breakers, ms. Default
+   * `Date.now`; tests pass a manual one instead of waiting.
+   */
+  readonly now?: () => number;
 }
 
 /**
- * Builds the Larder HTTP server (not yet listening):
+ * Builds the Larder HTTP server (not yet listening), as Fastify plugins registered in order:
  *
+ * - auth (`onRequest`) and metrics (`onResponse`, `GET /metrics`) for every route;
  * - `POST /graphql` (and `GET`): the schema generated from the registry, JIT-compiled by Mercurius
- *   from a query's second execution on, with every store read of a request batched;
+ *   from a query's second execution on, with every store read of a request batched; persisted
+ *   queries, the query-size limit and the compiled fast path run before it (`preHandler`);
+ * - `POST /v1/queries` (persisted queries), `POST /v1/features` (REST);
  * - `POST /v1/streams/:stream/:topic`: HTTP push ingestion;
  * - `GET /healthz`, `GET /readyz`.
  *
@@ -87,6 +92,8 @@ export async function createServer(ctx: ServeContext, options: ServerOptions = {
   const limits = options.limits ?? serveLimitsFromEnv();
   const auth = options.auth ?? authConfigFromEnv();
   const metrics = options.metrics ?? new ServeMetrics();
+  const now = options.now ?? Date.now;
+  const queryCacheSize = options.queryCacheSize ?? 1024;
 
   const app = Fastify({
     ...loggerOptions(options.logger, ctx.logger),
@@ -100,71 +107,65 @@ export async function createServer(ctx: ServeContext, options: ServerOptions = {
 
   app.setErrorHandler(restErrorHandler);
   app.setNotFoundHandler(notFoundHandler);
+  app.addHook('onRequest', (request, reply, done) => {
+    void reply.header('x-request-id', request.id);
+    done();
+  });
 
   const store = ctx.store;
   const reader = options.reader ?? store;
-  const onDemand = new OnDemandService(initial.onDemand, { observer: metrics.onDemandObserver() });
+  const onDemand = new OnDemandService(initial.onDemand, { observer: metrics.onDemandObserver(), now });
   app.addHook('onClose', async () => onDemand.close());
-  const hot = new HotEntityCache({ ttlMs: options.hotEntityTtlMs ?? hotTtlFromEnv() });
+  const hot = new HotEntityCache({ ttlMs: options.hotEntityTtlMs ?? hotTtlFromEnv(), now });
   if (hot.enabled) {
     const stopForgetting = forgetWrittenEntities(hot, [reader, store], ctx.registry);
     app.addHook('onClose', async () => stopForgetting());
   }
-  const graphqlContext = (request?: FastifyRequest): GraphQLRequestContext => {
-    const failure = (request as FastPathCarrier | undefined)?.larderReadFailure;
+  const newRequestState: NewRequestState = (request, operationName) => {
+    // After the fast path's read failed, the full executor reports that failure without reading again.
+    const failure = request.larder?.loader.readFailure;
     return {
       // One loader per request: it is what batches the request's reads.
       loader: new RequestLoader(failure === undefined ? reader : failedReader(failure.error), hot),
       onDemand: new OnDemandLoader(onDemand),
+      operationName,
     };
   };
-  // Mercurius gives /graphql a response schema whose `data` is "any object", and
-  // fast-json-stringify serialises such values with a generic walker several times slower than
-  // JSON.stringify (a fifth of a profile request's time). The reply is {data, errors?,
-  // extensions?}, which JSON.stringify writes the same.
-  app.addHook('onRoute', (route) => {
-    if (route.url === '/graphql') route.serializerCompiler = () => serializeGraphQLReply;
-  });
-  await app.register(mercurius, {
-    schema: initial.schema,
-    path: '/graphql',
-    jit: 1,
-    graphiql: options.graphiql ?? false,
-    cache: options.queryCacheSize ?? 1024,
-    validationRules: [depthLimitRule(limits.maxDepth)],
-    context: (request) => {
-      const context = graphqlContext(request);
-      (request as { larderContext?: GraphQLRequestContext }).larderContext = context;
-      return context;
-    },
-    errorFormatter: formatGraphQLErrors as unknown as MercuriusOptions['errorFormatter'],
-  });
+  const rules = [depthLimitRule(limits.maxDepth)];
 
+  await app.register(requestStatePlugin);
+  await app.register(authPlugin, { auth });
+  await app.register(metricsPlugin, { metrics, registry: ctx.registry });
+  await app.register(persistedQueriesPlugin, {
+    persisted: new PersistedQueries({ backing: store }),
+    limits,
+  });
+  await app.register(limitsPlugin, { limits });
+  await app.register(graphqlPlugin, {
+    schema: initial.schema,
+    limits,
+    rules,
+    graphiql: options.graphiql ?? false,
+    queryCacheSize,
+    newRequestState,
+  });
   const swapper = new SchemaSwapper(app, ctx.registry, initial, ctx.logger, (serving) =>
     onDemand.update(serving.onDemand),
   );
   app.addHook('onClose', async () => swapper.stop());
-
-  registerHealthRoutes(app, { registryVersion: () => swapper.serving.registryVersion, store });
-  registerPushRoutes(app, ctx);
-  installServingDepth(app, {
-    registry: ctx.registry,
-    auth,
-    limits,
-    metrics,
-    persisted: new PersistedQueries({ backing: store }),
-    graphqlContext,
-  });
   if (options.fastPath ?? process.env['LARDER_SERVE_FAST_PATH'] !== '0') {
-    installFastPath(app, {
+    await app.register(fastPathPlugin, {
       schema: () => swapper.serving.schema,
       limits,
-      rules: [depthLimitRule(limits.maxDepth)],
+      rules,
       newLoader: () => new RequestLoader(reader, hot),
-      maxPlans: options.queryCacheSize ?? 1024,
+      maxQueries: queryCacheSize,
       onOutcome: (outcome) => metrics.recordFastPath(outcome),
     });
   }
+  await app.register(restFeaturesPlugin, { registry: ctx.registry, newRequestState });
+  await app.register(httpPushPlugin, { ingest: (events) => ctx.ingest(events), registry: ctx.registry });
+  await app.register(healthPlugin, { registryVersion: () => swapper.serving.registryVersion, store });
   return app;
 }
 
@@ -182,7 +183,7 @@ function forgetWrittenEntities(
   );
   if (observable === undefined) return () => {};
   return observable.onWrite((writes) => {
-    const now = Date.now();
+    const now = hot.now();
     const current = registry.current;
     for (const write of writes) {
       if (write.kind !== 'static') continue;
@@ -192,10 +193,6 @@ function forgetWrittenEntities(
       hot.forget(entity.name, entityIdOfKey(entity, write.pk), now);
     }
   });
-}
-
-function serializeGraphQLReply(reply: unknown): string {
-  return JSON.stringify(reply);
 }
 
 function hotTtlFromEnv(): number {

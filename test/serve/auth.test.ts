@@ -1,16 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { authConfigFromEnv, routeAccess } from '../../src/serve/auth.ts';
-import { single, startDepthServer, type DepthServer } from './support/depth-server.ts';
+import { single, startTestServer, type TestServer } from './support/test-server.ts';
 
 const READ = 'read-key-0123456789abcdef';
 const ADMIN = 'admin-key-0123456789abcdef';
 const INGEST = 'ingest-key-0123456789abcdef';
 
 describe('auth on', () => {
-  let server: DepthServer;
+  let server: TestServer;
   beforeAll(async () => {
-    server = await startDepthServer({
+    server = await startTestServer({
       env: { LARDER_API_KEYS: READ, LARDER_ADMIN_KEYS: ADMIN, LARDER_INGEST_KEYS: INGEST },
       // An admin-only route, as reload / replay / backfill routes declare themselves.
       routes: (app) =>
@@ -79,7 +79,7 @@ describe('auth off', () => {
   it('serves without keys, and warns loudly on a non-loopback address', async () => {
     const lines: string[] = [];
     const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
-    const server = await startDepthServer({ host: '0.0.0.0', logger });
+    const server = await startTestServer({ host: '0.0.0.0', logger });
     try {
       const res = await server.gql('{ user(id: 1) { os } }');
       expect(res.status).toBe(200);
@@ -88,7 +88,7 @@ describe('auth off', () => {
       await server.close();
     }
     const quiet: string[] = [];
-    const local = await startDepthServer({
+    const local = await startTestServer({
       logger: pino({ level: 'info' }, { write: (line: string) => void quiet.push(line) }),
     });
     await local.close();

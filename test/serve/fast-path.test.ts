@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoreWrite } from '../../src/store/online-store.ts';
-import { row, single, startDepthServer, type AnyJson, type DepthServer } from './support/depth-server.ts';
+import { row, single, startTestServer, type AnyJson, type TestServer } from './support/test-server.ts';
 
 /**
  * The compiled GraphQL fast path answers exactly as the full executor does. Two real servers
@@ -166,14 +166,14 @@ const NOT_COVERED: Case[] = [
 ];
 
 describe('the GraphQL fast path', () => {
-  let fast: DepthServer;
-  let full: DepthServer;
+  let fast: TestServer;
+  let full: TestServer;
   const now = Date.now();
 
   beforeAll(async () => {
     [fast, full] = await Promise.all([
-      startDepthServer({ extraRegistryFiles: EXTRA }),
-      startDepthServer({ extraRegistryFiles: EXTRA, fastPath: false }),
+      startTestServer({ extraRegistryFiles: EXTRA }),
+      startTestServer({ extraRegistryFiles: EXTRA, fastPath: false }),
     ]);
     const writes = data(now);
     await Promise.all([fast.write(writes), full.write(writes)]);
@@ -185,7 +185,7 @@ describe('the GraphQL fast path', () => {
   async function both(
     c: Case,
   ): Promise<{ fast: { status: number; text: string }; full: { status: number; text: string } }> {
-    const send = async (server: DepthServer) => {
+    const send = async (server: TestServer) => {
       const res = await fetch(`${server.base}/graphql`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -286,15 +286,15 @@ describe('the GraphQL fast path', () => {
 });
 
 describe('the GraphQL fast path with the hot entity cache on', () => {
-  let fast: DepthServer;
-  let full: DepthServer;
+  let fast: TestServer;
+  let full: TestServer;
 
   beforeAll(async () => {
     [fast, full] = await Promise.all([
       // Layered: rows come from the in-process cache level, the same objects each time, so
       // repeats are answered from kept row and list texts.
-      startDepthServer({ extraRegistryFiles: EXTRA, hotEntityTtlMs: 60_000, layered: true }),
-      startDepthServer({ extraRegistryFiles: EXTRA, hotEntityTtlMs: 60_000, layered: true, fastPath: false }),
+      startTestServer({ extraRegistryFiles: EXTRA, hotEntityTtlMs: 60_000, layered: true }),
+      startTestServer({ extraRegistryFiles: EXTRA, hotEntityTtlMs: 60_000, layered: true, fastPath: false }),
     ]);
     const writes = data(Date.now());
     await Promise.all([fast.write(writes), full.write(writes)]);
@@ -324,5 +324,50 @@ describe('the GraphQL fast path with the hot entity cache on', () => {
         expect(a, `${c.name}, pass ${pass}`).toBe(b);
       }
     }
+  });
+});
+
+describe('the GraphQL fast path with rows kept by the local cache level, hot entity cache off', () => {
+  let fast: TestServer;
+  let full: TestServer;
+
+  beforeAll(async () => {
+    // Rows come from the in-process cache level, the same objects each time, while joined
+    // entities are read for each request: a row's kept text must follow them.
+    [fast, full] = await Promise.all([
+      startTestServer({ extraRegistryFiles: EXTRA, layered: true }),
+      startTestServer({ extraRegistryFiles: EXTRA, layered: true, fastPath: false }),
+    ]);
+    const writes = data(Date.now());
+    await Promise.all([fast.write(writes), full.write(writes)]);
+  });
+  afterAll(async () => {
+    await Promise.all([fast.close(), full.close()]);
+  });
+
+  it('serves a changed joined entity at once, though its rows are kept', async () => {
+    const query =
+      '{ user(id: 3) { recent_view_articles(input: {count: 2}) { article_id article { title } } } }';
+    const answers = async (): Promise<[string, string]> =>
+      (await Promise.all(
+        [fast, full].map(async (s) => {
+          const res = await fetch(`${s.base}/graphql`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ query }),
+          });
+          return res.text();
+        }),
+      )) as [string, string];
+    for (let pass = 0; pass < 2; pass++) {
+      const [a, b] = await answers();
+      expect(a).toBe(b);
+      expect(a).toContain('Bike \\"22\\"');
+    }
+    const change = [single('c:flea:', 22, 'title', 'Renamed 22', Date.now() + 60_000)];
+    await Promise.all([fast.write(change), full.write(change)]);
+    const [a, b] = await answers();
+    expect(a).toBe(b);
+    expect(a).toContain('Renamed 22');
   });
 });

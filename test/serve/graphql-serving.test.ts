@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { marketplaceRegistry, seedMarketplace, viewAgeSec } from './marketplace-registry.ts';
-import { startServeFixture } from './serve-fixture.ts';
-import type { ServeFixture } from './serve-fixture.ts';
+import { startServeFixture, type ServeFixture } from './serve-fixture.ts';
 
 let fx: ServeFixture;
 

@@ -1,13 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { single, startDepthServer, type DepthServer } from './support/depth-server.ts';
-import { row } from './support/depth-server.ts';
+import { manualClock } from '../store/manual-clock.ts';
+import { single, startTestServer, type TestServer, row } from './support/test-server.ts';
+
+/** The hot cache TTL of the tests that let it pass (on a manual clock: they never wait). */
+const TTL_MS = 300;
 
 /** The in-process hot entity cache (opt-in): serves repeated entities from memory, for at most its TTL. */
 describe('hot entity cache', () => {
-  let server: DepthServer;
+  let server: TestServer;
   const now = Date.now();
+  const clock = manualClock(now);
   beforeAll(async () => {
-    server = await startDepthServer({ hotEntityTtlMs: 300 });
+    server = await startTestServer({ hotEntityTtlMs: TTL_MS, now: clock.now });
     await server.write([
       single('c:flea:', 1, 'title', 'Bike'),
       single('c:flea:', 1, 'price', 100),
@@ -32,9 +36,10 @@ describe('hot entity cache', () => {
     expect(server.store.staticCalls.filter((pks) => pks.some((pk) => pk.startsWith('c:flea:')))).toHaveLength(
       0,
     );
-    // A write is visible once the TTL has passed.
+    // A write is not served while the entries live, and is once the TTL has passed.
     await server.write([single('c:flea:', 1, 'title', 'Red bike', Date.now() + 1)]);
-    await new Promise((r) => setTimeout(r, 350));
+    expect((await server.gql(query)).body).toEqual(first.body);
+    clock.advance(TTL_MS);
     const third = await server.gql(query);
     expect((third.body.data?.['flea_articles'] as { title: string }[])[0]!.title).toBe('Red bike');
     // Rows that kept the article's expired hot entry (fast path) read it again too.
@@ -54,7 +59,7 @@ describe('hot entity cache', () => {
 
 /** Writes article `articleId` titled `title` and a view of it by user `userId`, both at `now`. */
 async function writeViewedArticle(
-  server: DepthServer,
+  server: TestServer,
   userId: number,
   articleId: number,
   title: string,
@@ -67,7 +72,7 @@ async function writeViewedArticle(
 }
 
 /** The joined article of user `userId`'s newest view, as served. */
-async function newestViewedArticle(server: DepthServer, userId: number): Promise<unknown> {
+async function newestViewedArticle(server: TestServer, userId: number): Promise<unknown> {
   const res = await server.gql(`{ user(id: ${userId}) { recent_view_articles { article { title } } } }`);
   return (res.body.data?.['user'] as { recent_view_articles: { article: unknown }[] })
     .recent_view_articles[0]!.article;
@@ -78,9 +83,10 @@ async function newestViewedArticle(server: DepthServer, userId: number): Promise
  * entity's hot entry once the entry's TTL has passed, as it reaches everything else.
  */
 describe('hot entity cache and rows kept in the local cache level', () => {
-  let server: DepthServer;
+  let server: TestServer;
+  const clock = manualClock(Date.now());
   beforeAll(async () => {
-    server = await startDepthServer({ hotEntityTtlMs: 300, layered: true });
+    server = await startTestServer({ hotEntityTtlMs: TTL_MS, layered: true, now: clock.now });
   });
   afterAll(() => server.close());
 
@@ -91,7 +97,7 @@ describe('hot entity cache and rows kept in the local cache level', () => {
     expect(await article()).toEqual({ title: 'Chair' });
     await server.store.write([single('c:flea:', 5, 'title', 'Red chair', now + 1_000)]);
     expect(await article()).toEqual({ title: 'Chair' }); // within the TTL: from memory
-    await new Promise((r) => setTimeout(r, 350));
+    clock.advance(TTL_MS);
     expect(await article()).toEqual({ title: 'Red chair' });
   });
 });
@@ -102,9 +108,9 @@ describe('hot entity cache and rows kept in the local cache level', () => {
  * puts its (old) result into the hot cache.
  */
 describe('hot entity cache behind the layered store', () => {
-  let server: DepthServer;
+  let server: TestServer;
   beforeAll(async () => {
-    server = await startDepthServer({ hotEntityTtlMs: 60_000, layered: true });
+    server = await startTestServer({ hotEntityTtlMs: 60_000, layered: true });
     await server.write([single('c:flea:', 1, 'title', 'Bike'), single('c:flea:', 1, 'price', 100)]);
   });
   afterAll(() => server.close());

@@ -1,9 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
-import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createIngestor } from '../../src/ingest/ingestor.ts';
-import { registerPushRoutes } from '../../src/serve/http-push.ts';
-import type { ServeContext } from '../../src/serve/context.ts';
+import { httpPushPlugin } from '../../src/serve/plugins/http-push.ts';
 import { RegistryHolder } from '../../src/registry/registry-holder.ts';
 import { binding, entity, feature, field, filter, registry, stream } from '../support/registry-builder.ts';
 import { openRealStores, type RealStores } from '../ingest/real-stores.ts';
@@ -56,17 +54,14 @@ describe('HTTP push source', () => {
       store: stores.store,
       deadLetters: stores.deadLetters,
     });
-    const ctx: ServeContext = {
-      registry: holder,
-      store: stores.store,
-      deadLetters: stores.deadLetters,
-      ingest: (events) => ingestor.ingest(events, { origin: 'http' }),
-      logger: pino({ level: 'silent' }),
-    };
     const instance = Fastify();
     // A route of the host app: the push route's raw-text parsers must not leak into it.
     instance.post('/echo', async (request) => ({ got: request.body }));
-    registerPushRoutes(instance, ctx, options);
+    await instance.register(httpPushPlugin, {
+      ingest: (events) => ingestor.ingest(events, { origin: 'http' }),
+      registry: holder,
+      ...options,
+    });
     await instance.ready();
     return instance;
   }

@@ -2,8 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Registry } from '../../src/registry/types.ts';
 import { marketplaceRegistry } from './marketplace-registry.ts';
 import { binding, entity, feature, field, registry, stream } from '../support/registry-builder.ts';
-import { capturingLogger, startServeFixture } from './serve-fixture.ts';
-import type { ServeFixture } from './serve-fixture.ts';
+import { capturingLogger, startServeFixture, type ServeFixture } from './serve-fixture.ts';
 
 let fx: ServeFixture | undefined;
 afterEach(async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { row, single, startDepthServer, type DepthServer } from './support/depth-server.ts';
+import { row, single, startTestServer, type TestServer } from './support/test-server.ts';
 
 /**
  * Joins over HTTP: a row's id field resolves to the referenced entity's features, every joined
@@ -7,11 +7,11 @@ import { row, single, startDepthServer, type DepthServer } from './support/depth
  * and a missing referenced entity is null.
  */
 describe('joins', () => {
-  let server: DepthServer;
+  let server: TestServer;
   const now = Date.now();
 
   beforeAll(async () => {
-    server = await startDepthServer();
+    server = await startTestServer();
     const writes = [];
     for (let a = 1; a <= 30; a++) {
       writes.push(single('c:flea:', a, 'title', `Bike ${a}`), single('c:flea:', a, 'price', a * 1000));

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { row, single, startDepthServer, type DepthServer } from './support/depth-server.ts';
+import { row, single, startTestServer, type TestServer } from './support/test-server.ts';
 
 /** Every limit, refused over HTTP with its stable code, before anything is read. */
 describe('serving limits', () => {
-  let server: DepthServer;
+  let server: TestServer;
   beforeAll(async () => {
-    server = await startDepthServer({
+    server = await startTestServer({
       limits: {
         maxDepth: 5,
         maxIdsPerQuery: 5,

@@ -1,7 +1,6 @@
 import type { Registry } from '../../src/registry/types.ts';
 import { entity, feature, registry } from '../support/registry-builder.ts';
-import { actionWrite, staticWrite } from './serve-fixture.ts';
-import type { ServeFixture } from './serve-fixture.ts';
+import { actionWrite, staticWrite, type ServeFixture } from './serve-fixture.ts';
 
 /** A registry with one feature of every shape the schema generator handles. */
 export const user = entity('user', { prefix: 'u:', idType: 'int' });

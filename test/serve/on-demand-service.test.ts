@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { CircuitBreaker } from '../../src/serve/on-demand/circuit-breaker.ts';
 import { OnDemandLoader } from '../../src/serve/on-demand/on-demand-loader.ts';
-import { OnDemandService } from '../../src/serve/on-demand/on-demand-service.ts';
-import type { OnDemandOutcome } from '../../src/serve/on-demand/on-demand-service.ts';
+import { OnDemandService, type OnDemandOutcome } from '../../src/serve/on-demand/on-demand-service.ts';
 import type { OnDemandDef } from '../../src/registry/types.ts';
+import { manualClock } from '../store/manual-clock.ts';
 import { startFakeUpstream, type FakeUpstream } from './support/upstream.ts';
 import { compileFiles } from '../registry/write-registry.ts';
 
@@ -35,6 +35,8 @@ describe('on-demand service against a real HTTP upstream', () => {
   let upstream: FakeUpstream;
   const calls: { feature: string; outcome: OnDemandOutcome; ids: number }[] = [];
   let service: OnDemandService;
+  // The breakers' clock: tests move it past `resetMs` instead of waiting.
+  const clock = manualClock();
 
   beforeAll(async () => {
     upstream = await startFakeUpstream();
@@ -42,6 +44,7 @@ describe('on-demand service against a real HTTP upstream', () => {
     upstream.slowMs = 2_000;
     service = new OnDemandService([], {
       observer: { call: (feature, outcome, _s, ids) => calls.push({ feature, outcome, ids }) },
+      now: clock.now,
     });
   });
   afterAll(async () => {
@@ -84,7 +87,7 @@ describe('on-demand service against a real HTTP upstream', () => {
     upstream.mode = 'ok';
     expect(await service.fetch(d, ['5'])).toEqual([[]]);
     expect(upstream.requests.length).toBe(before); // refused without a call
-    await new Promise((r) => setTimeout(r, 350));
+    clock.advance(300); // resetMs
     expect(await service.fetch(d, ['5'])).toEqual([[50, 51]]); // the probe
     expect(service.breakerState('user', 'blocked')).toBe('closed');
   });

@@ -1,16 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { single, startDepthServer, type DepthServer } from './support/depth-server.ts';
+import { manualClock } from '../store/manual-clock.ts';
+import { single, startTestServer, type TestServer } from './support/test-server.ts';
 import { startFakeUpstream, type FakeUpstream } from './support/upstream.ts';
 
 /** On-demand features through the real server, against a real upstream that can be slow, fail or hang. */
 describe('on-demand features over GraphQL', () => {
   let upstream: FakeUpstream;
-  let server: DepthServer;
+  let server: TestServer;
+  // The breakers' clock: the test moves it past `resetMs` instead of waiting.
+  const clock = manualClock(Date.now());
 
   beforeAll(async () => {
     upstream = await startFakeUpstream();
     upstream.slowMs = 2_000;
-    server = await startDepthServer({ upstreamBase: upstream.base });
+    server = await startTestServer({ upstreamBase: upstream.base, now: clock.now });
     await server.write([single('u:', 1, 'os', 'ios'), single('c:flea:', 1, 'title', 'Bike')]);
   });
   afterAll(async () => {
@@ -69,8 +72,12 @@ describe('on-demand features over GraphQL', () => {
     expect((await server.get('/metrics')).text).toMatch(
       /larder_ondemand_duration_seconds_count\{feature="user.blocked_users",outcome="breaker_open"\} 1/,
     );
-    // After resetMs a probe goes out; its success closes the breaker.
-    await new Promise((r) => setTimeout(r, 450));
+    // Open until resetMs (400) has passed; then a probe goes out, and its success closes it.
+    clock.advance(399);
+    const stillOpen = await server.gql('{ user(id: 1) { blocked_users } }');
+    expect(stillOpen.body).toEqual({ data: { user: { blocked_users: [] } } });
+    expect(upstream.requests.length).toBe(before);
+    clock.advance(1);
     const probe = await server.gql('{ user(id: 1) { blocked_users } }');
     expect(probe.body).toEqual({ data: { user: { blocked_users: [10, 11] } } });
     expect(upstream.requests.length).toBe(before + 1);

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { ActionRead } from '../../src/serve/action-read.ts';
 import { RequestLoader } from '../../src/serve/request-loader.ts';
 import { LmdbStore } from '../../src/store/lmdb/lmdb-store.ts';
 import { tempDir } from '../support/temp-dir.ts';
@@ -44,6 +45,11 @@ afterAll(async () => {
 });
 beforeEach(() => store.reset());
 
+/** An unfiltered read of the `count` newest rows. */
+function newest(count: number): ActionRead {
+  return { count, lastNSec: undefined, predicate: undefined };
+}
+
 describe('RequestLoader', () => {
   it('batches reads asked in one pass into one call per kind, deduplicated, answers in place', async () => {
     const loader = new RequestLoader(store);
@@ -51,14 +57,17 @@ describe('RequestLoader', () => {
     const b = loader.staticValue('u:2#os');
     const c = loader.staticValue('u:1#os');
     const d = loader.staticValue('u:404#os');
-    const r1 = loader.range('u:1#clicks', 2, undefined);
-    const r2 = loader.range('u:1#clicks', 2, undefined);
-    const r3 = loader.range('u:1#clicks', 3, undefined);
+    const r1 = loader.actionRows('u:1#clicks', newest(2), 10);
+    const r2 = loader.actionRows('u:1#clicks', newest(2), 10);
+    const r3 = loader.actionRows('u:1#clicks', newest(3), 10);
     expect(c).toBe(a);
     expect(r2).toBe(r1);
     expect(await Promise.all([a, b, c, d])).toEqual(['ios', 'android', 'ios', null]);
     expect((await r1).map((r) => r.values['article_id'])).toEqual([3, 2]);
     expect((await r3).map((r) => r.values['article_id'])).toEqual([3, 2, 1]);
+    // Rows handed out, each ask counted (r1 and r2 share a read), and every value as a feature.
+    expect(loader.rowsServed).toBe(2 + 2 + 3);
+    expect(loader.featuresServed).toBe(4 + 7);
     expect(store.staticCalls).toEqual([['u:1#os', 'u:2#os', 'u:404#os']]);
     expect(store.rangeCalls).toEqual([
       [
@@ -66,6 +75,20 @@ describe('RequestLoader', () => {
         { pk: 'u:1#clicks', count: 3, lastNSec: undefined },
       ],
     ]);
+  });
+
+  it('reads up to maxCount rows for a filter, keeps the newest matching, counts only those', async () => {
+    const loader = new RequestLoader(store);
+    const read: ActionRead = {
+      count: 1,
+      lastNSec: undefined,
+      predicate: (row) => row.values['article_id'] !== 3,
+    };
+    const rows = await loader.actionRows('u:1#clicks', read, 10);
+    expect(rows.map((r) => r.values['article_id'])).toEqual([2]);
+    expect(store.rangeCalls).toEqual([[{ pk: 'u:1#clicks', count: 10, lastNSec: undefined }]]);
+    expect(loader.rowsServed).toBe(1);
+    expect(loader.featuresServed).toBe(1);
   });
 
   it('joins reads asked from promise continuations of the same pass', async () => {

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { row, single, startDepthServer, type DepthServer } from './support/depth-server.ts';
+import { row, single, startTestServer, type TestServer } from './support/test-server.ts';
 
 describe('REST face, persisted queries, metrics, request ids', () => {
-  let server: DepthServer;
+  let server: TestServer;
   const now = Date.now();
   beforeAll(async () => {
-    server = await startDepthServer({ limits: { maxIdsPerQuery: 3, maxRowsPerRequest: 100 } });
+    server = await startTestServer({ limits: { maxIdsPerQuery: 3, maxRowsPerRequest: 100 } });
     await server.write([
       single('u:', 1, 'os', 'ios'),
       single('u:', 1, 'region_id', 42),

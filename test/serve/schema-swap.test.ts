@@ -2,8 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Registry } from '../../src/registry/types.ts';
 import { marketplaceRegistry, seedMarketplace, user } from './marketplace-registry.ts';
 import { entity, feature, registry } from '../support/registry-builder.ts';
-import { capturingLogger, startServeFixture, staticWrite } from './serve-fixture.ts';
-import type { ServeFixture } from './serve-fixture.ts';
+import { capturingLogger, startServeFixture, staticWrite, type ServeFixture } from './serve-fixture.ts';
 import { waitUntil } from '../support/wait-until.ts';
 
 let fx: ServeFixture | undefined;

@@ -1,11 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import { pino } from 'pino';
-import type { Logger } from 'pino';
+import { pino, type Logger } from 'pino';
 import { createIngestor } from '../../src/ingest/ingestor.ts';
 import { partitionKey } from '../../src/keys/keys.ts';
 import type { ServeContext } from '../../src/serve/context.ts';
-import { createServer } from '../../src/serve/server.ts';
-import type { ServerOptions } from '../../src/serve/server.ts';
+import { createServer, type ServerOptions } from '../../src/serve/server.ts';
 import { RegistryHolder } from '../../src/registry/registry-holder.ts';
 import type { EntityDef, Registry } from '../../src/registry/types.ts';
 import { LmdbDeadLetterStore } from '../../src/store/lmdb/lmdb-dead-letters.ts';

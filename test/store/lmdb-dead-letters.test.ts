@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { NewDeadLetter } from '../../src/store/dead-letters.ts';
 import { LmdbDeadLetterStore } from '../../src/store/lmdb/lmdb-dead-letters.ts';
-import { openLmdbEnv } from '../../src/store/lmdb/lmdb-env.ts';
-import type { LmdbEnv } from '../../src/store/lmdb/lmdb-env.ts';
+import { openLmdbEnv, type LmdbEnv } from '../../src/store/lmdb/lmdb-env.ts';
 import { manualClock } from './manual-clock.ts';
 
 function letter(n: number, extra: Partial<NewDeadLetter> = {}): NewDeadLetter {

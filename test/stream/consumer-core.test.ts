@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LarderError } from '../../src/errors.ts';
 import { StreamConsumer } from '../../src/ingest/stream/consumer.ts';
-import { DEFAULT_CONSUMER_OPTIONS, type ConsumerOptions } from '../../src/ingest/stream/consumer-options.ts';
+import { DEFAULT_CONSUMER_OPTIONS, type ConsumerOptions } from '../../src/registry/stream-options.ts';
 import { createMessageDecoder } from '../../src/ingest/stream/message-decoder.ts';
 import type { Ingestor } from '../../src/ingest/ingestor-contract.ts';
 import type { EventResult, IncomingEvent, IngestReport } from '../../src/ingest/types.ts';

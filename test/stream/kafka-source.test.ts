@@ -3,24 +3,27 @@ import { Admin, Consumer, Producer, stringDeserializers, stringSerializers } fro
 import { describe, expect, it } from 'vitest';
 import { kafkaSettings } from '../../src/ingest/stream/kafka-source.ts';
 import { defaultStream } from '../../src/registry/compile-stream.ts';
+import { kafkaEndpoint, type KafkaEndpoint } from '../support/kafka-broker.ts';
 import { describeSourceConformance, type ConformanceHarness } from './source-conformance.ts';
 
 /**
- * No Kafka broker can be installed on the CI machines. The whole contract suite runs against a
- * real cluster when LARDER_TEST_KAFKA_BROKERS=host:port[,host:port] is set, and is reported as
- * skipped otherwise. The offset logic it relies on (contiguous watermark, fencing) is the shared
- * core, which the other adapters' suites and the core unit tests exercise.
+ * The contract suite against a real Apache Kafka broker (a single KRaft node): the one `npm test`
+ * starts, or one of this file's own when it runs alone (test/support/kafka-broker.ts).
  */
-const BROKERS = process.env.LARDER_TEST_KAFKA_BROKERS?.split(',').filter((b) => b !== '');
-
-function harnessFor(brokers: string[]): ConformanceHarness {
+function kafkaHarness(): ConformanceHarness {
+  let endpoint: KafkaEndpoint;
+  let brokers: string[] = [];
   let admin: Admin;
   let producer: Producer<string, string, string, string>;
   return {
     source: 'kafka',
-    connection: { brokers },
+    get connection() {
+      return { brokers };
+    },
     retryStyle: 'republish',
     async setup() {
+      endpoint = await kafkaEndpoint();
+      brokers = endpoint.brokers;
       admin = new Admin({ clientId: 'larder-test-admin', bootstrapBrokers: brokers });
       producer = new Producer({
         clientId: 'larder-test',
@@ -29,8 +32,9 @@ function harnessFor(brokers: string[]): ConformanceHarness {
       });
     },
     async teardown() {
-      await producer.close();
-      await admin.close();
+      await producer?.close();
+      await admin?.close();
+      await endpoint?.release();
     },
     async newTopic() {
       const topic = `larder-test-${randomBytes(5).toString('hex')}`;
@@ -74,12 +78,7 @@ function harnessFor(brokers: string[]): ConformanceHarness {
   };
 }
 
-describeSourceConformance(
-  BROKERS === undefined
-    ? 'Kafka source (conformance) — skipped: set LARDER_TEST_KAFKA_BROKERS=host:port to run it against a broker'
-    : `Kafka source (conformance) against ${BROKERS.join(',')}`,
-  BROKERS === undefined ? undefined : harnessFor(BROKERS),
-);
+describeSourceConformance('Kafka source (conformance) against a real broker', kafkaHarness());
 
 describe('Kafka source settings (no broker needed)', () => {
   it('reads brokers, group, retry and DLQ topics from the stream definition', () => {
@@ -94,6 +93,26 @@ describe('Kafka source settings (no broker needed)', () => {
     expect(s.group).toBe('g');
     expect(s.retryTopic('t')).toBe('t.retry');
     expect(s.dlqTopic('t')).toBe('dead');
+    expect(s.retryGroup).toBe('g.retry');
+    expect(s.sessionTimeoutMs).toBe(30_000);
+    expect(s.heartbeatIntervalMs).toBe(3_000);
+  });
+
+  it('reads group timing and the retry group, and refuses a heartbeat not shorter than the session', () => {
+    const def = (options: Record<string, unknown>) => ({
+      ...defaultStream('events', true),
+      source: 'kafka' as const,
+      connection: { brokers: ['k:9092'] },
+      options,
+    });
+    const s = kafkaSettings(def({ sessionTimeout: '6s', retryGroup: 'retries' }));
+    expect(s.sessionTimeoutMs).toBe(6_000);
+    expect(s.heartbeatIntervalMs).toBe(2_000);
+    expect(s.rebalanceTimeoutMs).toBeGreaterThanOrEqual(6_000);
+    expect(s.retryGroup).toBe('retries');
+    expect(() => kafkaSettings(def({ sessionTimeout: '6s', heartbeatInterval: '6s' }))).toThrow(
+      expect.objectContaining({ code: 'LARDER_ERR_STREAM_OPTION' }),
+    );
   });
 
   it('refuses a stream without brokers with a stable code', () => {

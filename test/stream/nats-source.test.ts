@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readConsumerOptions } from '../../src/ingest/stream/consumer-options.ts';
+import { readConsumerOptions } from '../../src/registry/stream-options.ts';
 import { HEADER } from '../../src/ingest/stream/delivery-headers.ts';
 import { createNatsSources, openNatsDeadLetters } from '../../src/ingest/stream/nats-source.ts';
 import { payloadText } from '../../src/ingest/stream/stream-source.ts';

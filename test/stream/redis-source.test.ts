@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readConsumerOptions } from '../../src/ingest/stream/consumer-options.ts';
+import { readConsumerOptions } from '../../src/registry/stream-options.ts';
 import { HEADER } from '../../src/ingest/stream/delivery-headers.ts';
 import { createRedisSources, openRedisDeadLetters } from '../../src/ingest/stream/redis-source.ts';
 import { payloadText } from '../../src/ingest/stream/stream-source.ts';

@@ -1,11 +1,10 @@
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_CONSUMER_OPTIONS, readConsumerOptions } from '../../src/ingest/stream/consumer-options.ts';
+import { DEFAULT_CONSUMER_OPTIONS, readConsumerOptions } from '../../src/registry/stream-options.ts';
 import { HEADER } from '../../src/ingest/stream/delivery-headers.ts';
 import { createSources } from '../../src/ingest/stream/source-factory.ts';
 import { startConsumers } from '../../src/ingest/stream/start-consumers.ts';
-import type { SourceMessage, StreamSource } from '../../src/ingest/stream/stream-source.ts';
-import { payloadText } from '../../src/ingest/stream/stream-source.ts';
+import { type SourceMessage, type StreamSource, payloadText } from '../../src/ingest/stream/stream-source.ts';
 import { defaultStream } from '../../src/registry/compile-stream.ts';
 import type { StreamDef, StreamSourceKind } from '../../src/registry/types.ts';
 import { tempDir } from '../support/temp-dir.ts';

@@ -49,26 +49,28 @@ export class BatchRuntime {
   readonly tracker: JobTracker;
   readonly sources: ObjectSources;
 
-  constructor(private readonly options: BatchRuntimeOptions) {
+  readonly #options: BatchRuntimeOptions;
+  constructor(options: BatchRuntimeOptions) {
+    this.#options = options;
     this.tracker = options.tracker ?? new JobTracker(options.jobs);
     this.sources = options.sources ?? new ObjectSources(options.config.s3);
   }
 
   get jobs(): JobStore {
-    return this.options.jobs;
+    return this.#options.jobs;
   }
 
   get runner(): JobRunner {
-    return this.options.runner;
+    return this.#options.runner;
   }
 
   get config(): BatchConfig {
-    return this.options.config;
+    return this.#options.config;
   }
 
   /** The job spec of an ingestion from the registry in force. */
   async resolveSpec(name: string, from?: number, to?: number): Promise<JobSpec> {
-    const registry = this.options.registry.current;
+    const registry = this.#options.registry.current;
     const ingestion = ingestionNamed(registry, name);
     const feature = registry.featuresByEntity.get(ingestion.entity)?.get(ingestion.feature);
     const entity = registry.entities.get(ingestion.entity);
@@ -97,7 +99,7 @@ export class BatchRuntime {
       {
         spec,
         trigger: options.trigger ?? 'backfill',
-        mode: this.options.runner.mode,
+        mode: this.#options.runner.mode,
         ...(options.runId === undefined ? {} : { runId: options.runId }),
         ...(options.waitsFor === undefined ? {} : { waitsFor: options.waitsFor }),
       },
@@ -109,7 +111,7 @@ export class BatchRuntime {
 
   /** Splits a queued job into tasks and hands them to the runner. A failed split fails the job. */
   async start(jobId: string): Promise<JobRecord> {
-    const job = await this.mustGet(jobId);
+    const job = await this.#mustGet(jobId);
     if (job.state !== 'queued' || !(await this.tracker.claimSplitting(jobId))) return job;
     try {
       const { spec } = job;
@@ -120,20 +122,20 @@ export class BatchRuntime {
         this.sources,
         (sample) => estimateThroughput(this.jobs, spec, sample, this.sources),
         {
-          workersAvailable: await this.options.runner.workersAvailable(),
-          targetSeconds: this.options.config.targetSeconds,
-          ...this.options.taskSplit,
+          workersAvailable: await this.#options.runner.workersAvailable(),
+          targetSeconds: this.#options.config.targetSeconds,
+          ...this.#options.taskSplit,
         },
       );
       const runnable = await this.tracker.recordSplit(jobId, split, slices);
       if (runnable === undefined || runnable.state !== 'runnable') return runnable ?? job;
-      await this.options.runner.dispatch(
+      await this.#options.runner.dispatch(
         runnable,
         slices.map((_, i) => i),
       );
       return runnable;
     } catch (err) {
-      if (!isLarderError(err)) this.options.logger?.error({ err, job: jobId }, 'batch: planning failed');
+      if (!isLarderError(err)) this.#options.logger?.error({ err, job: jobId }, 'batch: planning failed');
       const code = isLarderError(err) ? err.code : 'LARDER_ERR_INTERNAL';
       const message = err instanceof Error ? err.message : String(err);
       return (await this.tracker.fail(jobId, code, `planning failed: ${message}`)) ?? job;
@@ -142,7 +144,7 @@ export class BatchRuntime {
 
   /** Runs a failed or cancelled job again (same id and URL), re-running its unfinished tasks. */
   async retry(jobId: string): Promise<JobRecord> {
-    const job = await this.mustGet(jobId);
+    const job = await this.#mustGet(jobId);
     // Re-resolve the mapping: a retry usually follows a fix of the registry.
     const spec = await this.resolveSpec(job.ingestion, job.spec.from, job.spec.to).catch(() => job.spec);
     const rerun = await this.tracker.retry(jobId, spec);
@@ -152,18 +154,18 @@ export class BatchRuntime {
         `job ${jobId} is ${job.state}; only failed or cancelled jobs can be retried`,
       );
     }
-    const current = await this.mustGet(jobId);
+    const current = await this.#mustGet(jobId);
     if (current.state === 'queued') return this.start(jobId);
     if (rerun.length === 0) {
       await this.tracker.finalizeIfDone(jobId);
-      return this.mustGet(jobId);
+      return this.#mustGet(jobId);
     }
-    await this.options.runner.dispatch(current, rerun);
+    await this.#options.runner.dispatch(current, rerun);
     return current;
   }
 
   async cancel(jobId: string): Promise<JobRecord> {
-    const job = await this.mustGet(jobId);
+    const job = await this.#mustGet(jobId);
     if (isTerminal(job.state)) {
       throw new LarderError(
         'LARDER_ERR_BATCH_JOB_STATE',
@@ -188,21 +190,21 @@ export class BatchRuntime {
     options: { onUpdate?: (view: JobView) => void; pollMs?: number } = {},
   ): Promise<JobView> {
     for (;;) {
-      const job = await this.mustGet(jobId);
+      const job = await this.#mustGet(jobId);
       const view = toJobView(job, await this.jobs.getTasks(jobId));
       options.onUpdate?.(view);
       if (isTerminal(view.state)) return view;
-      await this.options.watchdog?.checkJob(view);
+      await this.#options.watchdog?.checkJob(view);
       await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 300));
     }
   }
 
   async close(): Promise<void> {
-    await this.options.runner.close();
-    await this.options.jobs.close();
+    await this.#options.runner.close();
+    await this.#options.jobs.close();
   }
 
-  private async mustGet(jobId: string): Promise<JobRecord> {
+  async #mustGet(jobId: string): Promise<JobRecord> {
     const job = await this.jobs.getJob(jobId);
     if (job === undefined) throw notFound(jobId);
     return job;

@@ -20,40 +20,43 @@ export interface SchedulerOptions {
  * follow the registry: a reload replaces them.
  */
 export class BatchScheduler {
-  private crons: Cron[] = [];
-  private unsubscribe: (() => void) | undefined;
-  private readonly runs = new Set<Promise<unknown>>();
-  private stopped = false;
+  #crons: Cron[] = [];
+  #unsubscribe: (() => void) | undefined;
+  readonly #runs = new Set<Promise<unknown>>();
+  #stopped = false;
 
-  constructor(private readonly options: SchedulerOptions) {}
+  readonly #options: SchedulerOptions;
+  constructor(options: SchedulerOptions) {
+    this.#options = options;
+  }
 
   async start(): Promise<void> {
-    await this.install(this.options.registry.current);
-    this.unsubscribe = this.options.registry.onChange((next) => {
-      void this.install(next).catch((err: unknown) =>
-        this.options.logger?.error({ err }, 'batch scheduler: reload failed'),
+    await this.#install(this.#options.registry.current);
+    this.#unsubscribe = this.#options.registry.onChange((next) => {
+      void this.#install(next).catch((err: unknown) =>
+        this.#options.logger?.error({ err }, 'batch scheduler: reload failed'),
       );
     });
   }
 
   /** The next fire time of each scheduled ingestion. */
   nextRuns(): { ingestion: string; next: Date | null }[] {
-    return this.crons.map((cron) => ({ ingestion: cron.name ?? '', next: cron.nextRun() }));
+    return this.#crons.map((cron) => ({ ingestion: cron.name ?? '', next: cron.nextRun() }));
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    this.unsubscribe?.();
-    for (const cron of this.crons) cron.stop();
-    this.crons = [];
-    await Promise.allSettled([...this.runs]);
+    this.#stopped = true;
+    this.#unsubscribe?.();
+    for (const cron of this.#crons) cron.stop();
+    this.#crons = [];
+    await Promise.allSettled([...this.#runs]);
   }
 
-  private async install(registry: Registry): Promise<void> {
+  async #install(registry: Registry): Promise<void> {
     const ingestions = registry.ingestions;
-    for (const cron of this.crons) cron.stop();
-    this.crons = [];
-    if (this.stopped) return;
+    for (const cron of this.#crons) cron.stop();
+    this.#crons = [];
+    if (this.#stopped) return;
     for (const def of ingestions.values()) {
       if (def.schedule === undefined) continue;
       const cron = new Cron(
@@ -63,20 +66,20 @@ export class BatchScheduler {
           protect: true,
           ...(def.timezone === undefined ? {} : { timezone: def.timezone }),
           catch: (err: unknown) =>
-            this.options.logger?.error({ err, ingestion: def.name }, 'batch scheduler: tick failed'),
+            this.#options.logger?.error({ err, ingestion: def.name }, 'batch scheduler: tick failed'),
         },
-        (self: Cron) => this.tick(def.name, self.currentRun() ?? new Date()),
+        (self: Cron) => this.#tick(def.name, self.currentRun() ?? new Date()),
       );
-      this.crons.push(cron);
+      this.#crons.push(cron);
     }
-    this.options.logger?.info(
-      { scheduled: this.crons.map((c) => ({ ingestion: c.name, next: c.nextRun()?.toISOString() })) },
+    this.#options.logger?.info(
+      { scheduled: this.#crons.map((c) => ({ ingestion: c.name, next: c.nextRun()?.toISOString() })) },
       'batch scheduler: crons installed',
     );
   }
 
-  private async tick(name: string, at: Date): Promise<void> {
-    const { runtime, registry, logger } = this.options;
+  async #tick(name: string, at: Date): Promise<void> {
+    const { runtime, registry, logger } = this.#options;
     // Whole seconds: two schedulers see the same tick however late each fires.
     const tickKey = `${name}@${new Date(Math.floor(at.getTime() / 1000) * 1000).toISOString()}`;
     const run = await startDagRun(runtime, registry.current, name, {
@@ -88,8 +91,8 @@ export class BatchScheduler {
       { ingestion: name, runId: run.runId, jobs: Object.fromEntries(run.jobs) },
       'batch scheduler: tick started a run',
     );
-    this.options.onRun?.(name, run);
-    this.runs.add(run.settled);
-    void run.settled.finally(() => this.runs.delete(run.settled));
+    this.#options.onRun?.(name, run);
+    this.#runs.add(run.settled);
+    void run.settled.finally(() => this.#runs.delete(run.settled));
   }
 }

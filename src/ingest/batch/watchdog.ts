@@ -45,16 +45,18 @@ export interface WatchdogOptions {
  * It runs in the scheduler and in the server, and for the one job a CLI waits on.
  */
 export class Watchdog {
-  private timer: NodeJS.Timeout | undefined;
-  private readonly now: () => number;
+  #timer: NodeJS.Timeout | undefined;
+  readonly #now: () => number;
 
-  constructor(private readonly options: WatchdogOptions) {
-    this.now = options.now ?? Date.now;
+  readonly #options: WatchdogOptions;
+  constructor(options: WatchdogOptions) {
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
   }
 
   /** Checks every unfinished job, and failed jobs not yet alerted. */
   async scan(): Promise<void> {
-    const { store } = this.options.tracker;
+    const { store } = this.#options.tracker;
     const jobs = await store.listJobs({ limit: 500, states: ['queued', 'runnable', 'running', 'failed'] });
     for (const job of jobs) {
       if (job.state === 'failed' && job.failureAlertedAt !== undefined) continue;
@@ -63,12 +65,12 @@ export class Watchdog {
   }
 
   async checkJob(view: JobView): Promise<void> {
-    const { tracker, config } = this.options;
-    const now = this.now();
+    const { tracker, config } = this.#options;
+    const now = this.#now();
     if (view.state === 'failed') {
       if (config.webhook !== undefined && (await tracker.claimFailureAlert(view.id))) {
-        await this.post(
-          this.alert(
+        await this.#post(
+          this.#alert(
             'job.failed',
             view,
             `job ${view.id} (${view.ingestion}) failed: ${view.failure?.message ?? ''}`,
@@ -99,29 +101,29 @@ export class Watchdog {
       (view.state === 'runnable' ? ' (no worker has taken its tasks)' : '');
     await tracker.markStuckAlerted(view.id);
     await tracker.log(view.id, 'warn', message);
-    this.options.logger?.warn(
+    this.#options.logger?.warn(
       { job: view.id, ingestion: view.ingestion, state: view.state, idleMs },
       message,
     );
-    await this.post(this.alert('job.stuck', view, message));
+    await this.#post(this.#alert('job.stuck', view, message));
   }
 
   start(intervalMs = 15_000): void {
-    this.timer ??= setInterval(() => {
-      this.scan().catch((err: unknown) => this.options.logger?.error({ err }, 'batch watchdog scan failed'));
+    this.#timer ??= setInterval(() => {
+      this.scan().catch((err: unknown) => this.#options.logger?.error({ err }, 'batch watchdog scan failed'));
     }, intervalMs);
-    this.timer.unref();
+    this.#timer.unref();
   }
 
   stop(): void {
-    if (this.timer !== undefined) clearInterval(this.timer);
-    this.timer = undefined;
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
   }
 
-  private alert(event: JobAlert['event'], view: JobView, message: string): JobAlert {
+  #alert(event: JobAlert['event'], view: JobView, message: string): JobAlert {
     return {
       event,
-      url: `${this.options.config.consoleUrl}${view.url}`,
+      url: `${this.#options.config.consoleUrl}${view.url}`,
       message,
       job: {
         id: view.id,
@@ -139,8 +141,8 @@ export class Watchdog {
     };
   }
 
-  private async post(alert: JobAlert): Promise<void> {
-    const webhook = this.options.config.webhook;
+  async #post(alert: JobAlert): Promise<void> {
+    const webhook = this.#options.config.webhook;
     if (webhook === undefined) return;
     try {
       const response = await fetch(webhook, {
@@ -151,7 +153,7 @@ export class Watchdog {
       });
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
     } catch (err) {
-      this.options.logger?.error({ err, webhook, job: alert.job.id }, 'batch: webhook call failed');
+      this.#options.logger?.error({ err, webhook, job: alert.job.id }, 'batch: webhook call failed');
     }
   }
 }

@@ -1,15 +1,13 @@
-import {
-  Consumer,
-  Producer,
-  stringDeserializers,
-  stringSerializers,
-  type Message,
-  type MessagesStream,
-} from '@platformatic/kafka';
+import { Consumer, Producer, stringSerializers, type ConsumerGroupJoinPayload } from '@platformatic/kafka';
 import { LarderError } from '../../errors.ts';
 import type { StreamDef } from '../../registry/types.ts';
-import { optionalString, optionError, type ConsumerOptions } from './consumer-options.ts';
+import type { ConsumerOptions } from '../../registry/stream-options.ts';
 import { deadLetterHeaders, readHeaders, retryHeaders } from './delivery-headers.ts';
+import { subscriptionRoundRobin } from './kafka-assigner.ts';
+import { KafkaFetcher, type FetchedPartition } from './kafka-fetch.ts';
+import { KafkaOwnership } from './kafka-ownership.ts';
+import { kafkaSettings, type KafkaSettings } from './kafka-settings.ts';
+import { ensureKafkaTopics } from './kafka-topics.ts';
 import {
   payloadText,
   type FailureInfo,
@@ -21,50 +19,26 @@ import {
   type StreamSource,
 } from './stream-source.ts';
 
-export interface KafkaSettings {
-  readonly brokers: string[];
-  readonly group: string;
-  readonly clientId: string;
-  readonly startFrom: 'earliest' | 'latest';
-  readonly retryTopic: (topic: string) => string;
-  readonly dlqTopic: (topic: string) => string;
-}
-
-export function kafkaSettings(def: StreamDef): KafkaSettings {
-  const where = (key: string): string => `streams.${def.name}.options.${key}`;
-  const raw = def.connection.brokers ?? def.connection.url;
-  if (raw === undefined)
-    throw optionError(`streams.${def.name}.connection.brokers`, 'a list of host:port', raw);
-  const brokers = (Array.isArray(raw) ? raw : String(raw).split(','))
-    .map((b) => String(b).trim())
-    .filter((b) => b !== '');
-  const start = optionalString(def.options.startFrom, where('startFrom')) ?? 'earliest';
-  if (start !== 'earliest' && start !== 'latest')
-    throw optionError(where('startFrom'), 'earliest or latest', start);
-  const retry = optionalString(def.options.retryTopic, where('retryTopic'));
-  const dlq = optionalString(def.options.dlqTopic, where('dlqTopic'));
-  return {
-    brokers,
-    group: def.group,
-    clientId: optionalString(def.options.clientId, where('clientId')) ?? `larder-${def.name}`,
-    startFrom: start,
-    retryTopic: (topic) => retry ?? `${topic}.retry`,
-    dlqTopic: (topic) => dlq ?? `${topic}.dlq`,
-  };
-}
-
-type StringMessage = Message<string, string, string, string>;
+export { kafkaSettings, type KafkaSettings };
 
 /**
- * Kafka source on `@platformatic/kafka`: a group member with autocommit off. The core commits the
- * contiguous watermark of each partition (`offset + 1`, Kafka's next-to-read convention).
+ * Kafka source on `@platformatic/kafka`: a consumer-group member that fetches for itself. The
+ * core commits the contiguous watermark of each partition (`offset + 1`, Kafka's next-to-read).
  *
- * - Fencing: the group generation is the epoch. A rebalance bumps it, so results of messages
- *   fetched before are dropped (never committed) and the new owner redoes them from the last commit.
- * - Retries are produced to `<topic>.retry` (read by a second source, same group) with `larder-*`
- *   headers and a due time; dead letters to `<topic>.dlq`. The topics must exist or the brokers
- *   must auto-create them.
- * - Back-pressure: the message stream is paused while the local buffer holds `2 × fetchMax`.
+ * - Ownership and fencing (`kafka-ownership.ts`): a partition gets a new epoch each time it is
+ *   newly assigned to this member. A partition kept across a rebalance keeps its epoch, position,
+ *   buffered and in-flight messages: nothing is dropped, so nothing must be fetched again. A new
+ *   one starts from the group's commit (or `startFrom` when there is none); results of a revoked
+ *   one are dropped, and its new owner redoes them from the commit.
+ * - Positions are this source's own (`kafka-fetch.ts`): no client stream keeps a position that
+ *   could outlive a rebalance or die in an outage. A failed fetch, a failed rejoin, a failed
+ *   retry or dead-letter publish is thrown from `fetch`, so the core logs it, counts it in
+ *   `larder_stream_broker_errors_total` and tries again with backoff; a failed rejoin is retried
+ *   here until the group takes the member back.
+ * - Retries go to `<topic>.retry`, read by a second source in its own group (`<group>.retry`);
+ *   dead letters to `<topic>.dlq`. Both topics are created at start when missing.
+ * - Back-pressure: the next fetch is requested while the core works, and only while fewer than
+ *   `fetchMax` messages are buffered.
  */
 export class KafkaSource implements StreamSource {
   readonly id: string;
@@ -73,16 +47,20 @@ export class KafkaSource implements StreamSource {
   readonly commitMode = 'watermark' as const;
   readonly #settings: KafkaSettings;
   readonly #readTopic: string;
+  readonly #group: string;
   readonly #isRetry: boolean;
-  readonly #bufferMax: number;
-  #consumer: Consumer<string, string, string, string> | undefined;
+  readonly #bufferLow: number;
+  readonly #owned = new KafkaOwnership();
+  #consumer: Consumer | undefined;
   #producer: Producer<string, string, string, string> | undefined;
-  #messages: MessagesStream<string, string, string, string> | undefined;
-  #buffer: StringMessage[] = [];
-  #wake: (() => void) | undefined;
-  #generation = 0;
-  #assigned = new Set<string>();
+  #fetcher: KafkaFetcher | undefined;
+  #buffer: SourceMessage[] = [];
+  #pulling: Promise<void> | undefined;
+  #failure: unknown;
+  #rejoin: NodeJS.Timeout | undefined;
+  #rejoinFailures = 0;
   #draining = false;
+  #closed = false;
 
   constructor(
     def: StreamDef,
@@ -96,85 +74,172 @@ export class KafkaSource implements StreamSource {
     this.#settings = settings;
     this.#isRetry = isRetry;
     this.#readTopic = isRetry ? settings.retryTopic(topic) : topic;
-    this.#bufferMax = Math.max(256, consumer.fetchMax * 2);
+    this.#group = isRetry ? settings.retryGroup : settings.group;
+    this.#bufferLow = consumer.fetchMax;
     this.id = `kafka:${def.name}/${this.#readTopic}`;
   }
 
   async start(): Promise<void> {
     const s = this.#settings;
     try {
+      await ensureKafkaTopics(s, this.topic);
       this.#producer = new Producer({
         clientId: `${s.clientId}-producer`,
         bootstrapBrokers: s.brokers,
         serializers: stringSerializers,
       });
-      this.#consumer = new Consumer({
-        groupId: s.group,
+      this.#fetcher = new KafkaFetcher(s, this.#readTopic);
+      const consumer = new Consumer({
+        groupId: this.#group,
         clientId: s.clientId,
         bootstrapBrokers: s.brokers,
-        deserializers: stringDeserializers,
+        sessionTimeout: s.sessionTimeoutMs,
+        rebalanceTimeout: s.rebalanceTimeoutMs,
+        heartbeatInterval: s.heartbeatIntervalMs,
+        partitionAssigner: subscriptionRoundRobin,
       });
-      this.#consumer.on('consumer:group:join', (payload) => {
-        this.#generation = payload.generationId ?? this.#generation + 1;
-        const assignments = payload.assignments ?? this.#consumer?.assignments ?? [];
-        this.#assigned = new Set(
-          assignments.filter((a) => a.topic === this.#readTopic).flatMap((a) => a.partitions.map(String)),
-        );
-        // Buffered messages belong to the previous generation: drop them, the new owner refetches.
-        this.#buffer = [];
-      });
-      this.#messages = await this.#consumer.consume({
-        topics: [this.#readTopic],
-        mode: 'committed',
-        fallbackMode: s.startFrom,
-        autocommit: false,
-      });
+      this.#consumer = consumer;
+      // Without these listeners an 'error' event (a failed rejoin) would end the process.
+      consumer.on('error', (err: unknown) => this.#lostGroup(err));
+      this.#producer.on('error', (err: unknown) => (this.#failure = err));
+      consumer.on('consumer:group:join', (payload: ConsumerGroupJoinPayload) => this.#joined(payload));
+      consumer.topics.track(this.#readTopic);
+      await consumer.joinGroup({});
     } catch (err) {
       await this.close();
+      if (err instanceof LarderError) throw err;
       throw new LarderError(
         'LARDER_ERR_STREAM_CONNECTION',
-        `Kafka topic ${this.#readTopic} at ${s.brokers.join(',')}: ${String(err)}`,
-        {
-          cause: err,
-        },
+        `Kafka topic ${this.#readTopic} (group ${this.#group}) at ${s.brokers.join(',')}: ${String(err)}`,
+        { cause: err },
       );
     }
-    this.#messages.on('data', (message: StringMessage) => {
-      this.#buffer.push(message);
-      if (this.#buffer.length >= this.#bufferMax) this.#messages?.pause();
-      this.#wake?.();
-    });
-    this.#messages.on('error', () => this.#wake?.());
+  }
+
+  #joined(payload: ConsumerGroupJoinPayload): void {
+    this.#rejoinFailures = 0;
+    const partitions = (payload.assignments ?? [])
+      .filter((a) => a.topic === this.#readTopic)
+      .flatMap((a) => a.partitions);
+    this.#owned.apply(payload.memberId, payload.generationId ?? 0, partitions);
+    this.#dropUnowned();
+  }
+
+  /** The client gave up rejoining the group: stop working on its partitions, rejoin ourselves. */
+  #lostGroup(err: unknown): void {
+    this.#failure = err;
+    this.#owned.revokeAll();
+    this.#dropUnowned();
+    if (this.#rejoin !== undefined || this.#closed) return;
+    const delay = Math.min(10_000, 500 * 2 ** Math.min(this.#rejoinFailures, 5));
+    this.#rejoin = setTimeout(() => {
+      this.#rejoin = undefined;
+      if (this.#closed) return;
+      this.#consumer?.joinGroup({}).catch((error: unknown) => {
+        this.#rejoinFailures += 1;
+        this.#lostGroup(error);
+      });
+    }, delay);
+    this.#rejoin.unref();
+  }
+
+  #dropUnowned(): void {
+    this.#buffer = this.#buffer.filter((m) => this.#owned.isCurrent(Number(m.partition), m.epoch));
   }
 
   async fetch(request: FetchRequest): Promise<SourceMessage[]> {
-    if (this.#draining || this.#messages === undefined) return [];
+    if (this.#draining || this.#consumer === undefined) return [];
+    this.#throwFailure();
     if (this.#buffer.length === 0) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, request.waitMs);
-        this.#wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.#wake = undefined;
+      await (this.#pulling ?? this.#pull(request.waitMs));
+      this.#throwFailure();
     }
     const taken = this.#buffer.splice(0, request.max);
-    if (this.#buffer.length < this.#bufferMax / 2 && this.#messages.isPaused()) this.#messages.resume();
-    return taken.map((m) => this.#toMessage(m));
+    if (this.#buffer.length < this.#bufferLow && this.#pulling === undefined && !this.#draining)
+      void this.#pull(request.waitMs);
+    return taken;
   }
 
-  #toMessage(m: StringMessage): SourceMessage {
-    const headers = this.#isRetry ? readHeaders((name) => m.headers.get(name)) : { attempts: 0 };
-    return {
-      partition: String(m.partition),
-      offset: m.offset.toString(),
-      epoch: this.#generation,
-      key: undefined,
-      payload: m.value,
-      headers,
-      publishedAt: Number(m.timestamp),
-    };
+  #throwFailure(): void {
+    const failure = this.#failure;
+    if (failure === undefined) return;
+    this.#failure = undefined;
+    throw failure;
+  }
+
+  /** One round of fetches for every owned partition; the outcome lands in the buffer or `#failure`. */
+  #pull(waitMs: number): Promise<void> {
+    const pulling = this.#fetchOwned(waitMs)
+      .catch((err: unknown) => {
+        if (!this.#closed) this.#failure = err;
+      })
+      .finally(() => {
+        if (this.#pulling === pulling) this.#pulling = undefined;
+      });
+    this.#pulling = pulling;
+    return pulling;
+  }
+
+  async #fetchOwned(waitMs: number): Promise<void> {
+    const fetcher = this.#fetcher!;
+    await this.#resolvePositions();
+    const wants = this.#owned.positions();
+    if (wants.length === 0) {
+      await new Promise((r) => setTimeout(r, Math.min(waitMs, 200)));
+      return;
+    }
+    const { partitions, outOfRange } = await fetcher.fetch(wants, waitMs);
+    for (const fetched of partitions) this.#accept(fetched, wants);
+    // Past the retention limit (or a truncated log): start over where `startFrom` says.
+    for (const p of outOfRange) this.#owned.restart(p, wants.find((w) => w.partition === p)?.epoch);
+  }
+
+  #accept(fetched: FetchedPartition, wants: ReturnType<KafkaOwnership['positions']>): void {
+    const want = wants.find((w) => w.partition === fetched.partition);
+    // Revoked (or reassigned) while the fetch was in flight: these results are someone else's.
+    if (want === undefined || !this.#owned.advance(fetched.partition, want.epoch, want.offset, fetched.next))
+      return;
+    const partition = String(fetched.partition);
+    for (const r of fetched.records) {
+      const headers = this.#isRetry
+        ? readHeaders((name) => {
+            const h = r.headers.find(([k]) => k?.toString() === name);
+            return h?.[1]?.toString();
+          })
+        : { attempts: 0 };
+      this.#buffer.push({
+        partition,
+        offset: r.offset.toString(),
+        epoch: want.epoch,
+        key: undefined,
+        payload: r.value ?? '',
+        headers,
+        publishedAt: r.timestamp,
+      });
+    }
+  }
+
+  /** Newly assigned partitions start at the group's commit, or where `startFrom` says. */
+  async #resolvePositions(): Promise<void> {
+    const pending = this.#owned.unresolved();
+    if (pending.length === 0) return;
+    const partitions = pending.map((p) => p.partition);
+    const committed = await this.#consumer!.listCommittedOffsets({
+      topics: [{ topic: this.#readTopic, partitions }],
+    });
+    const commits = committed.get(this.#readTopic) ?? [];
+    const useCommit = (p: { partition: number; fromStart: boolean }): boolean =>
+      !p.fromStart && (commits[p.partition] ?? -1n) >= 0n;
+    const fresh = pending.filter((p) => !useCommit(p)).map((p) => p.partition);
+    const starts =
+      fresh.length > 0
+        ? await this.#fetcher!.offsets(fresh, this.#settings.startFrom)
+        : new Map<number, bigint>();
+    for (const p of pending) {
+      const commit = commits[p.partition] ?? -1n;
+      const position = useCommit(p) ? commit : starts.get(p.partition);
+      this.#owned.resolve(p.partition, p.epoch, position, commit >= 0n ? commit : position);
+    }
   }
 
   async ack(): Promise<void> {
@@ -182,17 +247,13 @@ export class KafkaSource implements StreamSource {
   }
 
   async commit(partition: string, offset: string, epoch: number): Promise<void> {
-    if (!this.isCurrent(partition, epoch)) return;
+    const p = Number(partition);
+    if (!this.#owned.isCurrent(p, epoch)) return;
+    const next = BigInt(offset) + 1n;
     await this.#consumer!.commit({
-      offsets: [
-        {
-          topic: this.#readTopic,
-          partition: Number(partition),
-          offset: BigInt(offset) + 1n,
-          leaderEpoch: -1,
-        },
-      ],
+      offsets: [{ topic: this.#readTopic, partition: p, offset: next, leaderEpoch: -1 }],
     });
+    this.#owned.committed(p, epoch, next);
   }
 
   async retry(message: SourceMessage, info: RetryInfo): Promise<RetryDisposition> {
@@ -223,28 +284,38 @@ export class KafkaSource implements StreamSource {
   }
 
   isCurrent(partition: string, epoch: number): boolean {
-    return epoch === this.#generation && this.#assigned.has(partition);
+    return this.#owned.isCurrent(Number(partition), epoch);
   }
 
+  /** Not yet committed messages of each partition this member owns (and only those). */
   async lag(): Promise<PartitionLag[]> {
-    const lag = await this.#consumer!.getLag({ topics: [this.#readTopic] });
-    return (lag.get(this.#readTopic) ?? []).map((n, partition) => ({
-      partition: String(partition),
-      messages: Number(n),
-    }));
+    const owned = this.#owned.committedPositions();
+    if (owned.length === 0 || this.#fetcher === undefined) return [];
+    const ends = await this.#fetcher.offsets(
+      owned.map((o) => o.partition),
+      'latest',
+    );
+    return owned.map(({ partition, committed }) => {
+      const end = ends.get(partition);
+      return {
+        partition: String(partition),
+        messages:
+          end === undefined || committed === undefined ? undefined : Math.max(0, Number(end - committed)),
+      };
+    });
   }
 
   async drain(): Promise<void> {
     this.#draining = true;
-    this.#wake?.();
-    this.#messages?.pause();
   }
 
   async close(): Promise<void> {
     this.#draining = true;
+    this.#closed = true;
+    if (this.#rejoin !== undefined) clearTimeout(this.#rejoin);
     for (const closing of [
-      () => this.#messages?.close(),
       () => this.#consumer?.close(true),
+      () => this.#fetcher?.close(),
       () => this.#producer?.close(),
     ]) {
       try {

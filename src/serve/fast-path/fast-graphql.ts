@@ -1,20 +1,20 @@
-import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
 import type { GraphQLSchema, ValidationRule } from 'graphql';
+import type { GraphQLBody } from '../graphql-body.ts';
 import { joinedIdOf } from '../join-resolvers.ts';
 import type { ServeLimits } from '../limits.ts';
 import type { FastPathOutcome } from '../metrics.ts';
-import { checkRequestCost, costPlan } from '../request-cost.ts';
+import { checkRequestCost, requestCost } from '../request-cost.ts';
 import type { RequestLoader } from '../request-loader.ts';
-import { compilePlan } from './compile-plan.ts';
-import type { QueryPlan } from './compile-plan.ts';
-import { runPlan } from './run-plan.ts';
+import { compileQuery, type CompiledQuery } from './compile-query.ts';
+import { answerQuery } from './answer-query.ts';
 
 /**
  * The fast path of `POST /graphql`. Most recommendation traffic is a handful of query texts
  * (persisted or not) reading entities, their features, rows and joins. For those, executing
  * GraphQL per request (resolvers, promises per field, a result tree, then `JSON.stringify` of the
- * whole answer) costs more than the reads. Such a query is compiled once into a `QueryPlan`, and
- * each request runs the plan: the same loader reads, with the answer written from JSON text
+ * whole answer) costs more than the reads. Such a query is compiled once into a `CompiledQuery`, and
+ * each request answers from it: the same loader reads, with the answer written from JSON text
  * kept per row and per hot entity.
  *
  * It runs as a `preHandler` after auth, the size limit and persisted-query resolution, applies
@@ -22,7 +22,7 @@ import { runPlan } from './run-plan.ts';
  * answer is the one GraphQL would give. Anything else — a query it does not cover, invalid
  * variables, a limit exceeded, any error while reading or writing — goes on to the full executor
  * (Mercurius), which answers as it always did, errors included. So the fast path never changes
- * an answer; it only skips work (tests/serve/fast-path.test.ts compares both paths).
+ * an answer; it only skips work (test/serve/fast-path.test.ts compares both paths).
  *
  * Off with `LARDER_SERVE_FAST_PATH=0` or `createServer(..., {fastPath: false})`.
  */
@@ -35,81 +35,72 @@ export interface FastPathOptions {
   /** A request's loader, as the full executor's context gets it. */
   readonly newLoader: () => RequestLoader;
   /** Compiled queries kept per schema, by query text and operation name. */
-  readonly maxPlans: number;
+  readonly maxQueries: number;
   /** Told what happened to each request that reached the fast path (for `/metrics`). */
   readonly onOutcome?: (outcome: FastPathOutcome) => void;
 }
 
-interface GraphQLBody {
-  readonly query?: unknown;
-  readonly variables?: unknown;
-  readonly operationName?: unknown;
-}
-
 /**
- * What the fast path leaves on a request: the context the metrics hook reads (as the full
- * executor's), and a read failure the full executor must report instead of reading again.
+ * The fast path as a `preHandler` hook, after persisted-query resolution and the query-size
+ * limit. It leaves its state on `request.larder`: the metrics hook reads its loader, and after a
+ * failed read the full executor reports that failure instead of reading again.
  */
-export interface FastPathCarrier {
-  larderContext?: { loader: RequestLoader; operationName?: string | undefined };
-  larderReadFailure?: { readonly error: unknown };
-}
+export const fastPathPlugin = fp<FastPathOptions>(
+  async (app, options) => {
+    const compiledQueries = new CompiledQueries(options.maxQueries);
+    const outcome = options.onOutcome ?? ((): void => {});
+    app.addHook('preHandler', (request, reply, done) => {
+      if (request.method !== 'POST' || request.routeOptions.url !== '/graphql') return done();
+      const body = request.body as GraphQLBody | null;
+      if (body === null || typeof body !== 'object' || typeof body.query !== 'string') return done();
+      const name = body.operationName;
+      if (name !== undefined && name !== null && typeof name !== 'string') return done();
+      const raw = body.variables ?? {};
+      if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return done();
+      const schema = options.schema();
+      const operationName = name ?? undefined;
+      const compiled = compiledQueries.get(schema, body.query, operationName, () =>
+        compileQuery(schema, body.query as string, operationName, options.rules, joinedIdOf),
+      );
+      if (compiled === undefined) {
+        outcome('not_covered');
+        return done();
+      }
+      const handOver = (): void => {
+        outcome('handed_over');
+        done();
+      };
+      const variables = compiled.coerceVariables(raw as Record<string, unknown>);
+      if (variables === undefined) return handOver();
+      try {
+        checkRequestCost(requestCost(schema, compiled.document, operationName), variables, options.limits);
+      } catch {
+        return handOver(); // the full executor reports the limit
+      }
+      const loader = options.newLoader();
+      request.larder = { loader, operationName: operationName ?? compiled.operationName };
+      answerQuery(compiled, variables, loader).then(
+        (json) => {
+          outcome('answered');
+          void reply.header('content-type', 'application/json; charset=utf-8').send(json);
+        },
+        (err: unknown) => {
+          request.log.debug({ err }, 'graphql fast path: handing the request to the full executor');
+          handOver();
+        },
+      );
+    });
+  },
+  {
+    name: 'larder-fast-path',
+    dependencies: ['larder-request-state', 'larder-persisted-queries', 'larder-limits'],
+  },
+);
 
-export function installFastPath(app: FastifyInstance, options: FastPathOptions): void {
-  const plans = new PlanCache(options.maxPlans);
-  const outcome = options.onOutcome ?? ((): void => {});
-  app.addHook('preHandler', (request, reply, done) => {
-    if (request.method !== 'POST' || request.routeOptions.url !== '/graphql') return done();
-    const body = request.body as GraphQLBody | null;
-    if (body === null || typeof body !== 'object' || typeof body.query !== 'string') return done();
-    const name = body.operationName;
-    if (name !== undefined && name !== null && typeof name !== 'string') return done();
-    const raw = body.variables ?? {};
-    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return done();
-    const schema = options.schema();
-    const operationName = name ?? undefined;
-    const plan = plans.get(schema, body.query, operationName, () =>
-      compilePlan(schema, body.query as string, operationName, options.rules, joinedIdOf),
-    );
-    if (plan === undefined) {
-      outcome('not_covered');
-      return done();
-    }
-    const handOver = (): void => {
-      outcome('handed_over');
-      done();
-    };
-    const variables = plan.coerceVariables(raw as Record<string, unknown>);
-    if (variables === undefined) return handOver();
-    try {
-      checkRequestCost(costPlan(schema, plan.document, operationName), variables, options.limits);
-    } catch {
-      return handOver(); // the full executor reports the limit
-    }
-    const loader = options.newLoader();
-    (request as FastPathCarrier).larderContext = {
-      loader,
-      operationName: operationName ?? plan.operationName,
-    };
-    runPlan(plan, variables, loader).then(
-      (json) => {
-        outcome('answered');
-        void reply.header('content-type', 'application/json; charset=utf-8').send(json);
-      },
-      (err: unknown) => {
-        if (loader.readFailure !== undefined)
-          (request as FastPathCarrier).larderReadFailure = loader.readFailure;
-        request.log.debug({ err }, 'graphql fast path: handing the request to the full executor');
-        handOver();
-      },
-    );
-  });
-}
-
-/** Compiled plans (and "not covered" answers) per schema, bounded; the oldest query goes first. */
-class PlanCache {
+/** Compiled queries (and "not covered" answers) per schema, bounded; the oldest query goes first. */
+class CompiledQueries {
   readonly #max: number;
-  readonly #bySchema = new WeakMap<GraphQLSchema, Map<string, Map<string, QueryPlan | null>>>();
+  readonly #bySchema = new WeakMap<GraphQLSchema, Map<string, Map<string, CompiledQuery | null>>>();
 
   constructor(max: number) {
     this.#max = max;
@@ -119,8 +110,8 @@ class PlanCache {
     schema: GraphQLSchema,
     query: string,
     operationName: string | undefined,
-    compile: () => QueryPlan | undefined,
-  ): QueryPlan | undefined {
+    compile: () => CompiledQuery | undefined,
+  ): CompiledQuery | undefined {
     let byQuery = this.#bySchema.get(schema);
     if (byQuery === undefined) this.#bySchema.set(schema, (byQuery = new Map()));
     let byOperation = byQuery.get(query);
@@ -129,11 +120,11 @@ class PlanCache {
       byQuery.set(query, (byOperation = new Map()));
     }
     const key = operationName ?? '';
-    let plan = byOperation.get(key);
-    if (plan === undefined) {
-      plan = compile() ?? null;
-      byOperation.set(key, plan);
+    let compiled = byOperation.get(key);
+    if (compiled === undefined) {
+      compiled = compile() ?? null;
+      byOperation.set(key, compiled);
     }
-    return plan ?? undefined;
+    return compiled ?? undefined;
   }
 }

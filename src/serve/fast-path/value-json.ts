@@ -9,7 +9,7 @@ import { plainSelection } from './plain-selection.ts';
  * Where GraphQL would report a field error (a null in a non-null position, a value its scalar
  * refuses, a list that is not an array), a `ValueJson` throws `FastPathMiss`: the request then
  * goes to the full executor, which reports the error with its path. The answers of the two paths
- * are identical otherwise (tests/serve/fast-path.test.ts compares them).
+ * are identical otherwise (test/serve/fast-path.test.ts compares them).
  */
 export type ValueJson = (value: unknown) => string;
 

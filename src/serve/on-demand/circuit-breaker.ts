@@ -18,7 +18,7 @@ export interface BreakerOptions {
   readonly resetMs: number;
   /** Called on every state change (for logs and metrics). */
   readonly onStateChange?: (state: BreakerState) => void;
-  /** Injectable clock for tests of the state machine itself. */
+  /** The clock `resetMs` is measured on, ms; tests pass a manual one. Default `Date.now`. */
   readonly now?: () => number;
 }
 

@@ -1,7 +1,5 @@
-import { CircuitBreaker } from './circuit-breaker.ts';
-import type { BreakerState } from './circuit-breaker.ts';
-import { HttpUpstream } from './http-upstream.ts';
-import type { HttpUpstreamOptions, UpstreamOutcome } from './http-upstream.ts';
+import { CircuitBreaker, type BreakerState } from './circuit-breaker.ts';
+import { HttpUpstream, type HttpUpstreamOptions, type UpstreamOutcome } from './http-upstream.ts';
 import type { OnDemandDef } from '../../registry/types.ts';
 import { checkValueType } from '../../registry/check-value-type.ts';
 
@@ -31,17 +29,23 @@ interface Source {
  * breaker is open). One breaker per feature. Sources are rebuilt with `update()` when the
  * registry changes; a breaker survives a reload when its feature's definition is unchanged.
  */
+export interface OnDemandServiceOptions {
+  readonly observer?: OnDemandObserver;
+  readonly http?: HttpUpstreamOptions;
+  /** The breakers' clock, ms; tests pass a manual one. Default `Date.now`. */
+  readonly now?: () => number;
+}
+
 export class OnDemandService {
   readonly #upstream: HttpUpstream;
   readonly #observer: OnDemandObserver;
+  readonly #now: () => number;
   #sources = new Map<string, Source>();
 
-  constructor(
-    defs: readonly OnDemandDef[],
-    options: { observer?: OnDemandObserver; http?: HttpUpstreamOptions } = {},
-  ) {
+  constructor(defs: readonly OnDemandDef[], options: OnDemandServiceOptions = {}) {
     this.#upstream = new HttpUpstream(options.http);
     this.#observer = options.observer ?? {};
+    this.#now = options.now ?? Date.now;
     this.update(defs);
   }
 
@@ -59,6 +63,7 @@ export class OnDemandService {
         failures: def.breaker.failures,
         resetMs: def.breaker.resetMs,
         onStateChange: (state) => this.#observer.breakerState?.(key, state),
+        now: this.#now,
       });
       this.#observer.breakerState?.(key, 'closed');
       next.set(key, { def, breaker });
@@ -142,7 +147,11 @@ export class OnDemandService {
   }
 
   #detachedBreaker(def: OnDemandDef): CircuitBreaker {
-    return new CircuitBreaker({ failures: def.breaker.failures, resetMs: def.breaker.resetMs });
+    return new CircuitBreaker({
+      failures: def.breaker.failures,
+      resetMs: def.breaker.resetMs,
+      now: this.#now,
+    });
   }
 }
 

@@ -1,5 +1,4 @@
-import { Counter, register as defaultRegistry } from 'prom-client';
-import type { Registry } from 'prom-client';
+import { Counter, register as defaultRegistry, type Registry } from 'prom-client';
 
 /** Counters of the DynamoDB store: throttling, retries and unprocessed batch items, per operation. */
 export interface DynamoMetrics {

@@ -22,38 +22,38 @@ const DEFAULT_LIST_LIMIT = 100;
  * processes could mint the same id in the same millisecond).
  */
 export class LmdbDeadLetterStore implements DeadLetterStore {
-  private readonly env: LmdbEnv;
-  private readonly now: () => number;
-  private lastMs = -1;
-  private lastSeq = -1;
+  readonly #env: LmdbEnv;
+  readonly #now: () => number;
+  #lastMs = -1;
+  #lastSeq = -1;
 
   constructor(env: LmdbEnv, options: LmdbDeadLetterStoreOptions = {}) {
-    this.env = env;
-    this.now = options.now ?? Date.now;
+    this.#env = env;
+    this.#now = options.now ?? Date.now;
     const lastKey = [...env.deadLetters.getKeys({ reverse: true, limit: 1 })][0];
     if (typeof lastKey === 'string') {
       const [ms, seq] = lastKey.split('-');
-      this.lastMs = Number(ms);
-      this.lastSeq = Number(seq);
+      this.#lastMs = Number(ms);
+      this.#lastSeq = Number(seq);
     }
   }
 
   /** Stores the entries in one durable transaction and returns them with their ids. */
   async add(entries: readonly NewDeadLetter[]): Promise<DeadLetter[]> {
     if (entries.length === 0) return [];
-    const now = this.now();
+    const now = this.#now();
     const added = entries.map((entry): DeadLetter => ({
       ...entry,
-      id: this.nextId(now),
+      id: this.#nextId(now),
       at: entry.at ?? now,
     }));
-    await this.env.root.transaction(() => {
+    await this.#env.root.transaction(() => {
       for (const letter of added) {
         const { id, ...stored } = letter;
-        this.env.deadLetters.putSync(id, stored satisfies StoredDeadLetter);
+        this.#env.deadLetters.putSync(id, stored satisfies StoredDeadLetter);
       }
     });
-    await this.env.flushed();
+    await this.#env.flushed();
     return added;
   }
 
@@ -63,46 +63,46 @@ export class LmdbDeadLetterStore implements DeadLetterStore {
     const range =
       options.after === undefined ? { limit } : { start: options.after, exclusiveStart: true, limit };
     const letters: DeadLetter[] = [];
-    for (const { key, value } of this.env.deadLetters.getRange(range)) {
+    for (const { key, value } of this.#env.deadLetters.getRange(range)) {
       letters.push(toDeadLetter(key as string, value));
     }
     return letters;
   }
 
   async get(id: string): Promise<DeadLetter | undefined> {
-    const value = this.env.deadLetters.get(id);
+    const value = this.#env.deadLetters.get(id);
     return value === undefined ? undefined : toDeadLetter(id, value);
   }
 
   /** Deletes the given ids in one durable transaction; returns how many existed. */
   async remove(ids: readonly string[]): Promise<number> {
     if (ids.length === 0) return 0;
-    const removed = await this.env.root.transaction(() => {
+    const removed = await this.#env.root.transaction(() => {
       let n = 0;
-      for (const id of ids) if (this.env.deadLetters.removeSync(id)) n++;
+      for (const id of ids) if (this.#env.deadLetters.removeSync(id)) n++;
       return n;
     });
-    await this.env.flushed();
+    await this.#env.flushed();
     return removed;
   }
 
   async count(): Promise<number> {
     // The entry count LMDB keeps for the database: O(1), no scan.
-    return (this.env.deadLetters.getStats() as { entryCount: number }).entryCount;
+    return (this.#env.deadLetters.getStats() as { entryCount: number }).entryCount;
   }
 
-  private nextId(now: number): string {
-    if (now > this.lastMs) {
-      this.lastMs = now;
-      this.lastSeq = 0;
-    } else if (this.lastSeq >= MAX_SEQ) {
+  #nextId(now: number): string {
+    if (now > this.#lastMs) {
+      this.#lastMs = now;
+      this.#lastSeq = 0;
+    } else if (this.#lastSeq >= MAX_SEQ) {
       // A full millisecond: borrow the next one rather than outgrow the padded width.
-      this.lastMs++;
-      this.lastSeq = 0;
+      this.#lastMs++;
+      this.#lastSeq = 0;
     } else {
-      this.lastSeq++;
+      this.#lastSeq++;
     }
-    return `${String(this.lastMs).padStart(TIME_DIGITS, '0')}-${String(this.lastSeq).padStart(SEQ_DIGITS, '0')}`;
+    return `${String(this.#lastMs).padStart(TIME_DIGITS, '0')}-${String(this.#lastSeq).padStart(SEQ_DIGITS, '0')}`;
   }
 }
 

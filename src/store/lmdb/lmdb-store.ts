@@ -1,11 +1,14 @@
 import { LarderError } from '../../errors.ts';
-import { openLmdbEnv } from './lmdb-env.ts';
-import type { LmdbEnv, LmdbEnvOptions } from './lmdb-env.ts';
-import { appendRow, purgeRows, readRange, saveRowMetas } from './lmdb-rows.ts';
-import type { RowMetaChanges } from './lmdb-rows.ts';
-import type { RowPurgeCursor } from './lmdb-rows.ts';
-import { applyStaticWrite, isExpired, readStatic } from '../static-value.ts';
-import type { StoredStatic } from '../static-value.ts';
+import { openLmdbEnv, type LmdbEnv, type LmdbEnvOptions } from './lmdb-env.ts';
+import {
+  appendRow,
+  purgeRows,
+  readRange,
+  saveRowMetas,
+  type RowMetaChanges,
+  type RowPurgeCursor,
+} from './lmdb-rows.ts';
+import { applyStaticWrite, isExpired, readStatic, type StoredStatic } from '../static-value.ts';
 import { checkWrites } from '../write-check.ts';
 import type { ActionRow, OnlineStore, RangeQuery, StaticValue, StoreWrite } from '../online-store.ts';
 
@@ -32,26 +35,26 @@ export interface LmdbStoreOptions {
  */
 export class LmdbStore implements OnlineStore {
   readonly name = 'lmdb';
-  private readonly source: LmdbEnv | string;
-  private readonly now: () => number;
-  private readonly purgeBatchSize: number;
-  private readonly envOptions: LmdbEnvOptions | undefined;
-  private env: LmdbEnv | undefined;
-  private closed = false;
-  private rowCursor: RowPurgeCursor;
-  private staticCursor: string | undefined;
+  readonly #source: LmdbEnv | string;
+  readonly #now: () => number;
+  readonly #purgeBatchSize: number;
+  readonly #envOptions: LmdbEnvOptions | undefined;
+  #env: LmdbEnv | undefined;
+  #closed = false;
+  #rowCursor: RowPurgeCursor;
+  #staticCursor: string | undefined;
 
   constructor(envOrDataDir: LmdbEnv | string, options: LmdbStoreOptions = {}) {
-    this.source = envOrDataDir;
-    this.now = options.now ?? Date.now;
-    this.purgeBatchSize = options.purgeBatchSize ?? 10_000;
-    this.envOptions = options.env;
+    this.#source = envOrDataDir;
+    this.#now = options.now ?? Date.now;
+    this.#purgeBatchSize = options.purgeBatchSize ?? 10_000;
+    this.#envOptions = options.env;
   }
 
   async open(): Promise<void> {
-    if (this.closed) throw new LarderError('LARDER_ERR_STORE_CLOSED', 'the LMDB store was closed');
-    if (this.env !== undefined) return;
-    this.env = typeof this.source === 'string' ? openLmdbEnv(this.source, this.envOptions) : this.source;
+    if (this.#closed) throw new LarderError('LARDER_ERR_STORE_CLOSED', 'the LMDB store was closed');
+    if (this.#env !== undefined) return;
+    this.#env = typeof this.#source === 'string' ? openLmdbEnv(this.#source, this.#envOptions) : this.#source;
   }
 
   /**
@@ -59,22 +62,22 @@ export class LmdbStore implements OnlineStore {
    * disk. The whole batch is validated first; an invalid write rejects the batch untouched.
    */
   async write(writes: readonly StoreWrite[]): Promise<void> {
-    const env = this.ready();
+    const env = this.#ready();
     if (writes.length === 0) return;
     checkWrites(writes);
-    await env.root.transaction(() => applyWrites(env, writes, this.now()));
+    await env.root.transaction(() => applyWrites(env, writes, this.#now()));
     await env.flushed();
   }
 
   async getStatic(pks: readonly string[]): Promise<(StaticValue | undefined)[]> {
-    const env = this.ready();
-    const now = this.now();
+    const env = this.#ready();
+    const now = this.#now();
     return pks.map((pk) => readStatic(env.statics.get(pk) as StoredStatic | undefined, now));
   }
 
   async getRanges(queries: readonly RangeQuery[]): Promise<ActionRow[][]> {
-    const env = this.ready();
-    const now = this.now();
+    const env = this.#ready();
+    const now = this.#now();
     return queries.map((query) => readRange(env, query, now));
   }
 
@@ -82,12 +85,12 @@ export class LmdbStore implements OnlineStore {
    * Deletes expired rows and static values among the next `purgeBatchSize` entries of each table,
    * continuing where the previous call stopped. Returns how many entries it deleted.
    */
-  async purgeExpired(now: number = this.now()): Promise<number> {
-    const env = this.ready();
+  async purgeExpired(now: number = this.#now()): Promise<number> {
+    const env = this.#ready();
     const removed = await env.root.transaction(() => {
-      const rows = purgeRows(env, now, this.purgeBatchSize, this.rowCursor);
-      this.rowCursor = rows.next;
-      const statics = this.purgeStatics(env, now);
+      const rows = purgeRows(env, now, this.#purgeBatchSize, this.#rowCursor);
+      this.#rowCursor = rows.next;
+      const statics = this.#purgeStatics(env, now);
       return rows.removed + statics;
     });
     if (removed > 0) await env.flushed();
@@ -95,9 +98,9 @@ export class LmdbStore implements OnlineStore {
   }
 
   async ping(): Promise<boolean> {
-    if (this.closed || this.env === undefined || this.env.closed) return false;
+    if (this.#closed || this.#env === undefined || this.#env.closed) return false;
     try {
-      this.env.meta.get('format');
+      this.#env.meta.get('format');
       return true;
     } catch {
       return false;
@@ -105,20 +108,20 @@ export class LmdbStore implements OnlineStore {
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    const env = this.env;
-    this.env = undefined;
+    if (this.#closed) return;
+    this.#closed = true;
+    const env = this.#env;
+    this.#env = undefined;
     // A store given an environment shares it; only one that opened its own closes it.
-    if (env !== undefined && typeof this.source === 'string') await env.close();
+    if (env !== undefined && typeof this.#source === 'string') await env.close();
   }
 
-  private purgeStatics(env: LmdbEnv, now: number): number {
-    const cursor = this.staticCursor;
+  #purgeStatics(env: LmdbEnv, now: number): number {
+    const cursor = this.#staticCursor;
     const range =
       cursor === undefined
-        ? { limit: this.purgeBatchSize }
-        : { start: cursor, exclusiveStart: true, limit: this.purgeBatchSize };
+        ? { limit: this.#purgeBatchSize }
+        : { start: cursor, exclusiveStart: true, limit: this.#purgeBatchSize };
     const expired: string[] = [];
     let scanned = 0;
     let last: string | undefined;
@@ -129,18 +132,18 @@ export class LmdbStore implements OnlineStore {
       if (isExpired((value as StoredStatic)[2], now)) expired.push(key);
     }
     for (const key of expired) env.statics.removeSync(key);
-    this.staticCursor = scanned < this.purgeBatchSize ? undefined : last;
+    this.#staticCursor = scanned < this.#purgeBatchSize ? undefined : last;
     return expired.length;
   }
 
-  private ready(): LmdbEnv {
-    if (this.env === undefined || this.env.closed) {
+  #ready(): LmdbEnv {
+    if (this.#env === undefined || this.#env.closed) {
       throw new LarderError(
         'LARDER_ERR_STORE_CLOSED',
-        this.closed ? 'the LMDB store was closed' : 'the LMDB store is not open; call open() first',
+        this.#closed ? 'the LMDB store was closed' : 'the LMDB store is not open; call open() first',
       );
     }
-    return this.env;
+    return this.#env;
   }
 }
 

@@ -1,9 +1,10 @@
 /**
- * The registry the serving-depth tests run on: users with two action features (one joined),
- * articles. With `cachedRows`, the joined action feature's rows are kept in the in-process cache
- * level (the same row objects are served again, as in the embedded runtime).
+ * The registry the serving tests (support/test-server.ts) run on: users with two action
+ * features (one joined), articles. With `cachedRows`, the joined action feature's rows are kept
+ * in the in-process cache level (the same row objects are served again, as in the embedded
+ * runtime).
  */
-export function depthRegistryYaml(
+export function servingRegistryYaml(
   upstreamBase = 'http://127.0.0.1:9',
   cachedRows = false,
 ): Record<string, string> {

@@ -1,13 +1,13 @@
-import type {
-  ErrorSample,
-  JobLogLine,
-  JobProgress,
-  JobRecord,
-  JobState,
-  JobView,
-  TaskRecord,
+import {
+  type ErrorSample,
+  type JobLogLine,
+  type JobProgress,
+  type JobRecord,
+  type JobState,
+  type JobView,
+  type TaskRecord,
+  ZERO_COUNTS,
 } from './job-types.ts';
-import { ZERO_COUNTS } from './job-types.ts';
 
 /**
  * Where batch jobs live: the embedded LMDB environment in embedded mode, Redis in distributed mode.

@@ -3,16 +3,18 @@ import type { ErrorCode } from '../../../errors.ts';
 import { recordThroughput } from '../task-split/throughput.ts';
 import type { TaskOutput } from '../task-runner.ts';
 import { toJobView, type JobStore } from './job-store.ts';
-import type {
-  JobRecord,
-  JobSpec,
-  JobTrigger,
-  JobView,
-  TaskRecord,
-  TaskSlice,
-  TaskSplit,
+import {
+  type JobRecord,
+  type JobSpec,
+  type JobTrigger,
+  type JobView,
+  type TaskRecord,
+  type TaskSlice,
+  type TaskSplit,
+  isTerminal,
+  jobPath,
+  ZERO_COUNTS,
 } from './job-types.ts';
-import { isTerminal, jobPath, ZERO_COUNTS } from './job-types.ts';
 import { describeSlice, errorRateMessage } from './job-messages.ts';
 
 /** Rows a job must have read before its error rate can fail it early (the final check is exact). */
@@ -42,13 +44,16 @@ export interface NewJob {
  * - cancelling or failing a job is seen by its running tasks, which stop at their next batch.
  */
 export class JobTracker {
+  readonly #now: () => number;
   constructor(
     readonly store: JobStore,
-    private readonly now: () => number = Date.now,
-  ) {}
+    now: () => number = Date.now,
+  ) {
+    this.#now = now;
+  }
 
   async create(input: NewJob, dedupeKey?: string): Promise<JobRecord> {
-    const at = this.now();
+    const at = this.#now();
     const id = newJobId(at);
     const job: JobRecord = {
       id,
@@ -82,7 +87,7 @@ export class JobTracker {
    * `staleMs`, from a process that died while splitting, can be taken over).
    */
   async claimSplitting(jobId: string, staleMs = 600_000): Promise<boolean> {
-    const at = this.now();
+    const at = this.#now();
     let claimed = false;
     await this.store.updateJob(jobId, (current) => {
       if (current.state !== 'queued') return undefined;
@@ -99,7 +104,7 @@ export class JobTracker {
     split: TaskSplit,
     slices: readonly TaskSlice[],
   ): Promise<JobRecord | undefined> {
-    const at = this.now();
+    const at = this.#now();
     const tasks: TaskRecord[] = slices.map((slice, index) => ({
       jobId,
       index,
@@ -122,7 +127,7 @@ export class JobTracker {
 
   /** A worker picked a task up. Returns false when the job is finished (the task must not run). */
   async taskStarted(jobId: string, index: number, worker: string): Promise<boolean> {
-    const at = this.now();
+    const at = this.#now();
     const job = await this.store.updateJob(jobId, (current) =>
       current.state === 'runnable'
         ? { ...current, state: 'running', startedAt: current.startedAt ?? at, updatedAt: at }
@@ -154,7 +159,7 @@ export class JobTracker {
       ...task,
       counts: output.counts,
       errorSamples: output.errorSamples,
-      updatedAt: this.now(),
+      updatedAt: this.#now(),
     });
   }
 
@@ -166,7 +171,7 @@ export class JobTracker {
   ): Promise<JobView | undefined> {
     const task = await this.store.getTask(jobId, index);
     if (task === undefined) return undefined;
-    const at = this.now();
+    const at = this.#now();
     await this.store.putTask({
       ...task,
       state: 'succeeded',
@@ -197,7 +202,7 @@ export class JobTracker {
   ): Promise<void> {
     const task = await this.store.getTask(jobId, index);
     if (task === undefined) return;
-    const at = this.now();
+    const at = this.#now();
     await this.store.putTask({
       ...task,
       state: final ? 'failed' : 'pending',
@@ -223,7 +228,7 @@ export class JobTracker {
   async taskStopped(jobId: string, index: number, output?: TaskOutput): Promise<void> {
     const task = await this.store.getTask(jobId, index);
     if (task === undefined || task.state !== 'running') return;
-    const at = this.now();
+    const at = this.#now();
     await this.store.putTask({
       ...task,
       state: 'cancelled',
@@ -247,11 +252,11 @@ export class JobTracker {
 
   /** Moves a non-terminal job to failed. */
   async fail(jobId: string, code: ErrorCode, message: string): Promise<JobRecord | undefined> {
-    return this.finish(jobId, 'failed', { code, message });
+    return this.#finish(jobId, 'failed', { code, message });
   }
 
   async cancel(jobId: string, reason = 'cancelled by request'): Promise<JobRecord | undefined> {
-    return this.finish(jobId, 'cancelled', { code: 'LARDER_ERR_BATCH_CANCELLED', message: reason });
+    return this.#finish(jobId, 'cancelled', { code: 'LARDER_ERR_BATCH_CANCELLED', message: reason });
   }
 
   /**
@@ -259,7 +264,7 @@ export class JobTracker {
    * to pending (all of them when the job failed on its error rate). Returns the indexes of the tasks to run, or undefined when the job cannot be retried.
    */
   async retry(jobId: string, spec?: JobSpec): Promise<number[] | undefined> {
-    const at = this.now();
+    const at = this.#now();
     let allowed = false;
     let all = false;
     await this.store.updateJob(jobId, (current) => {
@@ -305,13 +310,13 @@ export class JobTracker {
   }
 
   async markStuckAlerted(jobId: string): Promise<void> {
-    const at = this.now();
+    const at = this.#now();
     await this.store.updateJob(jobId, (current) => ({ ...current, stuckAlertedAt: at }));
   }
 
   /** Claims the failure alert of a job; true for exactly one caller. */
   async claimFailureAlert(jobId: string): Promise<boolean> {
-    const at = this.now();
+    const at = this.#now();
     let claimed = false;
     await this.store.updateJob(jobId, (current) => {
       if (current.failureAlertedAt !== undefined && current.failureAlertedAt >= (current.finishedAt ?? 0))
@@ -323,7 +328,7 @@ export class JobTracker {
   }
 
   async log(jobId: string, level: 'info' | 'warn' | 'error', message: string): Promise<void> {
-    await this.store.appendLog(jobId, { at: this.now(), level, message });
+    await this.store.appendLog(jobId, { at: this.#now(), level, message });
   }
 
   /** When every task has succeeded, decides the job's outcome. */
@@ -336,8 +341,8 @@ export class JobTracker {
     const tooMany = errorRateMessage(view);
     const finished =
       tooMany === undefined
-        ? await this.finish(jobId, 'succeeded', undefined)
-        : await this.finish(jobId, 'failed', { code: 'LARDER_ERR_BATCH_ERROR_RATE', message: tooMany });
+        ? await this.#finish(jobId, 'succeeded', undefined)
+        : await this.#finish(jobId, 'failed', { code: 'LARDER_ERR_BATCH_ERROR_RATE', message: tooMany });
     if (finished?.state === 'succeeded') {
       const busy = tasks.reduce((n, t) => n + (t.busyMs ?? 0), 0);
       if (busy > 0)
@@ -346,12 +351,12 @@ export class JobTracker {
     return finished === undefined ? view : toJobView(finished, tasks);
   }
 
-  private async finish(
+  async #finish(
     jobId: string,
     state: 'succeeded' | 'failed' | 'cancelled',
     failure: { code: string; message: string } | undefined,
   ): Promise<JobRecord | undefined> {
-    const at = this.now();
+    const at = this.#now();
     let changed = false;
     const job = await this.store.updateJob(jobId, (current) => {
       if (isTerminal(current.state)) return undefined;

@@ -15,34 +15,35 @@ const MAX_LOG_LINES = 1000;
  * `['dedupe', key]`. Job ids sort by creation time, so listing newest first is a reverse scan.
  */
 export class LmdbJobStore implements JobStore {
-  private readonly db: Database<unknown, Key>;
-  private logSeq = 0;
+  readonly #db: Database<unknown, Key>;
+  #logSeq = 0;
 
   /** With `ownsEnv`, `close()` closes the environment too (a store opened just for jobs). */
-  constructor(
-    private readonly env: LmdbEnv,
-    private readonly options: { readonly ownsEnv?: boolean } = {},
-  ) {
-    this.db = env.root.openDB<unknown, Key>({ name: 'batchJobs' });
+  readonly #options: { readonly ownsEnv?: boolean };
+  readonly #env: LmdbEnv;
+  constructor(env: LmdbEnv, options: { readonly ownsEnv?: boolean } = {}) {
+    this.#options = options;
+    this.#env = env;
+    this.#db = env.root.openDB<unknown, Key>({ name: 'batchJobs' });
   }
 
   async createJob(job: JobRecord, tasks: readonly TaskRecord[], dedupeKey?: string): Promise<JobRecord> {
     let existing: JobRecord | undefined;
-    await this.db.transaction(() => {
+    await this.#db.transaction(() => {
       if (dedupeKey !== undefined) {
-        const id = this.db.get(['dedupe', dedupeKey]) as string | undefined;
-        existing = id === undefined ? undefined : (this.db.get(['job', id]) as JobRecord | undefined);
+        const id = this.#db.get(['dedupe', dedupeKey]) as string | undefined;
+        existing = id === undefined ? undefined : (this.#db.get(['job', id]) as JobRecord | undefined);
         if (existing !== undefined) return;
-        this.db.putSync(['dedupe', dedupeKey], job.id);
+        this.#db.putSync(['dedupe', dedupeKey], job.id);
       }
-      this.db.putSync(['job', job.id], job);
-      for (const task of tasks) this.db.putSync(['task', job.id, task.index], task);
+      this.#db.putSync(['job', job.id], job);
+      for (const task of tasks) this.#db.putSync(['task', job.id, task.index], task);
     });
     return existing ?? job;
   }
 
   async getJob(id: string): Promise<JobRecord | undefined> {
-    return this.db.get(['job', id]) as JobRecord | undefined;
+    return this.#db.get(['job', id]) as JobRecord | undefined;
   }
 
   async updateJob(
@@ -50,12 +51,12 @@ export class LmdbJobStore implements JobStore {
     change: (current: JobRecord) => JobRecord | undefined,
   ): Promise<JobRecord | undefined> {
     let result: JobRecord | undefined;
-    await this.db.transaction(() => {
-      const current = this.db.get(['job', id]) as JobRecord | undefined;
+    await this.#db.transaction(() => {
+      const current = this.#db.get(['job', id]) as JobRecord | undefined;
       if (current === undefined) return;
       const next = change(current);
       result = next ?? current;
-      if (next !== undefined) this.db.putSync(['job', id], next);
+      if (next !== undefined) this.#db.putSync(['job', id], next);
     });
     return result;
   }
@@ -69,7 +70,7 @@ export class LmdbJobStore implements JobStore {
   ): Promise<JobRecord[]> {
     const limit = options.limit ?? 50;
     const out: JobRecord[] = [];
-    for (const { value } of this.db.getRange({ start: ['job', '\uffff'], end: ['job'], reverse: true })) {
+    for (const { value } of this.#db.getRange({ start: ['job', '\uffff'], end: ['job'], reverse: true })) {
       const job = value as JobRecord;
       if (options.states !== undefined && !options.states.includes(job.state)) continue;
       if (options.ingestion !== undefined && job.ingestion !== options.ingestion) continue;
@@ -80,45 +81,45 @@ export class LmdbJobStore implements JobStore {
   }
 
   async putTasks(jobId: string, tasks: readonly TaskRecord[]): Promise<void> {
-    await this.db.transaction(() => {
-      for (const key of this.db.getKeys({ start: ['task', jobId], end: ['task', jobId, Infinity] })) {
-        this.db.removeSync(key);
+    await this.#db.transaction(() => {
+      for (const key of this.#db.getKeys({ start: ['task', jobId], end: ['task', jobId, Infinity] })) {
+        this.#db.removeSync(key);
       }
-      for (const task of tasks) this.db.putSync(['task', jobId, task.index], task);
+      for (const task of tasks) this.#db.putSync(['task', jobId, task.index], task);
     });
   }
 
   async putTask(task: TaskRecord): Promise<void> {
-    await this.db.put(['task', task.jobId, task.index], task);
+    await this.#db.put(['task', task.jobId, task.index], task);
   }
 
   async getTasks(jobId: string): Promise<TaskRecord[]> {
     const out: TaskRecord[] = [];
-    for (const { value } of this.db.getRange({ start: ['task', jobId], end: ['task', jobId, Infinity] })) {
+    for (const { value } of this.#db.getRange({ start: ['task', jobId], end: ['task', jobId, Infinity] })) {
       out.push(value as TaskRecord);
     }
     return out;
   }
 
   async getTask(jobId: string, index: number): Promise<TaskRecord | undefined> {
-    return this.db.get(['task', jobId, index]) as TaskRecord | undefined;
+    return this.#db.get(['task', jobId, index]) as TaskRecord | undefined;
   }
 
   async appendLog(jobId: string, line: JobLogLine): Promise<void> {
-    this.logSeq = (this.logSeq + 1) % 1_000_000;
-    await this.db.put(['log', jobId, line.at, this.logSeq], line);
+    this.#logSeq = (this.#logSeq + 1) % 1_000_000;
+    await this.#db.put(['log', jobId, line.at, this.#logSeq], line);
     // Bound the log: drop the oldest lines beyond the cap (rare, so counting is fine).
-    const keys = [...this.db.getKeys({ start: ['log', jobId], end: ['log', jobId, Infinity] })];
+    const keys = [...this.#db.getKeys({ start: ['log', jobId], end: ['log', jobId, Infinity] })];
     if (keys.length > MAX_LOG_LINES) {
-      await this.db.transaction(() => {
-        for (const key of keys.slice(0, keys.length - MAX_LOG_LINES)) this.db.removeSync(key);
+      await this.#db.transaction(() => {
+        for (const key of keys.slice(0, keys.length - MAX_LOG_LINES)) this.#db.removeSync(key);
       });
     }
   }
 
   async logs(jobId: string, limit = 200): Promise<JobLogLine[]> {
     const out: JobLogLine[] = [];
-    for (const { value } of this.db.getRange({
+    for (const { value } of this.#db.getRange({
       start: ['log', jobId, Infinity],
       end: ['log', jobId],
       reverse: true,
@@ -130,15 +131,15 @@ export class LmdbJobStore implements JobStore {
   }
 
   async getMeta(key: string): Promise<unknown> {
-    return this.db.get(['meta', key]);
+    return this.#db.get(['meta', key]);
   }
 
   async putMeta(key: string, value: unknown): Promise<void> {
-    await this.db.put(['meta', key], value);
+    await this.#db.put(['meta', key], value);
   }
 
   async close(): Promise<void> {
     // A shared environment belongs to whoever opened it.
-    if (this.options.ownsEnv === true) await this.env.close();
+    if (this.#options.ownsEnv === true) await this.#env.close();
   }
 }

@@ -20,42 +20,42 @@ export interface RedisJobStoreOptions {
  * within the process (WATCH state is per connection), retried when another process won the race.
  */
 export class RedisJobStore implements JobStore {
-  private readonly redis: Redis;
-  private readonly txRedis: Redis;
-  private readonly prefix: string;
-  private txQueue: Promise<unknown> = Promise.resolve();
+  readonly #redis: Redis;
+  readonly #txRedis: Redis;
+  readonly #prefix: string;
+  #txQueue: Promise<unknown> = Promise.resolve();
 
   constructor(options: RedisJobStoreOptions) {
-    this.redis = new Redis(options.url, { maxRetriesPerRequest: 3, lazyConnect: false });
-    this.txRedis = this.redis.duplicate();
-    this.prefix = options.prefix ?? 'larder:batch:';
+    this.#redis = new Redis(options.url, { maxRetriesPerRequest: 3, lazyConnect: false });
+    this.#txRedis = this.#redis.duplicate();
+    this.#prefix = options.prefix ?? 'larder:batch:';
   }
 
-  private key(...parts: string[]): string {
-    return this.prefix + parts.join(':');
+  #key(...parts: string[]): string {
+    return this.#prefix + parts.join(':');
   }
 
   async createJob(job: JobRecord, tasks: readonly TaskRecord[], dedupeKey?: string): Promise<JobRecord> {
     if (dedupeKey !== undefined) {
-      const claimed = await this.redis.set(this.key('dedupe', dedupeKey), job.id, 'EX', 7 * 86_400, 'NX');
+      const claimed = await this.#redis.set(this.#key('dedupe', dedupeKey), job.id, 'EX', 7 * 86_400, 'NX');
       if (claimed === null) {
-        const id = await this.redis.get(this.key('dedupe', dedupeKey));
+        const id = await this.#redis.get(this.#key('dedupe', dedupeKey));
         const existing = id === null ? undefined : await this.getJob(id);
         if (existing !== undefined) return existing;
       }
     }
-    const multi = this.redis.multi();
-    multi.set(this.key('job', job.id), JSON.stringify(job));
-    multi.zadd(this.key('jobs'), job.createdAt, job.id);
+    const multi = this.#redis.multi();
+    multi.set(this.#key('job', job.id), JSON.stringify(job));
+    multi.zadd(this.#key('jobs'), job.createdAt, job.id);
     if (tasks.length > 0) {
-      multi.hset(this.key('tasks', job.id), ...tasks.flatMap((t) => [String(t.index), JSON.stringify(t)]));
+      multi.hset(this.#key('tasks', job.id), ...tasks.flatMap((t) => [String(t.index), JSON.stringify(t)]));
     }
     await multi.exec();
     return job;
   }
 
   async getJob(id: string): Promise<JobRecord | undefined> {
-    const text = await this.redis.get(this.key('job', id));
+    const text = await this.#redis.get(this.#key('job', id));
     return text === null ? undefined : (JSON.parse(text) as JobRecord);
   }
 
@@ -64,27 +64,27 @@ export class RedisJobStore implements JobStore {
     change: (current: JobRecord) => JobRecord | undefined,
   ): Promise<JobRecord | undefined> {
     const run = async (): Promise<JobRecord | undefined> => {
-      const key = this.key('job', id);
+      const key = this.#key('job', id);
       for (;;) {
-        await this.txRedis.watch(key);
-        const text = await this.txRedis.get(key);
+        await this.#txRedis.watch(key);
+        const text = await this.#txRedis.get(key);
         if (text === null) {
-          await this.txRedis.unwatch();
+          await this.#txRedis.unwatch();
           return undefined;
         }
         const current = JSON.parse(text) as JobRecord;
         const next = change(current);
         if (next === undefined) {
-          await this.txRedis.unwatch();
+          await this.#txRedis.unwatch();
           return current;
         }
-        const result = await this.txRedis.multi().set(key, JSON.stringify(next)).exec();
+        const result = await this.#txRedis.multi().set(key, JSON.stringify(next)).exec();
         if (result !== null) return next;
         // Another process changed the job between WATCH and EXEC: read it again.
       }
     };
-    const next = this.txQueue.then(run, run);
-    this.txQueue = next.catch(() => undefined);
+    const next = this.#txQueue.then(run, run);
+    this.#txQueue = next.catch(() => undefined);
     return next;
   }
 
@@ -99,9 +99,9 @@ export class RedisJobStore implements JobStore {
     const out: JobRecord[] = [];
     const page = 200;
     for (let offset = 0; out.length < limit; offset += page) {
-      const ids = await this.redis.zrevrange(this.key('jobs'), offset, offset + page - 1);
+      const ids = await this.#redis.zrevrange(this.#key('jobs'), offset, offset + page - 1);
       if (ids.length === 0) break;
-      const texts = await this.redis.mget(ids.map((id) => this.key('job', id)));
+      const texts = await this.#redis.mget(ids.map((id) => this.#key('job', id)));
       for (const text of texts) {
         if (text === null) continue;
         const job = JSON.parse(text) as JobRecord;
@@ -116,51 +116,51 @@ export class RedisJobStore implements JobStore {
   }
 
   async putTasks(jobId: string, tasks: readonly TaskRecord[]): Promise<void> {
-    const multi = this.redis.multi().del(this.key('tasks', jobId));
+    const multi = this.#redis.multi().del(this.#key('tasks', jobId));
     if (tasks.length > 0) {
-      multi.hset(this.key('tasks', jobId), ...tasks.flatMap((t) => [String(t.index), JSON.stringify(t)]));
+      multi.hset(this.#key('tasks', jobId), ...tasks.flatMap((t) => [String(t.index), JSON.stringify(t)]));
     }
     await multi.exec();
   }
 
   async putTask(task: TaskRecord): Promise<void> {
-    await this.redis.hset(this.key('tasks', task.jobId), String(task.index), JSON.stringify(task));
+    await this.#redis.hset(this.#key('tasks', task.jobId), String(task.index), JSON.stringify(task));
   }
 
   async getTasks(jobId: string): Promise<TaskRecord[]> {
-    const all = await this.redis.hgetall(this.key('tasks', jobId));
+    const all = await this.#redis.hgetall(this.#key('tasks', jobId));
     return Object.values(all)
       .map((text) => JSON.parse(text) as TaskRecord)
       .sort((a, b) => a.index - b.index);
   }
 
   async getTask(jobId: string, index: number): Promise<TaskRecord | undefined> {
-    const text = await this.redis.hget(this.key('tasks', jobId), String(index));
+    const text = await this.#redis.hget(this.#key('tasks', jobId), String(index));
     return text === null ? undefined : (JSON.parse(text) as TaskRecord);
   }
 
   async appendLog(jobId: string, line: JobLogLine): Promise<void> {
-    const key = this.key('logs', jobId);
-    await this.redis.multi().rpush(key, JSON.stringify(line)).ltrim(key, -MAX_LOG_LINES, -1).exec();
+    const key = this.#key('logs', jobId);
+    await this.#redis.multi().rpush(key, JSON.stringify(line)).ltrim(key, -MAX_LOG_LINES, -1).exec();
   }
 
   async logs(jobId: string, limit = 200): Promise<JobLogLine[]> {
-    const texts = await this.redis.lrange(this.key('logs', jobId), -limit, -1);
+    const texts = await this.#redis.lrange(this.#key('logs', jobId), -limit, -1);
     return texts.map((text) => JSON.parse(text) as JobLogLine);
   }
 
   async getMeta(key: string): Promise<unknown> {
-    const text = await this.redis.get(this.key('meta', key));
+    const text = await this.#redis.get(this.#key('meta', key));
     return text === null ? undefined : (JSON.parse(text) as unknown);
   }
 
   async putMeta(key: string, value: unknown): Promise<void> {
-    await this.redis.set(this.key('meta', key), JSON.stringify(value));
+    await this.#redis.set(this.#key('meta', key), JSON.stringify(value));
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([this.txQueue]);
-    this.txRedis.disconnect();
-    await this.redis.quit().catch(() => undefined);
+    await Promise.allSettled([this.#txQueue]);
+    this.#txRedis.disconnect();
+    await this.#redis.quit().catch(() => undefined);
   }
 }

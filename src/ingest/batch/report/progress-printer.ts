@@ -8,50 +8,57 @@ import { formatBytes } from '../task-split/split-job.ts';
  * CI runs stay readable.
  */
 export class ProgressPrinter {
-  private bar: cliProgress.SingleBar | undefined;
-  private lastLineAt = 0;
-  private lastState = '';
+  #bar: cliProgress.SingleBar | undefined;
+  #lastLineAt = 0;
+  #lastState = '';
 
+  readonly #lineEveryMs: number;
+  readonly #tty: boolean;
+  readonly #out: NodeJS.WriteStream;
   constructor(
-    private readonly out: NodeJS.WriteStream = process.stderr,
-    private readonly tty: boolean = process.stderr.isTTY === true,
-    private readonly lineEveryMs = 2000,
-  ) {}
+    out: NodeJS.WriteStream = process.stderr,
+    tty: boolean = process.stderr.isTTY === true,
+    lineEveryMs = 2000,
+  ) {
+    this.#lineEveryMs = lineEveryMs;
+    this.#tty = tty;
+    this.#out = out;
+  }
 
   update(view: JobView): void {
     const p = view.progress;
-    if (this.tty) {
-      if (this.bar === undefined && p.bytesTotal > 0) {
-        this.bar = new cliProgress.SingleBar(
+    if (this.#tty) {
+      if (this.#bar === undefined && p.bytesTotal > 0) {
+        this.#bar = new cliProgress.SingleBar(
           {
             format: `${view.ingestion} [{bar}] {percentage}% | {rows} rows | {rejected} rejected | tasks {tasks} | {state}`,
             hideCursor: true,
-            stream: this.out,
+            stream: this.#out,
           },
           cliProgress.Presets.shades_classic,
         );
-        this.bar.start(p.bytesTotal, 0, this.payload(view));
+        this.#bar.start(p.bytesTotal, 0, this.#payload(view));
       }
-      this.bar?.update(p.bytesRead, this.payload(view));
+      this.#bar?.update(p.bytesRead, this.#payload(view));
       return;
     }
     const now = Date.now();
-    if (view.state === this.lastState && now - this.lastLineAt < this.lineEveryMs) return;
-    this.lastState = view.state;
-    this.lastLineAt = now;
+    if (view.state === this.#lastState && now - this.#lastLineAt < this.#lineEveryMs) return;
+    this.#lastState = view.state;
+    this.#lastLineAt = now;
     const percent = p.bytesTotal > 0 ? ((100 * p.bytesRead) / p.bytesTotal).toFixed(1) : '0.0';
-    this.out.write(
+    this.#out.write(
       `job ${view.id} ${view.state}: ${percent}% (${formatBytes(p.bytesRead)} of ${formatBytes(p.bytesTotal)}), ` +
         `${p.rowsRead} rows, ${p.written} written, ${p.rejected} rejected, tasks ${p.tasksSucceeded}/${p.tasksTotal}\n`,
     );
   }
 
   stop(): void {
-    this.bar?.stop();
-    this.bar = undefined;
+    this.#bar?.stop();
+    this.#bar = undefined;
   }
 
-  private payload(view: JobView): Record<string, unknown> {
+  #payload(view: JobView): Record<string, unknown> {
     const p = view.progress;
     return {
       rows: p.rowsRead,

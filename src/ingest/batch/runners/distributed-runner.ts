@@ -19,25 +19,27 @@ export interface DistributedRunnerOptions {
  */
 export class DistributedRunner implements JobRunner {
   readonly mode = 'distributed' as const;
-  private readonly connection: Redis;
-  private readonly queue: Queue<QueuedTask>;
+  readonly #connection: Redis;
+  readonly #queue: Queue<QueuedTask>;
 
-  constructor(private readonly options: DistributedRunnerOptions) {
-    this.connection = bullConnection(options.config);
-    this.queue = new Queue<QueuedTask>(BATCH_QUEUE, {
-      connection: this.connection,
+  readonly #options: DistributedRunnerOptions;
+  constructor(options: DistributedRunnerOptions) {
+    this.#options = options;
+    this.#connection = bullConnection(options.config);
+    this.#queue = new Queue<QueuedTask>(BATCH_QUEUE, {
+      connection: this.#connection,
       prefix: bullPrefix(options.config),
     });
   }
 
   /** The `larder worker` processes connected right now (at least 1, so a job is still split into tasks). */
   async workersAvailable(): Promise<number> {
-    return Math.max(1, await this.queue.getWorkersCount());
+    return Math.max(1, await this.#queue.getWorkersCount());
   }
 
   async dispatch(job: JobRecord, taskIndexes: readonly number[]): Promise<void> {
     const attempts = job.spec.ingestion.retries + 1;
-    await this.queue.addBulk(
+    await this.#queue.addBulk(
       taskIndexes.map((index) => ({
         name: job.ingestion,
         data: { jobId: job.id, index, attempt: job.attempt },
@@ -50,11 +52,11 @@ export class DistributedRunner implements JobRunner {
         },
       })),
     );
-    this.options.logger?.info({ job: job.id, tasks: taskIndexes.length }, 'batch: tasks queued');
+    this.#options.logger?.info({ job: job.id, tasks: taskIndexes.length }, 'batch: tasks queued');
   }
 
   async close(): Promise<void> {
-    await this.queue.close();
-    this.connection.disconnect();
+    await this.#queue.close();
+    this.#connection.disconnect();
   }
 }

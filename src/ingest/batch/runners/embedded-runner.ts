@@ -27,38 +27,41 @@ export interface EmbeddedRunnerOptions {
  */
 export class EmbeddedRunner implements JobRunner {
   readonly mode = 'embedded' as const;
-  private readonly running = new Set<Promise<void>>();
-  private readonly worker = `thread@${os.hostname()}:${process.pid}`;
+  readonly #running = new Set<Promise<void>>();
+  readonly #worker = `thread@${os.hostname()}:${process.pid}`;
 
-  constructor(private readonly options: EmbeddedRunnerOptions) {}
+  readonly #options: EmbeddedRunnerOptions;
+  constructor(options: EmbeddedRunnerOptions) {
+    this.#options = options;
+  }
 
   async workersAvailable(): Promise<number> {
-    return this.options.pool.size;
+    return this.#options.pool.size;
   }
 
   async dispatch(job: JobRecord, taskIndexes: readonly number[]): Promise<void> {
-    const run = this.execute(job, [...taskIndexes]).catch((err: unknown) => {
-      this.options.logger?.error({ err, job: job.id }, 'batch: embedded job execution failed');
-      return this.options.tracker
+    const run = this.#execute(job, [...taskIndexes]).catch((err: unknown) => {
+      this.#options.logger?.error({ err, job: job.id }, 'batch: embedded job execution failed');
+      return this.#options.tracker
         .fail(job.id, 'LARDER_ERR_INTERNAL', `runner error: ${String(err)}`)
         .then(() => undefined);
     });
-    this.running.add(run);
-    void run.finally(() => this.running.delete(run));
+    this.#running.add(run);
+    void run.finally(() => this.#running.delete(run));
   }
 
   /** Resolves once every dispatched job has stopped. */
   async idle(): Promise<void> {
-    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+    while (this.#running.size > 0) await Promise.allSettled([...this.#running]);
   }
 
   async close(): Promise<void> {
-    await this.options.pool.close();
+    await this.#options.pool.close();
     await this.idle();
   }
 
-  private async execute(job: JobRecord, indexes: number[]): Promise<void> {
-    const { tracker, pool } = this.options;
+  async #execute(job: JobRecord, indexes: number[]): Promise<void> {
+    const { tracker, pool } = this.#options;
     const store = tracker.store;
     const maxAttempts = job.spec.ingestion.retries + 1;
     const parallelism = Math.max(1, Math.min(job.plan?.parallelism ?? 1, pool.size));
@@ -83,15 +86,15 @@ export class EmbeddedRunner implements JobRunner {
           for (const id of active.values()) pool.abort(id, `the job was ${current.state}`);
         }
       })().catch(() => undefined);
-    }, this.options.watchMs ?? 500);
+    }, this.#options.watchMs ?? 500);
 
     const runOne = async (index: number): Promise<void> => {
       for (;;) {
         if (stopped !== undefined) return;
         const task = await store.getTask(job.id, index);
         if (task === undefined || task.state === 'succeeded') return;
-        if (!(await tracker.taskStarted(job.id, index, this.worker))) return;
-        const throttle = progressThrottle(this.options.progressMs ?? 500, async (output) => {
+        if (!(await tracker.taskStarted(job.id, index, this.#worker))) return;
+        const throttle = progressThrottle(this.#options.progressMs ?? 500, async (output) => {
           await tracker.taskProgress(job.id, index, output);
           if (await tracker.checkErrorRate(job.id)) stopped = 'error rate';
         });

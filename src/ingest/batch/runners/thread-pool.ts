@@ -34,16 +34,19 @@ interface PoolThread {
  * started on first use. A thread that dies fails its task (the runner retries it) and is replaced.
  */
 export class ThreadPool {
-  private readonly threads: PoolThread[] = [];
-  private readonly queue: { payload: TaskPayload; id: number }[] = [];
-  private readonly pending = new Map<number, Pending>();
-  private nextId = 1;
-  private closed = false;
+  readonly #threads: PoolThread[] = [];
+  readonly #queue: { payload: TaskPayload; id: number }[] = [];
+  readonly #pending = new Map<number, Pending>();
+  #nextId = 1;
+  #closed = false;
 
-  constructor(private readonly options: ThreadPoolOptions) {}
+  readonly #options: ThreadPoolOptions;
+  constructor(options: ThreadPoolOptions) {
+    this.#options = options;
+  }
 
   get size(): number {
-    return this.options.size;
+    return this.#options.size;
   }
 
   /** Runs a task on the next free thread. `abort(id)` with the returned id stops it. */
@@ -51,35 +54,35 @@ export class ThreadPool {
     payload: TaskPayload,
     onProgress?: (output: TaskOutput) => void,
   ): { id: number; result: Promise<TaskResult> } {
-    if (this.closed) throw new LarderError('LARDER_ERR_INTERNAL', 'the thread pool is closed');
-    const id = this.nextId++;
+    if (this.#closed) throw new LarderError('LARDER_ERR_INTERNAL', 'the thread pool is closed');
+    const id = this.#nextId++;
     const result = new Promise<TaskResult>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, onProgress });
+      this.#pending.set(id, { resolve, reject, onProgress });
     });
-    this.queue.push({ payload, id });
-    this.pump();
+    this.#queue.push({ payload, id });
+    this.#pump();
     return { id, result };
   }
 
   /** Stops a queued or running task; its promise rejects with `reason`. */
   abort(id: number, reason: string): void {
-    const queued = this.queue.findIndex((q) => q.id === id);
+    const queued = this.#queue.findIndex((q) => q.id === id);
     if (queued !== -1) {
-      this.queue.splice(queued, 1);
-      this.settle(id, undefined, new LarderError('LARDER_ERR_BATCH_CANCELLED', reason));
+      this.#queue.splice(queued, 1);
+      this.#settle(id, undefined, new LarderError('LARDER_ERR_BATCH_CANCELLED', reason));
       return;
     }
-    const thread = this.threads.find((t) => t.busy === id);
+    const thread = this.#threads.find((t) => t.busy === id);
     thread?.worker.postMessage({ type: 'abort', id, reason } satisfies ThreadRequest);
   }
 
   async close(): Promise<void> {
-    this.closed = true;
-    for (const { id } of this.queue.splice(0)) {
-      this.settle(id, undefined, new LarderError('LARDER_ERR_BATCH_CANCELLED', 'the pool closed'));
+    this.#closed = true;
+    for (const { id } of this.#queue.splice(0)) {
+      this.#settle(id, undefined, new LarderError('LARDER_ERR_BATCH_CANCELLED', 'the pool closed'));
     }
     await Promise.all(
-      this.threads.map(async (thread) => {
+      this.#threads.map(async (thread) => {
         const exited = new Promise((resolve) => thread.worker.once('exit', resolve));
         thread.worker.postMessage({ type: 'close' } satisfies ThreadRequest);
         const timer = setTimeout(() => void thread.worker.terminate(), 5000);
@@ -87,15 +90,15 @@ export class ThreadPool {
         clearTimeout(timer);
       }),
     );
-    this.threads.length = 0;
+    this.#threads.length = 0;
   }
 
-  private pump(): void {
-    while (this.queue.length > 0) {
-      let thread = this.threads.find((t) => t.busy === undefined);
-      if (thread === undefined && this.threads.length < this.options.size) thread = this.spawn();
+  #pump(): void {
+    while (this.#queue.length > 0) {
+      let thread = this.#threads.find((t) => t.busy === undefined);
+      if (thread === undefined && this.#threads.length < this.#options.size) thread = this.#spawn();
       if (thread === undefined) return;
-      const next = this.queue.shift();
+      const next = this.#queue.shift();
       if (next === undefined) return;
       thread.busy = next.id;
       const target = thread;
@@ -105,14 +108,14 @@ export class ThreadPool {
             type: 'run',
             id: next.id,
             payload: next.payload,
-            ...(this.options.batchRows === undefined ? {} : { batchRows: this.options.batchRows }),
+            ...(this.#options.batchRows === undefined ? {} : { batchRows: this.#options.batchRows }),
           } satisfies ThreadRequest),
-        (err: Error) => this.settle(next.id, undefined, new LarderError('LARDER_ERR_INTERNAL', err.message)),
+        (err: Error) => this.#settle(next.id, undefined, new LarderError('LARDER_ERR_INTERNAL', err.message)),
       );
     }
   }
 
-  private spawn(): PoolThread {
+  #spawn(): PoolThread {
     const worker = startTsWorker(new URL('./task-thread.ts', import.meta.url));
     let markReady: () => void = () => undefined;
     let markFailed: (err: Error) => void = () => undefined;
@@ -122,56 +125,56 @@ export class ThreadPool {
     });
     ready.catch(() => undefined);
     const thread: PoolThread = { worker, ready, busy: undefined };
-    this.threads.push(thread);
+    this.#threads.push(thread);
     worker.on('message', (reply: ThreadReply) => {
       switch (reply.type) {
         case 'ready':
           markReady();
           return;
         case 'progress':
-          this.pending.get(reply.id)?.onProgress?.(reply.output as TaskOutput);
+          this.#pending.get(reply.id)?.onProgress?.(reply.output as TaskOutput);
           return;
         case 'done':
           thread.busy = undefined;
-          this.settle(reply.id, reply.result as TaskResult, undefined);
-          this.pump();
+          this.#settle(reply.id, reply.result as TaskResult, undefined);
+          this.#pump();
           return;
         case 'error':
           thread.busy = undefined;
-          this.settle(reply.id, undefined, new LarderError(asCode(reply.code), reply.message));
-          this.pump();
+          this.#settle(reply.id, undefined, new LarderError(asCode(reply.code), reply.message));
+          this.#pump();
           return;
       }
     });
     const lost = (why: string): void => {
       markFailed(new Error(why));
-      const index = this.threads.indexOf(thread);
-      if (index !== -1) this.threads.splice(index, 1);
+      const index = this.#threads.indexOf(thread);
+      if (index !== -1) this.#threads.splice(index, 1);
       if (thread.busy !== undefined) {
-        this.settle(
+        this.#settle(
           thread.busy,
           undefined,
           new LarderError('LARDER_ERR_INTERNAL', `batch thread died: ${why}`),
         );
       }
-      if (!this.closed) this.pump();
+      if (!this.#closed) this.#pump();
     };
     worker.on('error', (err) => lost(err.message));
     worker.on('exit', (code) => lost(`exited with code ${code}`));
     worker.postMessage({
       type: 'init',
-      dataDir: this.options.dataDir,
-      store: this.options.store,
-      s3: this.options.s3 ?? {},
-      sync: this.options.sync !== false,
+      dataDir: this.#options.dataDir,
+      store: this.#options.store,
+      s3: this.#options.s3 ?? {},
+      sync: this.#options.sync !== false,
     } satisfies ThreadRequest);
     return thread;
   }
 
-  private settle(id: number, result: TaskResult | undefined, error: LarderError | undefined): void {
-    const pending = this.pending.get(id);
+  #settle(id: number, result: TaskResult | undefined, error: LarderError | undefined): void {
+    const pending = this.#pending.get(id);
     if (pending === undefined) return;
-    this.pending.delete(id);
+    this.#pending.delete(id);
     if (error !== undefined) pending.reject(error);
     else pending.resolve(result as TaskResult);
   }

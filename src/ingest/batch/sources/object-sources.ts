@@ -7,15 +7,18 @@ import type { S3Objects } from './s3-objects.ts';
  * loaded on first use only, so local-only jobs (and every worker thread) start faster.
  */
 export class ObjectSources {
-  private readonly local = new LocalObjects();
-  private s3: ObjectSource | undefined;
+  readonly #local = new LocalObjects();
+  #s3: ObjectSource | undefined;
 
-  constructor(private readonly s3Options: S3Options = {}) {}
+  readonly #s3Options: S3Options;
+  constructor(s3Options: S3Options = {}) {
+    this.#s3Options = s3Options;
+  }
 
   for(uri: string): ObjectSource {
-    if (!isS3Uri(uri)) return this.local;
-    this.s3 ??= lazyS3(this.s3Options);
-    return this.s3;
+    if (!isS3Uri(uri)) return this.#local;
+    this.#s3 ??= lazyS3(this.#s3Options);
+    return this.#s3;
   }
 }
 

@@ -18,14 +18,14 @@ export function parseS3Uri(uri: string): { bucket: string; key: string } {
  * own slice of a large object.
  */
 export class S3Objects implements ObjectSource {
-  private readonly client: S3Client;
+  readonly #client: S3Client;
 
   constructor(options: S3Options = {}) {
     const credentials =
       options.accessKeyId !== undefined && options.secretAccessKey !== undefined
         ? { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey }
         : undefined;
-    this.client = new S3Client({
+    this.#client = new S3Client({
       region: options.region ?? process.env.AWS_REGION ?? 'us-east-1',
       ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
       ...(options.forcePathStyle === undefined ? {} : { forcePathStyle: options.forcePathStyle }),
@@ -41,7 +41,7 @@ export class S3Objects implements ObjectSource {
     let token: string | undefined;
     try {
       do {
-        const page = await this.client.send(
+        const page = await this.#client.send(
           new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
         );
         for (const object of page.Contents ?? []) {
@@ -56,7 +56,7 @@ export class S3Objects implements ObjectSource {
         token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
       } while (token !== undefined);
     } catch (cause) {
-      throw this.failure(`cannot list ${pattern}`, cause);
+      throw this.#failure(`cannot list ${pattern}`, cause);
     }
     return found.sort((a, b) => (a.uri < b.uri ? -1 : a.uri > b.uri ? 1 : 0));
   }
@@ -66,12 +66,12 @@ export class S3Objects implements ObjectSource {
     const { bucket, key } = parseS3Uri(uri);
     let body: AsyncIterable<Uint8Array>;
     try {
-      const response = await this.client.send(
+      const response = await this.#client.send(
         new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${end - 1}` }),
       );
       body = response.Body as unknown as AsyncIterable<Uint8Array>;
     } catch (cause) {
-      throw this.failure(`cannot read ${uri}`, cause);
+      throw this.#failure(`cannot read ${uri}`, cause);
     }
     yield* body;
   }
@@ -82,7 +82,7 @@ export class S3Objects implements ObjectSource {
     return Buffer.concat(chunks);
   }
 
-  private failure(message: string, cause: unknown): LarderError {
+  #failure(message: string, cause: unknown): LarderError {
     const reason = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
     return new LarderError('LARDER_ERR_BATCH_SOURCE', `${message}: ${reason}`, { cause });
   }

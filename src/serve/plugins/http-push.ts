@@ -1,12 +1,13 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ERROR_CATALOG, isLarderError, LarderError } from '../errors.ts';
-import type { ServeContext } from './context.ts';
-import { dispatcherFor } from '../ingest/dispatcher.ts';
-import type { IncomingEvent, IngestReport } from '../ingest/types.ts';
-import { UnparseableBody } from '../ingest/unparseable.ts';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { ERROR_CATALOG, isLarderError, LarderError } from '../../errors.ts';
+import type { IncomingEvent, IngestReport } from '../../ingest/types.ts';
+import { UnparseableBody } from '../../ingest/unparseable.ts';
+import type { RegistryHolder } from '../../registry/registry-holder.ts';
+import { knownStreams } from '../../registry/stream-names.ts';
 
 /**
- * The HTTP push source, for the embedded mode: `POST /v1/streams/:stream/:topic`.
+ * The HTTP push source, on top of the in-process ingestor: `POST /v1/streams/:stream/:topic`.
  *
  * The body is one JSON object, a JSON array of objects, or NDJSON (one object per line;
  * `application/x-ndjson`, or `text/plain` with several lines). Each NDJSON line is parsed alone,
@@ -25,7 +26,11 @@ import { UnparseableBody } from '../ingest/unparseable.ts';
  * dead letter is replayed.
  */
 
-export interface PushRouteOptions {
+export interface HttpPushPluginOptions {
+  /** The in-process write path (the ingestor): resolves once the events' rows are durable. */
+  readonly ingest: (events: readonly IncomingEvent[]) => Promise<IngestReport>;
+  /** The registry whose streams the route accepts. */
+  readonly registry: Pick<RegistryHolder, 'current'>;
   /** Largest accepted body in bytes. Default 8 MB. */
   readonly bodyLimit?: number;
 }
@@ -45,59 +50,58 @@ interface PushParams {
   readonly topic: string;
 }
 
-/** Registers the push route in its own encapsulated context (its body parsers stay local to it). */
-export function registerPushRoutes(
-  app: FastifyInstance,
-  ctx: ServeContext,
-  options: PushRouteOptions = {},
-): void {
-  const bodyLimit = options.bodyLimit ?? DEFAULT_PUSH_BODY_LIMIT;
+/** The push route, in an encapsulated context of its own (its body parsers stay local to it). */
+export const httpPushPlugin = fp<HttpPushPluginOptions>(
+  async (app, options) => {
+    const { ingest, registry } = options;
+    const bodyLimit = options.bodyLimit ?? DEFAULT_PUSH_BODY_LIMIT;
+    await app.register(async (scope) => {
+      // Keep the raw text of every body: JSON is parsed here, line by line for NDJSON.
+      scope.removeAllContentTypeParsers();
+      scope.addContentTypeParser('*', { parseAs: 'string', bodyLimit }, (_request, body, done) => {
+        done(null, body);
+      });
+      scope.setErrorHandler(sendError);
 
-  void app.register(async (scope) => {
-    // Keep the raw text of every body: JSON is parsed here, line by line for NDJSON.
-    scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', { parseAs: 'string', bodyLimit }, (_request, body, done) => {
-      done(null, body);
-    });
-    scope.setErrorHandler((err, request, reply) => sendError(err, request, reply, ctx));
-
-    scope.post<{ Params: PushParams }>(
-      '/v1/streams/:stream/:topic',
-      {
-        bodyLimit,
-        onRequest: async (request) => {
-          const { stream } = request.params;
-          if (!dispatcherFor(ctx.registry.current).knowsStream(stream)) {
-            throw new LarderError(
-              'LARDER_ERR_UNKNOWN_STREAM',
-              `stream "${stream}" is not declared in the registry and no feature reads it`,
-            );
-          }
+      scope.post<{ Params: PushParams }>(
+        '/v1/streams/:stream/:topic',
+        {
+          bodyLimit,
+          onRequest: async (request) => {
+            const { stream } = request.params;
+            if (!knownStreams(registry.current).has(stream)) {
+              throw new LarderError(
+                'LARDER_ERR_UNKNOWN_STREAM',
+                `stream "${stream}" is not declared in the registry and no feature reads it`,
+              );
+            }
+          },
         },
-      },
-      async (request, reply) => {
-        const { stream, topic } = request.params;
-        const text = typeof request.body === 'string' ? request.body : '';
-        const parsed = parseBody(text, mediaType(request.headers['content-type']));
-        const receivedAt = Date.now();
-        const bodies = parsed.kind === 'events' ? parsed.bodies : [parsed.body];
-        const events: IncomingEvent[] = bodies.map((body) => ({ stream, topic, body, receivedAt }));
-        const report = await ingestOrUnavailable(ctx, events);
-        const counts = toResponse(report);
-        if (parsed.kind === 'unparseable') {
-          const error = new LarderError(
-            'LARDER_ERR_EVENT_PARSE',
-            `request body is not valid JSON: ${parsed.body.error}`,
-          );
-          return reply
-            .status(400)
-            .send({ code: error.code, message: error.message, hint: error.hint, ...counts });
-        }
-        return reply.status(200).send(counts);
-      },
-    );
-  });
-}
+        async (request, reply) => {
+          const { stream, topic } = request.params;
+          const text = typeof request.body === 'string' ? request.body : '';
+          const parsed = parseBody(text, mediaType(request.headers['content-type']));
+          const receivedAt = Date.now();
+          const bodies = parsed.kind === 'events' ? parsed.bodies : [parsed.body];
+          const events: IncomingEvent[] = bodies.map((body) => ({ stream, topic, body, receivedAt }));
+          const report = await ingestOrUnavailable(ingest, events);
+          const counts = toResponse(report);
+          if (parsed.kind === 'unparseable') {
+            const error = new LarderError(
+              'LARDER_ERR_EVENT_PARSE',
+              `request body is not valid JSON: ${parsed.body.error}`,
+            );
+            return reply
+              .status(400)
+              .send({ code: error.code, message: error.message, hint: error.hint, ...counts });
+          }
+          return reply.status(200).send(counts);
+        },
+      );
+    });
+  },
+  { name: 'larder-http-push' },
+);
 
 type ParsedBody =
   | { readonly kind: 'events'; readonly bodies: readonly unknown[] }
@@ -150,11 +154,11 @@ function mediaType(header: string | undefined): string | undefined {
 }
 
 async function ingestOrUnavailable(
-  ctx: ServeContext,
+  ingest: HttpPushPluginOptions['ingest'],
   events: readonly IncomingEvent[],
 ): Promise<IngestReport> {
   try {
-    return await ctx.ingest(events);
+    return await ingest(events);
   } catch (err) {
     // Nothing was reported as accepted: tell the client to retry (writes are idempotent).
     if (isLarderError(err)) throw err;
@@ -177,12 +181,7 @@ function toResponse(report: IngestReport): Omit<IngestReport, 'results'> {
   };
 }
 
-function sendError(
-  err: unknown,
-  request: FastifyRequest,
-  reply: FastifyReply,
-  ctx: ServeContext,
-): FastifyReply {
+function sendError(err: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   let error: LarderError;
   if (isLarderError(err)) {
     error = err;
@@ -201,7 +200,7 @@ function sendError(
       error = new LarderError('LARDER_ERR_INTERNAL', 'internal error while ingesting');
     }
   }
-  if (error.status >= 500) ctx.logger.error({ err, reqId: request.id }, 'push: request failed');
+  if (error.status >= 500) request.log.error({ err }, 'push: request failed');
   const status = ERROR_CATALOG[error.code].status;
   return reply.status(status).send({ code: error.code, message: error.message, hint: error.hint });
 }

@@ -1,8 +1,12 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { GraphQLField, GraphQLNamedType, GraphQLObjectType, GraphQLSchema, GraphQLType } from 'graphql';
-import { ERROR_CATALOG, LarderError } from '../errors.ts';
-import type { ErrorCode } from '../errors.ts';
-import type { Registry } from '../registry/types.ts';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import type { ExecutionResult, GraphQLField, GraphQLSchema } from 'graphql';
+import { ERROR_CATALOG, isLarderError, LarderError, type ErrorCode } from '../../errors.ts';
+import type { RegistryHolder } from '../../registry/registry-holder.ts';
+import type { Registry } from '../../registry/types.ts';
+import { getNamedType, isObjectType } from '../graphql-runtime.ts';
+import type { NewRequestState } from './graphql.ts';
+import type { LarderRequestState } from './request-state.ts';
 
 /**
  * `POST /v1/features`: the same reads as GraphQL for clients that do not speak it.
@@ -33,16 +37,10 @@ export interface RestFeaturesRequest {
   }[];
 }
 
-export interface RestFeaturesSource {
-  readonly registry: () => Registry;
-  readonly schema: () => GraphQLSchema;
-  /** Runs a GraphQL query exactly as `/graphql` does (context, hooks, limits). */
-  readonly execute: (
-    request: FastifyRequest,
-    reply: FastifyReply,
-    query: string,
-    variables: Record<string, unknown>,
-  ) => Promise<{ data?: unknown; errors?: readonly unknown[] }>;
+export interface RestFeaturesPluginOptions {
+  readonly registry: Pick<RegistryHolder, 'current'>;
+  /** The request's state and GraphQL context, as `/graphql` builds it. */
+  readonly newRequestState: NewRequestState;
 }
 
 const bodySchema = {
@@ -70,37 +68,70 @@ const bodySchema = {
   },
 } as const;
 
-/** Installs `POST /v1/features`. */
-export function registerRestFeatures(app: FastifyInstance, source: RestFeaturesSource): void {
-  app.post('/v1/features', { schema: { body: bodySchema } }, async (request, reply) => {
-    const body = request.body as RestFeaturesRequest;
-    const { query, variables, aliases } = translate(body, source.registry(), source.schema());
-    const result = await source.execute(request, reply, query, variables);
-    const firstError = result.errors?.[0] as
-      { message?: string; extensions?: Record<string, unknown> } | undefined;
-    const rows = (result.data as { r?: (Record<string, unknown> | null)[] } | null | undefined)?.r;
-    // All or nothing: any error (a count too large for one feature, say) fails the request with
-    // the first error's code and status, as GraphQL would report it.
-    if (rows == null || firstError !== undefined) {
-      const ext = firstError?.extensions ?? {};
-      const code =
-        typeof ext['code'] === 'string' && ext['code'] in ERROR_CATALOG
-          ? (ext['code'] as ErrorCode)
-          : 'LARDER_ERR_INTERNAL';
-      const message =
-        code === 'LARDER_ERR_INTERNAL' ? 'Internal error' : (firstError?.message ?? 'Internal error');
-      return reply
-        .code(ERROR_CATALOG[code].status)
-        .send({ ...ext, code, message, hint: ERROR_CATALOG[code].hint });
-    }
-    void reply.code(200);
-    const results = rows.map((row, i) => {
-      const features: Record<string, unknown> = {};
-      for (const [alias, name] of aliases) features[name] = row?.[alias] ?? null;
-      return { id: String(body.ids[i]), features };
+/** `POST /v1/features`, executed by the GraphQL plugin's executor (context, hooks, limits). */
+export const restFeaturesPlugin = fp<RestFeaturesPluginOptions>(
+  async (app, { registry, newRequestState }) => {
+    app.post('/v1/features', { schema: { body: bodySchema } }, async (request, reply) => {
+      const body = request.body as RestFeaturesRequest;
+      const { query, variables, aliases } = translate(body, registry.current, app.graphql.schema);
+      const state = newRequestState(request, undefined);
+      request.larder = state;
+      const result = await execute(app, query, state, variables);
+      const firstError = result.errors?.[0] as
+        { message?: string; extensions?: Record<string, unknown> } | undefined;
+      const rows = (result.data as { r?: (Record<string, unknown> | null)[] } | null | undefined)?.r;
+      // All or nothing: any error (a count too large for one feature, say) fails the request with
+      // the first error's code and status, as GraphQL would report it.
+      if (rows == null || firstError !== undefined) {
+        const ext = firstError?.extensions ?? {};
+        const code =
+          typeof ext['code'] === 'string' && ext['code'] in ERROR_CATALOG
+            ? (ext['code'] as ErrorCode)
+            : 'LARDER_ERR_INTERNAL';
+        const message =
+          code === 'LARDER_ERR_INTERNAL' ? 'Internal error' : (firstError?.message ?? 'Internal error');
+        return reply
+          .code(ERROR_CATALOG[code].status)
+          .send({ ...ext, code, message, hint: ERROR_CATALOG[code].hint });
+      }
+      void reply.code(200);
+      const results = rows.map((row, i) => {
+        const features: Record<string, unknown> = {};
+        for (const [alias, name] of aliases) features[name] = row?.[alias] ?? null;
+        return { id: String(body.ids[i]), features };
+      });
+      return { entity: body.entity, results };
     });
-    return { entity: body.entity, results };
-  });
+  },
+  { name: 'larder-rest-features', dependencies: ['larder-request-state', 'larder-graphql'] },
+);
+
+/**
+ * Runs `query` as `/graphql` would. The query text is generated from a body already bounded in
+ * size and feature count.
+ */
+async function execute(
+  app: FastifyInstance,
+  query: string,
+  state: LarderRequestState,
+  variables: Record<string, unknown>,
+): Promise<ExecutionResult> {
+  try {
+    return await app.graphql(query, state, variables, 'Rest');
+  } catch (err) {
+    throw unwrapGraphQLFailure(err);
+  }
+}
+
+/** `app.graphql` throws request-level failures (validation, a hook's LarderError) wrapped. */
+function unwrapGraphQLFailure(err: unknown): unknown {
+  if (isLarderError(err)) return err;
+  const inner = (err as { errors?: unknown[] } | null)?.errors?.[0] as
+    { originalError?: unknown; message?: string } | undefined;
+  if (isLarderError(inner?.originalError)) return inner.originalError;
+  if (inner !== undefined)
+    return new LarderError('LARDER_ERR_QUERY_INVALID', inner.message ?? 'invalid query');
+  return err;
 }
 
 /** The GraphQL query (and variables) equivalent to a REST request; throws for unknown names. */
@@ -116,8 +147,8 @@ export function translate(
     });
   }
   const root = schema.getQueryType()?.getFields()[entity.plural];
-  const entityType = root === undefined ? undefined : objectType(namedType(root.type));
-  if (entityType === undefined) {
+  const entityType = root === undefined ? undefined : getNamedType(root.type);
+  if (!isObjectType(entityType)) {
     throw new LarderError('LARDER_ERR_UNKNOWN_ENTITY', `entity "${body.entity}" is not served`, {
       details: { entity: body.entity },
     });
@@ -169,12 +200,12 @@ export function translate(
 
 /** Every plain field of an object value (a row or a multi-field static value); not joined entities. */
 function subSelection(field: GraphQLField<unknown, unknown>): string {
-  const obj = objectType(namedType(field.type));
-  if (obj === undefined) return '';
+  const obj = getNamedType(field.type);
+  if (!isObjectType(obj)) return '';
   const names: string[] = [];
   for (const child of Object.values(obj.getFields())) {
-    const childObj = objectType(namedType(child.type));
-    if (childObj !== undefined) {
+    const childObj = getNamedType(child.type);
+    if (isObjectType(childObj)) {
       // A joined entity (it has an id) is left out; a nested value object is included.
       if ('id' in childObj.getFields()) continue;
       names.push(`${child.name}${subSelection(child)}`);
@@ -186,14 +217,4 @@ function subSelection(field: GraphQLField<unknown, unknown>): string {
     }
   }
   return ` { ${names.join(' ')} }`;
-}
-
-function namedType(type: GraphQLType): GraphQLNamedType {
-  let t: GraphQLType = type;
-  while ('ofType' in t) t = t.ofType;
-  return t;
-}
-
-function objectType(type: GraphQLNamedType): GraphQLObjectType | undefined {
-  return 'getFields' in type && 'getInterfaces' in type ? (type as GraphQLObjectType) : undefined;
 }

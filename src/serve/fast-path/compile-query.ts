@@ -1,4 +1,3 @@
-import type { HotEntry } from '../hot-entities.ts';
 import type {
   DocumentNode,
   FieldNode,
@@ -9,6 +8,7 @@ import type {
   ValueNode,
   ValidationRule,
 } from 'graphql';
+import { DEFAULT_ACTION_COUNT } from '../../registry/action-defaults.ts';
 import type { EntityDef, FeatureDef } from '../../registry/types.ts';
 import type { ActionRow } from '../../store/online-store.ts';
 import type { LarderFieldInfo } from '../graphql-schema.ts';
@@ -16,21 +16,17 @@ import {
   Kind,
   getArgumentValues,
   getOperationAST,
-  isListType,
-  isNonNullType,
+  getNamedType,
   isObjectType,
   parse,
   specifiedRules,
   validate,
 } from '../graphql-runtime.ts';
-import type { JoinPlan } from '../join-resolvers.ts';
-import type { EntityObject } from '../request-loader.ts';
+import type { ServedJoin } from '../join-resolvers.ts';
 import { plainSelection } from './plain-selection.ts';
 import { flat } from './flat-text.ts';
-import { variableCoercion } from './coerce-variables.ts';
-import type { CoerceVariables } from './coerce-variables.ts';
-import { valueJson } from './value-json.ts';
-import type { ValueJson } from './value-json.ts';
+import { variableCoercion, type CoerceVariables } from './coerce-variables.ts';
+import { valueJson, type ValueJson } from './value-json.ts';
 
 /**
  * A query compiled for the fast path (`fast-graphql.ts`): which entities, static features,
@@ -44,79 +40,72 @@ import type { ValueJson } from './value-json.ts';
  * full executor answers): fragments, directives, repeated response keys, on-demand features,
  * action features under a join, introspection, mutations, invalid queries.
  */
-export interface QueryPlan {
+export interface CompiledQuery {
   readonly document: DocumentNode;
   readonly operation: OperationDefinitionNode;
   /** The operation's own name, for the metrics label. */
   readonly operationName: string | undefined;
-  readonly roots: readonly RootPlan[];
+  readonly roots: readonly CompiledRoot[];
   readonly coerceVariables: CoerceVariables;
 }
 
 /** A field's arguments for one request's variables (fixed when the query has none in them). */
 export type ArgsOf = (variables: Readonly<Record<string, unknown>>) => Record<string, unknown>;
 
-export type RootPlan =
+export type CompiledRoot =
   | { readonly kind: 'text'; readonly prefix: string; readonly text: string }
   | {
       readonly kind: 'single' | 'batch';
       readonly prefix: string;
       readonly args: ArgsOf;
-      readonly entity: EntityPlan;
+      readonly entity: CompiledEntity;
     };
 
 /** An entity's selection: the static features it loads and its fields in answer order. */
-export interface EntityPlan {
+export interface CompiledEntity {
   readonly entity: EntityDef;
   /** Static features to load; for a join with none selected, every static (for the existence check). */
   readonly statics: readonly string[];
-  readonly fields: readonly EntityFieldPlan[];
-  readonly actions: readonly ActionPlan[];
+  readonly fields: readonly CompiledEntityField[];
+  readonly actions: readonly CompiledAction[];
 }
 
-export type EntityFieldPlan =
+export type CompiledEntityField =
   | { readonly kind: 'text'; readonly prefix: string; readonly text: string }
   | { readonly kind: 'value'; readonly prefix: string; readonly name: string; readonly write: ValueJson }
   | { readonly kind: 'action'; readonly prefix: string; readonly index: number };
 
-export interface ActionPlan {
+export interface CompiledAction {
   readonly feature: FeatureDef;
   readonly defaultCount: number;
   readonly args: ArgsOf;
-  readonly joins: readonly RowJoinPlan[];
+  readonly joins: readonly CompiledRowJoin[];
   /** The row's own part of the answer: the text around its joined entities, and their ids. */
   readonly rowParts: (row: ActionRow) => RowParts;
-  /** The key a whole list's text is kept under, on the list's first row (see run-plan). */
-  readonly listKey: object;
 }
 
 /**
  * A row's text is `texts[0] + join 0 + texts[1] + ... + texts[joins]`; `ids[j]` is the row's id
- * for join j. `text` is the whole text as last written, with the joined entity objects it was
- * written with (`joined`); it is reused while the request's joined objects are the same.
+ * for join j (undefined: the row holds none).
  */
 export interface RowParts {
   readonly texts: readonly string[];
   readonly ids: readonly (string | undefined)[];
-  text: string | undefined;
-  readonly joined: (EntityObject | null | undefined)[];
-  /** Per join: the hot cache entry the joined entity was last served from (see run-plan). */
-  readonly entries: (HotEntry | undefined)[];
 }
 
-export interface RowJoinPlan {
-  readonly plan: JoinPlan;
-  readonly entity: EntityPlan;
+export interface CompiledRowJoin {
+  readonly join: ServedJoin;
+  readonly entity: CompiledEntity;
 }
 
 /** Compiles `query` for `schema`; undefined when the fast path does not cover it. */
-export function compilePlan(
+export function compileQuery(
   schema: GraphQLSchema,
   query: string,
   operationName: string | undefined,
   rules: readonly ValidationRule[],
-  joinedId: (row: ActionRow, plan: JoinPlan) => string | undefined,
-): QueryPlan | undefined {
+  joinedId: (row: ActionRow, join: ServedJoin) => string | undefined,
+): CompiledQuery | undefined {
   let document: DocumentNode;
   try {
     document = parse(query);
@@ -137,7 +126,7 @@ export function compilePlan(
   if (operation.directives !== undefined && operation.directives.length > 0) return undefined;
   const fields = plainSelection(queryType, operation.selectionSet);
   if (fields === undefined) return undefined;
-  const roots: RootPlan[] = [];
+  const roots: CompiledRoot[] = [];
   for (const [i, f] of fields.entries()) {
     const prefix = `${i === 0 ? '{' : ','}${JSON.stringify(f.key)}:`;
     if (f.name === '__typename') {
@@ -156,9 +145,9 @@ export function compilePlan(
       continue;
     }
     if (info?.root === undefined || info.entity === undefined) return undefined;
-    const type = entityTypeOf(field);
+    const type = objectTypeOf(field);
     if (type === undefined || f.node.selectionSet === undefined) return undefined;
-    const entity = entityPlan(info.entity, type, f.node.selectionSet, false, joinedId);
+    const entity = compileEntity(info.entity, type, f.node.selectionSet, false, joinedId);
     const args = argsOf(field, f.node);
     if (entity === undefined || args === undefined) return undefined;
     roots.push({ kind: info.root, prefix, args, entity });
@@ -172,18 +161,18 @@ export function compilePlan(
   };
 }
 
-function entityPlan(
+function compileEntity(
   entity: EntityDef,
   type: GraphQLObjectType,
   selection: NonNullable<FieldNode['selectionSet']>,
   joined: boolean,
-  joinedId: (row: ActionRow, plan: JoinPlan) => string | undefined,
-): EntityPlan | undefined {
+  joinedId: (row: ActionRow, join: ServedJoin) => string | undefined,
+): CompiledEntity | undefined {
   const fields = plainSelection(type, selection);
   if (fields === undefined) return undefined;
-  const out: EntityFieldPlan[] = [];
+  const out: CompiledEntityField[] = [];
   const statics: string[] = [];
-  const actions: ActionPlan[] = [];
+  const actions: CompiledAction[] = [];
   const allStatics: string[] = [];
   for (const field of Object.values(type.getFields())) {
     const feature = larderInfo(field)?.static;
@@ -207,7 +196,7 @@ function entityPlan(
       if (!statics.includes(info.static.name)) statics.push(info.static.name);
       out.push({ kind: 'value', prefix, name: info.static.name, write });
     } else if (info?.action !== undefined && !joined) {
-      const action = actionPlan(info, field, f.node, joinedId);
+      const action = compileAction(info, field, f.node, joinedId);
       if (action === undefined) return undefined;
       out.push({ kind: 'action', prefix, index: actions.length });
       actions.push(action);
@@ -220,14 +209,14 @@ function entityPlan(
   return { entity, statics: loaded, fields: out, actions };
 }
 
-function actionPlan(
+function compileAction(
   info: LarderFieldInfo,
   field: GraphQLField<unknown, unknown>,
   node: FieldNode,
-  joinedId: (row: ActionRow, plan: JoinPlan) => string | undefined,
-): ActionPlan | undefined {
+  joinedId: (row: ActionRow, join: ServedJoin) => string | undefined,
+): CompiledAction | undefined {
   const feature = info.action?.feature;
-  const rowType = rowTypeOf(field);
+  const rowType = objectTypeOf(field);
   const args = argsOf(field, node);
   if (feature === undefined || rowType === undefined || args === undefined || node.selectionSet === undefined)
     return undefined;
@@ -240,7 +229,7 @@ function actionPlan(
     | { readonly kind: 'ts'; readonly prefix: string; readonly write: ValueJson }
     | { readonly kind: 'join'; readonly prefix: string };
   const parts: Part[] = [];
-  const joins: RowJoinPlan[] = [];
+  const joins: CompiledRowJoin[] = [];
   for (const [i, f] of fields.entries()) {
     const prefix = `${i === 0 ? '{' : ','}${JSON.stringify(f.key)}:`;
     if (f.name === '__typename') {
@@ -250,11 +239,11 @@ function actionPlan(
     const rowField = rowType.getFields()[f.name]!;
     const join = larderInfo(rowField)?.join;
     if (join !== undefined) {
-      const target = entityTypeOf(rowField);
+      const target = objectTypeOf(rowField);
       if (target === undefined || f.node.selectionSet === undefined) return undefined;
-      const entity = entityPlan(join.target, target, f.node.selectionSet, true, joinedId);
+      const entity = compileEntity(join.target, target, f.node.selectionSet, true, joinedId);
       if (entity === undefined) return undefined;
-      joins.push({ plan: join, entity });
+      joins.push({ join, entity });
       parts.push({ kind: 'join', prefix });
       continue;
     }
@@ -265,7 +254,7 @@ function actionPlan(
       f.name === 'timestamp' ? { kind: 'ts', prefix, write } : { kind: 'field', prefix, name: f.name, write },
     );
   }
-  const joinPlans = joins.map((j) => j.plan);
+  const servedJoins = joins.map((j) => j.join);
   const rowParts = (row: ActionRow): RowParts => {
     const texts: string[] = [];
     let text = '';
@@ -279,21 +268,14 @@ function actionPlan(
       }
     }
     texts.push(`${text}}`);
-    return {
-      texts: texts.map(flat),
-      ids: joinPlans.map((plan) => joinedId(row, plan)),
-      text: undefined,
-      joined: joinPlans.map(() => undefined),
-      entries: joinPlans.map(() => undefined),
-    };
+    return { texts: texts.map(flat), ids: servedJoins.map((join) => joinedId(row, join)) };
   };
   return {
     feature,
-    defaultCount: info.defaultCount ?? 30,
+    defaultCount: info.defaultCount ?? DEFAULT_ACTION_COUNT,
     args,
     joins,
     rowParts,
-    listKey: {},
   };
 }
 
@@ -301,15 +283,10 @@ function larderInfo(field: GraphQLField<unknown, unknown>): LarderFieldInfo | un
   return (field.extensions as { larder?: LarderFieldInfo } | undefined)?.larder;
 }
 
-/** The entity object type a root or join field returns (through non-null and list wrappers). */
-function entityTypeOf(field: GraphQLField<unknown, unknown>): GraphQLObjectType | undefined {
-  let type = field.type;
-  while (isNonNullType(type) || isListType(type)) type = type.ofType;
+/** The object type a root, action or join field returns (through non-null and list wrappers). */
+function objectTypeOf(field: GraphQLField<unknown, unknown>): GraphQLObjectType | undefined {
+  const type = getNamedType(field.type);
   return isObjectType(type) ? type : undefined;
-}
-
-function rowTypeOf(field: GraphQLField<unknown, unknown>): GraphQLObjectType | undefined {
-  return entityTypeOf(field);
 }
 
 /** `getArgumentValues` per request, or once when the field's arguments hold no variables. */

@@ -1,18 +1,15 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { pino } from 'pino';
-import type { Logger } from 'pino';
+import { pino, type Logger } from 'pino';
 import { createLayeredStore } from '../../../src/cache/layered-store.ts';
 import { LocalCacheLevel } from '../../../src/cache/local-level.ts';
 import { createIngestor } from '../../../src/ingest/ingestor.ts';
 import type { DeadLetter, DeadLetterStore, NewDeadLetter } from '../../../src/store/dead-letters.ts';
 import { partitionKey } from '../../../src/keys/keys.ts';
-import { authConfigFromEnv } from '../../../src/serve/auth.ts';
-import type { AuthConfig } from '../../../src/serve/auth.ts';
+import { authConfigFromEnv, type AuthConfig } from '../../../src/serve/auth.ts';
 import type { ServeContext } from '../../../src/serve/context.ts';
-import { serveLimitsFromEnv } from '../../../src/serve/limits.ts';
-import type { ServeLimits } from '../../../src/serve/limits.ts';
+import { serveLimitsFromEnv, type ServeLimits } from '../../../src/serve/limits.ts';
 import { ServeMetrics } from '../../../src/serve/metrics.ts';
 import { createServer } from '../../../src/serve/server.ts';
 import { loadRegistry } from '../../../src/registry/load.ts';
@@ -21,13 +18,13 @@ import { LmdbStore } from '../../../src/store/lmdb/lmdb-store.ts';
 import type { StoreWrite } from '../../../src/store/online-store.ts';
 import { tempDir } from '../../support/temp-dir.ts';
 import { CountingStore as CallCountingStore } from '../counting-store.ts';
-import { depthRegistryYaml } from './registry-yaml.ts';
+import { servingRegistryYaml } from './registry-yaml.ts';
 
 /** Tests dig into arbitrary JSON answers; a precise type per endpoint would only restate them. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyJson = any;
 
-export interface DepthServerOptions {
+export interface TestServerOptions {
   readonly auth?: Partial<AuthConfig>;
   readonly env?: NodeJS.ProcessEnv;
   readonly limits?: Partial<ServeLimits>;
@@ -43,7 +40,9 @@ export interface DepthServerOptions {
   readonly layered?: boolean;
   /** The compiled GraphQL fast path (default: the server's default, on). */
   readonly fastPath?: boolean;
-  /** More registry files, by file name, beside the depth registry. */
+  /** The server's clock for the hot entity cache and on-demand breakers (default `Date.now`). */
+  readonly now?: () => number;
+  /** More registry files, by file name, beside the serving test registry. */
   readonly extraRegistryFiles?: Record<string, string>;
   /** Extra routes to add before the server listens. */
   readonly routes?: (app: FastifyInstance) => void;
@@ -58,8 +57,8 @@ export interface GraphQLAnswer {
   };
 }
 
-/** A real Larder server (LMDB store in a temp dir) listening on 127.0.0.1, with serving depth installed. */
-export interface DepthServer {
+/** A real Larder server (LMDB store in a temp dir) listening on 127.0.0.1, with every serving plugin. */
+export interface TestServer {
   readonly base: string;
   readonly app: FastifyInstance;
   readonly store: CallCountingStore;
@@ -83,13 +82,13 @@ export interface DepthServer {
   close(): Promise<void>;
 }
 
-export async function startDepthServer(options: DepthServerOptions = {}): Promise<DepthServer> {
-  const tmp = tempDir('larder-depth-');
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const tmp = tempDir('larder-serve-');
   const registryDir = path.join(tmp.dir, 'registry');
   const { mkdirSync } = await import('node:fs');
   mkdirSync(registryDir);
   for (const [file, text] of Object.entries({
-    ...depthRegistryYaml(options.upstreamBase, options.layered === true),
+    ...servingRegistryYaml(options.upstreamBase, options.layered === true),
     ...options.extraRegistryFiles,
   }))
     writeFileSync(path.join(registryDir, file), text);
@@ -122,6 +121,7 @@ export async function startDepthServer(options: DepthServerOptions = {}): Promis
     auth: authConfigFromEnv(options.env ?? {}, options.auth),
     hotEntityTtlMs: options.hotEntityTtlMs ?? 0,
     ...(options.fastPath === undefined ? {} : { fastPath: options.fastPath }),
+    ...(options.now === undefined ? {} : { now: options.now }),
   });
   options.routes?.(app);
   await app.listen({ port: 0, host: options.host ?? '127.0.0.1' });
