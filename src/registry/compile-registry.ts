@@ -5,6 +5,7 @@ import { compileIngestions, ingestedFields, readIngestions } from './compile-ing
 import { compileFeature } from './compile-feature.ts';
 import { compileOnDemand } from './compile-on-demand.ts';
 import { compileStream, defaultStream } from './compile-stream.ts';
+import { checkGraphqlTypeNames } from './graphql-names.ts';
 import { deepFreeze } from './deep-freeze.ts';
 import { IssueCollector } from './issue-collector.ts';
 import { EXTENSION_KEYS, mergeDocuments } from './merge-documents.ts';
@@ -117,6 +118,12 @@ export function compileRegistry(
     }
     group.set(feature.name, feature);
   }
+  checkGraphqlTypeNames(
+    [...entities.values()],
+    features,
+    new Map([...entityPos].map(([name, at]) => [name, at.name])),
+    reader,
+  );
   const onDemand = compileOnDemand(merged.extensions.onDemand, { entities, featuresByEntity }, reader);
   const ingestions: Map<string, IngestionDef> = compileIngestions(ingestionDecls, {
     reader,
