@@ -3,10 +3,12 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { compileOffThread, type OffThreadOptions } from './compile-off-thread.ts';
 import { compileRegistry } from './compile-registry.ts';
+import { isLarderError } from '../errors.ts';
 import { IssueCollector } from './issue-collector.ts';
 import { planRegistryChange, type RegistryChange } from './plan.ts';
 import type { RegistryHolder } from './registry-holder.ts';
 import { listRegistryFiles, readRegistryFiles, registryVersion } from './source-files.ts';
+import { SpecValidationError } from './spec-error.ts';
 import { specLimits } from './spec-limits.ts';
 import type { Registry, SpecIssue } from './types.ts';
 
@@ -29,6 +31,16 @@ export interface RegistryWatcher {
   close(): void;
 }
 
+/** The issues of a gate's refusal: its own, or one issue with its code and message. */
+function refusal(err: unknown): readonly SpecIssue[] {
+  if (err instanceof SpecValidationError) return err.issues;
+  const issues = new IssueCollector();
+  const code = isLarderError(err) ? err.code : 'LARDER_ERR_SPEC_INVALID';
+  const message = err instanceof Error ? err.message : String(err);
+  issues.add(code, message, { file: '.', line: 1, column: 1 });
+  return issues.sorted();
+}
+
 /** mtimes and sizes of the registry files: a cheap change detector for the poll. */
 async function fingerprint(dir: string): Promise<string> {
   try {
@@ -48,10 +60,10 @@ async function fingerprint(dir: string): Promise<string> {
 /**
  * Watches `dir` and reloads the registry when its files change. Each changed registry is compiled
  * on a thread of its own (`compileOffThread`), bounded in time and memory. A reload applies atomically
- * through `holder.replace()`, and only when the whole new registry is valid and differs from the one
- * in force; otherwise the old registry stays and `onRejected` gets the issues. Change detection is
- * `fs.watch` (recursive) plus a light poll of mtimes, because `fs.watch` misses events on some file
- * systems (network mounts, some containers). Nothing thrown inside the watcher escapes it.
+ * through `holder.replace()`, and only when the whole new registry is valid, passes the holder's
+ * gates and differs from the one in force; otherwise the old registry stays and `onRejected` gets
+ * the issues. Change detection is `fs.watch` (recursive) plus a light poll of mtimes, because
+ * `fs.watch` misses events on some file systems (network mounts, some containers). Nothing thrown inside the watcher escapes it.
  */
 export function watchRegistry(
   dir: string,
@@ -121,9 +133,19 @@ export function watchRegistry(
           reject(result.issues);
           continue;
         }
-        lastRejected = undefined;
         const previous = holder.current;
-        holder.replace(result.registry);
+        try {
+          holder.replace(result.registry);
+        } catch (err) {
+          // A gate (the serving schema, say) refused it, and nothing switched; or it switched and a
+          // listener failed after, which changes nothing here.
+          if (holder.current !== result.registry) {
+            lastRejected = version;
+            reject(refusal(err));
+            continue;
+          }
+        }
+        lastRejected = undefined;
         safely(() => options.onApplied?.(result.registry, planRegistryChange(previous, result.registry)));
       } while (again && !closed);
     } catch (err) {
