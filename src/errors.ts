@@ -223,6 +223,10 @@ export const ERROR_CATALOG = {
     status: 409,
     hint: 'The job was cancelled; `larder jobs retry <id>` runs it again.',
   },
+  LARDER_ERR_BATCH_WORKER_LOST: {
+    status: 500,
+    hint: 'The process running the job was killed or crashed; `larder jobs retry <id>` runs its unfinished tasks (finished ones are kept).',
+  },
   LARDER_ERR_BATCH_TASK_FAILED: {
     status: 500,
     hint: "A task failed on every attempt; the job's log names the task and the error.",

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { viewJob } from '../../ingest/batch/jobs/job-store.ts';
+import { viewJob, type JobStore } from '../../ingest/batch/jobs/job-store.ts';
 import { JobTracker } from '../../ingest/batch/jobs/job-tracker.ts';
-import { JOB_STATES, isTerminal, type JobState } from '../../ingest/batch/jobs/job-types.ts';
+import { JOB_STATES, isTerminal, type JobState, type JobView } from '../../ingest/batch/jobs/job-types.ts';
 import { openBatch } from '../../ingest/batch/open-batch.ts';
 import { openJobStore } from '../../ingest/batch/open-job-store.ts';
 import { formatJobDetails, formatJobLine } from '../../ingest/batch/report/job-format.ts';
@@ -49,8 +49,9 @@ export function register(program: Command): void {
           ...(options.state === undefined ? {} : { states: [options.state as JobState] }),
           ...(options.ingestion === undefined ? {} : { ingestion: options.ingestion }),
         });
+        const tracker = new JobTracker(store);
         for (const job of list) {
-          const view = await viewJob(store, job.id);
+          const view = await currentView(store, tracker, job.id);
           if (view === undefined) continue;
           process.stdout.write(options.json ? `${JSON.stringify(view)}\n` : `${formatJobLine(view)}\n`);
         }
@@ -72,7 +73,7 @@ export function register(program: Command): void {
     const config = readConfig(options.config).batch;
     const store = await openJobStore(config, options.data);
     try {
-      const view = await viewJob(store, id);
+      const view = await currentView(store, new JobTracker(store), id);
       if (view === undefined) throw new LarderError('LARDER_ERR_BATCH_JOB_NOT_FOUND', `no job with id ${id}`);
       const logs = await store.logs(id, options.logs);
       process.stdout.write(
@@ -145,4 +146,11 @@ export function register(program: Command): void {
       await batch.close();
     }
   });
+}
+
+/** A job as it stands: a running job whose process is gone is failed first, so it reads as failed. */
+async function currentView(store: JobStore, tracker: JobTracker, id: string): Promise<JobView | undefined> {
+  const view = await viewJob(store, id);
+  if (view === undefined || !(await tracker.failIfOrphaned(view))) return view;
+  return viewJob(store, id);
 }
