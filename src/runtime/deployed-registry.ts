@@ -31,9 +31,7 @@ export async function openDeployedRegistry(options: {
   readonly watch?: boolean;
 }): Promise<DeployedRegistry> {
   const registryDir = path.resolve(options.registryDir);
-  const files = new RegistryHolder(await loadAcceptedRegistry(registryDir));
-  const issues = streamOverrideIssues(options.config, files.current);
-  if (issues.length > 0) throw new ConfigError(options.config.file, issues);
+  const files = new RegistryHolder(await checkDeployedRegistry(registryDir, options.config));
   const { logger } = options;
   logWarnings(files.current, logger);
   const registry = withStreamOverrides(files, options.config.streams);
@@ -54,6 +52,18 @@ export async function openDeployedRegistry(options: {
             ),
         });
   return { registry, close: () => watcher?.close() };
+}
+
+/**
+ * The registry in `registryDir`, accepted, and checked against the config's stream overrides:
+ * what `openDeployedRegistry` refuses, without opening anything. Throws `SpecValidationError` or
+ * `ConfigError`.
+ */
+export async function checkDeployedRegistry(registryDir: string, config: LarderConfig): Promise<Registry> {
+  const registry = await loadAcceptedRegistry(path.resolve(registryDir));
+  const issues = streamOverrideIssues(config, registry);
+  if (issues.length > 0) throw new ConfigError(config.file, issues);
+  return registry;
 }
 
 /** Deprecated spellings and the like: the registry loads, but its authors should hear of them. */
