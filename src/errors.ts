@@ -260,6 +260,10 @@ export const ERROR_CATALOG = {
     status: 500,
     hint: 'A store write had an invalid key, timestamp, bound or mutation for its container; the message names it (a bug in the caller).',
   },
+  LARDER_ERR_STORE_WRITE_FAILED: {
+    status: 503,
+    hint: 'The store could not write (the message names why: a full disk, an I/O error); reads go on. Free space, then retry: writes are idempotent.',
+  },
   LARDER_ERR_STORE_NOT_INITIALIZED: {
     status: 503,
     hint: 'The DynamoDB table does not exist; create it with `larder store init --config <file>`.',

@@ -55,23 +55,39 @@ describe('a server that cannot start exits with the error', () => {
     return { code, output: larder.output(), ms: performance.now() - started, dataDir };
   }
 
-  it.each([1, 2])('port in use, --workers %i: exits 1 naming the port, no worker left', async (workers) => {
-    const taken = await occupiedPort();
-    try {
-      const run = await serve(`port-${workers}`, ['--port', String(taken.port), '--workers', String(workers)]);
-      expect(run.code).toBe(1);
-      expect(run.output).toMatch(new RegExp(`EADDRINUSE.*${taken.port}|${taken.port}.*in use`));
-      expect(run.ms).toBeLessThan(45_000);
-      expect(processesMentioning(run.dataDir)).toEqual([]);
-    } finally {
-      await taken.close();
-    }
-  }, 90_000);
+  it.each([1, 2])(
+    'port in use, --workers %i: exits 1 naming the port, no worker left',
+    async (workers) => {
+      const taken = await occupiedPort();
+      try {
+        const run = await serve(`port-${workers}`, [
+          '--port',
+          String(taken.port),
+          '--workers',
+          String(workers),
+        ]);
+        expect(run.code).toBe(1);
+        expect(run.output).toMatch(new RegExp(`EADDRINUSE.*${taken.port}|${taken.port}.*in use`));
+        expect(run.ms).toBeLessThan(45_000);
+        expect(processesMentioning(run.dataDir)).toEqual([]);
+      } finally {
+        await taken.close();
+      }
+    },
+    90_000,
+  );
 
   it('a config error found by the workers (--workers 2): exits 1, the error printed once', async () => {
     const config = path.join(tmp.dir, 'overrides.yaml');
     writeFileSync(config, 'streams:\n  no_such_stream:\n    group: g\n');
-    const run = await serve('config', ['--port', String(await freePort()), '--workers', '2', '--config', config]);
+    const run = await serve('config', [
+      '--port',
+      String(await freePort()),
+      '--workers',
+      '2',
+      '--config',
+      config,
+    ]);
     expect(run.code).toBe(1);
     expect(run.output.match(/streams\.no_such_stream names no stream of the registry/g)).toHaveLength(1);
     expect(processesMentioning(run.dataDir)).toEqual([]);
@@ -84,7 +100,14 @@ describe('a server that cannot start exits with the error', () => {
       config,
       `store:\n  type: dynamodb\n  table: larder_t\n  endpoint: http://127.0.0.1:${await freePort()}\n  region: us-east-1\n`,
     );
-    const run = await serve('store', ['--port', String(await freePort()), '--workers', '2', '--config', config]);
+    const run = await serve('store', [
+      '--port',
+      String(await freePort()),
+      '--workers',
+      '2',
+      '--config',
+      config,
+    ]);
     expect(run.code).toBe(1);
     expect(run.output).toMatch(/LARDER_ERR_STORE/);
     expect(run.output).toMatch(/could not start/);

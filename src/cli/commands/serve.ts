@@ -69,6 +69,9 @@ export function register(program: Command): void {
     });
 }
 
+/** How long a stop signal waits for requests in flight and the store to close. */
+const SHUTDOWN_MS = 10_000;
+
 /**
  * Opens the runtime and listens. A failure on the way (the port in use, a store that does not
  * open) closes what was opened and throws, so the process can exit.
@@ -100,11 +103,19 @@ async function startServing(options: ServeOptions, config: LarderConfig, logger:
   }
   logger.info({ url: `http://${options.host}:${options.port}/graphql` }, 'larder is serving');
   const server = app;
-  const shutdown = async () => {
+  let stopping = false;
+  const shutdown = async (signal: NodeJS.Signals) => {
+    if (stopping) process.exit(1); // a second signal: stop waiting
+    stopping = true;
+    // Bounded: a request stuck on a store that no longer answers must not keep the process alive.
+    setTimeout(() => {
+      logger.error({ signal }, `shutdown did not finish within ${SHUTDOWN_MS / 1000} s; exiting`);
+      process.exit(1);
+    }, SHUTDOWN_MS).unref();
     await server.close();
     await runtime.close();
     process.exit(0);
   };
-  process.once('SIGINT', () => void shutdown());
-  process.once('SIGTERM', () => void shutdown());
+  process.on('SIGINT', (signal) => void shutdown(signal));
+  process.on('SIGTERM', (signal) => void shutdown(signal));
 }
