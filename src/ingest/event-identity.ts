@@ -98,7 +98,8 @@ export function parseTimestamp(raw: unknown, field: string): number {
 }
 
 function readTimestamp(raw: unknown): number | undefined {
-  if (typeof raw === 'number' && Number.isFinite(raw) && raw >= 0) return Math.floor(raw);
+  // `+ 0` turns -0 (JSON can write it) into 0: a -0 key sorts where no range read finds it.
+  if (typeof raw === 'number' && Number.isFinite(raw) && raw >= 0) return Math.floor(raw) + 0;
   if (typeof raw === 'string') {
     const text = raw.trim();
     if (EPOCH_STRING.test(text)) return Math.floor(Number(text));

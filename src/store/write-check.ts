@@ -40,7 +40,7 @@ export function writeProblem(write: StoreWrite): string | undefined {
   }
   if (write.kind === 'action') {
     const { row } = write;
-    if (!isTimestamp(row.ts)) return `row ts must be a finite epoch-ms number`;
+    if (!isTimestamp(row.ts)) return `row ts must be a finite epoch-ms number (not -0)`;
     const idProblem = keyPartProblem('eventId', row.eventId);
     if (idProblem !== undefined) return idProblem;
     if (Buffer.byteLength(write.pk) + Buffer.byteLength(row.eventId) > MAX_KEY_BYTES) {
@@ -49,7 +49,7 @@ export function writeProblem(write: StoreWrite): string | undefined {
     if (typeof row.values !== 'object' || row.values === null) return `row values must be an object`;
     return undefined;
   }
-  if (!isTimestamp(write.ts)) return `ts must be a finite epoch-ms number`;
+  if (!isTimestamp(write.ts)) return `ts must be a finite epoch-ms number (not -0)`;
   const allowed: readonly string[] | undefined = MUTATIONS_BY_CONTAINER[write.container];
   if (allowed === undefined) return `unknown container ${String(write.container)}`;
   if (!allowed.includes(write.mutation.op)) {
@@ -65,7 +65,8 @@ export function writeProblem(write: StoreWrite): string | undefined {
 }
 
 function isTimestamp(ts: unknown): ts is number {
-  return typeof ts === 'number' && Number.isFinite(ts) && Math.abs(ts) < MAX_TS;
+  // -0 is refused: LMDB keys encode it below every other number, where no range read finds it.
+  return typeof ts === 'number' && Number.isFinite(ts) && Math.abs(ts) < MAX_TS && !Object.is(ts, -0);
 }
 
 function keyPartProblem(name: string, part: unknown): string | undefined {

@@ -120,6 +120,13 @@ describe('every event is checked before the store sees it; a bad one is rejected
     expect(letters.map((l) => l.code)).toEqual([code]);
   });
 
+  it('reads a timestamp of -0 as 0, so its row can be read back', async () => {
+    const report = await ingestor.ingest([ev(JSON.parse('{"user_id": "good", "event_id": "z", "ts": -0}'))]);
+    expect(report.accepted).toBe(1);
+    const [rows] = await stores.store.getRanges([{ pk: 'u:good#clicks', count: 10, lastNSec: undefined }]);
+    expect(rows?.map((r) => [r.eventId, Object.is(r.ts, -0) ? '-0' : r.ts])).toEqual([['z', 0]]);
+  });
+
   it('accepts an event nested exactly to the bound', async () => {
     // The event object itself is level 1: its payload may nest MAX_EVENT_DEPTH - 1 more levels.
     const report = await ingestor.ingest([ev({ ...good(1), payload: nested(MAX_EVENT_DEPTH - 1) })]);
