@@ -2,8 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CacheMetrics } from '../../src/cache/cache-metrics.ts';
 import { createLayeredStore, type LayeredStore } from '../../src/cache/layered-store.ts';
 import { RedisCacheLevel } from '../../src/cache/redis-level.ts';
-import { cacheRegistry, namespace, single, tempLmdbStore, userId } from './cache-fixtures.ts';
-import { ownRedis, type OwnRedis } from './redis-server.ts';
+import { cacheRegistry, namespace, single, tempLmdbStore, userId } from '../cache/cache-fixtures.ts';
+import { ownRedis, type OwnRedis } from '../cache/redis-server.ts';
 import { waitUntil } from '../support/wait-until.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
