@@ -98,10 +98,21 @@ export default {
       from: { path: '^src/serve/', pathNot: ['^src/serve/fast-path/', '^src/serve/server[.]ts$'] },
       to: { path: '^src/serve/fast-path/' },
     },
+    {
+      name: 'console-imports-server',
+      comment:
+        'the web console (src/console/app) is a front-end of its own build: of the server it may use only ' +
+        'the admin API types it shares',
+      severity: SEVERITY,
+      from: { path: '^src/console/app/' },
+      to: { path: '^src/', pathNot: ['^src/console/app/', '^src/serve/admin/admin-types[.]ts$'] },
+    },
     ...layerRules(),
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
+    // The console's committed build output is generated code, not source.
+    exclude: { path: '^src/console/dist/' },
     // Type-only imports are edges too: a type cycle is a cycle.
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },

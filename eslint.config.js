@@ -5,7 +5,17 @@ import tseslint from 'typescript-eslint';
 const STYLE = 'error';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'data/**', '.larder/**', 'coverage/**', '.scratch/**', '.team/**'] },
+  {
+    ignores: [
+      'node_modules/**',
+      'data/**',
+      '.larder/**',
+      'coverage/**',
+      '.scratch/**',
+      '.team/**',
+      'src/console/dist/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -5,7 +5,8 @@ import { defineConfig } from 'vitest/config';
  * emulator such as dynalite, kinesalite or s3rver); together they run in under a minute.
  * `npm run test:unit` runs them, `npm test` runs both tiers. A test file no entry matches is an
  * integration test; a new file in a directory listed whole (registry, ingest, serve, docs, lint,
- * support) joins the unit tier and so must need no service. Check the tier with the services out
+ * support, and the top of console/) joins the unit tier and so must need no service. The console's
+ * browser tests (test/console/browser/) are integration tests. Check the tier with the services out
  * of reach (as root): `unshare -n sh -c 'ip link set lo up; npm run test:unit'`.
  */
 const UNIT = [
@@ -15,6 +16,7 @@ const UNIT = [
   'test/lint/**/*.test.ts',
   'test/support/**/*.test.ts',
   'test/serve/**/*.test.ts',
+  'test/console/*.test.ts',
   'test/store/lmdb*.test.ts',
   'test/store/purger.test.ts',
   'test/stream/adaptive-concurrency.test.ts',

@@ -1,4 +1,5 @@
-// Makes sure the services the test suite talks to are up: Redis (6379) and NATS JetStream (4222).
+// Makes sure the services the test suite talks to are up: Redis (6379) and NATS JetStream (4222),
+// and that the browser the console's tests drive is there: Debian's Chromium (`chromium`).
 // Starts a stopped one, installs a missing one from Debian's packages when running as root, and says
 // what it did. Every step has a time limit, so this never hangs. Kafka is started per test run
 // (`ensureKafka`): a broker of our own on free ports, stopped when the run ends.
@@ -89,7 +90,8 @@ async function waitForPort(port, totalMs) {
   return false;
 }
 
-function install(pkg) {
+/** Installs `pkg` with apt-get, each call bounded by `timeoutMs` (waiting at most 2 min for the dpkg lock). */
+function install(pkg, timeoutMs = 300_000) {
   if (process.getuid?.() !== 0) {
     console.log(
       `[services] ${pkg} is not installed and this is not root; install it with: apt-get install -y ${pkg}`,
@@ -98,15 +100,33 @@ function install(pkg) {
   }
   console.log(`[services] installing ${pkg} from Debian's packages (apt-get install -y ${pkg})`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  let r = spawnSync('apt-get', ['install', '-y', pkg], { stdio: 'inherit', timeout: 300_000, env });
+  const args = ['install', '-y', '-o', 'DPkg::Lock::Timeout=120', pkg];
+  let r = spawnSync('apt-get', args, { stdio: 'inherit', timeout: timeoutMs, env });
   if (r.status !== 0) {
-    spawnSync('apt-get', ['update'], { stdio: 'inherit', timeout: 300_000, env });
-    r = spawnSync('apt-get', ['install', '-y', pkg], { stdio: 'inherit', timeout: 300_000, env });
+    spawnSync('apt-get', ['update'], { stdio: 'inherit', timeout: timeoutMs, env });
+    r = spawnSync('apt-get', args, { stdio: 'inherit', timeout: timeoutMs, env });
   }
   return r.status === 0;
 }
 
+/** Debian's Chromium for the console's browser tests (test/console/browser/), installed if missing. */
+function ensureChromium() {
+  const found = which('chromium');
+  if (found) {
+    console.log(`[services] chromium is installed (${found})`);
+    return;
+  }
+  // A browser is a large download: up to 10 minutes per apt-get call.
+  const ok = install('chromium', 600_000);
+  console.log(
+    ok && which('chromium')
+      ? `[services] chromium is now installed (${which('chromium')})`
+      : '[services] chromium is unavailable; the console browser tests will fail with a clear error',
+  );
+}
+
 export async function ensureServices() {
+  ensureChromium();
   for (const svc of SERVICES) {
     if (await portOpen(svc.port)) {
       console.log(`[services] ${svc.name} is up on 127.0.0.1:${svc.port}`);

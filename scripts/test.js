@@ -9,6 +9,7 @@ const env = kafka ? { ...process.env, LARDER_TEST_KAFKA_BROKERS: kafka.brokers }
 
 const steps = [
   ['typecheck', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']],
+  ['typecheck console', 'npx', ['tsc', '-p', 'src/console/tsconfig.json']],
   ['lint', 'npx', ['eslint', '.']],
   ['layers', 'npx', ['depcruise', 'src', '--config', '.dependency-cruiser.js', '--output-type', 'err']],
   ['format', 'npx', ['prettier', '--check', '.']],

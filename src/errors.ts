@@ -307,6 +307,15 @@ export const ERROR_CATALOG = {
     status: 404,
     hint: 'No broker dead letter has that id; list them with `larder dlq list --broker`.',
   },
+  // --- web console and admin API (issue 18) ---
+  LARDER_ERR_ADMIN_UNAVAILABLE: {
+    status: 404,
+    hint: 'This server does not run that part (batch jobs need a job store, stream charts the runtime); start it with `larder serve` or `larder demo`.',
+  },
+  LARDER_ERR_DEAD_LETTER_NOT_FOUND: {
+    status: 404,
+    hint: 'No dead letter in the local table has that id (a replay removes it); list them with `larder dlq list` or the console.',
+  },
   LARDER_ERR_INTERNAL: {
     status: 500,
     hint: 'An unexpected failure; the server log holds the details under the request id.',

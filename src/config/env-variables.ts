@@ -94,6 +94,18 @@ export const ENV_VARIABLES: readonly EnvVariable[] = [
     description: '`0` turns the compiled fast path off.',
   },
   {
+    name: 'LARDER_CONSOLE',
+    keys: ['serve.console.enabled'],
+    kind: 'boolean',
+    description: '`0` turns the web console at `/console` off (the admin API stays).',
+  },
+  {
+    name: 'LARDER_CONSOLE_SAMPLE_INTERVAL',
+    keys: ['serve.console.sampleInterval'],
+    kind: 'duration',
+    description: 'One point of the console charts, e.g. `5s` (an hour of points is kept).',
+  },
+  {
     name: 'LARDER_MAX_DEPTH',
     keys: ['serve.limits.maxDepth'],
     kind: 'integer',

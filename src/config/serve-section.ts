@@ -21,6 +21,9 @@ import { byteSize, durationMs, flag, positiveInt, section } from './config-value
  *     ingestKeys: [...]
  *     adminKeys: [...]
  *     publicMetrics: false     # serve /metrics without a key
+ *   console:
+ *     enabled: true            # the web console at /console (the admin API stays on)
+ *     sampleInterval: 5s       # one point of the console's charts; an hour of them is kept
  * ```
  *
  * Limits and auth left out take the server's defaults (`src/serve/limits.ts`, `src/serve/auth.ts`).
@@ -44,6 +47,10 @@ export interface ServeConfig {
     readonly ingestKeys?: readonly string[];
     readonly adminKeys?: readonly string[];
     readonly publicMetrics?: boolean;
+  };
+  readonly console: {
+    readonly enabled: boolean;
+    readonly sampleIntervalMs: number;
   };
 }
 
@@ -77,6 +84,14 @@ export const serveSection = section(
           })
           .strict(),
       ).optional(),
+      console: section(
+        z
+          .object({
+            enabled: flag.optional(),
+            sampleInterval: durationMs.optional(),
+          })
+          .strict(),
+      ).optional(),
     })
     .strict(),
 );
@@ -90,5 +105,10 @@ export function serveConfigFrom(s: ServeSection = {}): ServeConfig {
     fastPath: s.fastPath ?? true,
     limits: s.limits ?? {},
     auth: s.auth ?? {},
+    console: {
+      enabled: s.console?.enabled ?? true,
+      // At least 100 ms: an hour is kept, at most 3,600 points of it.
+      sampleIntervalMs: Math.max(100, s.console?.sampleInterval ?? 5_000),
+    },
   };
 }

@@ -10,10 +10,13 @@ import { RegistryHolder } from '../registry/registry-holder.ts';
 import type { Registry } from '../registry/types.ts';
 import { watchRegistry } from '../registry/watch.ts';
 import { acceptOnReplace, loadAcceptedRegistry } from './accepted-registry.ts';
+import { RegistryStatusLog } from './console/registry-status.ts';
 
 export interface DeployedRegistry {
   /** The registry in force, with the config's `streams:` overrides applied to every version of it. */
   readonly registry: RegistryHolder;
+  /** When the version in force was applied and the last change refused (the console shows them). */
+  readonly status: RegistryStatusLog;
   /** Stops watching the directory. */
   close(): void;
 }
@@ -37,21 +40,25 @@ export async function openDeployedRegistry(options: {
   const registry = withStreamOverrides(files, options.config.streams);
   // On the registry as it runs (overrides applied): a change that fails it switches nothing.
   acceptOnReplace(registry);
+  const status = new RegistryStatusLog();
   const watcher =
     options.watch === false
       ? undefined
       : watchRegistry(registryDir, files, {
           onApplied: (next) => {
+            status.applied();
             logger.info({ version: next.version }, 'registry reloaded');
             logWarnings(next, logger);
           },
-          onRejected: (rejected) =>
+          onRejected: (rejected) => {
+            status.refused(rejected);
             logger.error(
               { issues: rejected },
               `registry change rejected; the running registry stays in force:\n${formatSpecIssues(rejected)}`,
-            ),
+            );
+          },
         });
-  return { registry, close: () => watcher?.close() };
+  return { registry, status, close: () => watcher?.close() };
 }
 
 /**

@@ -7,11 +7,17 @@ import { startBatchServices, type BatchServices } from '../ingest/batch/batch-se
 import type { Ingestor } from '../ingest/ingestor-contract.ts';
 import { createIngestor } from '../ingest/ingestor.ts';
 import { startConsumers, type RunningConsumers } from '../ingest/stream/start-consumers.ts';
+import type { AdminSources } from '../serve/admin/admin-sources.ts';
 import type { ServeContext } from '../serve/context.ts';
 import type { ServeMetrics } from '../serve/metrics.ts';
 import { LmdbDeadLetterStore } from '../store/lmdb/lmdb-dead-letters.ts';
 import { openLmdbEnv, type LmdbEnv } from '../store/lmdb/lmdb-env.ts';
 import { startPurger } from '../store/purger.ts';
+import { consoleSources } from './console/admin-sources.ts';
+import { WriteActivity } from './console/feature-activity.ts';
+import { HistoryClock } from './console/history-clock.ts';
+import { StreamHistoryRecorder } from './console/stream-history.ts';
+import { tapWrites } from './console/tap-writes.ts';
 import { createStoreFromConfig } from './create-store.ts';
 import { openDeployedRegistry } from './deployed-registry.ts';
 import { readConfig } from './read-config.ts';
@@ -35,6 +41,8 @@ export interface RuntimeOptions {
   readonly metrics?: ServeMetrics;
   /** Written into the dead letters of events ingested without an origin. Default `ingest`. */
   readonly defaultOrigin?: string;
+  /** The clock of the console's history (stream charts, freshness). Default `Date.now`. */
+  readonly now?: () => number;
 }
 
 export interface Runtime {
@@ -45,6 +53,8 @@ export interface Runtime {
   readonly ingestor: Ingestor;
   /** The LMDB environment in the data directory (dead letters, and the embedded batch job store). */
   readonly lmdbEnv: LmdbEnv;
+  /** What the admin API and the web console show of this runtime (`createServer`'s `admin`). */
+  readonly admin: AdminSources;
   /** Starts a consumer for every broker-bound topic of the registry; `close()` drains them. */
   startConsumers(): Promise<RunningConsumers>;
   /** Starts the batch scheduler, runtime and watchdog of the config's `batch:` mode; `close()` stops them. */
@@ -83,16 +93,41 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     throw err;
   }
   const deadLetters = new LmdbDeadLetterStore(env);
-  const ingestor = createIngestor({
+  // The console's history: every batch the ingestor writes, by feature and by stream/topic.
+  const clock = new HistoryClock(config.serve.console.sampleIntervalMs, options.now);
+  const activity = new WriteActivity(registry, clock);
+  const history = new StreamHistoryRecorder(registry, clock);
+  const writer = createIngestor({
     registry,
-    store,
+    store: tapWrites(store, (writes) => activity.record(writes)),
     deadLetters,
     logger,
     ...(options.defaultOrigin === undefined ? {} : { defaultOrigin: options.defaultOrigin }),
   });
+  const ingestor: Ingestor = {
+    async ingest(events, ingestOptions) {
+      const report = await writer.ingest(events, ingestOptions);
+      history.observeIngest(events, report);
+      return report;
+    },
+  };
+  if (watch) history.start();
   const purger = watch ? startPurger(store, { intervalMs: 60_000, logger }) : undefined;
   let consumers: RunningConsumers | undefined;
   let batch: BatchServices | undefined;
+  const consoleParts = consoleSources({
+    config,
+    registry,
+    dataDir: options.dataDir,
+    env,
+    logger,
+    ingestor,
+    deadLetters,
+    history,
+    activity,
+    registryStatus: deployed.status,
+    runningBatch: () => batch?.runtime,
+  });
 
   const ctx: ServeContext = {
     registry,
@@ -107,9 +142,11 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     ctx,
     ingestor,
     lmdbEnv: env,
+    admin: consoleParts.admin,
     async startConsumers() {
       consumers ??= await startConsumers({ registry, ingestor, logger, dataDir: options.dataDir });
       options.metrics?.include(consumers.metrics.registry);
+      history.attachConsumers(consumers);
       return consumers;
     },
     async startBatchServices() {
@@ -124,8 +161,10 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
       return batch;
     },
     async close() {
+      history.stop();
       await consumers?.stop();
       await batch?.close();
+      await consoleParts.close();
       deployed.close();
       await purger?.stop();
       await store.close();

@@ -9,6 +9,8 @@ export interface ConfiguredServeOptions {
   readonly auth: AuthConfig;
   readonly hotEntityTtlMs: number;
   readonly fastPath: boolean;
+  /** Serve the web console at `/console`. */
+  readonly console: boolean;
 }
 
 /**
@@ -36,5 +38,6 @@ export function serveOptionsFrom(config: LarderConfig): ConfiguredServeOptions {
     auth,
     hotEntityTtlMs: config.serve.hotEntityTtlMs,
     fastPath: config.serve.fastPath,
+    console: config.serve.console.enabled,
   };
 }

@@ -36,6 +36,7 @@ export const {
   isObjectType,
   parse,
   printSchema,
+  printType,
   specifiedRules,
   validate,
   validateSchema,

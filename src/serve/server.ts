@@ -16,7 +16,10 @@ import { ServeMetrics } from './metrics.ts';
 import { OnDemandLoader } from './on-demand/on-demand-loader.ts';
 import { OnDemandService } from './on-demand/on-demand-service.ts';
 import { PersistedQueries } from './persisted-queries.ts';
+import type { AdminSources } from './admin/admin-sources.ts';
+import { adminApiPlugin } from './plugins/admin-api.ts';
 import { authPlugin } from './plugins/auth.ts';
+import { consolePlugin } from './plugins/console.ts';
 import { graphqlPlugin, type NewRequestState } from './plugins/graphql.ts';
 import { healthPlugin } from './plugins/health.ts';
 import { httpPushPlugin } from './plugins/http-push.ts';
@@ -70,6 +73,14 @@ export interface ServerOptions {
    * `Date.now`; tests pass a manual one instead of waiting.
    */
   readonly now?: () => number;
+  /**
+   * What the admin API and the console show beyond the registry and the dead-letter table: stream
+   * history, feature activity, batch jobs, replay, registry status (src/runtime/console/ builds
+   * them for `larder serve` and `larder demo`). Default: none of those parts.
+   */
+  readonly admin?: AdminSources;
+  /** Serve the web console at `/console`. Default true. The admin API is always there. */
+  readonly console?: boolean;
 }
 
 /**
@@ -81,7 +92,8 @@ export interface ServerOptions {
  *   queries, the query-size limit and the compiled fast path run before it (`preHandler`);
  * - `POST /v1/queries` (persisted queries), `POST /v1/features` (REST);
  * - `POST /v1/streams/:stream/:topic`: HTTP push ingestion;
- * - `GET /healthz`, `GET /readyz`.
+ * - `GET /healthz`, `GET /readyz`;
+ * - the admin API under `/v1/admin/` and the web console at `/console` (docs/console.md).
  *
  * The schema follows `ctx.registry`: a change is generated and swapped in atomically, without a
  * restart. Throws a LarderError when the initial registry cannot be turned into a schema.
@@ -166,6 +178,14 @@ export async function createServer(ctx: ServeContext, options: ServerOptions = {
   await app.register(restFeaturesPlugin, { registry: ctx.registry, newRequestState });
   await app.register(httpPushPlugin, { ingest: (events) => ctx.ingest(events), registry: ctx.registry });
   await app.register(healthPlugin, { registryVersion: () => swapper.serving.registryVersion, store });
+  await app.register(adminApiPlugin, {
+    registry: ctx.registry,
+    schema: () => swapper.serving.schema,
+    deadLetters: ctx.deadLetters,
+    auth,
+    sources: options.admin ?? {},
+  });
+  if (options.console !== false) await app.register(consolePlugin);
   return app;
 }
 

@@ -41,6 +41,7 @@ describe('loadConfig: sections and defaults', () => {
       fastPath: true,
       limits: {},
       auth: {},
+      console: { enabled: true, sampleIntervalMs: 5_000 },
     });
     expect(config.batch).toMatchObject({
       mode: 'embedded',
@@ -75,6 +76,7 @@ serve:
   fastPath: false
   limits: {maxDepth: 8, maxIdsPerQuery: 500, maxRowsPerRequest: 10000, maxQueryBytes: 16kb, maxBodyBytes: 2mb}
   auth: {readKeys: [read-key-0123456789], adminKeys: [admin-key-0123456789], publicMetrics: true}
+  console: {enabled: false, sampleInterval: 2s}
 batch:
   mode: distributed
   redis: {url: "redis://10.0.0.6:6379"}
@@ -117,6 +119,7 @@ batch:
         maxBodyBytes: 2 * 1024 ** 2,
       },
       auth: { readKeys: ['read-key-0123456789'], adminKeys: ['admin-key-0123456789'], publicMetrics: true },
+      console: { enabled: false, sampleIntervalMs: 2_000 },
     });
     expect(config.batch).toEqual({
       mode: 'distributed',
@@ -208,6 +211,8 @@ describe('loadConfig: the environment overrides the file', () => {
       LARDER_METRICS_PUBLIC: '1',
       LARDER_BATCH_WEBHOOK: 'https://hooks.example.com/x',
       LARDER_CONSOLE_URL: 'https://console.example.com',
+      LARDER_CONSOLE: '0',
+      LARDER_CONSOLE_SAMPLE_INTERVAL: '1s',
     });
     expect(config.serve).toEqual({
       workers: undefined,
@@ -227,6 +232,7 @@ describe('loadConfig: the environment overrides the file', () => {
         adminKeys: ['dddddddddddddddd'],
         publicMetrics: true,
       },
+      console: { enabled: false, sampleIntervalMs: 1_000 },
     });
     expect(config.batch.webhook).toBe('https://hooks.example.com/x');
     expect(config.batch.consoleUrl).toBe('https://console.example.com');

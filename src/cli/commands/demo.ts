@@ -82,7 +82,7 @@ async function runDemo(options: DemoOptions): Promise<void> {
   }
   seeded += (await ctx.ingest(batch)).accepted;
 
-  const app = await createServer(ctx, { logger, metrics, ...serveOptions });
+  const app = await createServer(ctx, { logger, metrics, admin: runtime.admin, ...serveOptions });
   const address = await listenWithFallback(app, options.port, options.host);
   const url = `${address}/graphql`;
 

@@ -4,6 +4,7 @@ import { openLmdbEnv } from '../../store/lmdb/lmdb-env.ts';
 import { LmdbDeadLetterStore } from '../../store/lmdb/lmdb-dead-letters.ts';
 import type { DeadLetter, DeadLetterStore } from '../../store/dead-letters.ts';
 import { openRuntime } from '../../runtime/open-runtime.ts';
+import { replayDeadLetters } from '../../runtime/replay-dead-letters.ts';
 import { readConfig } from '../../runtime/read-config.ts';
 import { parsePositiveInt } from '../options.ts';
 import { createLogger } from '../logger.ts';
@@ -117,28 +118,11 @@ export function register(program: Command): void {
         try {
           const { deadLetters } = runtime.ctx;
           const entries = options.all ? await listAll(deadLetters) : await getEach(deadLetters, ids);
-          let accepted = 0;
-          let filtered = 0;
-          let rejected = 0;
-          // Replay in pages; an event rejected again is dead-lettered anew by the ingestor, so the old
-          // entry is removed either way and nothing is lost.
-          for (let i = 0; i < entries.length; i += 500) {
-            const page = entries.slice(i, i + 500);
-            const report = await runtime.ingestor.ingest(
-              page.map((e) => ({
-                stream: e.stream,
-                topic: e.topic,
-                body: e.body,
-                ...(e.raw === undefined ? {} : { bytes: e.raw }),
-                receivedAt: e.at,
-              })),
-              { origin: 'dlq-replay' },
-            );
-            accepted += report.accepted;
-            filtered += report.filtered;
-            rejected += report.rejected;
-            await deadLetters.remove(page.map((e) => e.id));
-          }
+          const { accepted, filtered, rejected } = await replayDeadLetters(
+            runtime.ingestor,
+            deadLetters,
+            entries,
+          );
           process.stdout.write(
             `replayed ${entries.length}: ${accepted} accepted, ${filtered} filtered, ${rejected} rejected again\n`,
           );

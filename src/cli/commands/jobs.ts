@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { viewJob, type JobStore } from '../../ingest/batch/jobs/job-store.ts';
+import { cancelJob } from '../../ingest/batch/jobs/cancel-job.ts';
 import { JobTracker } from '../../ingest/batch/jobs/job-tracker.ts';
 import { JOB_STATES, isTerminal, type JobState, type JobView } from '../../ingest/batch/jobs/job-types.ts';
 import { openBatch } from '../../ingest/batch/open-batch.ts';
@@ -65,16 +66,23 @@ export function register(program: Command): void {
   withStoreOptions(
     jobs
       .command('show')
-      .description('One job in full: state, progress, plan, bad-row sample and log.')
+      .description(
+        'One job in full: state, progress, plan, bad-row sample and log. An unfinished job is followed ' +
+          'with a live progress bar until it ends (on a terminal; --follow anywhere, --no-follow never).',
+      )
       .argument('<id>')
       .option('--logs <n>', 'log lines to show', parsePositiveInt, 50)
+      .option('--follow', 'follow an unfinished job until it ends (default: when stderr is a terminal)')
+      .option('--no-follow', 'print the job as it is now and return')
       .option('--json', 'print JSON'),
-  ).action(async (id: string, options: StoreOptions & { logs: number; json?: boolean }) => {
+  ).action(async (id: string, options: StoreOptions & { logs: number; json?: boolean; follow?: boolean }) => {
     const config = readConfig(options.config).batch;
     const store = await openJobStore(config, options.data);
     try {
-      const view = await currentView(store, new JobTracker(store), id);
+      let view = await currentView(store, new JobTracker(store), id);
       if (view === undefined) throw new LarderError('LARDER_ERR_BATCH_JOB_NOT_FOUND', `no job with id ${id}`);
+      const follow = options.follow ?? (process.stderr.isTTY === true && options.json !== true);
+      if (follow && !isTerminal(view.state)) view = await followJob(store, view);
       const logs = await store.logs(id, options.logs);
       process.stdout.write(
         options.json
@@ -95,15 +103,7 @@ export function register(program: Command): void {
     const config = readConfig(options.config).batch;
     const store = await openJobStore(config, options.data);
     try {
-      const job = await store.getJob(id);
-      if (job === undefined) throw new LarderError('LARDER_ERR_BATCH_JOB_NOT_FOUND', `no job with id ${id}`);
-      if (isTerminal(job.state)) {
-        throw new LarderError(
-          'LARDER_ERR_BATCH_JOB_STATE',
-          `job ${id} already ${job.state}; nothing to cancel`,
-        );
-      }
-      await new JobTracker(store).cancel(id, 'cancelled with larder jobs cancel');
+      await cancelJob(new JobTracker(store), id, 'cancelled with larder jobs cancel');
       process.stdout.write(`job ${id} cancelled\n`);
     } finally {
       await store.close();
@@ -153,4 +153,30 @@ async function currentView(store: JobStore, tracker: JobTracker, id: string): Pr
   const view = await viewJob(store, id);
   if (view === undefined || !(await tracker.failIfOrphaned(view))) return view;
   return viewJob(store, id);
+}
+
+/**
+ * Shows the job's progress live (a cli-progress bar on a terminal, a line every few seconds
+ * elsewhere) until it finishes or Ctrl-C stops following it; the job itself runs on regardless.
+ */
+async function followJob(store: JobStore, first: JobView): Promise<JobView> {
+  const printer = new ProgressPrinter();
+  let stop = false;
+  const onSignal = (): void => {
+    stop = true;
+  };
+  process.once('SIGINT', onSignal);
+  let view = first;
+  try {
+    while (!stop && !isTerminal(view.state)) {
+      printer.update(view);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      view = (await viewJob(store, first.id)) ?? view;
+    }
+    printer.update(view);
+    return view;
+  } finally {
+    printer.stop();
+    process.off('SIGINT', onSignal);
+  }
 }

@@ -94,7 +94,7 @@ async function startServing(options: ServeOptions, config: LarderConfig, logger:
     const first = cluster.isPrimary || cluster.worker?.id === 1;
     if (options.consumers && first) await runtime.startConsumers();
     if (options.scheduler && first && config.batch.mode === 'embedded') await runtime.startBatchServices();
-    app = await createServer(runtime.ctx, { logger, metrics, ...serveOptions });
+    app = await createServer(runtime.ctx, { logger, metrics, admin: runtime.admin, ...serveOptions });
     await app.listen({ port: options.port, host: options.host });
   } catch (err) {
     await app?.close().catch(() => undefined);

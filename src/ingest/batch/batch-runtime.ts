@@ -4,6 +4,7 @@ import type { RegistryHolder } from '../../registry/registry-holder.ts';
 import type { BatchConfig } from '../../config/batch-section.ts';
 import { ingestionNamed } from './ingestion-def.ts';
 import { toJobView, viewJob, type JobStore } from './jobs/job-store.ts';
+import { cancelJob } from './jobs/cancel-job.ts';
 import { JobTracker } from './jobs/job-tracker.ts';
 import { isTerminal, type JobRecord, type JobSpec, type JobTrigger, type JobView } from './jobs/job-types.ts';
 import { splitJob } from './task-split/split-job.ts';
@@ -169,15 +170,8 @@ export class BatchRuntime {
     return current;
   }
 
-  async cancel(jobId: string): Promise<JobRecord> {
-    const job = await this.#mustGet(jobId);
-    if (isTerminal(job.state)) {
-      throw new LarderError(
-        'LARDER_ERR_BATCH_JOB_STATE',
-        `job ${jobId} already ${job.state}; nothing to cancel`,
-      );
-    }
-    return (await this.tracker.cancel(jobId)) ?? job;
+  async cancel(jobId: string, reason = 'cancelled by request'): Promise<JobRecord> {
+    return cancelJob(this.tracker, jobId, reason);
   }
 
   async view(jobId: string): Promise<JobView> {

@@ -25,6 +25,18 @@ export interface RunningConsumers {
   readonly metrics: StreamMetrics;
   /** The consumers running now, for the console and tests. */
   consumers(): readonly StreamConsumer[];
+  /**
+   * Each running `(stream, topic)` with the ids of its sources: the topic's own first, then its
+   * retry tiers (the ids the metrics are labelled with), for the console.
+   */
+  bindings(): readonly RunningBinding[];
+}
+
+export interface RunningBinding {
+  readonly stream: string;
+  readonly topic: string;
+  readonly source: StreamDef['source'];
+  readonly sourceIds: readonly string[];
 }
 
 /** One broker-bound `(stream, topic)` the registry reads, with what its consumer needs. */
@@ -71,6 +83,7 @@ export async function startConsumers(options: StartConsumersOptions): Promise<Ru
   const { registry, ingestor, logger, dataDir } = options;
   const metrics = options.metrics ?? new StreamMetrics();
   const running = new Map<string, StreamConsumer[]>();
+  const bindingOf = new Map<string, ConsumerBinding>();
   let chain: Promise<void> = Promise.resolve();
   let stopped = false;
 
@@ -95,6 +108,7 @@ export async function startConsumers(options: StartConsumersOptions): Promise<Ru
       throw failure.reason;
     }
     running.set(binding.id, consumers);
+    bindingOf.set(binding.id, binding);
     logger.info(
       { stream: binding.stream.name, topic: binding.topic, sources: sources.map((s) => s.id) },
       'stream consumers started',
@@ -104,6 +118,7 @@ export async function startConsumers(options: StartConsumersOptions): Promise<Ru
   async function stopBinding(id: string): Promise<void> {
     const consumers = running.get(id);
     running.delete(id);
+    bindingOf.delete(id);
     await Promise.all((consumers ?? []).map((c) => c.stop()));
   }
 
@@ -136,6 +151,19 @@ export async function startConsumers(options: StartConsumersOptions): Promise<Ru
   return {
     metrics,
     consumers: () => [...running.values()].flat(),
+    bindings: () =>
+      [...running].flatMap(([id, consumers]) => {
+        const binding = bindingOf.get(id);
+        if (binding === undefined) return [];
+        return [
+          {
+            stream: binding.stream.name,
+            topic: binding.topic,
+            source: binding.stream.source,
+            sourceIds: consumers.map((c) => c.source.id),
+          },
+        ];
+      }),
     async stop() {
       stopped = true;
       unsubscribe();

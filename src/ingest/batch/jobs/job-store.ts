@@ -31,11 +31,7 @@ export interface JobStore {
     change: (current: JobRecord) => JobRecord | undefined,
   ): Promise<JobRecord | undefined>;
   /** Newest first. */
-  listJobs(options?: {
-    readonly limit?: number;
-    readonly states?: readonly JobState[];
-    readonly ingestion?: string;
-  }): Promise<JobRecord[]>;
+  listJobs(options?: JobListOptions): Promise<JobRecord[]>;
   /** Replaces the tasks of a job (its task split adds them after the job is created). */
   putTasks(jobId: string, tasks: readonly TaskRecord[]): Promise<void>;
   putTask(task: TaskRecord): Promise<void>;
@@ -47,6 +43,28 @@ export interface JobStore {
   getMeta(key: string): Promise<unknown>;
   putMeta(key: string, value: unknown): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface JobListOptions {
+  /** Default 50. */
+  readonly limit?: number;
+  readonly states?: readonly JobState[];
+  readonly ingestion?: string;
+  /** Only jobs created before this job (a page's last id: the cursor of the next page). */
+  readonly before?: string;
+  /** Only jobs whose id or ingestion name contains this text (case-insensitive). */
+  readonly search?: string;
+}
+
+/** Whether `job` passes the filters of `options` (the cursor and the limit aside). */
+export function jobMatches(job: JobRecord, options: JobListOptions): boolean {
+  if (options.states !== undefined && !options.states.includes(job.state)) return false;
+  if (options.ingestion !== undefined && job.ingestion !== options.ingestion) return false;
+  if (options.search !== undefined) {
+    const text = options.search.toLowerCase();
+    if (!job.id.toLowerCase().includes(text) && !job.ingestion.toLowerCase().includes(text)) return false;
+  }
+  return true;
 }
 
 const MAX_JOB_SAMPLES = 20;

@@ -1,8 +1,8 @@
 import type { Database } from 'lmdb';
 import { committed } from '../../../store/lmdb/lmdb-commit-failures.ts';
 import type { LmdbEnv } from '../../../store/lmdb/lmdb-env.ts';
-import type { JobStore } from './job-store.ts';
-import type { JobLogLine, JobRecord, JobState, TaskRecord } from './job-types.ts';
+import { jobMatches, type JobListOptions, type JobStore } from './job-store.ts';
+import type { JobLogLine, JobRecord, TaskRecord } from './job-types.ts';
 
 type Key = (string | number)[];
 
@@ -68,19 +68,15 @@ export class LmdbJobStore implements JobStore {
     return result;
   }
 
-  async listJobs(
-    options: {
-      readonly limit?: number;
-      readonly states?: readonly JobState[];
-      readonly ingestion?: string;
-    } = {},
-  ): Promise<JobRecord[]> {
+  async listJobs(options: JobListOptions = {}): Promise<JobRecord[]> {
     const limit = options.limit ?? 50;
     const out: JobRecord[] = [];
-    for (const { value } of this.#db.getRange({ start: ['job', '\uffff'], end: ['job'], reverse: true })) {
+    // Ids sort by creation time: newest first is a reverse scan, from just below the cursor.
+    const start = options.before === undefined ? ['job', '\uffff'] : ['job', options.before];
+    for (const { key, value } of this.#db.getRange({ start, end: ['job'], reverse: true })) {
+      if (options.before !== undefined && key[1] === options.before) continue;
       const job = value as JobRecord;
-      if (options.states !== undefined && !options.states.includes(job.state)) continue;
-      if (options.ingestion !== undefined && job.ingestion !== options.ingestion) continue;
+      if (!jobMatches(job, options)) continue;
       out.push(job);
       if (out.length >= limit) break;
     }

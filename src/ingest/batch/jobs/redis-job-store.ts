@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
-import type { JobStore } from './job-store.ts';
-import type { JobLogLine, JobRecord, JobState, TaskRecord } from './job-types.ts';
+import { jobMatches, type JobListOptions, type JobStore } from './job-store.ts';
+import type { JobLogLine, JobRecord, TaskRecord } from './job-types.ts';
 
 const MAX_LOG_LINES = 1000;
 
@@ -88,25 +88,25 @@ export class RedisJobStore implements JobStore {
     return next;
   }
 
-  async listJobs(
-    options: {
-      readonly limit?: number;
-      readonly states?: readonly JobState[];
-      readonly ingestion?: string;
-    } = {},
-  ): Promise<JobRecord[]> {
+  async listJobs(options: JobListOptions = {}): Promise<JobRecord[]> {
     const limit = options.limit ?? 50;
     const out: JobRecord[] = [];
     const page = 200;
-    for (let offset = 0; out.length < limit; offset += page) {
+    // Newest first; with a cursor, from the job just after it in that order.
+    let offset = 0;
+    if (options.before !== undefined) {
+      const rank = await this.#redis.zrevrank(this.#key('jobs'), options.before);
+      if (rank === null) return out;
+      offset = rank + 1;
+    }
+    for (; out.length < limit; offset += page) {
       const ids = await this.#redis.zrevrange(this.#key('jobs'), offset, offset + page - 1);
       if (ids.length === 0) break;
       const texts = await this.#redis.mget(ids.map((id) => this.#key('job', id)));
       for (const text of texts) {
         if (text === null) continue;
         const job = JSON.parse(text) as JobRecord;
-        if (options.states !== undefined && !options.states.includes(job.state)) continue;
-        if (options.ingestion !== undefined && job.ingestion !== options.ingestion) continue;
+        if (!jobMatches(job, options)) continue;
         out.push(job);
         if (out.length >= limit) break;
       }

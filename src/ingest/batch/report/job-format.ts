@@ -1,5 +1,6 @@
 import type { JobLogLine, JobRecord, JobView } from '../jobs/job-types.ts';
 import { formatBytes } from '../task-split/split-job.ts';
+import { progressBar } from './progress-printer.ts';
 
 /** One line per job for `larder jobs list`. */
 export function formatJobLine(job: JobRecord | JobView): string {
@@ -24,6 +25,7 @@ export function formatJobDetails(
     `  url:        ${consoleUrl}${view.url}`,
     `  ingestion:  ${view.ingestion} → ${view.spec.entity.name}.${view.spec.feature.name}  from ${view.spec.ingestion.source.path}`,
     `  rows:       ${p.rowsRead} read, ${p.written} written, ${p.filtered} filtered, ${p.rejected} rejected (${(p.errorRate * 100).toFixed(2)}%, limit ${(view.spec.ingestion.maxErrorRate * 100).toFixed(2)}%)`,
+    `  progress:   ${progressBar(view)}`,
     `  bytes:      ${formatBytes(p.bytesRead)} of ${formatBytes(p.bytesTotal)}`,
     `  tasks:      ${p.tasksSucceeded} succeeded, ${p.tasksRunning} running, ${p.tasksFailed} failed, of ${p.tasksTotal}`,
   ];

@@ -2,6 +2,15 @@ import cliProgress from 'cli-progress';
 import type { JobView } from '../jobs/job-types.ts';
 import { formatBytes } from '../task-split/split-job.ts';
 
+/** The job's progress as a bar of `width` characters, as cli-progress draws it: `[████░░░░] 50.0%`. */
+export function progressBar(view: JobView, width = 30): string {
+  const p = view.progress;
+  const fraction =
+    p.bytesTotal > 0 ? Math.min(1, p.bytesRead / p.bytesTotal) : view.state === 'succeeded' ? 1 : 0;
+  const full = Math.round(fraction * width);
+  return `[${'\u2588'.repeat(full)}${'\u2591'.repeat(width - full)}] ${(fraction * 100).toFixed(1)}%`;
+}
+
 /**
  * Shows a job's progress while a command waits for it: a cli-progress bar when the output is a
  * terminal, otherwise a plain line every few seconds (and whenever the state changes), so logs of
