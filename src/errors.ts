@@ -125,6 +125,10 @@ export const ERROR_CATALOG = {
     status: 400,
     hint: 'Events may nest objects and arrays at most 64 levels deep; flatten the event.',
   },
+  LARDER_ERR_LIMIT_EVENTS: {
+    status: 413,
+    hint: 'The push request holds more events than the server takes at once (serve.limits.maxEventsPerPush, LARDER_MAX_PUSH_EVENTS); split it into smaller batches.',
+  },
   LARDER_ERR_UNKNOWN_STREAM: {
     status: 404,
     hint: 'The stream is not declared in the registry and no feature reads it.',
@@ -157,10 +161,22 @@ export const ERROR_CATALOG = {
     status: 413,
     hint: 'Send a smaller request body, or raise the body limit.',
   },
+  LARDER_ERR_HEADERS_TOO_LARGE: {
+    status: 431,
+    hint: "Send fewer or shorter headers (Node's limit is 16 KiB in all).",
+  },
+  LARDER_ERR_REQUEST_TIMEOUT: {
+    status: 408,
+    hint: 'The request (headers and body) took too long to arrive; send it again, faster.',
+  },
   // --- serving limits, auth, persisted queries (issue 6) ---
   LARDER_ERR_LIMIT_DEPTH: {
     status: 400,
     hint: 'The query nests deeper than the server allows (LARDER_MAX_DEPTH); flatten it or split it into several queries.',
+  },
+  LARDER_ERR_LIMIT_FIELDS: {
+    status: 400,
+    hint: 'The query selects more fields than the server allows once its fragments are spread (LARDER_MAX_FIELDS), or spreads fragments more often (LARDER_MAX_FRAGMENT_SPREADS); drop repeated fields, aliases and spreads, or split the query.',
   },
   LARDER_ERR_LIMIT_IDS: {
     status: 400,
@@ -172,7 +188,7 @@ export const ERROR_CATALOG = {
   },
   LARDER_ERR_LIMIT_QUERY_SIZE: {
     status: 413,
-    hint: 'The query text is longer than the server allows (LARDER_MAX_QUERY_BYTES); register it as a persisted query and send its hash.',
+    hint: 'The query text is longer than the server allows (LARDER_MAX_QUERY_BYTES, or LARDER_MAX_QUERY_TOKENS tokens); shorten it or split it into several queries.',
   },
   LARDER_ERR_UNAUTHORIZED: {
     status: 401,
@@ -180,11 +196,19 @@ export const ERROR_CATALOG = {
   },
   LARDER_ERR_FORBIDDEN: {
     status: 403,
-    hint: 'This endpoint needs an admin key (LARDER_ADMIN_KEYS); a read key is not enough.',
+    hint: 'The key is valid but lacks the access this endpoint needs (`needed`: ingest or admin); see the route table in docs/serving.md#routes.',
   },
   LARDER_ERR_PERSISTED_QUERY_NOT_FOUND: {
     status: 404,
     hint: 'The server does not know this query hash; register the query (POST /v1/queries) or send the full text once with the hash.',
+  },
+  LARDER_ERR_PERSISTED_QUERY_QUOTA: {
+    status: 429,
+    hint: 'The store keeps as many persisted queries as it may (serve.limits.maxPersistedQueries and maxPersistedQueryBytes); this clears only when the limit is raised. Send the query text itself meanwhile.',
+  },
+  LARDER_ERR_INTROSPECTION_OFF: {
+    status: 400,
+    hint: 'This server answers no introspection (__schema, __type): serve.introspection is off (LARDER_GRAPHQL_INTROSPECTION). Use the schema from your registry (larder validate prints it) instead.',
   },
   LARDER_ERR_PERSISTED_QUERY_MISMATCH: {
     status: 400,

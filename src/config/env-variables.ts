@@ -94,6 +94,12 @@ export const ENV_VARIABLES: readonly EnvVariable[] = [
     description: '`0` turns the compiled fast path off.',
   },
   {
+    name: 'LARDER_GRAPHQL_INTROSPECTION',
+    keys: ['serve.introspection'],
+    kind: 'boolean',
+    description: '`0` turns GraphQL schema introspection (`__schema`, `__type`) off.',
+  },
+  {
     name: 'LARDER_CONSOLE',
     keys: ['serve.console.enabled'],
     kind: 'boolean',
@@ -110,6 +116,18 @@ export const ENV_VARIABLES: readonly EnvVariable[] = [
     keys: ['serve.limits.maxDepth'],
     kind: 'integer',
     description: 'Deepest field nesting of a query.',
+  },
+  {
+    name: 'LARDER_MAX_FIELDS',
+    keys: ['serve.limits.maxFields'],
+    kind: 'integer',
+    description: 'Most fields one operation selects, counting fragments at every place they are spread.',
+  },
+  {
+    name: 'LARDER_MAX_FRAGMENT_SPREADS',
+    keys: ['serve.limits.maxFragmentSpreads'],
+    kind: 'integer',
+    description: 'Most fragment spreads (`...Name`) in a query text.',
   },
   {
     name: 'LARDER_MAX_IDS',
@@ -130,10 +148,34 @@ export const ENV_VARIABLES: readonly EnvVariable[] = [
     description: 'Longest query text.',
   },
   {
+    name: 'LARDER_MAX_QUERY_TOKENS',
+    keys: ['serve.limits.maxQueryTokens'],
+    kind: 'integer',
+    description: 'Most lexical tokens in a query text.',
+  },
+  {
     name: 'LARDER_MAX_BODY_BYTES',
     keys: ['serve.limits.maxBodyBytes'],
     kind: 'size',
     description: 'Largest request body.',
+  },
+  {
+    name: 'LARDER_MAX_PUSH_EVENTS',
+    keys: ['serve.limits.maxEventsPerPush'],
+    kind: 'integer',
+    description: 'Most events in one HTTP push request.',
+  },
+  {
+    name: 'LARDER_MAX_PERSISTED_QUERIES',
+    keys: ['serve.limits.maxPersistedQueries'],
+    kind: 'integer',
+    description: 'Most persisted queries the store keeps.',
+  },
+  {
+    name: 'LARDER_MAX_PERSISTED_QUERY_BYTES',
+    keys: ['serve.limits.maxPersistedQueryBytes'],
+    kind: 'size',
+    description: 'Most bytes of persisted query text the store keeps.',
   },
   {
     name: 'LARDER_AUTH',

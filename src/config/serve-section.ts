@@ -9,12 +9,19 @@ import { byteSize, durationMs, flag, positiveInt, section } from './config-value
  *   workers: 4                 # server processes sharing the port (default: CPU count; --workers wins)
  *   hotEntityTtl: 30s          # in-process hot entity cache; 0s (default) turns it off
  *   fastPath: true             # answer covered queries from compiled plans (default true)
+ *   introspection: true        # answer __schema/__type (default true; docs/serving.md#introspection)
  *   limits:                    # defaults shown
  *     maxDepth: 10
+ *     maxFields: 500           # fields of one operation, fragments spread
+ *     maxFragmentSpreads: 100
  *     maxIdsPerQuery: 1000
  *     maxRowsPerRequest: 50000
  *     maxQueryBytes: 32kb
+ *     maxQueryTokens: 5000
  *     maxBodyBytes: 1mb
+ *     maxEventsPerPush: 10000  # events in one HTTP push request
+ *     maxPersistedQueries: 1000
+ *     maxPersistedQueryBytes: 8mb
  *   auth:
  *     enabled: true            # default: on exactly when some key is set
  *     readKeys: [...]          # read features; ingestKeys also push events; adminKeys everything
@@ -34,12 +41,19 @@ export interface ServeConfig {
   /** 0: the hot entity cache is off. */
   readonly hotEntityTtlMs: number;
   readonly fastPath: boolean;
+  readonly introspection: boolean;
   readonly limits: {
     readonly maxDepth?: number;
+    readonly maxFields?: number;
+    readonly maxFragmentSpreads?: number;
     readonly maxIdsPerQuery?: number;
     readonly maxRowsPerRequest?: number;
     readonly maxQueryBytes?: number;
+    readonly maxQueryTokens?: number;
     readonly maxBodyBytes?: number;
+    readonly maxEventsPerPush?: number;
+    readonly maxPersistedQueries?: number;
+    readonly maxPersistedQueryBytes?: number;
   };
   readonly auth: {
     readonly enabled?: boolean;
@@ -62,14 +76,21 @@ export const serveSection = section(
       workers: positiveInt.optional(),
       hotEntityTtl: durationMs.optional(),
       fastPath: flag.optional(),
+      introspection: flag.optional(),
       limits: section(
         z
           .object({
             maxDepth: positiveInt.optional(),
+            maxFields: positiveInt.optional(),
+            maxFragmentSpreads: positiveInt.optional(),
             maxIdsPerQuery: positiveInt.optional(),
             maxRowsPerRequest: positiveInt.optional(),
             maxQueryBytes: byteSize.optional(),
+            maxQueryTokens: positiveInt.optional(),
             maxBodyBytes: byteSize.optional(),
+            maxEventsPerPush: positiveInt.optional(),
+            maxPersistedQueries: positiveInt.optional(),
+            maxPersistedQueryBytes: byteSize.optional(),
           })
           .strict(),
       ).optional(),
@@ -103,6 +124,7 @@ export function serveConfigFrom(s: ServeSection = {}): ServeConfig {
     workers: s.workers,
     hotEntityTtlMs: s.hotEntityTtl ?? 0,
     fastPath: s.fastPath ?? true,
+    introspection: s.introspection ?? true,
     limits: s.limits ?? {},
     auth: s.auth ?? {},
     console: {

@@ -9,6 +9,7 @@ export interface ConfiguredServeOptions {
   readonly auth: AuthConfig;
   readonly hotEntityTtlMs: number;
   readonly fastPath: boolean;
+  readonly introspection: boolean;
   /** Serve the web console at `/console`. */
   readonly console: boolean;
 }
@@ -38,6 +39,7 @@ export function serveOptionsFrom(config: LarderConfig): ConfiguredServeOptions {
     auth,
     hotEntityTtlMs: config.serve.hotEntityTtlMs,
     fastPath: config.serve.fastPath,
+    introspection: config.serve.introspection,
     console: config.serve.console.enabled,
   };
 }

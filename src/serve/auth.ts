@@ -78,31 +78,24 @@ export function authConfigFromEnv(
   return { enabled, readKeys, ingestKeys, adminKeys, publicMetrics };
 }
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * Which access the route needs. Every route declares one: the auth plugin refuses to start a
+     * server with a route that does not (see plugins/auth.ts).
+     */
+    access?: Access;
+  }
+}
+
 /**
- * Which access a route needs. A route may say so itself (`config: { access: 'admin' }`);
- * otherwise it is decided by path: health probes are public, event pushes need `ingest`, admin
- * paths need `admin`, everything else needs `read`.
+ * The access a route declares in its config (`config: { access: 'admin' }`), or undefined. Access
+ * is decided on the route the router matched, never on the URL text: the router decodes
+ * percent-encodings the URL text still has.
  */
-export function routeAccess(
-  method: string,
-  url: string,
-  routeConfig: unknown,
-  config: Pick<AuthConfig, 'publicMetrics'>,
-): Access {
-  const declared = (routeConfig as { access?: Access } | undefined)?.access;
-  if (declared !== undefined && declared in RANK) return declared;
-  const path = url.split('?', 1)[0] ?? url;
-  if (path === '/healthz' || path === '/readyz') return 'public';
-  if (path === '/metrics') return config.publicMetrics ? 'public' : 'read';
-  if (path.startsWith('/v1/admin/') || path.startsWith('/v1/registry')) return 'admin';
-  const mutating = method !== 'GET' && method !== 'HEAD';
-  if (
-    mutating &&
-    (path.startsWith('/v1/dlq') || path.startsWith('/v1/jobs') || path.startsWith('/v1/backfill'))
-  )
-    return 'admin';
-  if (mutating && path.startsWith('/v1/streams/')) return 'ingest';
-  return 'read';
+export function declaredAccess(routeConfig: unknown): Access | undefined {
+  const declared = (routeConfig as { access?: unknown } | null | undefined)?.access;
+  return typeof declared === 'string' && Object.hasOwn(RANK, declared) ? (declared as Access) : undefined;
 }
 
 function digest(key: string): string {

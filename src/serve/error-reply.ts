@@ -8,13 +8,13 @@ import { isLarderError, type LarderError } from '../errors.ts';
  * Never a stack trace.
  */
 export function sendLarderError(
-  request: Pick<FastifyRequest, 'url'>,
+  request: Pick<FastifyRequest, 'routeOptions'>,
   reply: FastifyReply,
   err: LarderError,
 ): void {
   void reply.code(err.status).header('content-type', 'application/json; charset=utf-8');
-  const path = request.url.split('?', 1)[0];
-  if (path === '/graphql') {
+  // The route the router matched, not the URL text (`/%67raphql` is `/graphql` too).
+  if (request.routeOptions.url === '/graphql') {
     void reply.send(
       JSON.stringify({
         data: null,
@@ -31,7 +31,7 @@ export function sendLarderError(
  * (`sendLarderError`), anything else goes on to Fastify's error handler.
  */
 export function failHook(
-  request: Pick<FastifyRequest, 'url'>,
+  request: Pick<FastifyRequest, 'routeOptions'>,
   reply: FastifyReply,
   done: (err?: Error) => void,
   err: unknown,

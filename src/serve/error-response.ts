@@ -58,7 +58,7 @@ export function restErrorHandler(err: FastifyError, request: FastifyRequest, rep
 export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): void {
   void reply.code(404).send({
     code: 'LARDER_ERR_NOT_FOUND',
-    message: `no route ${request.method} ${request.url.split('?')[0]}`,
+    message: `no route ${request.method} ${(request.url.split('?')[0] ?? '').slice(0, 200)}`,
     hint: ERROR_CATALOG.LARDER_ERR_NOT_FOUND.hint,
   } satisfies ErrorBody);
 }

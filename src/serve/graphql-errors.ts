@@ -74,7 +74,7 @@ function formatOne(
     }
     return { formatted: extended(gql.message, position, code), status: 400, internal: false };
   }
-  const pub = toPublicError(original);
+  const pub = toPublicError(withWrapperStatus(original, outer));
   return {
     formatted: {
       message: pub.body.message,
@@ -96,4 +96,17 @@ function extended(
 
 function unwrap(item: unknown): unknown {
   return item instanceof GraphQLError && item.originalError !== undefined ? item.originalError : item;
+}
+
+/**
+ * Mercurius wraps some request-level refusals as a plain Error inside an error that carries the
+ * status (a mutation sent with GET: "Operation cannot be performed via a GET request" inside a
+ * 405). Such an item is the client's fault, with the wrapper's status, not an internal error.
+ */
+function withWrapperStatus(item: unknown, outer: GraphQLErrorType): unknown {
+  const status = (outer.originalError as { statusCode?: unknown } | undefined)?.statusCode;
+  const own = (item as { statusCode?: unknown } | null)?.statusCode;
+  if (!(item instanceof Error) || own !== undefined || typeof status !== 'number') return item;
+  if (status < 400 || status >= 500) return item;
+  return Object.assign(new Error(item.message), { statusCode: status });
 }

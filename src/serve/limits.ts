@@ -1,19 +1,18 @@
-import { GraphQLError, Kind } from './graphql-runtime.ts';
+import { GraphQLError } from './graphql-runtime.ts';
 import type {
-  DocumentNode,
   GraphQLError as GraphQLErrorType,
   ASTVisitor,
-  FragmentDefinitionNode,
   OperationDefinitionNode,
-  SelectionSetNode,
   ValidationContext,
   ValidationRule,
 } from 'graphql';
 import { ERROR_CATALOG, LarderError, type ErrorCode } from '../errors.ts';
+import { DocumentShape, type OperationShape } from './document-shape.ts';
 
 /**
  * Bounds on what one request may ask for. Every refusal carries a stable code:
- * LARDER_ERR_LIMIT_DEPTH, _IDS, _ROWS, _QUERY_SIZE, and LARDER_ERR_REQUEST_TOO_LARGE for bodies.
+ * LARDER_ERR_LIMIT_DEPTH, _FIELDS, _IDS, _ROWS, _QUERY_SIZE, and LARDER_ERR_REQUEST_TOO_LARGE for
+ * bodies.
  */
 export interface ServeLimits {
   /** Deepest field nesting of a query (`user { recent { article { title } } }` is 4). */
@@ -22,18 +21,40 @@ export interface ServeLimits {
   readonly maxIdsPerQuery: number;
   /** Most action rows one request can return (upper bound computed before anything is read). */
   readonly maxRowsPerRequest: number;
+  /**
+   * Most fields one operation selects, counting a fragment's fields at every place it is spread
+   * (aliases are fields). Bounds validation (graphql's overlapping-fields check compares fields
+   * pairwise) and what a few lines of fragments can expand to.
+   */
+  readonly maxFields: number;
+  /** Most fragment spreads (`...Name`) in a query text. */
+  readonly maxFragmentSpreads: number;
   /** Longest query text, in bytes (UTF-8). */
   readonly maxQueryBytes: number;
+  /** Most lexical tokens in a query text (names, punctuation, values), counted before parsing. */
+  readonly maxQueryTokens: number;
   /** Largest request body, in bytes. */
   readonly maxBodyBytes: number;
+  /** Most events in one HTTP push request (`POST /v1/streams/...`). */
+  readonly maxEventsPerPush: number;
+  /** Most persisted queries the store keeps (`POST /v1/queries`). */
+  readonly maxPersistedQueries: number;
+  /** Most bytes of persisted query text the store keeps. */
+  readonly maxPersistedQueryBytes: number;
 }
 
 export const DEFAULT_SERVE_LIMITS: ServeLimits = {
   maxDepth: 10,
+  maxFields: 500,
+  maxFragmentSpreads: 100,
   maxIdsPerQuery: 1_000,
   maxRowsPerRequest: 50_000,
   maxQueryBytes: 32 * 1024,
+  maxQueryTokens: 5_000,
   maxBodyBytes: 1024 * 1024,
+  maxEventsPerPush: 10_000,
+  maxPersistedQueries: 1_000,
+  maxPersistedQueryBytes: 8 * 1024 * 1024,
 };
 
 /** Introspection (`__schema`, `__type`) is nested by nature; it gets its own, fixed bound. */
@@ -41,15 +62,24 @@ export const MAX_INTROSPECTION_DEPTH = 16;
 
 const ENV_NAMES: Readonly<Record<keyof ServeLimits, string>> = {
   maxDepth: 'LARDER_MAX_DEPTH',
+  maxFields: 'LARDER_MAX_FIELDS',
+  maxFragmentSpreads: 'LARDER_MAX_FRAGMENT_SPREADS',
   maxIdsPerQuery: 'LARDER_MAX_IDS',
   maxRowsPerRequest: 'LARDER_MAX_ROWS',
   maxQueryBytes: 'LARDER_MAX_QUERY_BYTES',
+  maxQueryTokens: 'LARDER_MAX_QUERY_TOKENS',
   maxBodyBytes: 'LARDER_MAX_BODY_BYTES',
+  maxEventsPerPush: 'LARDER_MAX_PUSH_EVENTS',
+  maxPersistedQueries: 'LARDER_MAX_PERSISTED_QUERIES',
+  maxPersistedQueryBytes: 'LARDER_MAX_PERSISTED_QUERY_BYTES',
 };
 
 /**
- * Limits from the environment (`LARDER_MAX_DEPTH`, `LARDER_MAX_IDS`, `LARDER_MAX_ROWS`,
- * `LARDER_MAX_QUERY_BYTES`, `LARDER_MAX_BODY_BYTES`), over the defaults, under `overrides`.
+ * Limits from the environment (`LARDER_MAX_DEPTH`, `LARDER_MAX_FIELDS`,
+ * `LARDER_MAX_FRAGMENT_SPREADS`, `LARDER_MAX_IDS`,
+ * `LARDER_MAX_ROWS`, `LARDER_MAX_QUERY_BYTES`, `LARDER_MAX_QUERY_TOKENS`, `LARDER_MAX_BODY_BYTES`,
+ * `LARDER_MAX_PUSH_EVENTS`, `LARDER_MAX_PERSISTED_QUERIES`, `LARDER_MAX_PERSISTED_QUERY_BYTES`),
+ * over the defaults, under `overrides`.
  * Throws LARDER_ERR_CONFIG for a value that is not a positive integer.
  */
 export function serveLimitsFromEnv(
@@ -107,97 +137,54 @@ export function larderGraphQLError(
 
 /**
  * A validation rule refusing operations nested deeper than `maxDepth`. It runs once per query text
- * (validation results are cached with the parsed document), so it costs nothing on repeat queries.
+ * (validation results are cached with the parsed document), so it costs nothing on repeat queries;
+ * its measure is linear in the document (document-shape.ts). Queries sent to `/graphql` are
+ * measured before they are parsed for execution (query-guard.ts); this rule covers the rest
+ * (REST requests, the fast path's own validation).
  */
 export function depthLimitRule(maxDepth: number): ValidationRule {
-  return (context: ValidationContext): ASTVisitor => ({
-    OperationDefinition(node: OperationDefinitionNode) {
-      const fragments = new Map<string, FragmentDefinitionNode>();
-      for (const def of context.getDocument().definitions) {
-        if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
-      }
-      const { depth, introspection } = measureDepth(node.selectionSet, fragments, new Set(), false);
-      if (depth > maxDepth) {
-        context.reportError(
-          larderGraphQLError(
-            'LARDER_ERR_LIMIT_DEPTH',
-            `the query is nested ${depth} levels deep; the limit is ${maxDepth}`,
-            { limit: maxDepth, actual: depth },
-            [node],
-          ),
-        );
-      } else if (introspection > MAX_INTROSPECTION_DEPTH) {
-        context.reportError(
-          larderGraphQLError(
-            'LARDER_ERR_LIMIT_DEPTH',
-            `the introspection query is nested ${introspection} levels deep; the limit is ${MAX_INTROSPECTION_DEPTH}`,
-            { limit: MAX_INTROSPECTION_DEPTH, actual: introspection },
-            [node],
-          ),
-        );
-      }
-      return false;
-    },
-  });
+  return (context: ValidationContext): ASTVisitor => {
+    const shape = new DocumentShape(context.getDocument());
+    return {
+      OperationDefinition(node: OperationDefinitionNode) {
+        const error = depthError(shape.operation(node), maxDepth, [node]);
+        if (error !== undefined) context.reportError(error);
+        return false;
+      },
+    };
+  };
 }
 
-/** The depth of a document's deepest operation (ordinary fields, and introspection apart). */
-export function documentDepth(document: DocumentNode): { depth: number; introspection: number } {
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const def of document.definitions) {
-    if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
-  }
-  let depth = 0;
-  let introspection = 0;
-  for (const def of document.definitions) {
-    if (def.kind !== Kind.OPERATION_DEFINITION) continue;
-    const measured = measureDepth(def.selectionSet, fragments, new Set(), false);
-    depth = Math.max(depth, measured.depth);
-    introspection = Math.max(introspection, measured.introspection);
-  }
-  return { depth, introspection };
+/** The depth error for a measured operation, if it is too deep. */
+export function depthError(
+  measured: Pick<OperationShape, 'depth' | 'introspection'>,
+  maxDepth: number,
+  nodes?: GraphQLErrorType['nodes'],
+): GraphQLErrorType | undefined {
+  const refused = checkDepth(measured, maxDepth);
+  return refused === undefined
+    ? undefined
+    : larderGraphQLError(refused.code, refused.message, refused.details, nodes);
 }
 
-/**
- * The deepest path of ordinary fields, and separately the deepest path that passes through an
- * introspection field (`__schema`, `__type`, `__typename`), both counted from the root.
- */
-function measureDepth(
-  set: SelectionSetNode,
-  fragments: ReadonlyMap<string, FragmentDefinitionNode>,
-  visiting: Set<string>,
-  inIntrospection: boolean,
-): { depth: number; introspection: number } {
-  let depth = 0;
-  let introspection = 0;
-  for (const selection of set.selections) {
-    if (selection.kind === Kind.FIELD) {
-      const intro = inIntrospection || selection.name.value.startsWith('__');
-      const child =
-        selection.selectionSet === undefined
-          ? { depth: 0, introspection: 0 }
-          : measureDepth(selection.selectionSet, fragments, visiting, intro);
-      if (intro) introspection = Math.max(introspection, 1 + Math.max(child.depth, child.introspection));
-      else {
-        depth = Math.max(depth, 1 + child.depth);
-        if (child.introspection > 0) introspection = Math.max(introspection, 1 + child.introspection);
-      }
-      continue;
-    }
-    let child: { depth: number; introspection: number };
-    if (selection.kind === Kind.INLINE_FRAGMENT) {
-      child = measureDepth(selection.selectionSet, fragments, visiting, inIntrospection);
-    } else {
-      const name = selection.name.value;
-      const fragment = fragments.get(name);
-      // An unknown or cyclic fragment is reported by graphql's own rules.
-      if (fragment === undefined || visiting.has(name)) continue;
-      visiting.add(name);
-      child = measureDepth(fragment.selectionSet, fragments, visiting, inIntrospection);
-      visiting.delete(name);
-    }
-    depth = Math.max(depth, child.depth);
-    introspection = Math.max(introspection, child.introspection);
+/** A LARDER_ERR_LIMIT_DEPTH for a measured operation that is too deep, else undefined. */
+export function checkDepth(
+  measured: Pick<OperationShape, 'depth' | 'introspection'>,
+  maxDepth: number,
+): LarderError | undefined {
+  if (measured.depth > maxDepth) {
+    return new LarderError(
+      'LARDER_ERR_LIMIT_DEPTH',
+      `the query is nested ${measured.depth} levels deep; the limit is ${maxDepth}`,
+      { details: { limit: maxDepth, actual: measured.depth } },
+    );
   }
-  return { depth, introspection };
+  if (measured.introspection > MAX_INTROSPECTION_DEPTH) {
+    return new LarderError(
+      'LARDER_ERR_LIMIT_DEPTH',
+      `the introspection query is nested ${measured.introspection} levels deep; the limit is ${MAX_INTROSPECTION_DEPTH}`,
+      { details: { limit: MAX_INTROSPECTION_DEPTH, actual: measured.introspection } },
+    );
+  }
+  return undefined;
 }

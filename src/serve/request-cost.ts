@@ -19,7 +19,9 @@ import type { ServeLimits } from './limits.ts';
  * entities' action features multiply by the rows they hang under).
  *
  * The cost is compiled once per parsed document (cached) and evaluated per request with its
- * variables, so the check costs a walk over the few list-shaped fields of the query.
+ * variables, so the check costs a walk over the few list-shaped fields of the query. Both are
+ * linear in the document, whatever its fragments expand to: a fragment is compiled once per type
+ * into a group node shared by every place it is spread, and each node is evaluated once per request.
  */
 
 /** A number taken from the query: a literal, or a variable (or a field of a variable). */
@@ -34,12 +36,17 @@ type Amount =
     };
 
 interface CostNode {
-  /** `ids`: a batch root field; `rows`: an action feature. */
-  readonly kind: 'ids' | 'rows';
+  /** `ids`: a batch root field; `rows`: an action feature; `group`: a fragment's nodes (once). */
+  readonly kind: 'ids' | 'rows' | 'group';
   readonly field: string;
   readonly amount: Amount;
   readonly children: readonly CostNode[];
 }
+
+const ONCE: Amount = { kind: 'const', value: 1 };
+
+/** A fragment's compiled nodes, by fragment and the type it is spread in. */
+type FragmentCosts = Map<string, CostNode | null>;
 
 /** A request's cost as compiled from its document: the list-shaped fields, by nesting. */
 export interface RequestCost {
@@ -88,35 +95,56 @@ function compileRequestCost(
   }
   const query = schema.getQueryType();
   if (operation === undefined || query == null) return { roots: [] };
-  return { roots: walk(query, operation, fragments, new Set()) };
+  return { roots: walk(query, operation, fragments, new Map(), new Set()) };
 }
 
 /**
  * The generated schema has no interfaces or unions, so a fragment always applies to the type it is
- * spread in (graphql's validation refuses any other spread).
+ * spread in (graphql's validation refuses any other spread). A fragment spread inside itself adds
+ * nothing (graphql's validation refuses it too).
  */
 function walk(
   type: GraphQLObjectType,
   set: SelectionSetNode,
   fragments: ReadonlyMap<string, FragmentDefinitionNode>,
+  compiled: FragmentCosts,
   visiting: Set<string>,
 ): CostNode[] {
   const out: CostNode[] = [];
   for (const selection of set.selections) {
     if (selection.kind === Kind.FIELD) {
-      const node = fieldNode(type, selection, fragments, visiting);
+      const node = fieldNode(type, selection, fragments, compiled, visiting);
       if (node !== undefined) out.push(...node);
     } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-      out.push(...walk(type, selection.selectionSet, fragments, visiting));
+      out.push(...walk(type, selection.selectionSet, fragments, compiled, visiting));
     } else {
-      const fragment = fragments.get(selection.name.value);
-      if (fragment === undefined || visiting.has(fragment.name.value)) continue;
-      visiting.add(fragment.name.value);
-      out.push(...walk(type, fragment.selectionSet, fragments, visiting));
-      visiting.delete(fragment.name.value);
+      const group = fragmentGroup(type, selection.name.value, fragments, compiled, visiting);
+      if (group !== null) out.push(group);
     }
   }
   return out;
+}
+
+/** A fragment's cost nodes as one group node, compiled once per fragment and type; null: none. */
+function fragmentGroup(
+  type: GraphQLObjectType,
+  name: string,
+  fragments: ReadonlyMap<string, FragmentDefinitionNode>,
+  compiled: FragmentCosts,
+  visiting: Set<string>,
+): CostNode | null {
+  const key = `${type.name}:${name}`;
+  const known = compiled.get(key);
+  if (known !== undefined) return known;
+  const fragment = fragments.get(name);
+  if (fragment === undefined || visiting.has(name)) return null;
+  visiting.add(name);
+  const children = walk(type, fragment.selectionSet, fragments, compiled, visiting);
+  visiting.delete(name);
+  const group: CostNode | null =
+    children.length === 0 ? null : { kind: 'group', field: name, amount: ONCE, children };
+  compiled.set(key, group);
+  return group;
 }
 
 /** The cost nodes under one field: itself when it is list-shaped, else its children passed up. */
@@ -124,6 +152,7 @@ function fieldNode(
   parent: GraphQLObjectType,
   node: FieldNode,
   fragments: ReadonlyMap<string, FragmentDefinitionNode>,
+  compiled: FragmentCosts,
   visiting: Set<string>,
 ): CostNode[] | undefined {
   const field = parent.getFields()[node.name.value];
@@ -131,7 +160,7 @@ function fieldNode(
   const named = getNamedType(field.type);
   const children =
     node.selectionSet !== undefined && isObjectType(named)
-      ? walk(named, node.selectionSet, fragments, visiting)
+      ? walk(named, node.selectionSet, fragments, compiled, visiting)
       : [];
   const ids = field.args.find((a) => a.name === 'ids');
   if (ids !== undefined) return [{ kind: 'ids', field: node.name.value, amount: idsAmount(node), children }];
@@ -197,7 +226,7 @@ export function checkRequestCost(
   variables: Readonly<Record<string, unknown>> | null | undefined,
   limits: Pick<ServeLimits, 'maxIdsPerQuery' | 'maxRowsPerRequest'>,
 ): number {
-  const rows = sumRows(cost.roots, 1, variables, limits);
+  const rows = sumRows(cost.roots, variables, limits, new Map());
   if (rows > limits.maxRowsPerRequest) {
     throw new LarderError(
       'LARDER_ERR_LIMIT_ROWS',
@@ -210,29 +239,47 @@ export function checkRequestCost(
   return rows;
 }
 
+/**
+ * The rows `nodes` can return under one parent. A node's rows do not depend on where it hangs (its
+ * parents multiply them), so each node is evaluated once per request (`memo`), however many places
+ * share it.
+ */
 function sumRows(
   nodes: readonly CostNode[],
-  multiplier: number,
   variables: Readonly<Record<string, unknown>> | null | undefined,
   limits: Pick<ServeLimits, 'maxIdsPerQuery'>,
+  memo: Map<CostNode, number>,
 ): number {
   let rows = 0;
   for (const node of nodes) {
-    const amount = evaluate(node.amount, variables);
-    if (node.kind === 'ids') {
-      if (amount > limits.maxIdsPerQuery) {
-        throw new LarderError(
-          'LARDER_ERR_LIMIT_IDS',
-          `${node.field} asks for ${amount} ids; the limit is ${limits.maxIdsPerQuery}`,
-          {
-            details: { field: node.field, limit: limits.maxIdsPerQuery, actual: amount },
-          },
-        );
-      }
-    } else {
-      rows += multiplier * amount;
+    let own = memo.get(node);
+    if (own === undefined) {
+      own = nodeRows(node, variables, limits, memo);
+      memo.set(node, own);
     }
-    if (node.children.length > 0) rows += sumRows(node.children, multiplier * amount, variables, limits);
+    rows += own;
   }
   return rows;
+}
+
+function nodeRows(
+  node: CostNode,
+  variables: Readonly<Record<string, unknown>> | null | undefined,
+  limits: Pick<ServeLimits, 'maxIdsPerQuery'>,
+  memo: Map<CostNode, number>,
+): number {
+  const amount = evaluate(node.amount, variables);
+  if (node.kind === 'ids' && amount > limits.maxIdsPerQuery) {
+    throw new LarderError(
+      'LARDER_ERR_LIMIT_IDS',
+      `${node.field} asks for ${amount} ids; the limit is ${limits.maxIdsPerQuery}`,
+      {
+        details: { field: node.field, limit: limits.maxIdsPerQuery, actual: amount },
+      },
+    );
+  }
+  // Children are checked even under an amount of 0 (their ids limits hold regardless).
+  const below = node.children.length === 0 ? 0 : sumRows(node.children, variables, limits, memo);
+  const own = node.kind === 'rows' ? amount : 0;
+  return amount === 0 ? own : own + amount * below;
 }

@@ -6,11 +6,13 @@ import { entityIdOfKey } from '../keys/keys.ts';
 import type { LayeredStore } from '../cache/layered-store.ts';
 import { LarderError } from '../errors.ts';
 import { authConfigFromEnv, type AuthConfig } from './auth.ts';
+import { clientErrorHandler } from './client-error.ts';
 import type { ServeContext } from './context.ts';
 import { notFoundHandler, restErrorHandler } from './error-response.ts';
 import { fastPathPlugin } from './fast-path/fast-graphql.ts';
 import { buildServingSchema } from './graphql-schema.ts';
 import { HotEntityCache } from './hot-entities.ts';
+import { introspectionFromEnv, introspectionOffRule } from './introspection-rule.ts';
 import { depthLimitRule, serveLimitsFromEnv, type ServeLimits } from './limits.ts';
 import { ServeMetrics } from './metrics.ts';
 import { OnDemandLoader } from './on-demand/on-demand-loader.ts';
@@ -69,6 +71,12 @@ export interface ServerOptions {
    */
   readonly fastPath?: boolean;
   /**
+   * Answer schema introspection (`__schema`, `__type`). Default: on, unless the
+   * `LARDER_GRAPHQL_INTROSPECTION` environment variable is off. With auth on, only callers with a
+   * read key reach GraphQL at all, introspection included.
+   */
+  readonly introspection?: boolean;
+  /**
    * The clock of the hot entity cache's TTL and the on-demand circuit breakers, ms. Default
    * `Date.now`; tests pass a manual one instead of waiting.
    */
@@ -115,12 +123,15 @@ export async function createServer(ctx: ServeContext, options: ServerOptions = {
     // workers). Every log line of a request carries it as `reqId`; the response echoes it.
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
+    clientErrorHandler,
   }) as unknown as FastifyInstance;
 
   app.setErrorHandler(restErrorHandler);
   app.setNotFoundHandler(notFoundHandler);
   app.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
+    // Unmatched: answered at once, the same to every caller (no auth, no body read).
+    if (request.is404) return notFoundHandler(request, reply);
     done();
   });
 
@@ -143,16 +154,27 @@ export async function createServer(ctx: ServeContext, options: ServerOptions = {
       operationName,
     };
   };
-  const rules = [depthLimitRule(limits.maxDepth)];
+  const introspection = options.introspection ?? introspectionFromEnv();
+  const rules = [depthLimitRule(limits.maxDepth), ...(introspection ? [] : [introspectionOffRule])];
 
   await app.register(requestStatePlugin);
   await app.register(authPlugin, { auth });
-  await app.register(metricsPlugin, { metrics, registry: ctx.registry });
-  await app.register(persistedQueriesPlugin, {
-    persisted: new PersistedQueries({ backing: store }),
-    limits,
+  await app.register(metricsPlugin, {
+    metrics,
+    registry: ctx.registry,
+    access: auth.publicMetrics ? 'public' : 'read',
   });
-  await app.register(limitsPlugin, { limits });
+  await app.register(persistedQueriesPlugin, {
+    persisted: new PersistedQueries({
+      backing: store,
+      maxStored: limits.maxPersistedQueries,
+      maxStoredBytes: limits.maxPersistedQueryBytes,
+    }),
+    limits,
+    schema: () => app.graphql.schema,
+    rules,
+  });
+  await app.register(limitsPlugin, { limits, remembered: queryCacheSize });
   await app.register(graphqlPlugin, {
     schema: initial.schema,
     limits,
@@ -176,7 +198,11 @@ export async function createServer(ctx: ServeContext, options: ServerOptions = {
     });
   }
   await app.register(restFeaturesPlugin, { registry: ctx.registry, newRequestState });
-  await app.register(httpPushPlugin, { ingest: (events) => ctx.ingest(events), registry: ctx.registry });
+  await app.register(httpPushPlugin, {
+    ingest: (events) => ctx.ingest(events),
+    registry: ctx.registry,
+    maxEvents: limits.maxEventsPerPush,
+  });
   await app.register(healthPlugin, { registryVersion: () => swapper.serving.registryVersion, store });
   await app.register(adminApiPlugin, {
     registry: ctx.registry,

@@ -39,6 +39,7 @@ describe('loadConfig: sections and defaults', () => {
       workers: undefined,
       hotEntityTtlMs: 0,
       fastPath: true,
+      introspection: true,
       limits: {},
       auth: {},
       console: { enabled: true, sampleIntervalMs: 5_000 },
@@ -111,6 +112,7 @@ batch:
       workers: 4,
       hotEntityTtlMs: 30_000,
       fastPath: false,
+      introspection: true,
       limits: {
         maxDepth: 8,
         maxIdsPerQuery: 500,
@@ -218,6 +220,7 @@ describe('loadConfig: the environment overrides the file', () => {
       workers: undefined,
       hotEntityTtlMs: 45_000,
       fastPath: false,
+      introspection: true,
       limits: {
         maxDepth: 7,
         maxIdsPerQuery: 20,
@@ -297,7 +300,7 @@ describe('loadConfig: one strict schema, every problem at once with file:line:co
       `${f}:4:26  LARDER_ERR_CONFIG_UNKNOWN_KEY  unknown key "ttl" in cache.local (allowed: maxBytes)`,
       `${f}:5:31  LARDER_ERR_CONFIG_UNKNOWN_KEY  unknown key "pasword" in cache.redis (allowed: url)`,
       `${f}:7:18  LARDER_ERR_CONFIG_UNKNOWN_KEY  unknown key "grop" in streams.client_event. Did you mean "group"? (allowed: connection, options, group)`,
-      `${f}:9:12  LARDER_ERR_CONFIG_UNKNOWN_KEY  unknown key "maxDepht" in serve.limits. Did you mean "maxDepth"? (allowed: maxDepth, maxIdsPerQuery, maxRowsPerRequest, maxQueryBytes, maxBodyBytes)`,
+      `${f}:9:12  LARDER_ERR_CONFIG_UNKNOWN_KEY  unknown key "maxDepht" in serve.limits. Did you mean "maxDepth"? (allowed: maxDepth, maxFields, maxFragmentSpreads, maxIdsPerQuery, maxRowsPerRequest, maxQueryBytes, maxQueryTokens, maxBodyBytes, maxEventsPerPush, maxPersistedQueries, maxPersistedQueryBytes)`,
       `${f}:10:10  LARDER_ERR_CONFIG_UNKNOWN_KEY  unknown key "readkeys" in serve.auth. Did you mean "readKeys"? (allowed: enabled, readKeys, ingestKeys, adminKeys, publicMetrics)`,
       `${f}:12:8  LARDER_ERR_CONFIG_UNKNOWN_KEY  unknown key "regoin" in batch.s3. Did you mean "region"? (allowed: endpoint, region, forcePathStyle, accessKeyId, secretAccessKey)`,
     ]);

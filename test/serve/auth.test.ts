@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import { authConfigFromEnv, routeAccess } from '../../src/serve/auth.ts';
+import { authConfigFromEnv, declaredAccess } from '../../src/serve/auth.ts';
 import { single, startTestServer, type TestServer } from './support/test-server.ts';
 
 const READ = 'read-key-0123456789abcdef';
@@ -108,15 +108,11 @@ describe('auth configuration', () => {
     expect(() => authConfigFromEnv({ LARDER_API_KEYS: 'short' })).toThrow(/at least 16/);
   });
 
-  it('classifies routes', () => {
-    const c = { publicMetrics: false };
-    expect(routeAccess('GET', '/healthz', undefined, c)).toBe('public');
-    expect(routeAccess('POST', '/graphql', undefined, c)).toBe('read');
-    expect(routeAccess('POST', '/v1/dlq/replay', undefined, c)).toBe('admin');
-    expect(routeAccess('GET', '/v1/dlq', undefined, c)).toBe('read');
-    expect(routeAccess('POST', '/v1/jobs/backfill', undefined, c)).toBe('admin');
-    expect(routeAccess('POST', '/v1/registry/reload', undefined, c)).toBe('admin');
-    expect(routeAccess('POST', '/v1/streams/a/b', undefined, c)).toBe('ingest');
-    expect(routeAccess('GET', '/anything', { access: 'public' }, c)).toBe('public');
+  it('reads the access a route declares, and nothing else', () => {
+    expect(declaredAccess({ access: 'public' })).toBe('public');
+    expect(declaredAccess({ access: 'ingest' })).toBe('ingest');
+    expect(declaredAccess({ access: 'root' })).toBeUndefined();
+    expect(declaredAccess({ access: 'toString' })).toBeUndefined();
+    expect(declaredAccess(undefined)).toBeUndefined();
   });
 });

@@ -162,7 +162,6 @@ const NOT_COVERED: Case[] = [
   { name: 'a repeated response key', query: '{ user(id: 1) { os os } }' },
   { name: 'introspection', query: '{ __schema { queryType { name } } }' },
   { name: 'an unknown field', query: '{ user(id: 1) { no_such_feature } }' },
-  { name: 'a syntax error', query: '{ user(id: 1) { os ' },
 ];
 
 describe('the GraphQL fast path', () => {
@@ -225,6 +224,18 @@ describe('the GraphQL fast path', () => {
       });
     }
   }
+
+  it('refuses a syntax error before the fast path, with the same answer either way', async () => {
+    const counts = async () => Promise.all(['answered', 'handed_over', 'not_covered'].map(outcome));
+    const before = await counts();
+    const { fast: a, full: b } = await both({ name: 'a syntax error', query: '{ user(id: 1) { os ' });
+    expect(a.text).toBe(b.text);
+    expect([a.status, JSON.parse(a.text).errors[0].extensions.code]).toEqual([
+      400,
+      'LARDER_ERR_QUERY_INVALID',
+    ]);
+    expect(await counts()).toEqual(before);
+  });
 
   it('compares answers that hold the written data, not two empty ones', async () => {
     const profile = JSON.parse((await both(ANSWERED[0]!)).fast.text) as AnyJson;

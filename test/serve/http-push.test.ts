@@ -85,7 +85,14 @@ describe('HTTP push source', () => {
   it('ingests one JSON object and answers once it is durable', async () => {
     const res = await app.inject({ method: 'POST', url: URL_PATH, payload: view(1) });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ accepted: 1, filtered: 0, rejected: 0, rejections: [] });
+    expect(res.json()).toEqual({
+      accepted: 1,
+      filtered: 0,
+      rejected: 0,
+      rejections: [],
+      rejectionsByCode: {},
+      rejectionsOmitted: 0,
+    });
     expect(await articleIds()).toEqual([101]);
   });
 

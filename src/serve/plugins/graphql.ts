@@ -41,6 +41,9 @@ export const graphqlPlugin = fp<GraphQLPluginOptions>(
     // extensions?}, which JSON.stringify writes the same.
     app.addHook('onRoute', (route) => {
       if (route.url === '/graphql') route.serializerCompiler = () => serializeGraphQLReply;
+      // Mercurius' routes (`/graphql`, and `/graphiql` with its assets) read features.
+      if (route.url === '/graphql' || route.url.startsWith('/graphiql'))
+        route.config = { ...route.config, access: 'read' };
     });
     await app.register(mercurius, {
       schema: options.schema,

@@ -22,9 +22,11 @@ export const healthPlugin = fp<HealthPluginOptions>(
   async (app, source) => {
     // In a `--workers N` cluster, which worker answered (1..N, restarts count up), for operators.
     const worker = cluster.isWorker ? cluster.worker?.id : undefined;
-    app.get('/healthz', async () => (worker === undefined ? { status: 'ok' } : { status: 'ok', worker }));
+    app.get('/healthz', { config: { access: 'public' } }, async () =>
+      worker === undefined ? { status: 'ok' } : { status: 'ok', worker },
+    );
 
-    app.get('/readyz', async (_request, reply) => {
+    app.get('/readyz', { config: { access: 'public' } }, async (_request, reply) => {
       const registryVersion = source.registryVersion();
       const storeOk = await withTimeout(
         source.store.ping().catch(() => false),

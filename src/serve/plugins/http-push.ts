@@ -2,9 +2,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { ERROR_CATALOG, isLarderError, LarderError } from '../../errors.ts';
 import type { IncomingEvent, IngestReport } from '../../ingest/types.ts';
-import { UnparseableBody } from '../../ingest/unparseable.ts';
 import type { RegistryHolder } from '../../registry/registry-holder.ts';
 import { knownStreams } from '../../registry/stream-names.ts';
+import { parsePushBody } from '../push-body.ts';
 
 /**
  * The HTTP push source, on top of the in-process ingestor: `POST /v1/streams/:stream/:topic`.
@@ -15,7 +15,10 @@ import { knownStreams } from '../../registry/stream-names.ts';
  * skipped; a rejection's `index` counts events, not lines.
  *
  * The answer comes only after the rows are durable: 200 with
- * `{accepted, filtered, rejected, rejections: [{index, code, message, feature?}]}`. A body that is
+ * `{accepted, filtered, rejected, rejections: [{index, code, message, feature?}], rejectionsByCode,
+ * rejectionsOmitted}`: the first 100 rejections one by one, every one counted by code. A request
+ * with more events than `maxEvents` is refused whole (413 `LARDER_ERR_LIMIT_EVENTS`) before any is
+ * parsed; an event nested deeper than 64 levels is rejected alone (push-body.ts). A body that is
  * not JSON at all is dead-lettered raw and answered 400 `LARDER_ERR_EVENT_PARSE`. An unknown
  * stream is 404 `LARDER_ERR_UNKNOWN_STREAM`; a body over the limit is 413
  * `LARDER_ERR_EVENT_TOO_LARGE`; a store outage is 503 `LARDER_ERR_STORE_UNAVAILABLE` (retry: writes
@@ -33,17 +36,14 @@ export interface HttpPushPluginOptions {
   readonly registry: Pick<RegistryHolder, 'current'>;
   /** Largest accepted body in bytes. Default 8 MB. */
   readonly bodyLimit?: number;
+  /** Most events in one request (see push-body.ts). Default 10,000. */
+  readonly maxEvents?: number;
 }
 
 export const DEFAULT_PUSH_BODY_LIMIT = 8 * 1024 * 1024;
 
-const NDJSON_TYPES = new Set([
-  'application/x-ndjson',
-  'application/ndjson',
-  'application/jsonl',
-  'application/x-jsonlines',
-  'application/jsonlines',
-]);
+/** Rejections listed one by one in an answer; the rest are counted by code. */
+export const LISTED_REJECTIONS = 100;
 
 interface PushParams {
   readonly stream: string;
@@ -55,6 +55,7 @@ export const httpPushPlugin = fp<HttpPushPluginOptions>(
   async (app, options) => {
     const { ingest, registry } = options;
     const bodyLimit = options.bodyLimit ?? DEFAULT_PUSH_BODY_LIMIT;
+    const maxEvents = options.maxEvents ?? 10_000;
     await app.register(async (scope) => {
       // Keep the raw text of every body: JSON is parsed here, line by line for NDJSON.
       scope.removeAllContentTypeParsers();
@@ -67,6 +68,7 @@ export const httpPushPlugin = fp<HttpPushPluginOptions>(
         '/v1/streams/:stream/:topic',
         {
           bodyLimit,
+          config: { access: 'ingest' },
           onRequest: async (request) => {
             const { stream } = request.params;
             if (!knownStreams(registry.current).has(stream)) {
@@ -80,7 +82,7 @@ export const httpPushPlugin = fp<HttpPushPluginOptions>(
         async (request, reply) => {
           const { stream, topic } = request.params;
           const text = typeof request.body === 'string' ? request.body : '';
-          const parsed = parseBody(text, mediaType(request.headers['content-type']));
+          const parsed = parsePushBody(text, mediaType(request.headers['content-type']), maxEvents);
           const receivedAt = Date.now();
           const bodies = parsed.kind === 'events' ? parsed.bodies : [parsed.body];
           const events: IncomingEvent[] = bodies.map((body) => ({ stream, topic, body, receivedAt }));
@@ -102,47 +104,6 @@ export const httpPushPlugin = fp<HttpPushPluginOptions>(
   },
   { name: 'larder-http-push' },
 );
-
-type ParsedBody =
-  | { readonly kind: 'events'; readonly bodies: readonly unknown[] }
-  | { readonly kind: 'unparseable'; readonly body: UnparseableBody };
-
-/**
- * Splits a request body into event bodies. NDJSON types are read line by line. Otherwise the body
- * is read as one JSON value (an array gives one event per element); if that fails and the body
- * is not declared `application/json` but has several lines, it is read as NDJSON.
- */
-export function parseBody(text: string, contentType: string | undefined): ParsedBody {
-  if (contentType !== undefined && NDJSON_TYPES.has(contentType))
-    return { kind: 'events', bodies: parseLines(text) };
-  try {
-    const value = JSON.parse(text) as unknown;
-    return { kind: 'events', bodies: Array.isArray(value) ? value : [value] };
-  } catch (err) {
-    const lines = nonBlankLines(text);
-    if (contentType !== 'application/json' && lines.length > 1) {
-      return { kind: 'events', bodies: lines.map(parseLine) };
-    }
-    return { kind: 'unparseable', body: new UnparseableBody(text, errorMessage(err)) };
-  }
-}
-
-function parseLines(text: string): unknown[] {
-  return nonBlankLines(text).map(parseLine);
-}
-
-function nonBlankLines(text: string): string[] {
-  return text.split('\n').filter((line) => line.trim() !== '');
-}
-
-function parseLine(line: string): unknown {
-  const trimmed = line.endsWith('\r') ? line.slice(0, -1) : line;
-  try {
-    return JSON.parse(trimmed) as unknown;
-  } catch (err) {
-    return new UnparseableBody(trimmed, errorMessage(err));
-  }
-}
 
 function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -172,12 +133,24 @@ async function ingestOrUnavailable(
   }
 }
 
-function toResponse(report: IngestReport): Omit<IngestReport, 'results'> {
+export interface PushAnswer extends Omit<IngestReport, 'results'> {
+  /** Every rejection counted by its code; `rejections` lists the first LISTED_REJECTIONS. */
+  readonly rejectionsByCode: Readonly<Record<string, number>>;
+  /** Rejections counted but not listed. */
+  readonly rejectionsOmitted: number;
+}
+
+/** The answer: counts, the first rejections one by one, all of them by code. */
+function toResponse(report: IngestReport): PushAnswer {
+  const byCode: Record<string, number> = {};
+  for (const rejection of report.rejections) byCode[rejection.code] = (byCode[rejection.code] ?? 0) + 1;
   return {
     accepted: report.accepted,
     filtered: report.filtered,
     rejected: report.rejected,
-    rejections: report.rejections,
+    rejections: report.rejections.slice(0, LISTED_REJECTIONS),
+    rejectionsByCode: byCode,
+    rejectionsOmitted: Math.max(0, report.rejections.length - LISTED_REJECTIONS),
   };
 }
 

@@ -1,4 +1,5 @@
 import fp from 'fastify-plugin';
+import type { Access } from '../auth.ts';
 import type { RegistryHolder } from '../../registry/registry-holder.ts';
 import { clusterMetrics, shareMetricsWithPrimary } from '../cluster.ts';
 import { operationNameOf } from '../graphql-body.ts';
@@ -8,6 +9,8 @@ export interface MetricsPluginOptions {
   readonly metrics: ServeMetrics;
   /** The registry whose version `larder_registry_info` shows. */
   readonly registry: RegistryHolder;
+  /** Who may read `GET /metrics`: `read`, or `public` for scrapers inside a trusted network. */
+  readonly access: Extract<Access, 'public' | 'read'>;
 }
 
 /**
@@ -16,7 +19,7 @@ export interface MetricsPluginOptions {
  * `GET /metrics`, which in a `--workers N` cluster covers every worker.
  */
 export const metricsPlugin = fp<MetricsPluginOptions>(
-  async (app, { metrics, registry }) => {
+  async (app, { metrics, registry, access }) => {
     app.addHook('onResponse', (request, reply, done) => {
       const route = request.routeOptions.url;
       if (route === '/metrics' || route === '/healthz' || route === '/readyz') return done();
@@ -43,7 +46,7 @@ export const metricsPlugin = fp<MetricsPluginOptions>(
     const unsubscribe = registry.onChange((next) => metrics.setRegistryVersion(next.version));
     app.addHook('onClose', async () => unsubscribe());
 
-    app.get('/metrics', async (_request, reply) => {
+    app.get('/metrics', { config: { access } }, async (_request, reply) => {
       const aggregated = clusterMetrics();
       const body = aggregated === undefined ? (await metrics.render()).body : await aggregated;
       return reply.header('content-type', metrics.registry.contentType).send(body);

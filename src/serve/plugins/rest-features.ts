@@ -71,37 +71,41 @@ const bodySchema = {
 /** `POST /v1/features`, executed by the GraphQL plugin's executor (context, hooks, limits). */
 export const restFeaturesPlugin = fp<RestFeaturesPluginOptions>(
   async (app, { registry, newRequestState }) => {
-    app.post('/v1/features', { schema: { body: bodySchema } }, async (request, reply) => {
-      const body = request.body as RestFeaturesRequest;
-      const { query, variables, aliases } = translate(body, registry.current, app.graphql.schema);
-      const state = newRequestState(request, undefined);
-      request.larder = state;
-      const result = await execute(app, query, state, variables);
-      const firstError = result.errors?.[0] as
-        { message?: string; extensions?: Record<string, unknown> } | undefined;
-      const rows = (result.data as { r?: (Record<string, unknown> | null)[] } | null | undefined)?.r;
-      // All or nothing: any error (a count too large for one feature, say) fails the request with
-      // the first error's code and status, as GraphQL would report it.
-      if (rows == null || firstError !== undefined) {
-        const ext = firstError?.extensions ?? {};
-        const code =
-          typeof ext['code'] === 'string' && ext['code'] in ERROR_CATALOG
-            ? (ext['code'] as ErrorCode)
-            : 'LARDER_ERR_INTERNAL';
-        const message =
-          code === 'LARDER_ERR_INTERNAL' ? 'Internal error' : (firstError?.message ?? 'Internal error');
-        return reply
-          .code(ERROR_CATALOG[code].status)
-          .send({ ...ext, code, message, hint: ERROR_CATALOG[code].hint });
-      }
-      void reply.code(200);
-      const results = rows.map((row, i) => {
-        const features: Record<string, unknown> = {};
-        for (const [alias, name] of aliases) features[name] = row?.[alias] ?? null;
-        return { id: String(body.ids[i]), features };
-      });
-      return { entity: body.entity, results };
-    });
+    app.post(
+      '/v1/features',
+      { schema: { body: bodySchema }, config: { access: 'read' } },
+      async (request, reply) => {
+        const body = request.body as RestFeaturesRequest;
+        const { query, variables, aliases } = translate(body, registry.current, app.graphql.schema);
+        const state = newRequestState(request, undefined);
+        request.larder = state;
+        const result = await execute(app, query, state, variables);
+        const firstError = result.errors?.[0] as
+          { message?: string; extensions?: Record<string, unknown> } | undefined;
+        const rows = (result.data as { r?: (Record<string, unknown> | null)[] } | null | undefined)?.r;
+        // All or nothing: any error (a count too large for one feature, say) fails the request with
+        // the first error's code and status, as GraphQL would report it.
+        if (rows == null || firstError !== undefined) {
+          const ext = firstError?.extensions ?? {};
+          const code =
+            typeof ext['code'] === 'string' && ext['code'] in ERROR_CATALOG
+              ? (ext['code'] as ErrorCode)
+              : 'LARDER_ERR_INTERNAL';
+          const message =
+            code === 'LARDER_ERR_INTERNAL' ? 'Internal error' : (firstError?.message ?? 'Internal error');
+          return reply
+            .code(ERROR_CATALOG[code].status)
+            .send({ ...ext, code, message, hint: ERROR_CATALOG[code].hint });
+        }
+        void reply.code(200);
+        const results = rows.map((row, i) => {
+          const features: Record<string, unknown> = {};
+          for (const [alias, name] of aliases) features[name] = row?.[alias] ?? null;
+          return { id: String(body.ids[i]), features };
+        });
+        return { entity: body.entity, results };
+      },
+    );
   },
   { name: 'larder-rest-features', dependencies: ['larder-request-state', 'larder-graphql'] },
 );

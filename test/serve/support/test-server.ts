@@ -40,6 +40,8 @@ export interface TestServerOptions {
   readonly layered?: boolean;
   /** The compiled GraphQL fast path (default: the server's default, on). */
   readonly fastPath?: boolean;
+  /** Schema introspection (default: the server's default, on). */
+  readonly introspection?: boolean;
   /** The server's clock for the hot entity cache and on-demand breakers (default `Date.now`). */
   readonly now?: () => number;
   /** More registry files, by file name, beside the serving test registry. */
@@ -121,6 +123,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     auth: authConfigFromEnv(options.env ?? {}, options.auth),
     hotEntityTtlMs: options.hotEntityTtlMs ?? 0,
     ...(options.fastPath === undefined ? {} : { fastPath: options.fastPath }),
+    ...(options.introspection === undefined ? {} : { introspection: options.introspection }),
     ...(options.now === undefined ? {} : { now: options.now }),
   });
   options.routes?.(app);
