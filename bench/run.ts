@@ -52,6 +52,12 @@ const BENCHMARKS: readonly Benchmark[] = [
     needs: 'nothing',
   },
   {
+    name: 'soak',
+    file: 'soak/run.ts',
+    measures: 'a real server under mixed push, stream, read and reload traffic: RSS, errors, row check',
+    needs: 'Redis (not in CI; default 10 minutes, --minutes N)',
+  },
+  {
     name: 'backfill',
     file: 'backfill/run.ts',
     measures: 'larder backfill rows/s from JSONL and Parquet vs raw batched LMDB writes',

@@ -85,12 +85,24 @@ export const ERROR_CATALOG = {
     status: 400,
     hint: 'A warning: the old spelling still works; write the one the message names instead.',
   },
+  LARDER_ERR_SPEC_TOO_LARGE: {
+    status: 400,
+    hint: 'A registry file is over 1 MiB, or all of them over 4 MiB; split the file, or move what is not a registry file out of the directory.',
+  },
+  LARDER_ERR_SPEC_ALIAS: {
+    status: 400,
+    hint: 'YAML aliases (*name) expand to more than 10,000 nodes in one file; write the repeated blocks out, or alias smaller ones.',
+  },
+  LARDER_ERR_SPEC_TOO_DEEP: {
+    status: 400,
+    hint: 'Maps and lists nest more than 64 levels deep; no registry block needs that many, so the file is probably malformed.',
+  },
   // --- ingestion ---
   LARDER_ERR_EVENT_PARSE: { status: 400, hint: 'Send valid JSON (one object, an array, or NDJSON).' },
   LARDER_ERR_EVENT_NOT_OBJECT: { status: 400, hint: 'Each event must be a JSON object.' },
   LARDER_ERR_EVENT_ENTITY_ID: {
     status: 400,
-    hint: "The event lacks the entity id at the stream's entityIdField, or it has the wrong type.",
+    hint: "The event lacks the entity id at the stream's entityIdField, it has the wrong type, or it cannot be a key (over 1024 bytes, a NUL, a lone surrogate).",
   },
   LARDER_ERR_EVENT_TYPE: {
     status: 400,
@@ -102,9 +114,17 @@ export const ERROR_CATALOG = {
   },
   LARDER_ERR_EVENT_TIMESTAMP: {
     status: 400,
-    hint: 'The timestamp field must be epoch milliseconds or an ISO-8601 string.',
+    hint: 'The timestamp field must be epoch milliseconds or an ISO-8601 string, within the years 0000 to 9999.',
   },
   LARDER_ERR_EVENT_TOO_LARGE: { status: 413, hint: 'Split the request into smaller batches.' },
+  LARDER_ERR_EVENT_ID: {
+    status: 400,
+    hint: "The event id at the stream's eventIdField must be at most 512 UTF-8 bytes, without NUL characters or lone surrogates.",
+  },
+  LARDER_ERR_EVENT_TOO_DEEP: {
+    status: 400,
+    hint: 'Events may nest objects and arrays at most 64 levels deep; flatten the event.',
+  },
   LARDER_ERR_LIMIT_EVENTS: {
     status: 413,
     hint: 'The push request holds more events than the server takes at once (serve.limits.maxEventsPerPush, LARDER_MAX_PUSH_EVENTS); split it into smaller batches.',
@@ -227,6 +247,10 @@ export const ERROR_CATALOG = {
     status: 409,
     hint: 'The job was cancelled; `larder jobs retry <id>` runs it again.',
   },
+  LARDER_ERR_BATCH_WORKER_LOST: {
+    status: 500,
+    hint: 'The process running the job was killed or crashed; `larder jobs retry <id>` runs its unfinished tasks (finished ones are kept).',
+  },
   LARDER_ERR_BATCH_TASK_FAILED: {
     status: 500,
     hint: "A task failed on every attempt; the job's log names the task and the error.",
@@ -259,6 +283,10 @@ export const ERROR_CATALOG = {
   LARDER_ERR_STORE_WRITE_INVALID: {
     status: 500,
     hint: 'A store write had an invalid key, timestamp, bound or mutation for its container; the message names it (a bug in the caller).',
+  },
+  LARDER_ERR_STORE_WRITE_FAILED: {
+    status: 503,
+    hint: 'The store could not write (the message names why: a full disk, an I/O error); reads go on. Free space, then retry: writes are idempotent.',
   },
   LARDER_ERR_STORE_NOT_INITIALIZED: {
     status: 503,

@@ -235,6 +235,10 @@ class LayeredOnlineStore implements LayeredStore {
     return this.#store.ping();
   }
 
+  writeProblem(): Promise<string | undefined> {
+    return this.#store.writeProblem?.() ?? Promise.resolve(undefined);
+  }
+
   async idle(): Promise<void> {
     while (this.#pending.size > 0) await Promise.all([...this.#pending]);
   }

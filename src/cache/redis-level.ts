@@ -7,7 +7,10 @@
  * in `redis-scripts.ts`.
  *
  * Redis down: commands fail fast (no offline queue), the level reports misses and refuses fills,
- * `larder_cache_degraded{level="redis"}` is 1, and ioredis reconnects in the background. Writes
+ * `larder_cache_degraded{level="redis"}` is 1, and ioredis reconnects in the background. Redis
+ * hung (connected, answering nothing): each command fails after `commandTimeoutMs`, and after a
+ * few such round trips a circuit breaker (`level-breaker.ts`) takes the level out of the read path
+ * until a probe answers again, so reads stop paying the timeout. Writes
  * that could not reach Redis while it was down are remembered (up to a bound) and their entries
  * dropped once it is back, so a cache that survived the outage does not keep serving the old value.
  */
@@ -23,6 +26,7 @@ import type {
   StaticHit,
 } from './cache-level.ts';
 import type { CacheMetrics } from './cache-metrics.ts';
+import { LevelBreaker } from './level-breaker.ts';
 import {
   dataKey,
   decodeMeta,
@@ -50,6 +54,10 @@ export interface RedisLevelOptions {
   readonly maxPendingDrops?: number;
   /** The layered store's clock, to turn expiry instants into TTLs. Default `Date.now`. */
   readonly now?: () => number;
+  /** Consecutive failed round trips that take the level out of the read path. Default 3. */
+  readonly breakerFailures?: number;
+  /** While out, how often a PING asks whether Redis answers again, ms. Default 1000. */
+  readonly breakerResetMs?: number;
   /** Called with connection state changes (for logs). */
   readonly onStateChange?: (state: 'ready' | 'down', detail?: string) => void;
 }
@@ -88,6 +96,7 @@ export class RedisCacheLevel implements CacheLevel {
   readonly #leaseSalt = Math.random().toString(36).slice(2, 10);
   #closed = false;
   readonly #now: () => number;
+  readonly #breaker: LevelBreaker;
 
   constructor(options: RedisLevelOptions) {
     this.#now = options.now ?? Date.now;
@@ -108,7 +117,19 @@ export class RedisCacheLevel implements CacheLevel {
     this.client.defineCommand('larderFillStatic', { numberOfKeys: 2, lua: FILL_STATIC });
     this.client.defineCommand('larderFillAction', { numberOfKeys: 2, lua: FILL_ACTION });
     this.client.defineCommand('larderApply', { numberOfKeys: 2, lua: APPLY_WRITE });
+    this.#breaker = new LevelBreaker({
+      failures: options.breakerFailures ?? 3,
+      resetMs: options.breakerResetMs ?? 1000,
+      probe: async () => (await this.client.ping()) === 'PONG',
+      onChange: (open) => {
+        if (this.#closed) return;
+        this.#metrics.degraded(LEVEL, open || this.client.status !== 'ready');
+        this.#onStateChange?.(open ? 'down' : 'ready', open ? 'not answering in time' : undefined);
+        if (!open) void this.#replayDrops();
+      },
+    });
     this.client.on('ready', () => {
+      if (this.#breaker.open) return; // connected, but still not answering: the probe decides
       this.#metrics.degraded(LEVEL, false);
       this.#onStateChange?.('ready');
       void this.#replayDrops();
@@ -133,7 +154,16 @@ export class RedisCacheLevel implements CacheLevel {
   }
 
   available(): boolean {
-    return this.client.status === 'ready';
+    return this.client.status === 'ready' && !this.#breaker.open;
+  }
+
+  /** Tells the breaker how a round trip went: failed when it threw or every reply is an error. */
+  #settled(replies: readonly [Error | null, unknown][] | null): void {
+    if (replies === null || (replies.length > 0 && replies.every(([err]) => err !== null))) {
+      this.#breaker.failed();
+    } else {
+      this.#breaker.succeeded();
+    }
   }
 
   read(request: LevelReadRequest, now: number): Promise<LevelReadResult> {
@@ -175,6 +205,7 @@ export class RedisCacheLevel implements CacheLevel {
     } catch {
       replies = null;
     }
+    this.#settled(replies);
     if (replies === null) {
       this.#metrics.error(LEVEL, 'read');
       for (const q of queued) q.resolve(allMisses(q.request));
@@ -212,8 +243,10 @@ export class RedisCacheLevel implements CacheLevel {
     pks.forEach((pk, i) => pipeline.set(leaseKey(this.#ns, pk), tokens[i] as string, 'PX', this.#leaseTtlMs));
     try {
       const replies = (await pipeline.exec()) ?? [];
+      this.#settled(replies);
       return tokens.map((t, i) => (replies[i]?.[0] == null ? t : undefined));
     } catch {
+      this.#settled(null);
       this.#metrics.error(LEVEL, 'lease');
       return pks.map(() => undefined);
     }
@@ -241,10 +274,12 @@ export class RedisCacheLevel implements CacheLevel {
     }
     try {
       const replies = (await pipeline.exec()) ?? [];
+      this.#settled(replies);
       const landed = replies.filter(([err, v]) => err === null && v === 1).length;
       this.#metrics.fills(LEVEL, landed, entries.length - landed);
       return landed;
     } catch {
+      this.#settled(null);
       this.#metrics.error(LEVEL, 'fill');
       return 0;
     }
@@ -285,12 +320,14 @@ export class RedisCacheLevel implements CacheLevel {
     }
     try {
       const replies = (await pipeline.exec()) ?? [];
+      this.#settled(replies);
       const failed = changes.filter((_, i) => replies[i]?.[0] != null).map((c) => c.write.pk);
       if (failed.length > 0) {
         this.#metrics.error(LEVEL, 'apply');
         this.#rememberDrops(failed);
       }
     } catch {
+      this.#settled(null);
       this.#metrics.error(LEVEL, 'apply');
       this.#rememberDrops(changes.map((c) => c.write.pk));
     }
@@ -330,6 +367,7 @@ export class RedisCacheLevel implements CacheLevel {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#breaker.stop();
     try {
       await this.client.quit();
     } catch {

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { isLarderError } from '../errors.ts';
+import { reportError } from './report-error.ts';
 
 /**
  * Every command, loaded on demand: `larder <command>` imports only that command's module (the
@@ -33,10 +33,6 @@ for (const name of names) (await COMMANDS[name]!()).register(program);
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
-  if (isLarderError(err)) {
-    process.stderr.write(`error ${err.code}: ${err.message}\n  hint: ${err.hint}\n`);
-  } else {
-    process.stderr.write(`error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  }
+  reportError(err);
   process.exitCode = 1;
 }

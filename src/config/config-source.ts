@@ -1,5 +1,15 @@
-import { readFileSync } from 'node:fs';
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { readFileSync, statSync } from 'node:fs';
+import {
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  visit,
+  type Document,
+  type Node,
+} from 'yaml';
 import { ERROR_CATALOG } from '../errors.ts';
 import type { ConfigIssue, ConfigPath } from './config-issues.ts';
 
@@ -19,7 +29,17 @@ export interface ConfigSource {
   where(path: ConfigPath, key?: boolean): string;
 }
 
-/** Reads and parses `file`; problems (unreadable file, YAML syntax) come back as issues. */
+/** Largest config file read, bytes: far above any real one, and parsed in well under a second. */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+/** Values that aliases (`*name`) may copy in: stops a YAML alias bomb. */
+export const MAX_CONFIG_ALIASES = 100;
+/** Deepest nesting of maps and lists. */
+export const MAX_CONFIG_DEPTH = 64;
+
+/**
+ * Reads and parses `file`; problems (unreadable or too large file, YAML syntax, an alias bomb,
+ * absurd nesting) come back as issues, each in bounded time and memory.
+ */
 export function readConfigSource(file: string | undefined): {
   readonly source: ConfigSource;
   readonly issues: readonly ConfigIssue[];
@@ -27,6 +47,11 @@ export function readConfigSource(file: string | undefined): {
   if (file === undefined) return { source: emptySource(undefined), issues: [] };
   let text: string;
   try {
+    const bytes = statSync(file).size;
+    if (bytes > MAX_CONFIG_BYTES) {
+      const message = `config ${file} is ${bytes} bytes; the limit is ${MAX_CONFIG_BYTES} bytes`;
+      return { source: emptySource(file), issues: [issue('LARDER_ERR_CONFIG', `${file}:1:1`, message)] };
+    }
     text = readFileSync(file, 'utf8');
   } catch (err) {
     return {
@@ -47,10 +72,28 @@ export function readConfigSource(file: string | undefined): {
     );
     return { source: emptySource(file), issues };
   }
+  const tooDeep = firstTooDeep(doc, MAX_CONFIG_DEPTH);
+  if (tooDeep !== undefined) {
+    const message = `maps and lists nest more than ${MAX_CONFIG_DEPTH} levels deep`;
+    return { source: emptySource(file), issues: [issue('LARDER_ERR_CONFIG_YAML', where(tooDeep), message)] };
+  }
+  let data: unknown;
+  try {
+    data = doc.contents === null ? {} : (doc.toJS({ maxAliasCount: MAX_CONFIG_ALIASES }) as unknown);
+  } catch {
+    // The one way toJS fails on a parsed document: aliases expanding past maxAliasCount.
+    const message =
+      `YAML aliases expand to too many nodes (more than ${MAX_CONFIG_ALIASES} aliased values); ` +
+      'write the repeated values out';
+    return {
+      source: emptySource(file),
+      issues: [issue('LARDER_ERR_CONFIG_YAML', where(firstAlias(doc)), message)],
+    };
+  }
   return {
     source: {
       file,
-      data: doc.contents === null ? {} : (doc.toJS() as unknown),
+      data,
       where: (path, key = false) => where(offsetOf(doc, path, key)),
     },
     issues: [],
@@ -63,6 +106,33 @@ function emptySource(file: string | undefined): ConfigSource {
 
 function issue(code: ConfigIssue['code'], where: string, message: string): ConfigIssue {
   return { code, where, message, hint: ERROR_CATALOG[code].hint };
+}
+
+/** Offset of the first map or list nested deeper than `max` levels, if any. */
+function firstTooDeep(doc: Document, max: number): number | undefined {
+  let found: number | undefined;
+  visit(doc, {
+    Collection(_key, node, path) {
+      // `path` holds the document and every pair and collection above this node.
+      const depth = path.filter((step) => isMap(step) || isSeq(step)).length;
+      if (depth < max) return undefined;
+      found = node.range?.[0];
+      return visit.BREAK;
+    },
+  });
+  return found;
+}
+
+/** Offset of the first alias in the document. */
+function firstAlias(doc: Document): number | undefined {
+  let found: number | undefined;
+  visit(doc, {
+    Alias(_key, node) {
+      found = node.range?.[0];
+      return visit.BREAK;
+    },
+  });
+  return found;
 }
 
 /** Offset of the node at `path`, or of the key of the deepest pair on the way that exists. */

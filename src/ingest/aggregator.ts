@@ -2,6 +2,7 @@ import { isLarderError, LarderError } from '../errors.ts';
 import { partitionKey } from '../keys/keys.ts';
 import type { EntityDef, EventBinding, FeatureDef, FieldDef } from '../registry/types.ts';
 import type { StoreWrite } from '../store/online-store.ts';
+import { writeProblem } from '../store/write-check.ts';
 import { coerce } from './coerce.ts';
 import { compileEntityIdReader, type EntityIdReader } from './entity-id.ts';
 import type { EventIdentity } from './event-identity.ts';
@@ -88,10 +89,16 @@ export function compileMapping(input: MappingInput): FeatureMapping {
         if (!passes(body)) return FILTERED;
         const entityId = readEntityId(body);
         const values = extract(body);
-        return {
-          outcome: 'written',
-          write: build(partitionKey(entity, entityId, feature.name), values, identity),
-        };
+        const write = build(partitionKey(entity, entityId, feature.name), values, identity);
+        // What the store would refuse for the whole batch is refused here, for this event alone.
+        const problem = writeProblem(write);
+        if (problem !== undefined) {
+          return {
+            outcome: 'rejected',
+            rejection: { code: 'LARDER_ERR_STORE_WRITE_INVALID', message: problem, feature: featureKey },
+          };
+        }
+        return { outcome: 'written', write };
       } catch (err) {
         if (!isLarderError(err)) throw err;
         return {

@@ -99,6 +99,10 @@ export function formatFieldType(type: FieldType): string {
 /** A short, safe rendering of a value for error messages (never the whole event). */
 export function describeValue(value: unknown): string {
   if (value === undefined) return 'nothing';
+  // JSON writes them as null; `1e400` in an event parses as Infinity.
+  if (typeof value === 'number' && !Number.isFinite(value)) {
+    return Number.isNaN(value) ? 'number NaN' : `number ${value} (beyond the range of a 64-bit float)`;
+  }
   let text: string;
   try {
     text = JSON.stringify(value) ?? String(value);

@@ -3,6 +3,7 @@ import { LarderError } from '../errors.ts';
 import type { StreamDef } from '../registry/types.ts';
 import { canonicalJson } from './canonical-json.ts';
 import { describeValue } from './coerce.ts';
+import { keyTextProblem, MAX_EVENT_ID_BYTES, MAX_EVENT_TS, MIN_EVENT_TS } from './event-bounds.ts';
 import { compilePath } from './event-path.ts';
 import type { IncomingEvent } from './types.ts';
 
@@ -38,6 +39,7 @@ export function compileIdentityReader(fields: IdentityFields): IdentityReader {
   const readTs = fields.timestampField === undefined ? undefined : compilePath(fields.timestampField);
   const readId = fields.eventIdField === undefined ? undefined : compilePath(fields.eventIdField);
   const timestampField = fields.timestampField ?? '';
+  const eventIdField = fields.eventIdField ?? '';
   return (event, body) => {
     let ts = event.receivedAt;
     let eventTime = false;
@@ -51,7 +53,7 @@ export function compileIdentityReader(fields: IdentityFields): IdentityReader {
     let eventId: string | undefined;
     if (readId !== undefined) {
       const raw = readId(body);
-      if (typeof raw === 'string' && raw !== '') eventId = raw;
+      if (typeof raw === 'string' && raw !== '') eventId = checkedEventId(raw, eventIdField);
       else if (typeof raw === 'number' && Number.isFinite(raw)) eventId = String(raw);
     }
     return { ts, eventId: eventId ?? hashEvent(event.bytes, body), eventTime };
@@ -63,9 +65,41 @@ const ISO_8601 =
   /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)(Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
 const EPOCH_STRING = /^\d+(\.\d+)?$/;
 
-/** Parses an event time (epoch ms number, numeric string, or ISO-8601 string) into epoch ms. */
+/** An event id that can be part of a store key; throws `LARDER_ERR_EVENT_ID` otherwise. */
+function checkedEventId(id: string, field: string): string {
+  const problem = keyTextProblem(id, MAX_EVENT_ID_BYTES);
+  if (problem === undefined) return id;
+  throw new LarderError('LARDER_ERR_EVENT_ID', `event id at "${field}" ${problem}`, { details: { field } });
+}
+
+/**
+ * Parses an event time (epoch ms number, numeric string, or ISO-8601 string) into epoch ms.
+ * Times outside the years 0000-9999 (`MIN_EVENT_TS`..`MAX_EVENT_TS`) are refused: they are
+ * almost always micro- or nanoseconds, and past 2^53 they cannot even be stored exactly.
+ */
 export function parseTimestamp(raw: unknown, field: string): number {
-  if (typeof raw === 'number' && Number.isFinite(raw) && raw >= 0) return Math.floor(raw);
+  const ms = readTimestamp(raw);
+  if (ms === undefined) {
+    throw new LarderError(
+      'LARDER_ERR_EVENT_TIMESTAMP',
+      `timestamp field "${field}" must be epoch milliseconds or an ISO-8601 string, got ${describeValue(raw)}`,
+      { details: { field } },
+    );
+  }
+  if (ms < MIN_EVENT_TS || ms > MAX_EVENT_TS) {
+    throw new LarderError(
+      'LARDER_ERR_EVENT_TIMESTAMP',
+      `timestamp field "${field}" is out of range, got ${describeValue(raw)}: event times are epoch ` +
+        `milliseconds within the years 0000 to 9999 (at most ${MAX_EVENT_TS}); is it in micro- or nanoseconds?`,
+      { details: { field } },
+    );
+  }
+  return ms;
+}
+
+function readTimestamp(raw: unknown): number | undefined {
+  // `+ 0` turns -0 (JSON can write it) into 0: a -0 key sorts where no range read finds it.
+  if (typeof raw === 'number' && Number.isFinite(raw) && raw >= 0) return Math.floor(raw) + 0;
   if (typeof raw === 'string') {
     const text = raw.trim();
     if (EPOCH_STRING.test(text)) return Math.floor(Number(text));
@@ -78,11 +112,7 @@ export function parseTimestamp(raw: unknown, field: string): number {
       if (Number.isFinite(ms)) return ms;
     }
   }
-  throw new LarderError(
-    'LARDER_ERR_EVENT_TIMESTAMP',
-    `timestamp field "${field}" must be epoch milliseconds or an ISO-8601 string, got ${describeValue(raw)}`,
-    { details: { field } },
-  );
+  return undefined;
 }
 
 function normaliseOffset(offset: string | undefined): string {

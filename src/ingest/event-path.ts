@@ -13,16 +13,14 @@ export type PathReader = (event: unknown) => unknown;
  */
 export function compilePath(path: string): PathReader {
   const segments = path.split('.');
-  if (segments.length === 1) {
-    return (event) => (isRecord(event) ? event[path] : undefined);
-  }
+  if (segments.length === 1) return (event) => ownValue(event, path);
   return (event) => {
     let current: unknown = event;
     for (const segment of segments) {
       current = step(current, segment);
       if (current === undefined) break;
     }
-    if (current === undefined && isRecord(event)) return event[path];
+    if (current === undefined) return ownValue(event, path);
     return current;
   };
 }
@@ -37,8 +35,12 @@ function step(current: unknown, segment: string): unknown {
     const index = Number(segment);
     return Number.isInteger(index) && index >= 0 ? (current[index] as unknown) : undefined;
   }
-  if (isRecord(current)) return Object.hasOwn(current, segment) ? current[segment] : undefined;
-  return undefined;
+  return ownValue(current, segment);
+}
+
+/** The object's own property `key`: never one inherited (`constructor`, `toString`, `__proto__`). */
+function ownValue(value: unknown, key: string): unknown {
+  return isRecord(value) && Object.hasOwn(value, key) ? value[key] : undefined;
 }
 
 /** A plain JSON object (not null, not an array). */

@@ -5,6 +5,8 @@ import type { Registry } from '../registry/types.ts';
 import type { OnlineStore, StoreWrite } from '../store/online-store.ts';
 import type { DeadLetterStore, NewDeadLetter } from '../store/dead-letters.ts';
 import { dispatcherFor, type EventRouter } from './dispatcher.ts';
+import { deepJsonText } from './deep-json.ts';
+import { depthProblem } from './event-bounds.ts';
 import type { EventIdentity } from './event-identity.ts';
 import { isRecord } from './event-path.ts';
 import type { Ingestor } from './ingestor-contract.ts';
@@ -147,6 +149,8 @@ function processEvent(
       message: `event must be a JSON object, got ${kind}`,
     });
   }
+  const tooDeep = depthProblem(body);
+  if (tooDeep !== undefined) return reject({ code: 'LARDER_ERR_EVENT_TOO_DEEP', message: tooDeep });
   if (!router.knowsStream(event.stream)) {
     return reject({
       code: 'LARDER_ERR_UNKNOWN_STREAM',
@@ -191,7 +195,13 @@ function reject(rejection: Rejection): EventResult {
 function toDeadLetter(event: IncomingEvent, rejections: readonly Rejection[], origin: string): NewDeadLetter {
   const first = rejections[0] ?? { code: 'LARDER_ERR_INTERNAL', message: 'rejected' };
   const features = [...new Set(rejections.flatMap((r) => (r.feature === undefined ? [] : [r.feature])))];
-  const unparsed = event.body instanceof UnparseableBody ? event.body.raw : undefined;
+  // A too-deep body is kept as text: the dead-letter table's encoder would run out of stack.
+  const unparsed =
+    event.body instanceof UnparseableBody
+      ? event.body.raw
+      : first.code === 'LARDER_ERR_EVENT_TOO_DEEP'
+        ? textOf(event)
+        : undefined;
   const raw =
     unparsed ??
     (event.bytes === undefined
@@ -212,6 +222,12 @@ function toDeadLetter(event: IncomingEvent, rejections: readonly Rejection[], or
     origin,
     attempts: 1,
   };
+}
+
+/** The event's text: its bytes, else its JSON, written without recursion. */
+function textOf(event: IncomingEvent): string {
+  if (event.bytes === undefined) return deepJsonText(event.body);
+  return typeof event.bytes === 'string' ? event.bytes : Buffer.from(event.bytes).toString('utf8');
 }
 
 function buildReport(results: readonly EventResult[], rejectedIndexes: readonly number[]): IngestReport {

@@ -1,3 +1,4 @@
+import { BUILT_IN_ROOT_FIELD } from './graphql-names.ts';
 import type { Declaration } from './merge-documents.ts';
 import type { SpecReader } from './node-reader.ts';
 import type { EntityDef, SourcePos } from './types.ts';
@@ -51,8 +52,21 @@ export function checkEntityCollisions(
   positions: ReadonlyMap<string, { name: SourcePos; plural: SourcePos; prefix: SourcePos }>,
   reader: SpecReader,
 ): void {
-  const roots = new Map<string, string>();
-  for (const entity of entities) roots.set(entity.name, `the entity "${entity.name}"`);
+  const roots = new Map<string, string>([
+    [BUILT_IN_ROOT_FIELD, `the built-in root field ${BUILT_IN_ROOT_FIELD}`],
+  ]);
+  for (const entity of entities) {
+    if (entity.name === BUILT_IN_ROOT_FIELD) {
+      reader.issues.add(
+        'LARDER_ERR_SPEC_ROOT_CONFLICT',
+        `entity "${entity.name}" collides with the built-in root field ${BUILT_IN_ROOT_FIELD}`,
+        positions.get(entity.name)?.name ?? { file: '.', line: 1, column: 1 },
+        'Rename the entity.',
+      );
+      continue;
+    }
+    roots.set(entity.name, `the entity "${entity.name}"`);
+  }
   for (const entity of entities) {
     const at = positions.get(entity.name);
     const owner = roots.get(entity.plural);

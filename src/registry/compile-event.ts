@@ -1,7 +1,7 @@
 import { compileFilter } from './compile-filter.ts';
 import { isValidStreamName } from './compile-stream.ts';
 import { readFieldType } from './field-type.ts';
-import { isValidName, type SpecReader } from './node-reader.ts';
+import { isObjectPropertyName, isValidName, type SpecReader } from './node-reader.ts';
 import { formatPos, type SpecNode } from './spec-node.ts';
 import type { EventBinding, FieldDef, FilterDef, SourcePos } from './types.ts';
 
@@ -143,11 +143,12 @@ function compileField(
 
   const name = rename ?? path.split('.').pop() ?? path;
   const namePos = rename !== undefined && renameNode !== undefined ? renameNode.pos : nameNode.pos;
-  if (!isValidName(name)) {
+  if (!isValidName(name) || isObjectPropertyName(name)) {
+    const suggestion = isValidName(name) ? `${name}_value` : suggestName(name);
     const hint =
       rename === undefined
-        ? `Add \`rename: ${suggestName(name)}\` to give the field a valid output name.`
-        : `Change the rename to a valid name, for example ${suggestName(name)}.`;
+        ? `Add \`rename: ${suggestion}\` to give the field a valid output name.`
+        : `Change the rename to a valid name, for example ${suggestion}.`;
     reader.name(name, `${what}: output field name`, namePos, hint);
     return undefined;
   }

@@ -5,7 +5,7 @@ import type { LocatedField } from './compile-event.ts';
 import { findCycle } from './dependency-graph.ts';
 import { didYouMean } from './did-you-mean.ts';
 import { formatFieldType, readFieldType, sameFieldType } from './field-type.ts';
-import { isValidName, type SpecReader } from './node-reader.ts';
+import type { SpecReader } from './node-reader.ts';
 import { formatPos, type SpecEntry, type SpecMap, type SpecNode } from './spec-node.ts';
 import type {
   EntityDef,
@@ -349,8 +349,7 @@ function readFields(
       return;
     const name = rename ?? fieldPath.split('.').pop() ?? fieldPath;
     const namePos = renameNode?.pos ?? nameNode.pos;
-    if (!isValidName(name)) {
-      reader.name(name, `${itemWhat}: output field name`, namePos, 'Add `rename:` with a valid name.');
+    if (!reader.name(name, `${itemWhat}: output field name`, namePos, 'Add `rename:` with a valid name.')) {
       return;
     }
     const first = seen.get(name);

@@ -6,11 +6,14 @@ import { compileIngestions, ingestedFields, readIngestions } from './compile-ing
 import { compileFeature } from './compile-feature.ts';
 import { compileOnDemand } from './compile-on-demand.ts';
 import { compileStream, defaultStream } from './compile-stream.ts';
+import { checkGraphqlTypeNames } from './graphql-names.ts';
 import { deepFreeze } from './deep-freeze.ts';
 import { IssueCollector } from './issue-collector.ts';
 import { EXTENSION_KEYS, mergeDocuments } from './merge-documents.ts';
 import { SpecReader } from './node-reader.ts';
+import { filesWithinBounds } from './source-bounds.ts';
 import { registryVersion, type SourceFile } from './source-files.ts';
+import { specLimits, type SpecLimits } from './spec-limits.ts';
 import type {
   EntityDef,
   FeatureDef,
@@ -26,6 +29,8 @@ export interface CompileOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Features allowed to have no events (fed by batch ingestions). Default: none. */
   readonly mayHaveNoEvents?: (entity: string, feature: string) => boolean;
+  /** Bounds on file sizes, alias expansion and nesting; see `SpecLimits`. Default: the defaults. */
+  readonly limits?: Partial<SpecLimits>;
 }
 
 /** A valid registry (its warnings with it), or every error found, with the warnings beside them. */
@@ -41,7 +46,8 @@ export function compileRegistry(
 ): CompileResult {
   const issues = new IssueCollector();
   const reader = new SpecReader(issues);
-  const merged = mergeDocuments(files, issues);
+  const limits = specLimits(options.limits);
+  const merged = mergeDocuments(filesWithinBounds(files, limits, issues), issues, limits);
 
   if (merged.features.length === 0 && issues.count === 0) {
     const where: SourcePos = { file: files[0]?.path ?? '.', line: 1, column: 1 };
@@ -113,6 +119,12 @@ export function compileRegistry(
     }
     group.set(feature.name, feature);
   }
+  checkGraphqlTypeNames(
+    [...entities.values()],
+    features,
+    new Map([...entityPos].map(([name, at]) => [name, at.name])),
+    reader,
+  );
   const onDemand = compileOnDemand(merged.extensions.onDemand, { entities, featuresByEntity }, reader);
   const ingestions: Map<string, IngestionDef> = compileIngestions(ingestionDecls, {
     reader,

@@ -3,6 +3,7 @@ import { IssueCollector } from './issue-collector.ts';
 import { compileRegistry, type CompileOptions, type CompileResult } from './compile-registry.ts';
 import { readRegistryFiles } from './source-files.ts';
 import { SpecValidationError } from './spec-error.ts';
+import { specLimits } from './spec-limits.ts';
 import type { Registry } from './types.ts';
 
 export { SpecValidationError, formatSpecIssues } from './spec-error.ts';
@@ -31,7 +32,7 @@ export async function validateRegistry(dir: string, options: LoadOptions = {}): 
     return { issues: issues.sorted(), warnings: [] };
   }
   try {
-    return compileRegistry(dir, await readRegistryFiles(dir), options);
+    return compileRegistry(dir, await readRegistryFiles(dir, specLimits(options.limits)), options);
   } catch (err) {
     // Files can vanish or lose permissions between listing and reading (an editor saving, a git pull).
     issues.add(

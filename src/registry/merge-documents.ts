@@ -2,6 +2,7 @@ import { LineCounter, parseAllDocuments } from 'yaml';
 import type { IssueCollector } from './issue-collector.ts';
 import { SpecReader } from './node-reader.ts';
 import type { SourceFile } from './source-files.ts';
+import { DEFAULT_SPEC_LIMITS, type SpecLimits } from './spec-limits.ts';
 import { formatPos, toSpecNode, type SpecEntry, type SpecNode } from './spec-node.ts';
 import type { SourcePos } from './types.ts';
 
@@ -47,7 +48,11 @@ export interface MergedSpec {
  * Parses every file and merges the top-level blocks. A file with YAML syntax errors contributes its
  * errors and nothing else; the other files are still read, so one run reports everything.
  */
-export function mergeDocuments(files: readonly SourceFile[], issues: IssueCollector): MergedSpec {
+export function mergeDocuments(
+  files: readonly SourceFile[],
+  issues: IssueCollector,
+  limits: SpecLimits = DEFAULT_SPEC_LIMITS,
+): MergedSpec {
   const reader = new SpecReader(issues);
   const entities: Declaration[] = [];
   const streams: Declaration[] = [];
@@ -94,7 +99,7 @@ export function mergeDocuments(files: readonly SourceFile[], issues: IssueCollec
       continue;
     }
     for (const doc of docList) {
-      const root = toSpecNode(doc, file.path, lineCounter, issues);
+      const root = toSpecNode(doc, file.path, lineCounter, issues, limits);
       if (root === null) continue;
       const top = reader.map(root, 'the top level of a registry file');
       if (top === undefined) continue;

@@ -11,6 +11,18 @@ export function isValidName(name: string): boolean {
   return GRAPHQL_NAME.test(name) && !name.startsWith('__');
 }
 
+/** Names of the properties every JavaScript object has (`constructor`, `toString`, ...). */
+const OBJECT_PROPERTIES: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(Object.prototype));
+
+/**
+ * True for names that every JavaScript object already has as a property. Registry names become
+ * keys of plain objects all through ingestion and serving, where such a name would find the
+ * inherited property instead of nothing (a feature `constructor` already "in" every field map).
+ */
+export function isObjectPropertyName(name: string): boolean {
+  return OBJECT_PROPERTIES.has(name);
+}
+
 /** The value node of an entry, or undefined when the key is absent or has no value (`key:` / `~`). */
 function present(entry: SpecEntry | undefined): SpecNode | undefined {
   if (entry === undefined) return undefined;
@@ -205,15 +217,29 @@ export class SpecReader {
     return out;
   }
 
-  /** Checks a name used as a GraphQL field or type; records NAME when it cannot be one. */
+  /**
+   * Checks a name used as a GraphQL field or type; records NAME when it cannot be one, RESERVED
+   * when it is a property of every JavaScript object.
+   */
   name(name: string, what: string, at: SourcePos, hint?: string): boolean {
-    if (isValidName(name)) return true;
-    this.issues.add(
-      'LARDER_ERR_SPEC_NAME',
-      `${what} "${name}" is not a valid name: names must match /^[A-Za-z_][A-Za-z0-9_]*$/ and not start with __`,
-      at,
-      hint,
-    );
-    return false;
+    if (!isValidName(name)) {
+      this.issues.add(
+        'LARDER_ERR_SPEC_NAME',
+        `${what} "${name}" is not a valid name: names must match /^[A-Za-z_][A-Za-z0-9_]*$/ and not start with __`,
+        at,
+        hint,
+      );
+      return false;
+    }
+    if (isObjectPropertyName(name)) {
+      this.issues.add(
+        'LARDER_ERR_SPEC_RESERVED',
+        `${what} "${name}" is reserved: every JavaScript object has a property of that name`,
+        at,
+        'Rename it.',
+      );
+      return false;
+    }
+    return true;
   }
 }

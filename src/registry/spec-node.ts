@@ -1,5 +1,6 @@
 import { isAlias, isMap, isPair, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml';
 import type { IssueCollector } from './issue-collector.ts';
+import { DEFAULT_SPEC_LIMITS, type SpecLimits } from './spec-limits.ts';
 import type { SourcePos } from './types.ts';
 
 /**
@@ -32,12 +33,19 @@ export interface SpecEntry {
   readonly value: SpecNode;
 }
 
-/** Converts one parsed YAML document; `null` for an empty document. */
+/**
+ * Converts one parsed YAML document; `null` for an empty document. Aliases are expanded here
+ * (the YAML library keeps them as references), within `limits`: once the nodes produced by
+ * aliases in this file pass `maxAliasNodes`, or nesting passes `maxDepth`, one issue is recorded
+ * at the node that crossed the bound and the rest of the offending value reads as null. The work
+ * and memory of a conversion are therefore bounded by the file's size plus `maxAliasNodes`.
+ */
 export function toSpecNode(
   doc: Document.Parsed,
   file: string,
   lineCounter: LineCounter,
   issues: IssueCollector,
+  limits: SpecLimits = DEFAULT_SPEC_LIMITS,
 ): SpecNode | null {
   const position = (offset: number | undefined, fallback: SourcePos): SourcePos => {
     if (offset === undefined) return fallback;
@@ -47,17 +55,49 @@ export function toSpecNode(
   const fileStart: SourcePos = { file, line: 1, column: 1 };
   // Aliases being expanded, so that an alias inside its own anchor cannot recurse forever.
   const expanding = new Set<Node>();
+  let aliasNodes = 0;
+  let aliasBoundHit = false;
+  let aliasReported = false;
+  let depthBoundHit = false;
 
-  const convert = (node: unknown, fallback: SourcePos): SpecNode => {
+  const nothing = (pos: SourcePos): SpecScalar => ({ kind: 'scalar', pos, value: null });
+
+  const convert = (node: unknown, fallback: SourcePos, depth: number): SpecNode => {
     if (isAlias(node)) {
+      const pos = position(node.range?.[0], fallback);
       const target = node.resolve(doc);
-      if (target === undefined || expanding.has(target)) {
-        return { kind: 'scalar', pos: position(node.range?.[0], fallback), value: null };
-      }
+      if (target === undefined || expanding.has(target) || aliasBoundHit) return nothing(pos);
       expanding.add(target);
-      const converted = convert(target, fallback);
+      const converted = convert(target, fallback, depth);
       expanding.delete(target);
-      return converted;
+      if (aliasBoundHit && !aliasReported) {
+        // Once, at the innermost alias that was being expanded when the bound was crossed.
+        aliasReported = true;
+        issues.add(
+          'LARDER_ERR_SPEC_ALIAS',
+          `aliases expand to more than ${limits.maxAliasNodes} nodes in this file (a YAML alias bomb?); ` +
+            'this alias was not expanded',
+          pos,
+        );
+        return nothing(pos);
+      }
+      return aliasBoundHit ? nothing(pos) : converted;
+    }
+    if (expanding.size > 0) {
+      if (!aliasBoundHit && ++aliasNodes > limits.maxAliasNodes) aliasBoundHit = true;
+      if (aliasBoundHit) return nothing(fallback);
+    }
+    if ((isMap(node) || isSeq(node)) && depth >= limits.maxDepth) {
+      const pos = position(node.range?.[0], fallback);
+      if (!depthBoundHit) {
+        depthBoundHit = true;
+        issues.add(
+          'LARDER_ERR_SPEC_TOO_DEEP',
+          `maps and lists nest more than ${limits.maxDepth} levels deep here`,
+          pos,
+        );
+      }
+      return nothing(pos);
     }
     if (isMap(node)) {
       const pos = position(node.range?.[0], fallback);
@@ -84,31 +124,29 @@ export function toSpecNode(
           continue;
         }
         seen.set(key, keyPos);
-        entries.push({ key, keyPos, value: convertValue(pair.value, keyPos) });
+        entries.push({ key, keyPos, value: convertValue(pair.value, keyPos, depth + 1) });
       }
       return { kind: 'map', pos, entries };
     }
     if (isSeq(node)) {
       const pos = position(node.range?.[0], fallback);
-      return { kind: 'seq', pos, items: node.items.map((item) => convert(item, pos)) };
+      return { kind: 'seq', pos, items: node.items.map((item) => convert(item, pos, depth + 1)) };
     }
     if (isScalar(node)) {
       return { kind: 'scalar', pos: position(node.range?.[0], fallback), value: scalarValue(node.value) };
     }
-    return { kind: 'scalar', pos: fallback, value: null };
+    return nothing(fallback);
   };
 
   // `key:` with nothing after it points at the key: an empty value has no place of its own.
-  const convertValue = (node: unknown, keyPos: SourcePos): SpecNode => {
-    if (node === null || node === undefined) return { kind: 'scalar', pos: keyPos, value: null };
-    if (isScalar(node) && node.value === null && node.source === '') {
-      return { kind: 'scalar', pos: keyPos, value: null };
-    }
-    return convert(node, keyPos);
+  const convertValue = (node: unknown, keyPos: SourcePos, depth: number): SpecNode => {
+    if (node === null || node === undefined) return nothing(keyPos);
+    if (isScalar(node) && node.value === null && node.source === '') return nothing(keyPos);
+    return convert(node, keyPos, depth);
   };
 
   if (doc.contents === null) return null;
-  return convert(doc.contents, fileStart);
+  return convert(doc.contents, fileStart, 0);
 }
 
 function scalarValue(value: unknown): string | number | boolean | null {

@@ -1,11 +1,15 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { compileRegistry, type CompileOptions } from './compile-registry.ts';
+import { compileOffThread, type OffThreadOptions } from './compile-off-thread.ts';
+import { compileRegistry } from './compile-registry.ts';
+import { isLarderError } from '../errors.ts';
 import { IssueCollector } from './issue-collector.ts';
 import { planRegistryChange, type RegistryChange } from './plan.ts';
 import type { RegistryHolder } from './registry-holder.ts';
 import { listRegistryFiles, readRegistryFiles, registryVersion } from './source-files.ts';
+import { SpecValidationError } from './spec-error.ts';
+import { specLimits } from './spec-limits.ts';
 import type { Registry, SpecIssue } from './types.ts';
 
 export interface WatchRegistryOptions {
@@ -17,11 +21,24 @@ export interface WatchRegistryOptions {
   readonly debounceMs?: number;
   /** Interval of the fallback poll over file mtimes and sizes. Default 500. */
   readonly pollMs?: number;
-  readonly compile?: CompileOptions;
+  /** `env` and `limits` of the compile; `timeoutMs` and `maxHeapMb` bound the compiling thread. */
+  readonly compile?: OffThreadOptions;
+  /** Compile on the calling thread instead of a thread of its own (default false). */
+  readonly onThisThread?: boolean;
 }
 
 export interface RegistryWatcher {
   close(): void;
+}
+
+/** The issues of a gate's refusal: its own, or one issue with its code and message. */
+function refusal(err: unknown): readonly SpecIssue[] {
+  if (err instanceof SpecValidationError) return err.issues;
+  const issues = new IssueCollector();
+  const code = isLarderError(err) ? err.code : 'LARDER_ERR_SPEC_INVALID';
+  const message = err instanceof Error ? err.message : String(err);
+  issues.add(code, message, { file: '.', line: 1, column: 1 });
+  return issues.sorted();
 }
 
 /** mtimes and sizes of the registry files: a cheap change detector for the poll. */
@@ -41,11 +58,12 @@ async function fingerprint(dir: string): Promise<string> {
 }
 
 /**
- * Watches `dir` and reloads the registry when its files change. A reload applies atomically
- * through `holder.replace()`, and only when the whole new registry is valid and differs from the one
- * in force; otherwise the old registry stays and `onRejected` gets the issues. Change detection is
- * `fs.watch` (recursive) plus a light poll of mtimes, because `fs.watch` misses events on some file
- * systems (network mounts, some containers). Nothing thrown inside the watcher escapes it.
+ * Watches `dir` and reloads the registry when its files change. Each changed registry is compiled
+ * on a thread of its own (`compileOffThread`), bounded in time and memory. A reload applies atomically
+ * through `holder.replace()`, and only when the whole new registry is valid, passes the holder's
+ * gates and differs from the one in force; otherwise the old registry stays and `onRejected` gets
+ * the issues. Change detection is `fs.watch` (recursive) plus a light poll of mtimes, because
+ * `fs.watch` misses events on some file systems (network mounts, some containers). Nothing thrown inside the watcher escapes it.
  */
 export function watchRegistry(
   dir: string,
@@ -83,7 +101,7 @@ export function watchRegistry(
         again = false;
         let files;
         try {
-          files = await readRegistryFiles(dir);
+          files = await readRegistryFiles(dir, specLimits(options.compile?.limits));
         } catch (err) {
           const issues = new IssueCollector();
           issues.add(
@@ -105,16 +123,29 @@ export function watchRegistry(
           continue;
         }
         if (version === lastRejected) continue;
-        const result = compileRegistry(dir, files, options.compile);
+        // Off the serving thread: a slow or hostile registry never blocks requests meanwhile.
+        const result = options.onThisThread
+          ? compileRegistry(dir, files, options.compile)
+          : await compileOffThread(dir, files, options.compile);
         if (closed) return;
         if ('issues' in result) {
           lastRejected = version;
           reject(result.issues);
           continue;
         }
-        lastRejected = undefined;
         const previous = holder.current;
-        holder.replace(result.registry);
+        try {
+          holder.replace(result.registry);
+        } catch (err) {
+          // A gate (the serving schema, say) refused it, and nothing switched; or it switched and a
+          // listener failed after, which changes nothing here.
+          if (holder.current !== result.registry) {
+            lastRejected = version;
+            reject(refusal(err));
+            continue;
+          }
+        }
+        lastRejected = undefined;
         safely(() => options.onApplied?.(result.registry, planRegistryChange(previous, result.registry)));
       } while (again && !closed);
     } catch (err) {

@@ -5,10 +5,11 @@ import { ConfigError, type LarderConfig } from '../config/load-config.ts';
 import { ERROR_CATALOG } from '../errors.ts';
 import { withStreamOverrides } from '../ingest/stream/stream-overrides.ts';
 import { closestMatch } from '../registry/did-you-mean.ts';
-import { formatSpecIssues, loadRegistry } from '../registry/load.ts';
+import { formatSpecIssues } from '../registry/load.ts';
 import { RegistryHolder } from '../registry/registry-holder.ts';
 import type { Registry } from '../registry/types.ts';
 import { watchRegistry } from '../registry/watch.ts';
+import { acceptOnReplace, loadAcceptedRegistry } from './accepted-registry.ts';
 import { RegistryStatusLog } from './console/registry-status.ts';
 
 export interface DeployedRegistry {
@@ -21,9 +22,9 @@ export interface DeployedRegistry {
 }
 
 /**
- * The registry as this deployment runs it: loaded from `registryDir` (every problem reported, as
- * by `larder validate`), the config's stream overrides applied, and, unless `watch` is false,
- * reloaded on every valid change of the directory. An override naming no stream of the registry
+ * The registry as this deployment runs it: loaded and accepted from `registryDir` (every problem
+ * reported, as by `larder validate`), the config's stream overrides applied, and, unless `watch`
+ * is false, reloaded on every change of the directory that passes the same acceptance. An override naming no stream of the registry
  * is a config error: it is almost always a typo, and would otherwise change nothing.
  */
 export async function openDeployedRegistry(options: {
@@ -33,11 +34,12 @@ export async function openDeployedRegistry(options: {
   readonly watch?: boolean;
 }): Promise<DeployedRegistry> {
   const registryDir = path.resolve(options.registryDir);
-  const files = new RegistryHolder(await loadRegistry(registryDir));
-  const issues = streamOverrideIssues(options.config, files.current);
-  if (issues.length > 0) throw new ConfigError(options.config.file, issues);
+  const files = new RegistryHolder(await checkDeployedRegistry(registryDir, options.config));
   const { logger } = options;
   logWarnings(files.current, logger);
+  const registry = withStreamOverrides(files, options.config.streams);
+  // On the registry as it runs (overrides applied): a change that fails it switches nothing.
+  acceptOnReplace(registry);
   const status = new RegistryStatusLog();
   const watcher =
     options.watch === false
@@ -56,11 +58,19 @@ export async function openDeployedRegistry(options: {
             );
           },
         });
-  return {
-    registry: withStreamOverrides(files, options.config.streams),
-    status,
-    close: () => watcher?.close(),
-  };
+  return { registry, status, close: () => watcher?.close() };
+}
+
+/**
+ * The registry in `registryDir`, accepted, and checked against the config's stream overrides:
+ * what `openDeployedRegistry` refuses, without opening anything. Throws `SpecValidationError` or
+ * `ConfigError`.
+ */
+export async function checkDeployedRegistry(registryDir: string, config: LarderConfig): Promise<Registry> {
+  const registry = await loadAcceptedRegistry(path.resolve(registryDir));
+  const issues = streamOverrideIssues(config, registry);
+  if (issues.length > 0) throw new ConfigError(config.file, issues);
+  return registry;
 }
 
 /** Deprecated spellings and the like: the registry loads, but its authors should hear of them. */

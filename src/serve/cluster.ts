@@ -7,7 +7,8 @@ import { AggregatorRegistry, type Registry } from 'prom-client';
  * `larder serve --workers N`: N processes (node `cluster`) sharing one listening port. The primary
  * only supervises: it forks the workers, restarts one that dies, forwards SIGTERM/SIGINT, and
  * answers the workers' requests for cluster-wide metrics (so `/metrics`, whichever worker serves
- * it, covers every worker).
+ * it, covers every worker). A worker that could not start (`WORKER_START_FAILED`) stops them all:
+ * the primary exits 1 instead of restarting workers that would fail the same way.
  */
 export interface ClusterOptions {
   /** Number of worker processes. */
@@ -26,6 +27,13 @@ export function defaultWorkerCount(): number {
     typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length,
   );
 }
+
+/**
+ * The exit code of a worker that could not start (the port in use, a store that does not open, a
+ * registry or config it refuses). Such a failure repeats in every new worker, so the primary does
+ * not restart it: it stops the others and exits non-zero. The worker printed the error itself.
+ */
+export const WORKER_START_FAILED = 78;
 
 const METRICS_REQ = 'larder:cluster-metrics-req';
 const METRICS_RES = 'larder:cluster-metrics-res';
@@ -88,7 +96,14 @@ function supervise(options: ClusterOptions): Promise<number> {
     cluster.on('exit', (worker, code, signal) => {
       const uptime = Date.now() - (startedAt.get(worker.id) ?? 0);
       startedAt.delete(worker.id);
-      if (!stopping) {
+      if (!stopping && code === WORKER_START_FAILED) {
+        logger.error(
+          { worker: worker.process.pid },
+          'a worker could not start (its error is above); stopping',
+        );
+        exitCode = 1;
+        stop('SIGTERM');
+      } else if (!stopping) {
         failedStarts = uptime < minUptimeMs ? failedStarts + 1 : 0;
         if (failedStarts >= maxFailedStarts) {
           logger.error({ failedStarts }, 'workers keep failing at start; giving up');

@@ -21,6 +21,12 @@ import type {
 } from 'graphql';
 import { LarderError } from '../errors.ts';
 import { DEFAULT_ACTION_COUNT, defaultActionCount } from '../registry/action-defaults.ts';
+import {
+  BUILT_IN_TYPE_NAMES,
+  entityTypeName as entityTypeNameOf,
+  rowTypeName as rowTypeNameOf,
+  valueTypeName,
+} from '../registry/graphql-names.ts';
 import type {
   EntityDef,
   FeatureDef,
@@ -118,32 +124,10 @@ const SCALARS: Record<ScalarType, GraphQLOutputType> = {
   json: GraphQLJSONValue,
 };
 
-/** `flea_article` → `FleaArticle`. */
-export function pascalCase(name: string): string {
-  return name
-    .split('_')
-    .filter((part) => part !== '')
-    .map((part) => part[0]!.toUpperCase() + part.slice(1))
-    .join('');
-}
-
 /** Builds the serving schema of `registry`. Throws LarderError when names clash in GraphQL. */
 export function buildServingSchema(registry: Registry): ServingSchema {
   const names = new NameGuard();
-  for (const reserved of [
-    'Query',
-    'Long',
-    'JSON',
-    'ActionFeatureInput',
-    'ActionRowFilter',
-    'ID',
-    'String',
-    'Int',
-    'Float',
-    'Boolean',
-  ]) {
-    names.claimType(reserved, 'a built-in type');
-  }
+  for (const reserved of BUILT_IN_TYPE_NAMES) names.claimType(reserved, 'a built-in type');
   const rootFields: GraphQLFieldConfigMap<unknown, GraphQLRequestContext> = {
     _registryVersion: {
       type: new GraphQLNonNull(GraphQLString),
@@ -220,7 +204,7 @@ function buildEntityType(
   names: NameGuard,
   scope: JoinScope,
 ): ObjectType {
-  const typeName = pascalCase(entity.name);
+  const typeName = entityTypeNameOf(entity.name);
   names.claimType(typeName, `entity "${entity.name}"`);
   return new GraphQLObjectType({
     name: typeName,
@@ -231,7 +215,7 @@ function buildEntityType(
         id: { type: new GraphQLNonNull(GraphQLID) },
       };
       for (const feature of features) {
-        if (feature.name in fields) {
+        if (Object.hasOwn(fields, feature.name)) {
           throw clash(
             `field "${typeName}.${feature.name}"`,
             'the entity id',
@@ -240,11 +224,11 @@ function buildEntityType(
         }
         fields[feature.name] =
           feature.featureType === 'action'
-            ? actionField(entity, feature, typeName, names, scope)
-            : staticField(entity, feature, typeName, names);
+            ? actionField(entity, feature, names, scope)
+            : staticField(entity, feature, names);
       }
       for (const def of onDemand) {
-        if (def.name in fields) {
+        if (Object.hasOwn(fields, def.name)) {
           throw clash(
             `field "${typeName}.${def.name}"`,
             'a stored feature or the id',
@@ -262,12 +246,7 @@ function buildEntityType(
   });
 }
 
-function staticField(
-  entity: EntityDef,
-  feature: FeatureDef,
-  entityTypeName: string,
-  names: NameGuard,
-): FieldConfig {
+function staticField(entity: EntityDef, feature: FeatureDef, names: NameGuard): FieldConfig {
   let type: GraphQLOutputType;
   if (feature.containerType === 'map' || feature.fields.length === 0) {
     type = GraphQLJSONValue;
@@ -275,7 +254,7 @@ function staticField(
     const member =
       feature.fields.length === 1
         ? fieldType(feature.fields[0]!.type)
-        : valueObjectType(`${entityTypeName}${pascalCase(feature.name)}`, feature, names);
+        : valueObjectType(valueTypeName(entity.name, feature.name), feature, names);
     type = feature.containerType === 'set' ? new GraphQLList(member) : member;
   }
   return {
@@ -288,18 +267,17 @@ function staticField(
 function actionField(
   entity: EntityDef,
   feature: FeatureDef,
-  entityTypeName: string,
   names: NameGuard,
   scope: JoinScope,
 ): FieldConfig {
-  const rowTypeName = `${entityTypeName}${pascalCase(feature.name)}Row`;
+  const rowTypeName = rowTypeNameOf(entity.name, feature.name);
   names.claimType(rowTypeName, `action feature "${feature.entity}.${feature.name}"`);
   const rowFields: GraphQLFieldConfigMap<unknown, GraphQLRequestContext> = {};
   for (const field of feature.fields) {
     // Rows reach GraphQL as plain objects (fields, timestamp, joined entities): no resolvers.
     rowFields[field.name] = { type: fieldType(field.type) };
   }
-  if ('timestamp' in rowFields) {
+  if (Object.hasOwn(rowFields, 'timestamp')) {
     throw clash(
       `field "${rowTypeName}.timestamp"`,
       'the row timestamp',
@@ -315,7 +293,7 @@ function actionField(
     const target = scope.registry.entities.get(join.entity);
     const targetType = scope.entityTypes.get(join.entity);
     if (target === undefined || targetType === undefined) continue; // the registry loader refuses this
-    if (join.as in rowFields) {
+    if (Object.hasOwn(rowFields, join.as)) {
       throw clash(
         `field "${rowTypeName}.${join.as}"`,
         'a row field',

@@ -100,6 +100,12 @@ export interface OnlineStore {
   purgeExpired(now?: number): Promise<number>;
   /** Cheap liveness check for `/readyz`. */
   ping(): Promise<boolean>;
+  /**
+   * Why the store cannot take writes right now (a full disk), or undefined when it can, for
+   * `/readyz`. A store that answers reads may still refuse writes; this says so, and clears once
+   * the cause does. Optional: a store without it is judged by `ping` alone.
+   */
+  writeProblem?(): Promise<string | undefined>;
   /** Flushes and releases resources. The store cannot be used afterwards. */
   close(): Promise<void>;
 }

@@ -6,7 +6,7 @@ import type { StoreWrite } from './online-store.ts';
  * LMDB keys are at most 1978 bytes; a row key holds pk and event id plus a few bytes of framing.
  * The limit here leaves room for that framing.
  */
-const MAX_KEY_BYTES = 1900;
+export const MAX_KEY_BYTES = 1900;
 
 const MUTATIONS_BY_CONTAINER = {
   single: ['set'],
@@ -21,7 +21,7 @@ const MUTATIONS_BY_CONTAINER = {
  */
 export function checkWrites(writes: readonly StoreWrite[]): void {
   for (let i = 0; i < writes.length; i++) {
-    const problem = problemOf(writes[i] as StoreWrite);
+    const problem = writeProblem(writes[i] as StoreWrite);
     if (problem !== undefined) {
       throw new LarderError('LARDER_ERR_STORE_WRITE_INVALID', `store write #${i}: ${problem}`, {
         details: { index: i, pk: (writes[i] as StoreWrite).pk },
@@ -30,7 +30,8 @@ export function checkWrites(writes: readonly StoreWrite[]): void {
   }
 }
 
-function problemOf(write: StoreWrite): string | undefined {
+/** Why the store would refuse `write`, or undefined: what `checkWrites` checks, for one write. */
+export function writeProblem(write: StoreWrite): string | undefined {
   const keyProblem = keyPartProblem('pk', write.pk);
   if (keyProblem !== undefined) return keyProblem;
   if (!Number.isInteger(write.maxCount) || write.maxCount < 1) return `maxCount must be a positive integer`;
@@ -39,7 +40,7 @@ function problemOf(write: StoreWrite): string | undefined {
   }
   if (write.kind === 'action') {
     const { row } = write;
-    if (!isTimestamp(row.ts)) return `row ts must be a finite epoch-ms number`;
+    if (!isTimestamp(row.ts)) return `row ts must be a finite epoch-ms number (not -0)`;
     const idProblem = keyPartProblem('eventId', row.eventId);
     if (idProblem !== undefined) return idProblem;
     if (Buffer.byteLength(write.pk) + Buffer.byteLength(row.eventId) > MAX_KEY_BYTES) {
@@ -48,7 +49,7 @@ function problemOf(write: StoreWrite): string | undefined {
     if (typeof row.values !== 'object' || row.values === null) return `row values must be an object`;
     return undefined;
   }
-  if (!isTimestamp(write.ts)) return `ts must be a finite epoch-ms number`;
+  if (!isTimestamp(write.ts)) return `ts must be a finite epoch-ms number (not -0)`;
   const allowed: readonly string[] | undefined = MUTATIONS_BY_CONTAINER[write.container];
   if (allowed === undefined) return `unknown container ${String(write.container)}`;
   if (!allowed.includes(write.mutation.op)) {
@@ -64,7 +65,8 @@ function problemOf(write: StoreWrite): string | undefined {
 }
 
 function isTimestamp(ts: unknown): ts is number {
-  return typeof ts === 'number' && Number.isFinite(ts) && Math.abs(ts) < MAX_TS;
+  // -0 is refused: LMDB keys encode it below every other number, where no range read finds it.
+  return typeof ts === 'number' && Number.isFinite(ts) && Math.abs(ts) < MAX_TS && !Object.is(ts, -0);
 }
 
 function keyPartProblem(name: string, part: unknown): string | undefined {

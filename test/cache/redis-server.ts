@@ -18,6 +18,12 @@ export interface OwnRedis {
   readonly url: string;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** SIGSTOP: the server hangs with its connections open, answering nothing (a stalled host). */
+  pause(): void;
+  /** SIGCONT after `pause`. */
+  resume(): void;
+  /** SIGKILL: gone at once, no snapshot. */
+  kill(): Promise<void>;
   destroy(): Promise<void>;
 }
 
@@ -56,7 +62,23 @@ export async function ownRedis(): Promise<OwnRedis> {
         c.kill('SIGTERM');
       });
     },
+    pause() {
+      child?.kill('SIGSTOP');
+    },
+    resume() {
+      child?.kill('SIGCONT');
+    },
+    async kill() {
+      const c = child;
+      child = undefined;
+      if (c === undefined || c.exitCode !== null) return;
+      await new Promise<void>((resolve) => {
+        c.once('exit', () => resolve());
+        c.kill('SIGKILL');
+      });
+    },
     async destroy() {
+      child?.kill('SIGCONT');
       await handle.stop();
       await rm(dir, { recursive: true, force: true });
     },

@@ -40,5 +40,10 @@ describe('dotted paths', () => {
   it('does not read inherited properties', () => {
     expect(readPath(event, 'params.constructor')).toBeUndefined();
     expect(readPath(event, 'params.toString')).toBeUndefined();
+    expect(readPath(event, 'constructor')).toBeUndefined();
+    expect(readPath(event, 'toString')).toBeUndefined();
+    expect(readPath(event, '__proto__')).toBeUndefined();
+    expect(readPath(JSON.parse('{"__proto__": 5, "constructor": 6}'), '__proto__')).toBe(5);
+    expect(readPath(JSON.parse('{"__proto__": 5, "constructor": 6}'), 'constructor')).toBe(6);
   });
 });

@@ -95,7 +95,7 @@ describe('watchRegistry', () => {
     expect(holder.current).toBe(first.next);
 
     // Fixing it applies again.
-    await writeFile(
+    await writeAtomic(
       join(dir, 'features.yaml'),
       seedText.replace('featureType: action', 'featureType: action\n      maxCount: 20'),
     );

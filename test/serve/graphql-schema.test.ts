@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isLarderError } from '../../src/errors.ts';
-import { buildServingSchema, pascalCase, printServingSchema } from '../../src/serve/graphql-schema.ts';
+import { pascalCase } from '../../src/registry/graphql-names.ts';
+import { buildServingSchema, printServingSchema } from '../../src/serve/graphql-schema.ts';
 import { marketplaceRegistry } from './marketplace-registry.ts';
 import { entity, feature, registry } from '../support/registry-builder.ts';
 

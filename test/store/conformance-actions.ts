@@ -58,6 +58,31 @@ export function actionCases(ctx: ConformanceContext): void {
     ]);
   });
 
+  it('one row per event id: the same id with another event time (stableTs) replaces its row', async () => {
+    const { store, t0 } = ctx;
+    const pk = ctx.pk('clicks');
+    const stable = { maxCount: 3, stableTs: true };
+    await store.write([
+      append(pk, t0 - 500, 'other', { v: 0 }, stable),
+      append(pk, t0 - 300, 'dup', { v: 1 }, stable),
+    ]);
+    // A producer reusing an event id with a corrected time: still one row, at the time written last.
+    await store.write([append(pk, t0 - 100, 'dup', { v: 2 }, stable)]);
+    await store.write([
+      append(pk, t0 - 200, 'dup', { v: 3 }, stable),
+      append(pk, t0 - 250, 'dup', { v: 4 }, stable),
+    ]);
+    const [rows] = await store.getRanges([{ pk, count: 10, lastNSec: undefined }]);
+    expect(rows).toEqual([
+      { ts: t0 - 250, eventId: 'dup', values: { v: 4 } },
+      { ts: t0 - 500, eventId: 'other', values: { v: 0 } },
+    ]);
+    // It counted once: two more events fit under maxCount 3 without trimming 'other'.
+    await store.write([append(pk, t0 - 50, 'new', {}, stable)]);
+    const [after] = await store.getRanges([{ pk, count: 10, lastNSec: undefined }]);
+    expect(ids(after ?? [])).toEqual(['new', 'dup', 'other']);
+  });
+
   it('count limits the rows to the newest ones', async () => {
     const { store, t0 } = ctx;
     const pk = ctx.pk('clicks');

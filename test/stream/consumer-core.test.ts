@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { LarderError } from '../../src/errors.ts';
 import { StreamConsumer } from '../../src/ingest/stream/consumer.ts';
 import { DEFAULT_CONSUMER_OPTIONS, type ConsumerOptions } from '../../src/registry/stream-options.ts';
 import { createMessageDecoder } from '../../src/ingest/stream/message-decoder.ts';
@@ -12,6 +13,8 @@ interface Body {
   user: string;
   poison?: boolean;
   failTimes?: number;
+  /** Every batch holding the event throws this permanent error (a write the store refuses). */
+  refused?: boolean;
 }
 
 /**
@@ -37,6 +40,9 @@ class ScriptedIngestor implements Ingestor {
       if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
       if (this.gate !== undefined) await this.gate;
       for (const body of bodies) {
+        if (body.refused === true) {
+          throw new LarderError('LARDER_ERR_STORE_WRITE_INVALID', `store write #0: refused ${body.id}`);
+        }
         const seen = this.failures.get(body.id) ?? 0;
         if (body.failTimes !== undefined && seen < body.failTimes) {
           this.failures.set(body.id, seen + 1);
@@ -173,6 +179,28 @@ describe('StreamConsumer core', () => {
     expect(JSON.parse(String(retry.message.payload)).id).toBe(13);
     expect(retry.info).toMatchObject({ attempts: 1, delayMs: 1000, error: 'store down for 13' });
     expect(ingestor.written).toHaveLength(63);
+  });
+
+  it('dead-letters a message the store refuses for good at once, without retrying it', async () => {
+    const source = new MemorySource('per-message');
+    source.publish(
+      's',
+      events(32, 32, (i) => (i === 7 ? { refused: true } : {})),
+    );
+    const ingestor = new ScriptedIngestor();
+    const consumer = consumerFor(source, ingestor, { microBatchMax: 32, concurrencyInitial: 1 });
+    await consumer.start();
+    await waitUntil(() => source.acked.length === 32, 10_000, 'every message settled');
+    await consumer.stop();
+    expect(source.retried).toHaveLength(0);
+    expect(
+      source.deadLettered.map((d) => [
+        JSON.parse(String(d.message.payload)).id,
+        d.info.code,
+        d.info.attempts,
+      ]),
+    ).toEqual([[7, 'LARDER_ERR_STORE_WRITE_INVALID', 1]]);
+    expect(ingestor.written).toHaveLength(31);
   });
 
   it('uses the next tier per attempt and dead-letters after maxAttempts', async () => {

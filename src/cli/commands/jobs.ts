@@ -50,8 +50,9 @@ export function register(program: Command): void {
           ...(options.state === undefined ? {} : { states: [options.state as JobState] }),
           ...(options.ingestion === undefined ? {} : { ingestion: options.ingestion }),
         });
+        const tracker = new JobTracker(store);
         for (const job of list) {
-          const view = await viewJob(store, job.id);
+          const view = await currentView(store, tracker, job.id);
           if (view === undefined) continue;
           process.stdout.write(options.json ? `${JSON.stringify(view)}\n` : `${formatJobLine(view)}\n`);
         }
@@ -78,7 +79,7 @@ export function register(program: Command): void {
     const config = readConfig(options.config).batch;
     const store = await openJobStore(config, options.data);
     try {
-      let view = await viewJob(store, id);
+      let view = await currentView(store, new JobTracker(store), id);
       if (view === undefined) throw new LarderError('LARDER_ERR_BATCH_JOB_NOT_FOUND', `no job with id ${id}`);
       const follow = options.follow ?? (process.stderr.isTTY === true && options.json !== true);
       if (follow && !isTerminal(view.state)) view = await followJob(store, view);
@@ -145,6 +146,13 @@ export function register(program: Command): void {
       await batch.close();
     }
   });
+}
+
+/** A job as it stands: a running job whose process is gone is failed first, so it reads as failed. */
+async function currentView(store: JobStore, tracker: JobTracker, id: string): Promise<JobView | undefined> {
+  const view = await viewJob(store, id);
+  if (view === undefined || !(await tracker.failIfOrphaned(view))) return view;
+  return viewJob(store, id);
 }
 
 /**

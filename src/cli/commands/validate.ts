@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { LarderError } from '../../errors.ts';
-import { loadRegistry, formatSpecIssues, SpecValidationError } from '../../registry/load.ts';
+import { formatSpecIssues, SpecValidationError } from '../../registry/load.ts';
+import { loadAcceptedRegistry } from '../../runtime/accepted-registry.ts';
 
 export function register(program: Command): void {
   program
@@ -23,7 +24,8 @@ export function register(program: Command): void {
         );
       }
       try {
-        const registry = await loadRegistry(dir);
+        // The acceptance serve and every reload use: what passes here serves.
+        const registry = await loadAcceptedRegistry(dir);
         const byEntity = [...registry.featuresByEntity].map(
           ([entity, features]) => `${entity} (${features.size})`,
         );

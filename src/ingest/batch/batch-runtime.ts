@@ -143,8 +143,13 @@ export class BatchRuntime {
     }
   }
 
-  /** Runs a failed or cancelled job again (same id and URL), re-running its unfinished tasks. */
+  /**
+   * Runs a failed or cancelled job again (same id and URL), re-running its unfinished tasks; also
+   * a running job whose process is gone (`larder backfill` killed).
+   */
   async retry(jobId: string): Promise<JobRecord> {
+    // A job left running by a killed process is failed first, so that it can be retried.
+    await this.tracker.failIfOrphaned(await this.view(jobId));
     const job = await this.#mustGet(jobId);
     // Re-resolve the mapping: a retry usually follows a fix of the registry.
     const spec = await this.resolveSpec(job.ingestion, job.spec.from, job.spec.to).catch(() => job.spec);

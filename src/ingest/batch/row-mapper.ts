@@ -1,6 +1,7 @@
 import { isLarderError } from '../../errors.ts';
 import type { StoreWrite } from '../../store/online-store.ts';
 import { compileMapping } from '../aggregator.ts';
+import { depthProblem } from '../event-bounds.ts';
 import { compileIdentityReader } from '../event-identity.ts';
 import type { IncomingEvent } from '../types.ts';
 import type { JobSpec, TaskSlice } from './jobs/job-types.ts';
@@ -48,6 +49,9 @@ export function compileRowMapper(spec: JobSpec, slice: TaskSlice): RowMapper {
   return (row) => {
     if (row instanceof BadRecord)
       return { outcome: 'rejected', code: 'LARDER_ERR_BATCH_ROW', reason: row.reason };
+    const tooDeep = depthProblem(row);
+    if (tooDeep !== undefined)
+      return { outcome: 'rejected', code: 'LARDER_ERR_EVENT_TOO_DEEP', reason: tooDeep };
     const body = row as Record<string, unknown>;
     const event: IncomingEvent = { stream, topic: ingestion.name, body, receivedAt: slice.mtimeMs };
     let identity;

@@ -39,6 +39,8 @@ export interface WatchdogOptions {
  *   `stuckAfter` is alerted once per stall: logged, written to the job's log, and POSTed to the
  *   webhook with the job's details and stable URL. A job runnable with no worker to take it is
  *   the classic case.
+ * - **orphaned**: a running embedded job whose process is gone (killed, crashed) is failed, so
+ *   that it can be retried (`job-liveness.ts`);
  * - **timeout**: a job running longer than its ingestion's `timeout` is failed.
  * - **failed**: a failed job is POSTed to the webhook once, with its URL.
  *
@@ -80,6 +82,7 @@ export class Watchdog {
       return;
     }
     if (isTerminal(view.state)) return;
+    if (await tracker.failIfOrphaned(view)) return;
     if (
       view.state === 'running' &&
       view.startedAt !== undefined &&

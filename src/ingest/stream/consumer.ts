@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { isLarderError, type LarderError } from '../../errors.ts';
 import { backoffMs } from '../backoff.ts';
 import type { Ingestor } from '../ingestor-contract.ts';
 import type { IncomingEvent } from '../types.ts';
@@ -49,7 +50,9 @@ interface PartitionState {
  * - A message is finished when it was written or filtered, or rejected and dead-lettered, or
  *   republished for retry. Rejections (poison) are final; a thrown ingest (store outage, bug) is
  *   transient: the micro-batch is bisected to isolate the failing messages, which then go to the
- *   retry tier for their attempt, or to the dead-letter stream after `maxAttempts`.
+ *   retry tier for their attempt, or to the dead-letter stream after `maxAttempts`. A message that
+ *   alone throws a permanent error (the message's own fault, or a write the store refuses) is
+ *   dead-lettered at once: retrying it could only fail again.
  * - Fencing: results of a message whose partition was revoked since it was fetched are dropped.
  */
 export class StreamConsumer {
@@ -239,6 +242,8 @@ export class StreamConsumer {
         const middle = Math.ceil(items.length / 2);
         await this.#ingestAndSettle(items.slice(0, middle), false);
         await this.#ingestAndSettle(items.slice(middle), false);
+      } else if (isPermanent(err)) {
+        await this.#deadLetter(items[0]!, err.code, err.message);
       } else {
         await this.#transientFailure(items[0]!, err);
       }
@@ -453,4 +458,13 @@ export class StreamConsumer {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+/**
+ * A failure no retry can fix: a LarderError of the event's own making (a 4xx code), or a write
+ * the store refuses as invalid. Everything else (outages, timeouts, bugs) is worth retrying.
+ */
+function isPermanent(err: unknown): err is LarderError {
+  if (!isLarderError(err)) return false;
+  return (err.status >= 400 && err.status < 500) || err.code === 'LARDER_ERR_STORE_WRITE_INVALID';
 }

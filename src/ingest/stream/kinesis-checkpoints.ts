@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { open, type RootDatabase } from 'lmdb';
+import { committed, handleOrphanedCommitFailures } from '../../store/lmdb/lmdb-commit-failures.ts';
 
 /** A shard's durable position: the last finished sequence number, and whether the shard is done. */
 export interface ShardCheckpoint {
@@ -15,12 +16,12 @@ export interface ShardCheckpoint {
  */
 export class CheckpointStore {
   readonly #db: RootDatabase<ShardCheckpoint, string>;
+  readonly #path: string;
 
   constructor(dataDir: string) {
-    this.#db = open<ShardCheckpoint, string>({
-      path: path.join(dataDir, 'stream-checkpoints.mdb'),
-      noSubdir: true,
-    });
+    this.#path = path.join(dataDir, 'stream-checkpoints.mdb');
+    handleOrphanedCommitFailures();
+    this.#db = open<ShardCheckpoint, string>({ path: this.#path, noSubdir: true });
   }
 
   get(key: string): ShardCheckpoint | undefined {
@@ -29,17 +30,20 @@ export class CheckpointStore {
 
   /** Moves the checkpoint forward to `sequence` (and/or marks the shard ended); resolves once durable. */
   async advance(key: string, sequence: string | undefined, ended = false): Promise<void> {
-    await this.#db.transaction(() => {
-      const current = this.#db.get(key);
-      const forward =
-        sequence !== undefined &&
-        (current?.sequence === undefined || compareSequence(sequence, current.sequence) > 0);
-      if (!forward && !(ended && current?.ended !== true)) return;
-      void this.#db.put(key, {
-        sequence: forward ? sequence : current?.sequence,
-        ended: ended || current?.ended === true,
-      });
-    });
+    await committed(
+      this.#path,
+      this.#db.transaction(() => {
+        const current = this.#db.get(key);
+        const forward =
+          sequence !== undefined &&
+          (current?.sequence === undefined || compareSequence(sequence, current.sequence) > 0);
+        if (!forward && !(ended && current?.ended !== true)) return;
+        void this.#db.put(key, {
+          sequence: forward ? sequence : current?.sequence,
+          ended: ended || current?.ended === true,
+        });
+      }),
+    );
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,5 @@
 import type { StreamOverrides } from '../../config/streams-section.ts';
-import { RegistryHolder } from '../../registry/registry-holder.ts';
+import type { RegistryHolder } from '../../registry/registry-holder.ts';
 import type { Registry, StreamDef } from '../../registry/types.ts';
 
 /**
@@ -26,7 +26,5 @@ export function applyStreamOverrides(registry: Registry, overrides: StreamOverri
 /** A holder that follows `source` and applies the overrides to every registry it holds. */
 export function withStreamOverrides(source: RegistryHolder, overrides: StreamOverrides): RegistryHolder {
   if (overrides.size === 0) return source;
-  const holder = new RegistryHolder(applyStreamOverrides(source.current, overrides));
-  source.onChange((next) => holder.replace(applyStreamOverrides(next, overrides)));
-  return holder;
+  return source.derive((next) => applyStreamOverrides(next, overrides));
 }

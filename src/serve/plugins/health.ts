@@ -3,7 +3,7 @@ import fp from 'fastify-plugin';
 import { ERROR_CATALOG } from '../../errors.ts';
 import type { OnlineStore } from '../../store/online-store.ts';
 
-/** How long `/readyz` waits for the store's ping before calling it unreachable. */
+/** How long `/readyz` waits for the store's ping (and write check) before calling it failed. */
 const PING_TIMEOUT_MS = 1_000;
 
 export interface HealthPluginOptions {
@@ -14,8 +14,9 @@ export interface HealthPluginOptions {
 
 /**
  * `GET /healthz`: the process is alive and serving HTTP.
- * `GET /readyz`: a registry is loaded and the store answers its ping; 503 otherwise, so a load
- * balancer stops routing here without the process being restarted.
+ * `GET /readyz`: a registry is loaded, the store answers its ping and can write (no full disk);
+ * 503 otherwise, with the reason, so a load balancer stops routing here without the process
+ * being restarted. Reads are still served meanwhile; readiness comes back once the cause clears.
  */
 export const healthPlugin = fp<HealthPluginOptions>(
   async (app, source) => {
@@ -27,31 +28,46 @@ export const healthPlugin = fp<HealthPluginOptions>(
 
     app.get('/readyz', { config: { access: 'public' } }, async (_request, reply) => {
       const registryVersion = source.registryVersion();
-      const storeOk = await pingWithTimeout(source.store);
-      if (registryVersion !== undefined && storeOk) return { status: 'ready', registryVersion };
+      const storeOk = await withTimeout(
+        source.store.ping().catch(() => false),
+        false,
+      );
+      const writeProblem = storeOk
+        ? await withTimeout(
+            (source.store.writeProblem?.() ?? Promise.resolve(undefined)).catch(String),
+            'its write check did not answer in time',
+          )
+        : undefined;
+      if (registryVersion !== undefined && storeOk && writeProblem === undefined) {
+        return { status: 'ready', registryVersion };
+      }
       const why =
         registryVersion === undefined
           ? 'no registry is loaded'
-          : `the ${source.store.name} store is unreachable`;
+          : !storeOk
+            ? `the ${source.store.name} store is unreachable`
+            : `the ${source.store.name} store cannot take writes: ${writeProblem}`;
       return reply.code(503).send({
         code: 'LARDER_ERR_NOT_READY',
         message: `not ready: ${why}`,
         hint: ERROR_CATALOG.LARDER_ERR_NOT_READY.hint,
         registry: registryVersion !== undefined,
         store: storeOk,
+        writes: storeOk && writeProblem === undefined,
       });
     });
   },
   { name: 'larder-health' },
 );
 
-async function pingWithTimeout(store: OnlineStore): Promise<boolean> {
+/** `check`'s answer, or `late` when it takes longer than PING_TIMEOUT_MS. */
+async function withTimeout<T>(check: Promise<T>, late: T): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), PING_TIMEOUT_MS);
+  const timeout = new Promise<T>((resolve) => {
+    timer = setTimeout(() => resolve(late), PING_TIMEOUT_MS);
   });
   try {
-    return await Promise.race([store.ping().catch(() => false), timeout]);
+    return await Promise.race([check, timeout]);
   } finally {
     clearTimeout(timer);
   }

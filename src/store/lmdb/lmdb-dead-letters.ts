@@ -1,4 +1,5 @@
 import type { DeadLetter, DeadLetterStore, NewDeadLetter } from '../dead-letters.ts';
+import { committed } from './lmdb-commit-failures.ts';
 import type { LmdbEnv } from './lmdb-env.ts';
 
 export interface LmdbDeadLetterStoreOptions {
@@ -47,12 +48,15 @@ export class LmdbDeadLetterStore implements DeadLetterStore {
       id: this.#nextId(now),
       at: entry.at ?? now,
     }));
-    await this.#env.root.transaction(() => {
-      for (const letter of added) {
-        const { id, ...stored } = letter;
-        this.#env.deadLetters.putSync(id, stored satisfies StoredDeadLetter);
-      }
-    });
+    await committed(
+      this.#env.path,
+      this.#env.root.transaction(() => {
+        for (const letter of added) {
+          const { id, ...stored } = letter;
+          this.#env.deadLetters.putSync(id, stored satisfies StoredDeadLetter);
+        }
+      }),
+    );
     await this.#env.flushed();
     return added;
   }
@@ -77,11 +81,14 @@ export class LmdbDeadLetterStore implements DeadLetterStore {
   /** Deletes the given ids in one durable transaction; returns how many existed. */
   async remove(ids: readonly string[]): Promise<number> {
     if (ids.length === 0) return 0;
-    const removed = await this.#env.root.transaction(() => {
-      let n = 0;
-      for (const id of ids) if (this.#env.deadLetters.removeSync(id)) n++;
-      return n;
-    });
+    const removed = await committed(
+      this.#env.path,
+      this.#env.root.transaction(() => {
+        let n = 0;
+        for (const id of ids) if (this.#env.deadLetters.removeSync(id)) n++;
+        return n;
+      }),
+    );
     await this.#env.flushed();
     return removed;
   }

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { LarderError } from '../../errors.ts';
+import { committed, handleOrphanedCommitFailures } from './lmdb-commit-failures.ts';
 
 /**
  * One LMDB environment (`<dataDir>/larder.mdb`) holding every embedded table in named
@@ -72,6 +73,7 @@ const MAX_SHARED_STRUCTURES = 1024;
  */
 export function openLmdbEnv(dataDir: string, options: LmdbEnvOptions = {}): LmdbEnv {
   const path = join(dataDir, 'larder.mdb');
+  handleOrphanedCommitFailures();
   let root: RootDatabase;
   try {
     mkdirSync(dataDir, { recursive: true });
@@ -118,7 +120,7 @@ export function openLmdbEnv(dataDir: string, options: LmdbEnvOptions = {}): Lmdb
     deadLetters,
     meta,
     async flushed() {
-      await root.flushed;
+      await committed(path, Promise.resolve(root.flushed));
     },
     get closed() {
       return closed;

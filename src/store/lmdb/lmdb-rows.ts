@@ -5,22 +5,19 @@ import type { ActionAppend, ActionRow, RangeQuery } from '../online-store.ts';
 /**
  * Action rows in LMDB. A row lives at `[pk, ts, eventId]`, so a pk's rows sit together sorted by
  * time and rows with equal ts never collide. Two side tables keep appends bounded in cost:
- * `dedupe` (`[pk, eventId] -> ts`) finds the row of a redelivered event whose ts was its arrival
- * time (a redelivery arrives later, so its key differs), and `rowMeta` (`pk -> [count, oldest
- * rows]`) tells when a pk is over `maxCount` and which rows to drop, without counting or scanning
- * its rows. A row whose ts is the event's own time (`stableTs`) needs no dedupe entry: every
- * delivery has the same key, so a no-overwrite put of the row itself tells a redelivery apart.
- * That saves one B-tree insert per append, on a page of its own, which is most of an append's
- * cost when a batch spreads over many keys.
+ * `dedupe` (`[pk, eventId] -> ts`) finds the row of an event already stored, whatever ts it came
+ * with (an arrival time that a redelivery changes, or an event time a producer corrected), so a
+ * pk holds one row per event id, as the storage model requires; and `rowMeta` (`pk -> [count,
+ * oldest rows]`) tells when a pk is over `maxCount` and which rows to drop, without counting or
+ * scanning its rows.
  *
  * Invariants, kept by every function here inside one write transaction:
- * - a row written with an arrival-time ts has a dedupe entry pointing at its ts, and every dedupe
+ * - every row written by this version has a dedupe entry pointing at its ts, and every dedupe
  *   entry points at an existing row;
  * - `rowMeta[pk]` counts the rows under pk (absent when zero) and its hint is a prefix of them.
  *
- * One event is expected to reach a feature with the same kind of ts every time. A registry change
- * that adds a timestampField to a stream after some of its events were stored with arrival times
- * can store those events once more, at their own times, when they are redelivered.
+ * Rows an earlier Larder stored for event-time events (`stableTs`) may lack a dedupe entry; a
+ * redelivery at the same ts finds the row itself and rewrites it, and gives it its entry.
  *
  * The write functions must run inside a write transaction (they use the `*Sync` calls, which
  * join the current transaction).
@@ -50,38 +47,39 @@ export function saveRowMetas(env: LmdbEnv, changes: RowMetaChanges): void {
 }
 
 /**
- * Appends one row, idempotently by event id: a redelivered event rewrites its row, moving it when
- * its ts changed (arrival time used as event time), instead of adding a second one. Then drops the
- * pk's oldest rows beyond `maxCount`. The pk's meta goes into `metas` (the batch saves it).
+ * Appends one row, idempotently by event id: the event's dedupe entry says where its row is, so a
+ * redelivered event rewrites its row, moving it when its ts changed (an arrival time, or a
+ * producer correcting the event time), instead of adding a second one. Then drops the pk's oldest
+ * rows beyond `maxCount`. The pk's meta goes into `metas` (the batch saves it).
  */
 export function appendRow(env: LmdbEnv, write: ActionAppend, metas: RowMetaChanges): void {
   const { pk, row } = write;
   const expiresAt = write.ttlMs === undefined ? null : row.ts + write.ttlMs;
   const value: RowValue = [expiresAt, row.values];
-  if (write.stableTs === true) {
-    appendStableRow(env, write, value, metas);
-    return;
-  }
+  const key: RowKey = [pk, row.ts, row.eventId];
   const dedupeKey: [string, string] = [pk, row.eventId];
-  env.rows.putSync([pk, row.ts, row.eventId], value);
   // The common case is a new event: claiming its dedupe entry with a no-overwrite put tells that
   // apart from a redelivery without a separate lookup first.
   if (claimDedupe(env, dedupeKey, row.ts)) {
+    // A row without a dedupe entry was written by an older Larder for an event-time row: the
+    // no-overwrite put finds it, and it is rewritten in place, not counted again.
+    if (!claimRow(env, key, value)) {
+      env.rows.putSync(key, value);
+      trimIfOver(env, pk, metaOf(env, metas, pk), write.maxCount, metas);
+      return;
+    }
     const meta = metaOf(env, metas, pk) ?? emptyRowMeta();
     noteInserted(meta, row.ts, row.eventId, meta[0]);
     meta[0]++;
-    if (meta[0] > write.maxCount) trimOldest(env, pk, meta, write.maxCount);
+    trimIfOver(env, pk, meta, write.maxCount, metas);
     metas.set(pk, meta);
     return;
   }
   const previousTs = env.dedupe.get(dedupeKey);
+  env.rows.putSync(key, value);
   if (previousTs === row.ts) {
     // Same event, same place: the put above rewrote it; counts and order are unchanged.
-    const meta = metaOf(env, metas, pk);
-    if (meta !== undefined && meta[0] > write.maxCount) {
-      trimOldest(env, pk, meta, write.maxCount);
-      metas.set(pk, meta);
-    }
+    trimIfOver(env, pk, metaOf(env, metas, pk), write.maxCount, metas);
     return;
   }
   const meta = metaOf(env, metas, pk) ?? emptyRowMeta();
@@ -93,30 +91,20 @@ export function appendRow(env: LmdbEnv, write: ActionAppend, metas: RowMetaChang
   env.dedupe.putSync(dedupeKey, row.ts);
   noteInserted(meta, row.ts, row.eventId, meta[0]);
   meta[0]++;
-  if (meta[0] > write.maxCount) trimOldest(env, pk, meta, write.maxCount);
+  trimIfOver(env, pk, meta, write.maxCount, metas);
   metas.set(pk, meta);
 }
 
-/**
- * Appends a row whose ts is the event's own time: claiming the row's key with a no-overwrite put
- * tells a new event from a redelivery, which rewrites its row in place and changes no count.
- */
-function appendStableRow(env: LmdbEnv, write: ActionAppend, value: RowValue, metas: RowMetaChanges): void {
-  const { pk, row } = write;
-  const key: RowKey = [pk, row.ts, row.eventId];
-  const meta = claimRow(env, key, value) ? (metaOf(env, metas, pk) ?? emptyRowMeta()) : undefined;
-  if (meta === undefined) {
-    env.rows.putSync(key, value);
-    const current = metaOf(env, metas, pk);
-    if (current !== undefined && current[0] > write.maxCount) {
-      trimOldest(env, pk, current, write.maxCount);
-      metas.set(pk, current);
-    }
-    return;
-  }
-  noteInserted(meta, row.ts, row.eventId, meta[0]);
-  meta[0]++;
-  if (meta[0] > write.maxCount) trimOldest(env, pk, meta, write.maxCount);
+/** Trims pk down to `maxCount` when its meta says it is over, recording the changed meta. */
+function trimIfOver(
+  env: LmdbEnv,
+  pk: string,
+  meta: RowMeta | undefined,
+  maxCount: number,
+  metas: RowMetaChanges,
+): void {
+  if (meta === undefined || meta[0] <= maxCount) return;
+  trimOldest(env, pk, meta, maxCount);
   metas.set(pk, meta);
 }
 

@@ -1,4 +1,6 @@
 import { LarderError } from '../../errors.ts';
+import { committed } from './lmdb-commit-failures.ts';
+import { LmdbWriteHealth } from './lmdb-write-health.ts';
 import { openLmdbEnv, type LmdbEnv, type LmdbEnvOptions } from './lmdb-env.ts';
 import {
   appendRow,
@@ -42,6 +44,7 @@ export class LmdbStore implements OnlineStore {
   #env: LmdbEnv | undefined;
   #closed = false;
   #rowCursor: RowPurgeCursor;
+  readonly #health = new LmdbWriteHealth();
   #staticCursor: string | undefined;
 
   constructor(envOrDataDir: LmdbEnv | string, options: LmdbStoreOptions = {}) {
@@ -65,8 +68,13 @@ export class LmdbStore implements OnlineStore {
     const env = this.#ready();
     if (writes.length === 0) return;
     checkWrites(writes);
-    await env.root.transaction(() => applyWrites(env, writes, this.#now()));
-    await env.flushed();
+    await this.#health.watch(async () => {
+      await committed(
+        env.path,
+        env.root.transaction(() => applyWrites(env, writes, this.#now())),
+      );
+      await env.flushed();
+    });
   }
 
   async getStatic(pks: readonly string[]): Promise<(StaticValue | undefined)[]> {
@@ -87,14 +95,22 @@ export class LmdbStore implements OnlineStore {
    */
   async purgeExpired(now: number = this.#now()): Promise<number> {
     const env = this.#ready();
-    const removed = await env.root.transaction(() => {
-      const rows = purgeRows(env, now, this.#purgeBatchSize, this.#rowCursor);
-      this.#rowCursor = rows.next;
-      const statics = this.#purgeStatics(env, now);
-      return rows.removed + statics;
-    });
+    const removed = await committed(
+      env.path,
+      env.root.transaction(() => {
+        const rows = purgeRows(env, now, this.#purgeBatchSize, this.#rowCursor);
+        this.#rowCursor = rows.next;
+        const statics = this.#purgeStatics(env, now);
+        return rows.removed + statics;
+      }),
+    );
     if (removed > 0) await env.flushed();
     return removed;
+  }
+
+  /** Why writes fail (a full disk), probed again at most once a second; undefined once they work. */
+  writeProblem(): Promise<string | undefined> {
+    return this.#health.problem(this.#ready());
   }
 
   async ping(): Promise<boolean> {

@@ -15,6 +15,7 @@ import {
   jobPath,
   ZERO_COUNTS,
 } from './job-types.ts';
+import { orphanReason } from './job-liveness.ts';
 import { describeSlice, errorRateMessage } from './job-messages.ts';
 
 /** Rows a job must have read before its error rate can fail it early (the final check is exact). */
@@ -248,6 +249,28 @@ export class JobTracker {
     if (message === undefined) return false;
     await this.fail(jobId, 'LARDER_ERR_BATCH_ERROR_RATE', message);
     return true;
+  }
+
+  /**
+   * Fails a running embedded job whose process is gone (see `job-liveness.ts`), with its running
+   * tasks, so that `larder jobs retry` can run what is unfinished. True when it did.
+   */
+  async failIfOrphaned(view: JobView): Promise<boolean> {
+    const tasks = await this.store.getTasks(view.id);
+    const reason = orphanReason(view, tasks, this.#now());
+    if (reason === undefined) return false;
+    const at = this.#now();
+    const error = { code: 'LARDER_ERR_BATCH_WORKER_LOST', message: reason };
+    for (const task of tasks) {
+      if (task.state === 'running')
+        await this.store.putTask({ ...task, state: 'failed', error, finishedAt: at, updatedAt: at });
+    }
+    const failed = await this.fail(
+      view.id,
+      'LARDER_ERR_BATCH_WORKER_LOST',
+      `${reason} (killed?); \`larder jobs retry ${view.id}\` runs its unfinished tasks`,
+    );
+    return failed?.state === 'failed';
   }
 
   /** Moves a non-terminal job to failed. */

@@ -1,4 +1,5 @@
 import type { Database } from 'lmdb';
+import { committed } from '../../../store/lmdb/lmdb-commit-failures.ts';
 import type { LmdbEnv } from '../../../store/lmdb/lmdb-env.ts';
 import { jobMatches, type JobListOptions, type JobStore } from './job-store.ts';
 import type { JobLogLine, JobRecord, TaskRecord } from './job-types.ts';
@@ -29,16 +30,19 @@ export class LmdbJobStore implements JobStore {
 
   async createJob(job: JobRecord, tasks: readonly TaskRecord[], dedupeKey?: string): Promise<JobRecord> {
     let existing: JobRecord | undefined;
-    await this.#db.transaction(() => {
-      if (dedupeKey !== undefined) {
-        const id = this.#db.get(['dedupe', dedupeKey]) as string | undefined;
-        existing = id === undefined ? undefined : (this.#db.get(['job', id]) as JobRecord | undefined);
-        if (existing !== undefined) return;
-        this.#db.putSync(['dedupe', dedupeKey], job.id);
-      }
-      this.#db.putSync(['job', job.id], job);
-      for (const task of tasks) this.#db.putSync(['task', job.id, task.index], task);
-    });
+    await committed(
+      this.#env.path,
+      this.#db.transaction(() => {
+        if (dedupeKey !== undefined) {
+          const id = this.#db.get(['dedupe', dedupeKey]) as string | undefined;
+          existing = id === undefined ? undefined : (this.#db.get(['job', id]) as JobRecord | undefined);
+          if (existing !== undefined) return;
+          this.#db.putSync(['dedupe', dedupeKey], job.id);
+        }
+        this.#db.putSync(['job', job.id], job);
+        for (const task of tasks) this.#db.putSync(['task', job.id, task.index], task);
+      }),
+    );
     return existing ?? job;
   }
 
@@ -51,13 +55,16 @@ export class LmdbJobStore implements JobStore {
     change: (current: JobRecord) => JobRecord | undefined,
   ): Promise<JobRecord | undefined> {
     let result: JobRecord | undefined;
-    await this.#db.transaction(() => {
-      const current = this.#db.get(['job', id]) as JobRecord | undefined;
-      if (current === undefined) return;
-      const next = change(current);
-      result = next ?? current;
-      if (next !== undefined) this.#db.putSync(['job', id], next);
-    });
+    await committed(
+      this.#env.path,
+      this.#db.transaction(() => {
+        const current = this.#db.get(['job', id]) as JobRecord | undefined;
+        if (current === undefined) return;
+        const next = change(current);
+        result = next ?? current;
+        if (next !== undefined) this.#db.putSync(['job', id], next);
+      }),
+    );
     return result;
   }
 
@@ -77,16 +84,19 @@ export class LmdbJobStore implements JobStore {
   }
 
   async putTasks(jobId: string, tasks: readonly TaskRecord[]): Promise<void> {
-    await this.#db.transaction(() => {
-      for (const key of this.#db.getKeys({ start: ['task', jobId], end: ['task', jobId, Infinity] })) {
-        this.#db.removeSync(key);
-      }
-      for (const task of tasks) this.#db.putSync(['task', jobId, task.index], task);
-    });
+    await committed(
+      this.#env.path,
+      this.#db.transaction(() => {
+        for (const key of this.#db.getKeys({ start: ['task', jobId], end: ['task', jobId, Infinity] })) {
+          this.#db.removeSync(key);
+        }
+        for (const task of tasks) this.#db.putSync(['task', jobId, task.index], task);
+      }),
+    );
   }
 
   async putTask(task: TaskRecord): Promise<void> {
-    await this.#db.put(['task', task.jobId, task.index], task);
+    await committed(this.#env.path, this.#db.put(['task', task.jobId, task.index], task));
   }
 
   async getTasks(jobId: string): Promise<TaskRecord[]> {
@@ -103,13 +113,16 @@ export class LmdbJobStore implements JobStore {
 
   async appendLog(jobId: string, line: JobLogLine): Promise<void> {
     this.#logSeq = (this.#logSeq + 1) % 1_000_000;
-    await this.#db.put(['log', jobId, line.at, this.#logSeq], line);
+    await committed(this.#env.path, this.#db.put(['log', jobId, line.at, this.#logSeq], line));
     // Bound the log: drop the oldest lines beyond the cap (rare, so counting is fine).
     const keys = [...this.#db.getKeys({ start: ['log', jobId], end: ['log', jobId, Infinity] })];
     if (keys.length > MAX_LOG_LINES) {
-      await this.#db.transaction(() => {
-        for (const key of keys.slice(0, keys.length - MAX_LOG_LINES)) this.#db.removeSync(key);
-      });
+      await committed(
+        this.#env.path,
+        this.#db.transaction(() => {
+          for (const key of keys.slice(0, keys.length - MAX_LOG_LINES)) this.#db.removeSync(key);
+        }),
+      );
     }
   }
 
@@ -131,7 +144,7 @@ export class LmdbJobStore implements JobStore {
   }
 
   async putMeta(key: string, value: unknown): Promise<void> {
-    await this.#db.put(['meta', key], value);
+    await committed(this.#env.path, this.#db.put(['meta', key], value));
   }
 
   async close(): Promise<void> {
