@@ -56,7 +56,7 @@ export async function answerQuery(
       for (let i = 0; i < ids.length; i++) {
         const pk = partitionKey(entity, ids[i]!, action.feature.name);
         reads.push(
-          loader.actionRows(pk, read, action.feature.maxCount).then((rows) => {
+          loader.actionRows(pk, read, action.feature.maxCount, action.feature.ttlMs).then((rows) => {
             slot[i] = rows;
             return rows;
           }),
