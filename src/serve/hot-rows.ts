@@ -84,7 +84,12 @@ export class HotRowCache {
    * The newest `count` live rows of `pk` (within `lastNSec` when given), or undefined on a miss.
    * The array and rows are shared: never modify them.
    */
-  get(pk: string, count: number, lastNSec: number | undefined, now: number): readonly ActionRow[] | undefined {
+  get(
+    pk: string,
+    count: number,
+    lastNSec: number | undefined,
+    now: number,
+  ): readonly ActionRow[] | undefined {
     const lists = this.#byPk.get(pk);
     if (lists === undefined) return undefined;
     for (let i = 0; i < lists.length; i++) {

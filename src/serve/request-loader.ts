@@ -409,7 +409,10 @@ export class RequestLoader {
   async #flushRanges(batch: RangeBatch): Promise<void> {
     const { queries, waiting } = batch;
     try {
-      const results = this.#hotRows === undefined ? await this.#store.getRanges(queries) : await this.#hotRanges(batch, this.#hotRows);
+      const results =
+        this.#hotRows === undefined
+          ? await this.#store.getRanges(queries)
+          : await this.#hotRanges(batch, this.#hotRows);
       let i = 0;
       // Map iteration follows insertion order, which is the order of `queries`.
       for (const read of waiting.values()) {
