@@ -1,5 +1,6 @@
 import { jittered } from '../cache/cache-policy.ts';
 import type { ActionRow } from '../store/online-store.ts';
+import { sameValue } from './hot-entities.ts';
 
 /**
  * An in-process cache of action rows as read (newest first), per partition key and count: the
@@ -28,7 +29,7 @@ export interface HotRowOptions {
 interface HeldList {
   readonly count: number;
   readonly rows: readonly ActionRow[];
-  readonly expiresAt: number;
+  expiresAt: number;
 }
 
 const FORGET_WINDOW_MS = 5_000;
@@ -104,6 +105,9 @@ export class HotRowCache {
   /**
    * Stores the rows a read without `lastNSec` returned for (`pk`, `count`), unless the pk was
    * forgotten after `readEpoch`. `rowTtlMs`: the feature's row TTL, so no row is served past it.
+   * Returns the rows to serve: when the list held has the same rows (the common refresh after a
+   * TTL), the held rows, whose life is extended instead (their kept text stays, and a refresh
+   * creates nothing long-lived); else the rows given, or undefined when not stored.
    */
   set(
     pk: string,
@@ -112,14 +116,22 @@ export class HotRowCache {
     now: number,
     readEpoch: number,
     rowTtlMs: number | undefined,
-  ): void {
-    if (this.#forgotten.size > 0 && (this.#forgotten.get(pk)?.epoch ?? 0) > readEpoch) return;
+  ): readonly ActionRow[] | undefined {
+    if (this.#forgotten.size > 0 && (this.#forgotten.get(pk)?.epoch ?? 0) > readEpoch) return undefined;
     let expiresAt = now + jittered(this.ttlMs, TTL_JITTER);
     if (rowTtlMs !== undefined) for (const row of rows) expiresAt = Math.min(expiresAt, row.ts + rowTtlMs);
-    if (expiresAt <= now) return;
+    if (expiresAt <= now) return undefined;
     let lists = this.#byPk.get(pk);
     if (lists === undefined) lists = [];
     else {
+      const same = lists.find((l) => l.count === count && sameRows(l.rows, rows));
+      if (same !== undefined) {
+        same.expiresAt = expiresAt;
+        // Re-inserted: Map order stays fill order for eviction.
+        this.#byPk.delete(pk);
+        this.#byPk.set(pk, lists);
+        return same.rows;
+      }
       // Re-inserted below so that Map order stays fill order.
       this.#byPk.delete(pk);
       lists = lists.filter((l) => {
@@ -132,6 +144,7 @@ export class HotRowCache {
     this.#rows += rows.length;
     this.#byPk.set(pk, lists);
     this.#evict();
+    return rows;
   }
 
   /** Forgets every list of `pk` (after a write to it in this process). */
@@ -161,4 +174,18 @@ export class HotRowCache {
       if (this.#rows <= target) break;
     }
   }
+}
+
+/** Whether two lists hold the same rows: the same events, at the same times, with the same values. */
+function sameRows(a: readonly ActionRow[], b: readonly ActionRow[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.ts !== y.ts || x.eventId !== y.eventId) return false;
+    const keys = Object.keys(y.values);
+    if (Object.keys(x.values).length !== keys.length) return false;
+    for (const key of keys) if (!sameValue(x.values[key], y.values[key])) return false;
+  }
+  return true;
 }

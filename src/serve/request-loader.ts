@@ -386,7 +386,12 @@ export class RequestLoader {
       if (read === 0) entry.found = true;
       if (hot !== undefined) {
         this.#now ??= hot.now();
-        entry.hotEntry = hot.set(batch.entity.name, entry.object, entry.found, this.#now, epoch);
+        const held = hot.set(batch.entity.name, entry.object, entry.found, this.#now, epoch);
+        // A refresh that read the same values keeps the held entry: serve its object (and the
+        // text kept with it).
+        if (held !== undefined && held.object !== entry.object)
+          loaded.set(id, (entry = { object: held.object, found: held.found, shared: true }));
+        entry.hotEntry = held;
         entry.shared = true;
       }
     }
@@ -452,8 +457,9 @@ export class RequestLoader {
       const i = misses[m]!;
       const q = queries[i]!;
       const rows = read[m] ?? [];
-      hotRows.set(q.pk, q.count, rows, now, epoch, rowTtls[i]);
-      results[i] = q.lastNSec === undefined ? rows : (withinWindow(rows, q.lastNSec, now) as ActionRow[]);
+      // A refresh that read the same rows gets the held ones back (with the text kept with them).
+      const held = hotRows.set(q.pk, q.count, rows, now, epoch, rowTtls[i]) ?? rows;
+      results[i] = (q.lastNSec === undefined ? held : withinWindow(held, q.lastNSec, now)) as ActionRow[];
     }
     return results;
   }
