@@ -72,6 +72,13 @@ export class HotEntityCache {
     return this.ttlMs > 0;
   }
 
+  /** Entries held, over all entity types (for tests and metrics). */
+  get size(): number {
+    let n = 0;
+    for (const entries of this.#byEntity.values()) n += entries.size;
+    return n;
+  }
+
   /**
    * The cached entity `id` when it holds every one of `features` and has not expired: the object
    * (shared: never modify it) and whether the entity exists. Undefined on a miss.
