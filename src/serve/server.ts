@@ -9,7 +9,7 @@ import { authConfigFromEnv, type AuthConfig } from './auth.ts';
 import { clientErrorHandler } from './client-error.ts';
 import type { ServeContext } from './context.ts';
 import { notFoundHandler, restErrorHandler } from './error-response.ts';
-import { fastPathPlugin } from './fast-path/fast-graphql.ts';
+import { fastAnswerer, fastPathPlugin } from './fast-path/fast-graphql.ts';
 import { buildServingSchema } from './graphql-schema.ts';
 import { DEFAULT_HOT_ENTITY_TTL_MS } from '../config/serve-section.ts';
 import { HotEntityCache } from './hot-entities.ts';
@@ -198,17 +198,24 @@ export async function createServer(ctx: ServeContext, options: ServerOptions = {
     onDemand.update(serving.onDemand),
   );
   app.addHook('onClose', async () => swapper.stop());
-  if (options.fastPath ?? process.env['LARDER_SERVE_FAST_PATH'] !== '0') {
-    await app.register(fastPathPlugin, {
-      schema: () => swapper.serving.schema,
-      limits,
-      rules,
-      newLoader: () => new RequestLoader(reader, hot, hotRows),
-      maxQueries: queryCacheSize,
-      onOutcome: (outcome) => metrics.recordFastPath(outcome),
-    });
-  }
-  await app.register(restFeaturesPlugin, { registry: ctx.registry, newRequestState });
+  const fastPathOn = options.fastPath ?? process.env['LARDER_SERVE_FAST_PATH'] !== '0';
+  const fastAnswer = fastPathOn
+    ? fastAnswerer({
+        schema: () => swapper.serving.schema,
+        limits,
+        rules,
+        maxQueries: queryCacheSize,
+        onOutcome: (outcome) => metrics.recordFastPath(outcome),
+      })
+    : undefined;
+  const newFastLoader = (): RequestLoader => new RequestLoader(reader, hot, hotRows);
+  if (fastAnswer !== undefined)
+    await app.register(fastPathPlugin, { answer: fastAnswer, newLoader: newFastLoader });
+  await app.register(restFeaturesPlugin, {
+    registry: ctx.registry,
+    newRequestState,
+    ...(fastAnswer === undefined ? {} : { fast: { answer: fastAnswer, newLoader: newFastLoader } }),
+  });
   await app.register(httpPushPlugin, {
     ingest: (events) => ctx.ingest(events),
     registry: ctx.registry,

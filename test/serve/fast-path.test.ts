@@ -315,6 +315,55 @@ describe('the GraphQL fast path', () => {
     expect(users[2]!['typed_card']).toBeNull();
   });
 
+  it('answers POST /v1/features through the fast path, byte for byte as the executor', async () => {
+    const bodies = [
+      {
+        entity: 'user',
+        ids: ['1', 2, '3', '42'],
+        features: [
+          { name: 'os' },
+          { name: 'typed_card' },
+          { name: 'recent_view_articles', count: 4 },
+          { name: 'recent_search_keywords', count: 3, lastNSec: 200 },
+          { name: 'typed_events', count: 2 },
+        ],
+      },
+      { entity: 'flea_article', ids: [1, 2, 999], features: [{ name: 'title' }, { name: 'price' }] },
+    ];
+    for (const body of bodies) {
+      const before = await outcome('answered');
+      const [a, b] = await Promise.all(
+        [fast, full].map(async (server) => {
+          const res = await fetch(`${server.base}/v1/features`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(body),
+          });
+          return { status: res.status, text: await res.text() };
+        }),
+      );
+      expect(a!.status).toBe(200);
+      expect(a!.text).toBe(b!.text);
+      expect(a!.text).toContain('"results"');
+      expect(await outcome('answered')).toBe(before + 1);
+    }
+    // An error still answers as the executor does (the fast path hands the request over).
+    const tooMany = { entity: 'user', ids: ['1'], features: [{ name: 'recent_search_keywords', count: 51 }] };
+    const [a, b] = await Promise.all(
+      [fast, full].map(async (server) => {
+        const res = await fetch(`${server.base}/v1/features`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(tooMany),
+        });
+        return { status: res.status, text: await res.text() };
+      }),
+    );
+    expect(a!.status).toBe(b!.status);
+    expect(a!.text).toBe(b!.text);
+    expect(a!.status).toBeGreaterThanOrEqual(400);
+  });
+
   it('refuses a syntax error before the fast path, with the same answer either way', async () => {
     const counts = async () => Promise.all(['answered', 'handed_over', 'not_covered'].map(outcome));
     const before = await counts();
