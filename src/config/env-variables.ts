@@ -86,7 +86,7 @@ export const ENV_VARIABLES: readonly EnvVariable[] = [
     keys: ['serve.hotEntityTtl'],
     kind: 'duration',
     description:
-      'Lifetime of the in-process hot entity and row caches, e.g. `30s` (default `5s`); `0s` turns them off.',
+      'Lifetime of the in-process hot entity and row caches, e.g. `10s` (default `30s`); `0s` turns them off.',
   },
   {
     name: 'LARDER_SERVE_FAST_PATH',

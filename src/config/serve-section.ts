@@ -7,7 +7,7 @@ import { byteSize, durationMs, flag, positiveInt, section } from './config-value
  * ```yaml
  * serve:
  *   workers: 4                 # server processes sharing the port (default: CPU count; --workers wins)
- *   hotEntityTtl: 5s           # in-process hot entity and row cache (default 5s); 0s turns it off
+ *   hotEntityTtl: 30s          # in-process hot entity and row caches (default 30s); 0s turns them off
  *   fastPath: true             # answer covered queries from compiled plans (default true)
  *   introspection: true        # answer __schema/__type (default true; docs/serving.md#introspection)
  *   limits:                    # defaults shown
@@ -73,7 +73,7 @@ export interface ServeConfig {
  * process invalidate at once; this bounds how long a write by another process (another worker,
  * a batch job) can go unseen.
  */
-export const DEFAULT_HOT_ENTITY_TTL_MS = 5_000;
+export const DEFAULT_HOT_ENTITY_TTL_MS = 30_000;
 
 const keyList = z.array(z.string({ error: 'must be a string' }), { error: 'must be a list of keys' });
 

@@ -7,6 +7,7 @@ import type { LayeredStore } from '../cache/layered-store.ts';
 import { LarderError } from '../errors.ts';
 import { authConfigFromEnv, type AuthConfig } from './auth.ts';
 import { clientErrorHandler } from './client-error.ts';
+import { onPeersWritten, tellPeersWritten, type WrittenKey } from './cluster.ts';
 import type { ServeContext } from './context.ts';
 import { notFoundHandler, restErrorHandler } from './error-response.ts';
 import { fastAnswerer, fastPathPlugin } from './fast-path/fast-graphql.ts';
@@ -65,7 +66,7 @@ export interface ServerOptions {
   /**
    * Lifetime of the in-process hot caches of entities and action rows, ms (see `hot-entities.ts`,
    * `hot-rows.ts`); 0 turns them off. Default: the `LARDER_HOT_ENTITY_TTL_MS` environment variable,
-   * else `DEFAULT_HOT_ENTITY_TTL_MS` (5 s). They are on only when the server can see the writes
+   * else `DEFAULT_HOT_ENTITY_TTL_MS` (30 s). They are on only when the server can see the writes
    * made through it (a layered store, `onWrite`): those invalidate at once; the TTL bounds how
    * long a write by another process goes unseen.
    */
@@ -245,7 +246,8 @@ function writeObservable(stores: readonly unknown[]): Pick<LayeredStore, 'onWrit
 
 /**
  * Drops from the hot caches every entity and every row list a write through the layered store
- * changes, before the write's promise resolves. Returns the unsubscriber.
+ * changes, before the write's promise resolves; in a cluster, the other workers are told to drop
+ * them too (through the primary). Returns the unsubscriber.
  */
 function forgetWrittenEntities(
   hot: HotEntityCache,
@@ -253,20 +255,30 @@ function forgetWrittenEntities(
   observable: Pick<LayeredStore, 'onWrite'>,
   registry: ServeContext['registry'],
 ): () => void {
-  return observable.onWrite((writes) => {
+  const forget = (keys: readonly WrittenKey[]): void => {
     const now = hot.now();
     const current = registry.current;
-    for (const write of writes) {
-      if (write.kind === 'action') {
-        hotRows.forget(write.pk, now);
+    for (const [kind, pk] of keys) {
+      if (kind === 'action') {
+        hotRows.forget(pk, now);
         continue;
       }
-      const def = groupOf(current, write.pk);
+      const def = groupOf(current, pk);
       const entity = def === undefined ? undefined : current.entities.get(def.entity);
       if (def === undefined || entity === undefined) continue;
-      hot.forget(entity.name, entityIdOfKey(entity, write.pk), now);
+      hot.forget(entity.name, entityIdOfKey(entity, pk), now);
     }
+  };
+  const stopPeers = onPeersWritten(forget);
+  const stopWrites = observable.onWrite((writes) => {
+    const keys = writes.map((write): WrittenKey => [write.kind, write.pk]);
+    forget(keys);
+    tellPeersWritten(keys);
   });
+  return () => {
+    stopWrites();
+    stopPeers();
+  };
 }
 
 function hotTtlFromEnv(): number {
