@@ -6,7 +6,7 @@
  * after a load run: GC time per second of load, the longest pause, the heap. Cluster workers
  * inherit the preload (execArgv), one file each. Does nothing without `BENCH_GC_DIR`.
  */
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
 import v8 from 'node:v8';
@@ -74,7 +74,9 @@ if (dir !== undefined && dir !== '') {
       heapUsedBytes: memory.heapUsed,
       rssBytes: memory.rss,
     };
-    writeFileSync(file, JSON.stringify(totals));
+    // Written aside and renamed: a reader never sees a half-written file.
+    writeFileSync(`${file}.tmp`, JSON.stringify(totals));
+    renameSync(`${file}.tmp`, file);
   };
   setInterval(write, 100).unref();
 }
