@@ -15,7 +15,7 @@ import type { EntityObject } from './entity-object.ts';
 export interface HotEntityOptions {
   /** How long an entry is served, ms. 0 turns the cache off. */
   readonly ttlMs: number;
-  /** Entries kept per entity type. Default 200,000. */
+  /** Entries kept per entity type. Default 500,000. */
   readonly maxEntries?: number;
   /** The clock entries expire by, ms; tests pass a manual one. Default `Date.now`. */
   readonly now?: () => number;
@@ -65,7 +65,7 @@ export class HotEntityCache {
   constructor(options: HotEntityOptions) {
     this.ttlMs = options.ttlMs;
     this.now = options.now ?? Date.now;
-    this.#max = options.maxEntries ?? 200_000;
+    this.#max = options.maxEntries ?? 500_000;
   }
 
   get enabled(): boolean {

@@ -20,7 +20,7 @@ import { sameValue } from './hot-entities.ts';
 export interface HotRowOptions {
   /** How long a list is served, ms. 0 turns the cache off. */
   readonly ttlMs: number;
-  /** Rows kept in all. Default 500,000. */
+  /** Rows kept in all. Default 1,000,000. */
   readonly maxRows?: number;
   /** The clock entries expire by, ms. Default `Date.now`. */
   readonly now?: () => number;
@@ -64,7 +64,7 @@ export class HotRowCache {
   constructor(options: HotRowOptions) {
     this.ttlMs = options.ttlMs;
     this.now = options.now ?? Date.now;
-    this.#maxRows = options.maxRows ?? 500_000;
+    this.#maxRows = options.maxRows ?? 1_000_000;
   }
 
   get enabled(): boolean {
