@@ -81,12 +81,29 @@ function stopper(child: ChildProcess): () => Promise<void> {
     });
 }
 
-/** The bare route (server-process.ts `ceiling`), once it printed its READY line (bounded). */
+let ceilings = 0;
+
+/**
+ * The bare route (server-process.ts `ceiling`) with the GC observer preloaded too (its CPU and
+ * allocation per request are the floor Larder's are read against), once it printed its READY
+ * line (bounded).
+ */
 function startCeiling(responseFile: string): Promise<Server> {
+  const gcDir = path.join(tmp, `gc-ceiling-${++ceilings}`);
+  rmSync(gcDir, { recursive: true, force: true });
+  mkdirSync(gcDir, { recursive: true });
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', path.join(here, 'server-process.ts'), 'ceiling', responseFile],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+    [
+      '--import',
+      'tsx',
+      '--import',
+      path.join(here, 'gc-observer.ts'),
+      path.join(here, 'server-process.ts'),
+      'ceiling',
+      responseFile,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, BENCH_GC_DIR: gcDir } },
   );
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('the ceiling did not start in 60 s')), 60_000);
@@ -96,7 +113,8 @@ function startCeiling(responseFile: string): Promise<Server> {
       const match = /READY (\d+)/.exec(out);
       if (match === null) return;
       clearTimeout(timer);
-      resolve({ port: Number(match[1]), child, gcDir: undefined, stop: stopper(child) });
+      // The observer's first totals file (written every 100 ms) names the pid to measure.
+      setTimeout(() => resolve({ port: Number(match[1]), child, gcDir, stop: stopper(child) }), 300);
     });
     child.once('exit', (code) => reject(new Error(`the ceiling exited with ${code}`)));
   });
@@ -239,7 +257,7 @@ function row(
 /** One bounded autocannon run (closed loop), each connection cycling through `bodies`. */
 async function saturate(server: Server, bodies: readonly string[]): Promise<Row> {
   const started = performance.now();
-  const [result, usage] = await measured(server.gcDir === undefined ? undefined : server, () =>
+  const [result, usage] = await measured(server, () =>
     autocannon({
       url: `http://127.0.0.1:${server.port}/graphql`,
       connections: opts.connections,
@@ -317,7 +335,7 @@ async function paced(server: Server, bodiesFile: string, rate: number): Promise<
   const runs = Promise.all(Array.from({ length: g }, run));
   await Promise.race([warmDone, runs]);
   const started = performance.now();
-  const end = await window(server.gcDir === undefined ? undefined : server);
+  const end = await window(server);
   const outs = await runs;
   const usage = await end();
   const seconds = (performance.now() - started) / 1000;
@@ -474,7 +492,7 @@ async function main(): Promise<void> {
     log('|---|---|---|---|---|---|---|---|---|---|---|');
     const line = (label: string, name: string, ceiling: string, features: number): void => {
       const errors = rows[name]!.reduce((n, r) => n + r.errors, 0);
-      const isServer = !name.startsWith('ceiling');
+      const isServer = true;
       const fmt = (v: number, d = 0): string => (Number.isFinite(v) ? v.toFixed(d) : '-');
       log(
         `| ${label} | ${Math.round(med(name, 'rps'))} | ${ratio(name, ceiling).toFixed(2)} | ${med(name, 'p50')} / ${med(name, 'p99')} / ${med(name, 'p999')} | ${features === 0 ? '-' : Math.round(med(name, 'rps') * features)} | ${isServer ? fmt(med(name, 'cpuUsPerReq')) : '-'} | ${isServer ? fmt(med(name, 'allocKbPerReq'), 1) : '-'} | ${isServer ? fmt(med(name, 'gcPercent'), 1) : '-'} | ${isServer ? fmt(med(name, 'maxPauseMs'), 1) : '-'} | ${isServer ? fmt(med(name, 'heapMb')) : '-'} | ${errors} |`,
@@ -499,6 +517,15 @@ async function main(): Promise<void> {
       line('Candidates, `--workers 2`', 'candidatesW2', 'ceilingCandidates', candidateSample.features);
     }
     log('');
+    for (const [label, name, ceiling] of [
+      ['Profile', 'profile', 'ceilingProfile'],
+      ['Candidates', 'candidates', 'ceilingCandidates'],
+    ] as const) {
+      log(
+        `${label} per request against the bare route's (same bytes, same run): CPU ${med(name, 'cpuUsPerReq').toFixed(0)} vs ${med(ceiling, 'cpuUsPerReq').toFixed(0)} µs (×${(med(name, 'cpuUsPerReq') / med(ceiling, 'cpuUsPerReq')).toFixed(2)}), V8 allocation ${med(name, 'allocKbPerReq').toFixed(1)} vs ${med(ceiling, 'allocKbPerReq').toFixed(1)} KB (×${(med(name, 'allocKbPerReq') / med(ceiling, 'allocKbPerReq')).toFixed(2)})`,
+      );
+    }
+    log('');
     const halfRate = Math.round(med('profile', 'rps') / 2);
     log(
       `Half of the saturated Profile rate (~${halfRate} req/s offered evenly, open loop, ${opts.generators} generator process(es), ${opts.rateConnections} connections in all):`,
@@ -511,7 +538,7 @@ async function main(): Promise<void> {
       ['Profile, default, 1 worker', 'profileHalf'],
       ['bare route, same rate', 'ceilingHalf'],
     ] as const) {
-      const isServer = name === 'profileHalf';
+      const isServer = true;
       log(
         `| ${label} | ${med(name, 'p50')} | ${med(name, 'p99')} | ${med(name, 'p999')} | ${Math.round(med(name, 'rps'))} | ${isServer ? Math.round(med(name, 'cpuUsPerReq')) : '-'} | ${Math.round(med(name, 'generatorCpuUsPerReq'))} | ${isServer ? med(name, 'gcPercent').toFixed(1) : '-'} | ${isServer ? med(name, 'maxPauseMs').toFixed(1) : '-'} | ${rows[name]!.reduce((n, r) => n + r.errors, 0)} |`,
       );
