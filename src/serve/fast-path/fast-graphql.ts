@@ -89,7 +89,7 @@ export const fastPathPlugin = fp<FastPathOptions>(
 /**
  * Answers a query through the fast path: undefined when it does not cover the query, or would
  * hand it over (variables GraphQL refuses, a limit exceeded: the full executor reports those);
- * else the answer's JSON text, `{"data":...}`, which rejects when the full executor must answer
+ * else the answer's JSON, `{"data":...}`, as bytes, which rejects when the full executor must answer
  * after all (a read failed, a value GraphQL would refuse). `POST /graphql` and `POST
  * /v1/features` share one.
  */
@@ -101,7 +101,8 @@ export type FastAnswer = (
 ) => FastAnswering | undefined;
 
 export interface FastAnswering {
-  readonly json: Promise<string>;
+  /** The answer's UTF-8 bytes. */
+  readonly json: Promise<Buffer>;
   readonly operationName: string | undefined;
   /** The loader that read for it (the metrics read its counts; a failed read is on it). */
   readonly loader: RequestLoader;

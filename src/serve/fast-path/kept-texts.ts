@@ -16,8 +16,8 @@ import { flat } from './flat-text.ts';
  * an entity: a changed entity gets a new entry, and `isHotEntryCurrent` tells, without a lookup,
  * whether an entry is still the one served. So:
  *
- * - a list's text (`[...]`) is kept with its rows and the hot entries of all their joined
- *   entities; rows themselves keep nothing (their parts are written again when a list's text no
+ * - a list's text (`[...]`) is kept, as UTF-8 bytes, with its rows and the hot entries of all
+ *   their joined entities; rows themselves keep nothing (their parts are written again when a list's text no
  *   longer holds, which the refresh-in-place of the hot caches makes rare);
  * - an entity's text (without action features) is kept on an entity object of a hot entry (the
  *   cache never modifies those objects).
@@ -40,10 +40,11 @@ import { flat } from './flat-text.ts';
 interface KeptList {
   readonly rows: readonly ActionRow[];
   readonly entries: readonly (HotEntry | null)[];
-  readonly text: string;
+  /** The list's UTF-8 bytes, encoded once: answers splice them in (`answer-writer.ts`). */
+  readonly bytes: Buffer;
 }
 
-/** What `settleJoins` found for one list of rows; `listText` writes the list from it. */
+/** What `settleJoins` found for one list of rows; `listPiece` writes the list from it. */
 export interface SettledJoins {
   /** The list's kept text, when its rows and every joined entry are the same and current. */
   readonly list: KeptList | undefined;
@@ -96,14 +97,17 @@ export function settleJoins(
   return { list: undefined, parts };
 }
 
-/** The text of a list of rows (`[...]`), once `settleJoins` has been awaited. */
-export function listText(
+/**
+ * A list of rows (`[...]`), once `settleJoins` has been awaited: its kept bytes, or its text
+ * (then kept as bytes when every joined entity came from a hot entry).
+ */
+export function listPiece(
   action: CompiledAction,
   rows: readonly ActionRow[],
   { list, parts }: SettledJoins,
   loader: RequestLoader,
-): string {
-  if (list !== undefined) return list.text;
+): string | Buffer {
+  if (list !== undefined) return list.bytes;
   if (parts === undefined) return '[]';
   const joins = action.joins;
   // What the list's text is written from, to keep it; null once a joined entity has no hot entry.
@@ -125,9 +129,11 @@ export function listText(
       out += joinedText(joins[j]!, id, entry, loader) + texts[j + 1]!;
     }
   }
-  const text = flat(`${out}]`);
-  if (entries !== null) keep(rows[0]!, action, { rows, entries, text } satisfies KeptList);
-  return text;
+  const text = `${out}]`;
+  if (entries === null) return text;
+  const bytes = Buffer.from(text, 'utf8');
+  keep(rows[0]!, action, { rows, entries, bytes } satisfies KeptList);
+  return bytes;
 }
 
 /**

@@ -62,7 +62,7 @@ export type QueryAnswer = (
   newLoader: () => RequestLoader,
 ) =>
   | {
-      readonly json: Promise<string>;
+      readonly json: Promise<Buffer>;
       readonly operationName: string | undefined;
       readonly loader: RequestLoader;
     }
@@ -115,7 +115,11 @@ export const restFeaturesPlugin = fp<RestFeaturesPluginOptions>(
           const rows =
             text === undefined
               ? undefined
-              : (JSON.parse(text) as { data: { r?: (Record<string, unknown> | null)[] | null } }).data.r;
+              : (
+                  JSON.parse(text.toString('utf8')) as {
+                    data: { r?: (Record<string, unknown> | null)[] | null };
+                  }
+                ).data.r;
           if (rows != null) return { entity: body.entity, results: reshape(rows) };
         }
         // After a failed fast-path read, the state's loader reports that failure without reading again.
