@@ -19,6 +19,8 @@ export interface GcTotals {
   readonly count: number;
   /** The longest single pause since the last `reset` (SIGUSR2), ms. */
   readonly maxPauseMs: number;
+  /** Pauses of 5 ms or more so far. */
+  readonly longPauses: number;
   /**
    * Bytes allocated on the V8 heap so far: from `v8.GCProfiler`, the growth of the used heap
    * between the end of each GC and the start of the next, plus the growth since the last one.
@@ -40,11 +42,13 @@ if (dir !== undefined && dir !== '') {
   let gcMs = 0;
   let count = 0;
   let maxPauseMs = 0;
+  let longPauses = 0;
   new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) {
       gcMs += entry.duration;
       count++;
       if (entry.duration > maxPauseMs) maxPauseMs = entry.duration;
+      if (entry.duration >= 5) longPauses++;
     }
   }).observe({ entryTypes: ['gc'] });
   // The longest pause of a window: the benchmark resets it when a measured run starts.
@@ -70,6 +74,7 @@ if (dir !== undefined && dir !== '') {
       gcMs,
       count,
       maxPauseMs,
+      longPauses,
       allocatedBytes: allocatedAtLastGc + Math.max(0, memory.heapUsed - usedAfterLastGc),
       heapUsedBytes: memory.heapUsed,
       rssBytes: memory.rss,

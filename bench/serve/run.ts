@@ -185,6 +185,7 @@ interface Usage {
   readonly cpuMs: number;
   readonly gcMs: number;
   readonly maxPauseMs: number;
+  readonly longPauses: number;
   readonly allocatedBytes: number;
   readonly heapUsedBytes: number;
 }
@@ -205,6 +206,7 @@ async function window(server: Server | undefined): Promise<() => Promise<Usage>>
       cpuMs: cpuAfter - cpuBefore,
       gcMs: sum(after, 'gcMs') - sum(before, 'gcMs'),
       maxPauseMs: Math.max(0, ...after.map((t) => t.maxPauseMs)),
+      longPauses: sum(after, 'longPauses') - sum(before, 'longPauses'),
       allocatedBytes: sum(after, 'allocatedBytes') - sum(before, 'allocatedBytes'),
       heapUsedBytes: sum(after, 'heapUsedBytes'),
     };
@@ -234,6 +236,8 @@ interface Row {
   /** GC time per second of load, percent (summed over the server's processes). */
   readonly gcPercent: number;
   readonly maxPauseMs: number;
+  /** GC pauses of 5 ms or more per second of load. */
+  readonly longPausesPerS: number;
   readonly heapMb: number;
   readonly generatorCpuUsPerReq?: number;
 }
@@ -250,6 +254,7 @@ function row(
     allocKbPerReq: u.allocatedBytes / 1024 / requests,
     gcPercent: (u.gcMs / (seconds * 1000)) * 100,
     maxPauseMs: u.maxPauseMs,
+    longPausesPerS: u.longPauses / seconds,
     heapMb: u.heapUsedBytes / 2 ** 20,
   };
 }
@@ -495,7 +500,7 @@ async function main(): Promise<void> {
       const isServer = true;
       const fmt = (v: number, d = 0): string => (Number.isFinite(v) ? v.toFixed(d) : '-');
       log(
-        `| ${label} | ${Math.round(med(name, 'rps'))} | ${ratio(name, ceiling).toFixed(2)} | ${med(name, 'p50')} / ${med(name, 'p99')} / ${med(name, 'p999')} | ${features === 0 ? '-' : Math.round(med(name, 'rps') * features)} | ${isServer ? fmt(med(name, 'cpuUsPerReq')) : '-'} | ${isServer ? fmt(med(name, 'allocKbPerReq'), 1) : '-'} | ${isServer ? fmt(med(name, 'gcPercent'), 1) : '-'} | ${isServer ? fmt(med(name, 'maxPauseMs'), 1) : '-'} | ${isServer ? fmt(med(name, 'heapMb')) : '-'} | ${errors} |`,
+        `| ${label} | ${Math.round(med(name, 'rps'))} | ${ratio(name, ceiling).toFixed(2)} | ${med(name, 'p50')} / ${med(name, 'p99')} / ${med(name, 'p999')} | ${features === 0 ? '-' : Math.round(med(name, 'rps') * features)} | ${isServer ? fmt(med(name, 'cpuUsPerReq')) : '-'} | ${isServer ? fmt(med(name, 'allocKbPerReq'), 1) : '-'} | ${isServer ? fmt(med(name, 'gcPercent'), 1) : '-'} | ${isServer ? fmt(med(name, 'maxPauseMs'), 1) : '-'} | ${fmt(med(name, 'longPausesPerS'), 1)} | ${isServer ? fmt(med(name, 'heapMb')) : '-'} | ${errors} |`,
       );
     };
     line(`ceiling (bare route, ${profileSample.text.length} B)`, 'ceilingProfile', 'ceilingProfile', 0);
