@@ -42,9 +42,13 @@ export function valueJson(
     if (item === undefined) return undefined;
     return (value) => {
       if (value === null || value === undefined) return 'null';
-      if (!Array.isArray(value)) throw new FastPathMiss('a list value that is not an array');
+      // A vector(N) value is a Float32Array (keys/float-vector.ts), which GraphQL iterates too.
+      if (!Array.isArray(value) && !(value instanceof Float32Array)) {
+        throw new FastPathMiss('a list value that is not an array');
+      }
+      const items = value as ArrayLike<unknown>;
       let out = '[';
-      for (let i = 0; i < value.length; i++) out += (i === 0 ? '' : ',') + item(value[i]);
+      for (let i = 0; i < items.length; i++) out += (i === 0 ? '' : ',') + item(items[i]);
       return `${out}]`;
     };
   }
