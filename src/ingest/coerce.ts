@@ -112,14 +112,20 @@ export function formatFieldType(type: FieldType): string {
 }
 
 /**
- * Why a value is not a `vector(dim)` value, or undefined when it is: an array of exactly `dim`
- * numbers (strings are not taken: an embedding is never hand-typed), each finite as a float32.
+ * Why a value is not a `vector(dim)` value, or undefined when it is: an array (or a float typed
+ * array) of exactly `dim` numbers (strings are not taken: an embedding is never hand-typed), each
+ * finite as a float32.
  */
 function vectorProblem(value: unknown, dim: number): string | undefined {
-  if (!Array.isArray(value)) return describeValue(value);
-  if (value.length !== dim) return `an array of ${value.length} element${value.length === 1 ? '' : 's'}`;
+  // A Float32Array/Float64Array: an event built in-process (a model's output), not parsed JSON.
+  const items: ArrayLike<unknown> | undefined =
+    Array.isArray(value) || value instanceof Float32Array || value instanceof Float64Array
+      ? value
+      : undefined;
+  if (items === undefined) return describeValue(value);
+  if (items.length !== dim) return `an array of ${items.length} element${items.length === 1 ? '' : 's'}`;
   for (let i = 0; i < dim; i++) {
-    const item: unknown = value[i];
+    const item: unknown = items[i];
     if (!isFloat32Number(item)) {
       const why =
         typeof item !== 'number'
@@ -134,7 +140,7 @@ function vectorProblem(value: unknown, dim: number): string | undefined {
 }
 
 function toVector(value: unknown): FloatVector {
-  const numbers = value as readonly number[];
+  const numbers = value as ArrayLike<number>;
   const out = new FloatVector(numbers.length);
   for (let i = 0; i < numbers.length; i++) out[i] = numbers[i]!;
   return out;
