@@ -127,12 +127,10 @@ function vectorProblem(value: unknown, dim: number): string | undefined {
   for (let i = 0; i < dim; i++) {
     const item: unknown = items[i];
     if (!isFloat32Number(item)) {
-      const why =
-        typeof item !== 'number'
-          ? 'not a number'
-          : Number.isFinite(item)
-            ? 'beyond the float32 range'
-            : 'not finite';
+      if (item === null) return `element ${i} null (not a number)`;
+      // describeValue already says why a non-finite number is not one.
+      if (typeof item === 'number' && !Number.isFinite(item)) return `element ${i} ${describeValue(item)}`;
+      const why = typeof item === 'number' ? 'beyond the float32 range' : 'not a number';
       return `element ${i} ${describeValue(item)} (${why})`;
     }
   }
