@@ -57,7 +57,9 @@ import { rankBySchema } from './rank-by-schema.ts';
  *   that, `map` is `JSON`. An action feature takes `(input: ActionFeatureInput)` and returns
  *   `[<Entity><Feature>Row!]!`: the row fields plus `timestamp: Long!` (epoch ms), plus one field
  *   per `join` (`article: FleaArticle`, null when the referenced entity is missing);
- * - one field per on-demand feature (`onDemand.<entity>.<feature>`), typed by its `type`.
+ * - one field per on-demand feature (`onDemand.<entity>.<feature>`), typed by its `type`;
+ * - a `vector(N)` field is `[Float!]`; in a registry with vector features, the plural root field of
+ *   an entity that has one takes `rankBy` (rank-by-schema.ts, rank-by.ts).
  *
  * Pure: Registry in, schema out. Built once per registry version, never per request.
  */
