@@ -222,7 +222,8 @@ async function printEnriched(runtime: Runtime, id: number): Promise<void> {
   );
   // A vector(64) value is a Float32Array; its numbers are shown to 4 significant digits.
   const value = embedding?.value;
-  const vector = value instanceof Float32Array ? Array.from(value, (x) => Number(x.toPrecision(4))) : undefined;
+  const vector =
+    value instanceof Float32Array ? Array.from(value, (x) => Number(x.toPrecision(4))) : undefined;
   const shown =
     vector === undefined ? 'pending' : `[${vector.slice(0, 4).join(', ')}, ...] (${vector.length} dims)`;
   process.stdout.write(
