@@ -109,4 +109,23 @@ describe('the vector(N) field type', () => {
     expect(issues[0]).toMatchObject({ code: 'LARDER_ERR_SPEC_FIELD_CONFLICT' });
     expect(issues[0]?.message).toContain('is vector(4) here but vector(3) at r.yaml:7:');
   });
+
+  it("refuses an entity whose type would take one of rankBy's type names", async () => {
+    const tmp = tempDir('larder-vector-spec-');
+    dirs.push(tmp);
+    writeFileSync(
+      path.join(tmp.dir, 'r.yaml'),
+      [
+        'entities: {rank_feature: {idType: int}}',
+        'streams: {ev: {source: http}}',
+        'features:',
+        '  rank_feature:',
+        '    f: {events: [{streamName: ev, topic: t, fields: [{name: f, type: int}]}]}',
+        '',
+      ].join('\n'),
+    );
+    const issues = await issuesOf(tmp.dir);
+    expect(issues.map((i) => i.code)).toEqual(['LARDER_ERR_SPEC_GRAPHQL_NAME']);
+    expect(issues[0]?.message).toContain('RankFeature');
+  });
 });
