@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { checkValueType } from '../../src/registry/check-value-type.ts';
 import { formatFieldType, parseFieldType, sameFieldType } from '../../src/registry/field-type.ts';
 import { loadRegistry, validateRegistry } from '../../src/registry/load.ts';
 import type { SpecIssue } from '../../src/registry/types.ts';
@@ -127,5 +128,14 @@ describe('the vector(N) field type', () => {
     const issues = await issuesOf(tmp.dir);
     expect(issues.map((i) => i.code)).toEqual(['LARDER_ERR_SPEC_GRAPHQL_NAME']);
     expect(issues[0]?.message).toContain('RankFeature');
+  });
+
+  it('checks on-demand answers and fallbacks of a vector type by length and float32 range', () => {
+    const type = parseFieldType('vector(3)')!;
+    expect(checkValueType(type, [0.5, -1, 2])).toBe(true);
+    expect(checkValueType(type, null)).toBe(true);
+    for (const bad of [[1, 2], [1, 2, 3, 4], [1, '2', 3], [1, null, 3], [1, 2, 1e39], 'x', { 0: 1 }]) {
+      expect(checkValueType(type, bad), JSON.stringify(bad)).toBe(false);
+    }
   });
 });
