@@ -12,7 +12,8 @@
  *   reads LMDB), one GraphQL request for 20 entities selecting the vector, or the 10 ints. Ceiling:
  *   raw `get`s of the same 20 keys.
  * - rankBy: `items(ids: [200 | 2000], rankBy: {similarityTo: {entity: user, ...}, limit: 20}) { id }`.
- *   Ceiling: raw `get`s of the same candidates' vectors.
+ *   Ceiling: raw `get`s of the same candidates' vectors. For scale, the same 200 ids without
+ *   rankBy, each reading a 10-int value and serving one int.
  *
  * Every figure is CPU time (user + system) of this one process, which does all the work in turn
  * (the server is in-process, `app.inject`): it barely moves with the machine's load, wall time
@@ -168,6 +169,7 @@ const VECTOR_QUERY = 'query V($ids: [ID!]!) { items(ids: $ids) { emb } }';
 const INTS_QUERY = `query I($ids: [ID!]!) { items(ids: $ids) { ints { ${INTS.join(' ')} } } }`;
 const RANK_QUERY = `query R($ids: [ID!]!) { items(ids: $ids,
   rankBy: {similarityTo: {entity: user, id: 1, feature: interest}, limit: 20}) { id } }`;
+const PLAIN_QUERY = 'query P($ids: [ID!]!) { items(ids: $ids) { id ints { a0 } } }';
 const serveSets = idSets(20, 200);
 const rank200 = idSets(200, 50);
 const rank2000 = idSets(2000, 10);
@@ -229,6 +231,7 @@ for (let run = 0; run < RUNS; run++) {
 
   await serve(RANK_QUERY, rank200.slice(0, 5), ranked);
   record('rankBy, 200 candidates', await serve(RANK_QUERY, rank200, ranked));
+  record('no rankBy: 200 ids, one int each', await serve(PLAIN_QUERY, rank200, noErrors));
   record('raw lmdb get of 200 vectors', rawGets(rank200, embPk));
   record('rankBy, 2,000 candidates', await serve(RANK_QUERY, rank2000, ranked));
   record('raw lmdb get of 2,000 vectors', rawGets(rank2000, embPk));
@@ -267,6 +270,7 @@ console.log(
 );
 row('raw lmdb get of 200 vectors', 'µs/request');
 row('rankBy, 200 candidates', 'µs/request', 'raw lmdb get of 200 vectors');
+row('no rankBy: 200 ids, one int each', 'µs/request', 'raw lmdb get of 200 vectors');
 row('raw lmdb get of 2,000 vectors', 'µs/request');
 row('rankBy, 2,000 candidates', 'µs/request', 'raw lmdb get of 2,000 vectors');
 
