@@ -186,6 +186,13 @@ describe('vector features, served', () => {
     expect(server.store.staticCalls[1]).toEqual(['c:flea:4#title', 'c:flea:7#title']);
   });
 
+  it("ranks candidates of the target's own entity type, the target among them", async () => {
+    const res = await server.gql(`{ flea_articles(ids: [1, 7, 4, 2],
+      rankBy: {similarityTo: {entity: flea_article, id: 4, feature: title_embedding}, limit: 3}) { id } }`);
+    // 7 holds the same vector as 4: the same score, so the order of ids decides.
+    expect(res.body).toEqual({ data: { flea_articles: [{ id: '7' }, { id: '4' }, { id: '1' }] } });
+  });
+
   it('answers [] when the target has no vector (or a zero one)', async () => {
     for (const id of [42, 3]) {
       const res = await server.gql(`{ flea_articles(ids: [1, 2],
