@@ -9,13 +9,14 @@
  *   loop: req/s, the ratio to the ceiling, feature values/s, the server's CPU and V8 allocation
  *   per request, and during the Profile run the GC time per second and the longest GC pause
  *   (PerformanceObserver 'gc' in the server, gc-observer.ts) and the heap in use;
- * - the same with `--workers 2`;
+ * - the same with `--workers 2`, and with the hot caches off (`LARDER_HOT_ENTITY_TTL=0s`, the
+ *   default before issue 15);
  * - Profile and the bare route at half the saturated Profile rate with the paced open-loop
  *   generator (paced-process.ts; `--generators` processes each sending a share): p50/p99/p99.9.
  *
  *   node --import tsx bench/serve/run.ts [--runs 3] [--duration 10] [--connections 32]
  *       [--users 100000] [--articles 1000000] [--hot-users 5000] [--hot-articles 100000]
- *       [--generators 2] [--rate-connections 32] [--data <dir>] [--no-workers2]
+ *       [--generators 2] [--rate-connections 32] [--data <dir>] [--no-workers2] [--no-baseline]
  *
  * Data (100k users, 1M articles, 50–100 rows per action feature) is written once (~80 s) and
  * reused while the generator version and options match. Every load loop is bounded by time;
@@ -55,6 +56,8 @@ const opts = {
   hotArticles: flag('hot-articles', 100_000),
   data: flag('data', path.join(os.tmpdir(), 'larder-bench-serve', 'data')),
   workers2: !process.argv.includes('--no-workers2'),
+  // The previous default (hot caches off) beside the current one, in the same run.
+  baseline: !process.argv.includes('--no-baseline'),
 };
 const log = (line: string): void => void process.stdout.write(`${line}\n`);
 const tmp = path.join(os.tmpdir(), 'larder-bench-serve');
@@ -124,12 +127,15 @@ function startCeiling(responseFile: string): Promise<Server> {
  * `larder serve` as a user starts it (the real CLI, no config file), plus the GC observer
  * preload; ready once `/healthz` answers (bounded).
  */
-async function startLarder(workers: number): Promise<Server> {
+async function startLarder(workers: number, extraEnv: NodeJS.ProcessEnv = {}): Promise<Server> {
   const port = await freePort();
-  const gcDir = path.join(tmp, `gc-w${workers}`);
+  const gcDir = path.join(
+    tmp,
+    `gc-w${workers}${extraEnv['LARDER_HOT_ENTITY_TTL'] === undefined ? '' : '-off'}`,
+  );
   rmSync(gcDir, { recursive: true, force: true });
   mkdirSync(gcDir, { recursive: true });
-  const env: NodeJS.ProcessEnv = { ...process.env, BENCH_GC_DIR: gcDir };
+  const env: NodeJS.ProcessEnv = { ...process.env, BENCH_GC_DIR: gcDir, ...extraEnv };
   delete env['LARDER_CONFIG'];
   const child = spawn(
     process.execPath,
@@ -424,6 +430,7 @@ async function main(): Promise<void> {
 
   const w1 = await startLarder(1);
   const w2 = opts.workers2 ? await startLarder(2) : undefined;
+  const off = opts.baseline ? await startLarder(1, { LARDER_HOT_ENTITY_TTL: '0s' }) : undefined;
   try {
     const sample = async (body: string): Promise<{ text: string; features: number }> => {
       const res = await fetch(`http://127.0.0.1:${w1.port}/graphql`, {
@@ -448,7 +455,7 @@ async function main(): Promise<void> {
     writeFileSync(candidatesFile, candidateSample.text);
 
     log('warming (every hot user and candidate set once, on each server)...');
-    for (const server of [w1, w2]) {
+    for (const server of [w1, w2, off]) {
       if (server === undefined) continue;
       await warm(server.port, profileBodies, 300_000);
       await warm(server.port, candidateBodies, 300_000);
@@ -471,6 +478,10 @@ async function main(): Promise<void> {
       if (w2 !== undefined) {
         add('profileW2', await saturate(w2, profileBodies));
         add('candidatesW2', await saturate(w2, candidateBodies));
+      }
+      if (off !== undefined) {
+        add('profileOff', await saturate(off, profileBodies));
+        add('candidatesOff', await saturate(off, candidateBodies));
       }
       const half = Math.max(1, Math.round(profile.rps / 2));
       add('profileHalf', await paced(w1, profileBodiesFile, half));
@@ -517,6 +528,15 @@ async function main(): Promise<void> {
       'ceilingCandidates',
       candidateSample.features,
     );
+    if (off !== undefined) {
+      line(
+        'Profile, hot caches off (`LARDER_HOT_ENTITY_TTL=0s`, the old default)',
+        'profileOff',
+        'ceilingProfile',
+        profileSample.features,
+      );
+      line('Candidates, hot caches off', 'candidatesOff', 'ceilingCandidates', candidateSample.features);
+    }
     if (w2 !== undefined) {
       line('Profile, `--workers 2`', 'profileW2', 'ceilingProfile', profileSample.features);
       line('Candidates, `--workers 2`', 'candidatesW2', 'ceilingCandidates', candidateSample.features);
@@ -577,6 +597,7 @@ async function main(): Promise<void> {
   } finally {
     await w1.stop();
     await w2?.stop();
+    await off?.stop();
   }
 }
 
