@@ -505,7 +505,7 @@ async function main(): Promise<void> {
     log(
       '| case | req/s | ratio to ceiling | p50 / p99 / p99.9 ms | feature values/s | server CPU µs/req | alloc KB/req | GC % of time | longest GC pause ms | GC pauses ≥ 5 ms per s | heap MB | errors |',
     );
-    log('|---|---|---|---|---|---|---|---|---|---|---|');
+    log('|---|---|---|---|---|---|---|---|---|---|---|---|');
     const line = (label: string, name: string, ceiling: string, features: number): void => {
       const errors = rows[name]!.reduce((n, r) => n + r.errors, 0);
       const isServer = true;
