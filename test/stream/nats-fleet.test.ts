@@ -74,7 +74,8 @@ describe('NATS JetStream: a fleet of ingest processes on one durable consumer', 
           },
         });
         expect(result.rowsAtKill).toBeGreaterThan(0);
-        // Messages were out, unacknowledged, when the process died: they came back to the others.
+        // Messages were out, unacknowledged, when the process died (the consumer does not say whose);
+        // whatever the dead one held came back after ackWait: every row is exact above.
         expect(ackPendingAtKill).toBeGreaterThan(0);
       } finally {
         await jsm.streams.delete(stream).catch(() => undefined);
