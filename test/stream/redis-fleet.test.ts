@@ -57,6 +57,8 @@ describe('Redis Streams: a fleet of ingest processes on one stream', () => {
             for (const key of keys) if (!(await groupDone(key))) return false;
             return true;
           },
+          // Killed while it holds fetched, unacknowledged entries: only a claim recovers them.
+          killWhen: async () => (await pendingOf(topic, 'fleet-0')) > 0,
           async afterKill() {
             pendingAtKill = await pendingOf(topic, 'fleet-0');
           },
