@@ -48,6 +48,8 @@ type DynamoSdk = typeof DynamoModule;
  * - Balance: each process aims at `ceil(shards / processes)` leases (processes: the owners of live
  *   leases, and itself). It takes free and expired leases first; short of its share, it takes one
  *   lease per round from the process holding the most, when that one holds two or more above it.
+ * - Checkpoints: a commit is written with the next renewal, in the same conditional write (one
+ *   write per shard per round, however often the consumer commits); stopping writes the last.
  * - Fencing: a checkpoint is written on condition of ownership. A process that lost a lease cannot
  *   move its position, and its in-flight results are dropped (the new owner redoes them from the
  *   checkpoint; idempotent writes absorb what was written twice).
@@ -61,6 +63,8 @@ export class LeaseCoordinator implements ShardCoordinator {
   readonly #pk: string;
   /** Leases held: shard -> when this process last renewed (or took) it. */
   readonly #held = new Map<string, number>();
+  /** Checkpoints committed and not written yet: they go out with the next renewal. */
+  readonly #pending = new Map<string, string>();
   /** Other owners' leases as last seen: shard -> owner, counter and when the counter last moved. */
   readonly #seen = new Map<string, { owner: string | undefined; counter: number; at: number }>();
 
@@ -97,6 +101,7 @@ export class LeaseCoordinator implements ShardCoordinator {
     for (const [shard, at] of this.#held) {
       if (now - at < this.#settings.leaseDurationMs) continue;
       this.#held.delete(shard);
+      this.#pending.delete(shard);
       out.push(shard);
     }
     return out;
@@ -171,32 +176,46 @@ export class LeaseCoordinator implements ShardCoordinator {
     return { start, stop };
   }
 
-  /** Renews every lease held; returns those another process took (a refused renewal). */
+  /**
+   * Renews every lease held, writing its pending checkpoint with the renewal (one write per shard
+   * per round, however often the consumer commits); returns the leases another process took.
+   */
   async renewAll(): Promise<string[]> {
     const lost: string[] = [];
     for (const shard of [...this.#held.keys()]) {
-      if (await this.#renew(shard)) this.#held.set(shard, Date.now());
-      else {
+      const sequence = this.#pending.get(shard);
+      if (await this.#renew(shard, sequence)) {
+        this.#held.set(shard, Date.now());
+        if (this.#pending.get(shard) === sequence) this.#pending.delete(shard);
+      } else {
         this.#held.delete(shard);
+        this.#pending.delete(shard);
         lost.push(shard);
       }
     }
     return lost;
   }
 
+  /**
+   * A committed position is written with the next renewal (so a crash redoes at most a quarter of
+   * `leaseDuration`); an ended shard is written at once, so that its children can start.
+   */
   async advance(shardId: string, sequence: string | undefined, ended: boolean): Promise<boolean> {
     if (!this.#held.has(shardId)) return false;
+    if (!ended) {
+      if (sequence !== undefined) this.#pending.set(shardId, sequence);
+      return true;
+    }
+    sequence ??= this.#pending.get(shardId);
+    this.#pending.delete(shardId);
     const sets: string[] = [];
     const values: Item = { ':me': { S: this.worker } };
     if (sequence !== undefined) {
       sets.push('seq = :seq');
       values[':seq'] = { S: sequence };
     }
-    if (ended) {
-      sets.push('ended = :ended');
-      values[':ended'] = { BOOL: true };
-    }
-    if (sets.length === 0) return true;
+    sets.push('ended = :ended');
+    values[':ended'] = { BOOL: true };
     const ok = await this.#conditional(
       new this.#sdk.UpdateItemCommand({
         TableName: this.#settings.table,
@@ -207,22 +226,31 @@ export class LeaseCoordinator implements ShardCoordinator {
         ExpressionAttributeValues: values,
       }),
     );
-    if (!ok || ended) this.#held.delete(shardId);
+    this.#held.delete(shardId);
     return ok;
   }
 
-  /** Releases every lease held (the others take them at their next round), and disconnects. */
+  /**
+   * Writes the pending checkpoints and releases every lease held (the others take them at their
+   * next round), and disconnects.
+   */
   async close(): Promise<void> {
     for (const shard of [...this.#held.keys()]) {
+      const sequence = this.#pending.get(shard);
       this.#held.delete(shard);
+      this.#pending.delete(shard);
       await this.#conditional(
         new this.#sdk.UpdateItemCommand({
           TableName: this.#settings.table,
           Key: this.#key(shard),
-          UpdateExpression: 'REMOVE #owner SET #counter = #counter + :one',
+          UpdateExpression: `REMOVE #owner SET #counter = #counter + :one${sequence === undefined ? '' : ', seq = :seq'}`,
           ConditionExpression: '#owner = :me',
           ExpressionAttributeNames: { '#owner': 'owner', '#counter': 'counter' },
-          ExpressionAttributeValues: { ':me': { S: this.worker }, ':one': { N: '1' } },
+          ExpressionAttributeValues: {
+            ':me': { S: this.worker },
+            ':one': { N: '1' },
+            ...(sequence === undefined ? {} : { ':seq': { S: sequence } }),
+          },
         }),
       ).catch(() => undefined);
     }
@@ -252,15 +280,19 @@ export class LeaseCoordinator implements ShardCoordinator {
     return out;
   }
 
-  #renew(shard: string): Promise<boolean> {
+  #renew(shard: string, sequence: string | undefined): Promise<boolean> {
     return this.#conditional(
       new this.#sdk.UpdateItemCommand({
         TableName: this.#settings.table,
         Key: this.#key(shard),
-        UpdateExpression: 'SET #counter = #counter + :one',
+        UpdateExpression: `SET #counter = #counter + :one${sequence === undefined ? '' : ', seq = :seq'}`,
         ConditionExpression: '#owner = :me',
         ExpressionAttributeNames: { '#owner': 'owner', '#counter': 'counter' },
-        ExpressionAttributeValues: { ':me': { S: this.worker }, ':one': { N: '1' } },
+        ExpressionAttributeValues: {
+          ':me': { S: this.worker },
+          ':one': { N: '1' },
+          ...(sequence === undefined ? {} : { ':seq': { S: sequence } }),
+        },
       }),
     );
   }
