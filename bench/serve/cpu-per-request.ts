@@ -1,6 +1,7 @@
 /**
- * CPU time per request of the serving path, without sockets or a load generator: the real server
- * (warm in-process cache) answers `app.inject` requests one after the other, and the process's
+ * CPU time and V8 allocation per request of the serving path with DEFAULT settings (no config
+ * file, registry without `cache:` policies, as `larder serve` builds them), without sockets or a
+ * load generator: the real server answers `app.inject` requests one after the other, and the process's
  * CPU time (user + system) is divided by the count. CPU time, unlike wall time, barely moves when
  * other processes load the machine, so this is the number to watch while optimising the hot path.
  *
@@ -11,15 +12,16 @@
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import v8 from 'node:v8';
 import Fastify from 'fastify';
 import { pino } from 'pino';
-import { createLayeredStore } from '../../src/cache/layered-store.ts';
-import { LocalCacheLevel } from '../../src/cache/local-level.ts';
+import { loadConfig } from '../../src/config/load-config.ts';
+import { createStoreFromConfig } from '../../src/runtime/create-store.ts';
+import { serveOptionsFrom } from '../../src/runtime/serve-options.ts';
 import { createServer } from '../../src/serve/server.ts';
-import { DEFAULT_SERVE_LIMITS } from '../../src/serve/limits.ts';
 import { loadRegistry } from '../../src/registry/load.ts';
 import { RegistryHolder } from '../../src/registry/registry-holder.ts';
-import { LmdbStore } from '../../src/store/lmdb/lmdb-store.ts';
+import type { LayeredStore } from '../../src/cache/layered-store.ts';
 import { seededRandom } from './generate-data.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -35,25 +37,18 @@ const PROFILE = `query Profile($id: ID!) { user(id: $id) { os region_id notifica
   recent_search_keywords(input: {count: 50}) { keyword timestamp } } }`;
 const CANDIDATES = 'query Candidates($ids: [ID!]!) { flea_articles(ids: $ids) { title price category } }';
 
+// The default settings, as `larder serve --registry --data` builds them: no config file (so the
+// default cache section and serve section), the registry without any `cache:` policy.
 const logger = pino({ level: 'warn' });
-const registry = new RegistryHolder(await loadRegistry(path.join(here, 'registry')));
-const store = new LmdbStore(dataDir, { env: { sync: false, mapSize: 32 * 2 ** 30 } });
-const layered = createLayeredStore({
-  store,
-  registry,
-  local: new LocalCacheLevel({ maxBytes: 2 ** 30, admission: 'always' }),
-});
-await layered.open();
+const config = loadConfig(undefined, {});
+const registry = new RegistryHolder(await loadRegistry(path.join(here, 'registry-default')));
+const store = createStoreFromConfig(config, { registry, dataDir });
+await store.open();
+const serveOptions = serveOptionsFrom(config);
 const serverOf = (fastPath: boolean): ReturnType<typeof createServer> =>
   createServer(
-    { registry, store: layered, deadLetters: {} as never, logger, ingest: async () => ({}) as never },
-    {
-      logger,
-      auth: { enabled: false, readKeys: [], ingestKeys: [], adminKeys: [], publicMetrics: true },
-      limits: DEFAULT_SERVE_LIMITS,
-      hotEntityTtlMs: Number(process.env['BENCH_HOT_TTL_MS'] ?? 30_000),
-      fastPath,
-    },
+    { registry, store, deadLetters: {} as never, logger, ingest: async () => ({}) as never },
+    { ...serveOptions, logger, fastPath, console: false },
   );
 // The same server twice: with the compiled fast path (the default) and with every request
 // executed by GraphQL, so one run shows what the fast path saves.
@@ -86,6 +81,7 @@ bare.post(
 await bare.ready();
 
 const results = new Map<string, number[]>();
+const allocations = new Map<string, number[]>();
 
 async function measure(
   label: string,
@@ -104,14 +100,24 @@ async function measure(
     }
   };
   await run(Math.min(n, bodies.length * 3)); // warm: caches, JIT
+  const profiler = new v8.GCProfiler();
+  const heapBefore = process.memoryUsage().heapUsed;
+  profiler.start();
   const before = process.cpuUsage();
-  const started = performance.now();
   await run(n);
   const cpu = process.cpuUsage(before);
-  const wall = performance.now() - started;
+  const gcs = profiler.stop().statistics;
+  // Allocated: the used heap's growth between GCs (end of one to the start of the next).
+  let allocated = 0;
+  let after = heapBefore;
+  for (const gc of gcs) {
+    allocated += Math.max(0, gc.beforeGC.heapStatistics.usedHeapSize - after);
+    after = gc.afterGC.heapStatistics.usedHeapSize;
+  }
+  allocated += Math.max(0, process.memoryUsage().heapUsed - after);
   const perRequest = (cpu.user + cpu.system) / n;
   results.set(label, [...(results.get(label) ?? []), perRequest]);
-  void wall;
+  allocations.set(label, [...(allocations.get(label) ?? []), allocated / n / 1024]);
 }
 
 // Rounds alternate the cases, and the minimum of each is reported: other load on the machine
@@ -134,11 +140,14 @@ for (const [label, values] of results) {
   console.log(
     `${label.padEnd(24)} ${Math.min(...values)
       .toFixed(0)
-      .padStart(5)} µs CPU/request (min of ${values.length}: ${values.map((v) => v.toFixed(0)).join(', ')})`,
+      .padStart(
+        5,
+      )} µs CPU/request (min of ${values.length}: ${values.map((v) => v.toFixed(0)).join(', ')}), ${Math.min(...allocations.get(label)!).toFixed(1)} KB allocated/request`,
   );
 }
-console.log(`cache totals: ${JSON.stringify(Object.fromEntries(layered.metrics.totals))}`);
+const metrics = (store as Partial<LayeredStore>).metrics;
+if (metrics !== undefined) console.log(`cache totals: ${JSON.stringify(Object.fromEntries(metrics.totals))}`);
 await app.close();
 await full.close();
 await bare.close();
-await layered.close();
+await store.close();

@@ -22,6 +22,11 @@ export interface BenchDataOptions {
 }
 
 const WRITES_PER_BATCH = 50_000;
+/**
+ * Bumped whenever what the generator writes changes: data written by another version is rebuilt
+ * rather than reused (the marker file records it with the options).
+ */
+export const GENERATOR_VERSION = 2;
 const KEYWORDS = ['bike', 'lego', 'iphone', 'sofa', 'camera', 'desk', 'stroller', 'guitar', 'tent', 'switch'];
 const OSES = ['ios', 'android', 'web'];
 const WORDS = [
@@ -68,7 +73,7 @@ export async function ensureBenchData(
   log: (line: string) => void,
 ): Promise<number> {
   const marker = path.join(dataDir, 'bench-data.json');
-  const wanted = JSON.stringify(options);
+  const wanted = JSON.stringify({ version: GENERATOR_VERSION, ...options });
   if (existsSync(marker) && readFileSync(marker, 'utf8') === wanted) {
     log(`data: reusing ${dataDir} (${wanted})`);
     return 0;

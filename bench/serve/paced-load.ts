@@ -19,6 +19,8 @@ export interface PacedResult {
   readonly p999: number;
   readonly max: number;
   readonly errors: number;
+  /** Every latency, ms (ascending), when asked for (`keepLatencies`). */
+  readonly latencies?: readonly number[];
 }
 
 export async function pacedLoad(options: {
@@ -27,6 +29,8 @@ export async function pacedLoad(options: {
   readonly rate: number;
   readonly seconds: number;
   readonly connections?: number;
+  /** Return every latency too (to merge the percentiles of several generators). */
+  readonly keepLatencies?: boolean;
 }): Promise<PacedResult> {
   const origin = new URL(options.url);
   const pool = new Pool(origin.origin, { connections: options.connections ?? 32, pipelining: 1 });
@@ -82,5 +86,6 @@ export async function pacedLoad(options: {
     p999: at(0.999),
     max: sorted.at(-1) ?? Number.NaN,
     errors: failed + non200 + unanswered,
+    ...(options.keepLatencies === true ? { latencies: sorted.map((v) => Math.round(v * 1000) / 1000) } : {}),
   };
 }

@@ -1,28 +1,39 @@
 /**
- * Serving benchmark: Profile and Candidates reads against the embedded mode with warm
- * caches, and the ceiling of a bare Fastify route answering responses of the same size, all in the
- * same run: throughput with autocannon (32 connections, closed loop), latency at half the saturated
- * throughput with an evenly paced open-loop generator (paced-load.ts) for both Larder and the bare
- * route. One command:
+ * Serving benchmark. Its headline is the DEFAULT case: the server started as a user starts it,
+ * `larder serve --registry <dir> --data <dir> --workers 1` with no config file, no `cache:`
+ * policy in the registry and no flags (bench/serve/registry-default). In the same run:
+ *
+ * - the ceiling: a bare Fastify route answering the same bytes (server-process.ts `ceiling`);
+ * - Profile (user statics, 2 action features of 50 rows, one joined to an article) and
+ *   Candidates (`flea_articles(ids: [200 ids])` title/price/category) with autocannon, closed
+ *   loop: req/s, the ratio to the ceiling, feature values/s, the server's CPU and V8 allocation
+ *   per request, and during the Profile run the GC time per second and the longest GC pause
+ *   (PerformanceObserver 'gc' in the server, gc-observer.ts) and the heap in use;
+ * - the same with `--workers 2`, and with the hot caches off (`LARDER_HOT_ENTITY_TTL=0s`, the
+ *   default before issue 15);
+ * - Profile and the bare route at half the saturated Profile rate with the paced open-loop
+ *   generator (paced-process.ts; `--generators` processes each sending a share): p50/p99/p99.9.
  *
  *   node --import tsx bench/serve/run.ts [--runs 3] [--duration 10] [--connections 32]
- *       [--users 100000] [--articles 1000000] [--hot-users 5000] [--hot-articles 50000]
- *       [--workers 1] [--hot-ttl 30000] [--data <dir>] [--rate-connections 32]
+ *       [--users 100000] [--articles 1000000] [--hot-users 5000] [--hot-articles 100000]
+ *       [--generators 2] [--rate-connections 32] [--data <dir>] [--no-workers2] [--no-baseline]
  *
- * Data (100k users, 1M articles, 50–100 rows per action feature by default) is written straight
- * into the store on the first run and reused afterwards. Every load loop is bounded by count and
- * time; everything listens on 127.0.0.1 only.
+ * Data (100k users, 1M articles, 50–100 rows per action feature) is written once (~80 s) and
+ * reused while the generator version and options match. Every load loop is bounded by time;
+ * everything listens on 127.0.0.1 only.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { freePort } from '../../test/support/free-port.ts';
+import type { GcTotals } from './gc-observer.ts';
 import { ensureBenchData, seededRandom } from './generate-data.ts';
-import { pacedLoad } from './paced-load.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.join(here, '..', '..');
 
 function flag(name: string, fallback: number): number;
 function flag(name: string, fallback: string): string;
@@ -37,17 +48,19 @@ const opts = {
   runs: flag('runs', 3),
   duration: flag('duration', 10),
   connections: flag('connections', 32),
-  // The fixed-rate (latency) runs: open-loop, evenly paced (bench/serve/paced-load.ts).
   rateConnections: flag('rate-connections', 32),
+  generators: flag('generators', 2),
   users: flag('users', 100_000),
   articles: flag('articles', 1_000_000),
   hotUsers: flag('hot-users', 5_000),
-  hotArticles: flag('hot-articles', 50_000),
-  workers: flag('workers', 1),
-  hotTtl: flag('hot-ttl', 30_000),
+  hotArticles: flag('hot-articles', 100_000),
   data: flag('data', path.join(os.tmpdir(), 'larder-bench-serve', 'data')),
+  workers2: !process.argv.includes('--no-workers2'),
+  // The previous default (hot caches off) beside the current one, in the same run.
+  baseline: !process.argv.includes('--no-baseline'),
 };
 const log = (line: string): void => void process.stdout.write(`${line}\n`);
+const tmp = path.join(os.tmpdir(), 'larder-bench-serve');
 
 const PROFILE = `query Profile($id: ID!) { user(id: $id) { os region_id notification_keywords
   recent_view_articles(input: {count: 50}) { article_id timestamp article { title price } }
@@ -57,138 +70,318 @@ const CANDIDATES = 'query Candidates($ids: [ID!]!) { flea_articles(ids: $ids) { 
 interface Server {
   readonly port: number;
   readonly child: ChildProcess;
+  /** Where its processes write their GC totals (gc-observer.ts); undefined for the ceiling. */
+  readonly gcDir: string | undefined;
   stop(): Promise<void>;
 }
 
-/** Starts a server process and waits (bounded) for its READY line. */
-function startServer(args: string[]): Promise<Server> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'server-process.ts'), ...args], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, BENCH_HOT_TTL_MS: String(opts.hotTtl) },
-  });
+function stopper(child: ChildProcess): () => Promise<void> {
+  return () =>
+    new Promise<void>((done) => {
+      if (child.exitCode !== null || child.signalCode !== null) return done();
+      child.once('exit', () => done());
+      child.kill('SIGTERM');
+    });
+}
+
+let ceilings = 0;
+
+/**
+ * The bare route (server-process.ts `ceiling`) with the GC observer preloaded too (its CPU and
+ * allocation per request are the floor Larder's are read against), once it printed its READY
+ * line (bounded).
+ */
+function startCeiling(responseFile: string): Promise<Server> {
+  const gcDir = path.join(tmp, `gc-ceiling-${++ceilings}`);
+  rmSync(gcDir, { recursive: true, force: true });
+  mkdirSync(gcDir, { recursive: true });
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '--import',
+      path.join(here, 'gc-observer.ts'),
+      path.join(here, 'server-process.ts'),
+      'ceiling',
+      responseFile,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, BENCH_GC_DIR: gcDir } },
+  );
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server ${args[0]} did not start in 120 s`)), 120_000);
+    const timer = setTimeout(() => reject(new Error('the ceiling did not start in 60 s')), 60_000);
     let out = '';
     child.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       const match = /READY (\d+)/.exec(out);
-      if (match !== null) {
-        clearTimeout(timer);
-        resolve({
-          port: Number(match[1]),
-          child,
-          stop: () =>
-            new Promise<void>((done) => {
-              if (child.exitCode !== null) return done();
-              child.once('exit', () => done());
-              child.kill('SIGTERM');
-            }),
-        });
-      }
+      if (match === null) return;
+      clearTimeout(timer);
+      // The observer's first totals file (written every 100 ms) names the pid to measure.
+      setTimeout(() => resolve({ port: Number(match[1]), child, gcDir, stop: stopper(child) }), 300);
     });
-    child.once('exit', (code) => reject(new Error(`server ${args[0]} exited with ${code}`)));
+    child.once('exit', (code) => reject(new Error(`the ceiling exited with ${code}`)));
   });
 }
 
-interface LoadResult {
+/**
+ * `larder serve` as a user starts it (the real CLI, no config file), plus the GC observer
+ * preload; ready once `/healthz` answers (bounded).
+ */
+async function startLarder(workers: number, extraEnv: NodeJS.ProcessEnv = {}): Promise<Server> {
+  const port = await freePort();
+  const gcDir = path.join(
+    tmp,
+    `gc-w${workers}${extraEnv['LARDER_HOT_ENTITY_TTL'] === undefined ? '' : '-off'}`,
+  );
+  rmSync(gcDir, { recursive: true, force: true });
+  mkdirSync(gcDir, { recursive: true });
+  const env: NodeJS.ProcessEnv = { ...process.env, BENCH_GC_DIR: gcDir, ...extraEnv };
+  delete env['LARDER_CONFIG'];
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '--import',
+      path.join(here, 'gc-observer.ts'),
+      path.join(root, 'bin', 'larder'),
+      'serve',
+      '--registry',
+      path.join(here, 'registry-default'),
+      '--data',
+      opts.data,
+      '--workers',
+      String(workers),
+      '--port',
+      String(port),
+    ],
+    { stdio: ['ignore', 'ignore', 'inherit'], env },
+  );
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`larder serve exited with ${child.exitCode}`);
+    if (Date.now() > deadline) throw new Error('larder serve did not answer /healthz in 120 s');
+    const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return { port, child, gcDir, stop: stopper(child) };
+}
+
+/** The GC totals of every process of a server (one file per process). */
+function gcTotals(server: Server): GcTotals[] {
+  if (server.gcDir === undefined) return [];
+  return readdirSync(server.gcDir)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => JSON.parse(readFileSync(path.join(server.gcDir!, f), 'utf8')) as GcTotals);
+}
+
+/** CPU time (user + system) of a process, ms, from /proc (Linux); NaN elsewhere. */
+function cpuMs(pid: number): number {
+  if (!existsSync(`/proc/${pid}/stat`)) return Number.NaN;
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10; // USER_HZ is 100 on Linux
+}
+
+/** What a server's processes used over a window: CPU, GC, allocation. */
+interface Usage {
+  readonly cpuMs: number;
+  readonly gcMs: number;
+  readonly maxPauseMs: number;
+  readonly longPauses: number;
+  readonly allocatedBytes: number;
+  readonly heapUsedBytes: number;
+}
+
+/** Starts a measurement window over a server's processes; the returned function ends it. */
+async function window(server: Server | undefined): Promise<() => Promise<Usage>> {
+  const pids = server === undefined ? [] : serverPids(server);
+  for (const pid of pids) process.kill(pid, 'SIGUSR2'); // resets the longest pause
+  await new Promise((r) => setTimeout(r, 150)); // the totals files catch up
+  const before = server === undefined ? [] : gcTotals(server);
+  const cpuBefore = pids.reduce((n, pid) => n + cpuMs(pid), 0);
+  return async () => {
+    const cpuAfter = pids.reduce((n, pid) => n + cpuMs(pid), 0);
+    await new Promise((r) => setTimeout(r, 150));
+    const after = server === undefined ? [] : gcTotals(server);
+    const sum = (list: GcTotals[], key: keyof GcTotals): number => list.reduce((n, t) => n + t[key], 0);
+    return {
+      cpuMs: cpuAfter - cpuBefore,
+      gcMs: sum(after, 'gcMs') - sum(before, 'gcMs'),
+      maxPauseMs: Math.max(0, ...after.map((t) => t.maxPauseMs)),
+      longPauses: sum(after, 'longPauses') - sum(before, 'longPauses'),
+      allocatedBytes: sum(after, 'allocatedBytes') - sum(before, 'allocatedBytes'),
+      heapUsedBytes: sum(after, 'heapUsedBytes'),
+    };
+  };
+}
+
+async function measured<T>(server: Server | undefined, body: () => Promise<T>): Promise<[T, Usage]> {
+  const end = await window(server);
+  const result = await body();
+  return [result, await end()];
+}
+
+/** The processes that answer requests: the workers that write GC totals (the primary too when alone). */
+function serverPids(server: Server): number[] {
+  const fromFiles = gcTotals(server).map((t) => t.pid);
+  return fromFiles.length > 0 ? fromFiles : [server.child.pid!];
+}
+
+interface Row {
   readonly rps: number;
-  /** The server process's CPU time (user + system) per request, µs; NaN where /proc is missing. */
-  readonly cpuUs: number;
   readonly p50: number;
   readonly p99: number;
   readonly p999: number;
   readonly errors: number;
-  readonly non2xx: number;
+  readonly cpuUsPerReq: number;
+  readonly allocKbPerReq: number;
+  /** GC time per second of load, percent (summed over the server's processes). */
+  readonly gcPercent: number;
+  readonly maxPauseMs: number;
+  /** GC pauses of 5 ms or more per second of load. */
+  readonly longPausesPerS: number;
+  readonly heapMb: number;
+  readonly generatorCpuUsPerReq?: number;
 }
 
-/**
- * One bounded autocannon run: `duration` seconds, each connection cycling through `bodies`. The
- * requests are prebuilt (no per-request setup), so the load generator spends its time sending.
- */
-async function load(port: number, bodies: readonly string[], pid?: number): Promise<LoadResult> {
-  const cpuBefore = cpuMs(pid);
-  const result = await autocannon({
-    url: `http://127.0.0.1:${port}/graphql`,
-    connections: opts.connections,
-    duration: opts.duration,
-    requests: bodies.map((body) => ({
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body,
-    })),
-  });
-  const served = result.requests.average * opts.duration;
+function row(
+  r: { rps: number; p50: number; p99: number; p999: number; errors: number },
+  u: Usage,
+  requests: number,
+  seconds: number,
+): Row {
   return {
-    rps: result.requests.average,
-    cpuUs: ((cpuMs(pid) - cpuBefore) * 1000) / served,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    p999: result.latency.p99_9,
-    errors: result.errors + result.timeouts,
-    non2xx: result.non2xx,
+    ...r,
+    cpuUsPerReq: (u.cpuMs * 1000) / requests,
+    allocKbPerReq: u.allocatedBytes / 1024 / requests,
+    gcPercent: (u.gcMs / (seconds * 1000)) * 100,
+    maxPauseMs: u.maxPauseMs,
+    longPausesPerS: u.longPauses / seconds,
+    heapMb: u.heapUsedBytes / 2 ** 20,
   };
 }
 
-/**
- * CPU time (user + system) a process has used, ms, from /proc (Linux); NaN elsewhere. Unlike
- * request rates, CPU per request barely moves when other processes load the machine.
- */
-function cpuMs(pid: number | undefined): number {
-  if (pid === undefined || !existsSync(`/proc/${pid}/stat`)) return Number.NaN;
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  const ticksToMs = 10; // USER_HZ is 100 on Linux
-  return (Number(fields[11]) + Number(fields[12])) * ticksToMs;
+/** One bounded autocannon run (closed loop), each connection cycling through `bodies`. */
+async function saturate(server: Server, bodies: readonly string[]): Promise<Row> {
+  const started = performance.now();
+  const [result, usage] = await measured(server, () =>
+    autocannon({
+      url: `http://127.0.0.1:${server.port}/graphql`,
+      connections: opts.connections,
+      duration: opts.duration,
+      requests: bodies.map((body) => ({
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      })),
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  const requests = result.requests.total;
+  return row(
+    {
+      rps: result.requests.average,
+      p50: result.latency.p50,
+      p99: result.latency.p99,
+      p999: result.latency.p99_9,
+      errors: result.errors + result.timeouts + result.non2xx,
+    },
+    usage,
+    requests,
+    seconds,
+  );
+}
+
+interface PacedOut {
+  readonly sent: number;
+  readonly rate: number;
+  readonly errors: number;
+  readonly latencies: number[];
+  readonly generatorCpuUs: number;
 }
 
 /**
- * Latency at a fixed offered rate: evenly paced, open loop (see paced-load.ts), `duration` s.
- * Its percentiles have sub-millisecond resolution, unlike autocannon's whole milliseconds.
+ * Latency at `rate` offered evenly (open loop), from `opts.generators` generator processes each
+ * sending `rate / generators`; their latencies are merged before the percentiles.
  */
-async function paced(
-  port: number,
-  bodies: readonly string[],
-  rate: number,
-  pid?: number,
-): Promise<LoadResult> {
-  // Unmeasured first: the pool opens its connections and both sides settle into the paced rhythm
-  // (the switch from the saturating closed-loop runs otherwise shows as a backlog in the first
-  // seconds).
-  await pacedLoad({
-    url: `http://127.0.0.1:${port}/graphql`,
-    bodies,
-    rate,
-    seconds: Math.min(5, opts.duration),
-    connections: opts.rateConnections,
-  });
-  const cpuBefore = cpuMs(pid);
-  const r = await pacedLoad({
-    url: `http://127.0.0.1:${port}/graphql`,
-    bodies,
-    rate,
-    seconds: opts.duration,
-    connections: opts.rateConnections,
-  });
-  const ms = (v: number): number => Math.round(v * 10) / 10;
-  const cpuUs = ((cpuMs(pid) - cpuBefore) * 1000) / r.sent;
+async function paced(server: Server, bodiesFile: string, rate: number): Promise<Row> {
+  const g = Math.max(1, opts.generators);
+  // Every generator warms up first (unmeasured); the window opens once all of them say MEASURING.
+  let warmed = 0;
+  let allWarm!: () => void;
+  const warmDone = new Promise<void>((resolve) => (allWarm = resolve));
+  const run = (): Promise<PacedOut> =>
+    new Promise((resolve, reject) => {
+      const child = spawn(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          path.join(here, 'paced-process.ts'),
+          `http://127.0.0.1:${server.port}/graphql`,
+          bodiesFile,
+          String(rate / g),
+          String(opts.duration),
+          String(Math.max(1, Math.round(opts.rateConnections / g))),
+          String(Math.min(5, opts.duration)),
+        ],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      );
+      let out = '';
+      child.stdout!.on('data', (c: Buffer) => {
+        out += c.toString();
+        if (out.startsWith('MEASURING\n')) {
+          out = out.slice('MEASURING\n'.length);
+          if (++warmed === g) allWarm();
+        }
+      });
+      child.once('exit', (code) =>
+        code === 0 ? resolve(JSON.parse(out) as PacedOut) : reject(new Error(`generator exited ${code}`)),
+      );
+    });
+  const runs = Promise.all(Array.from({ length: g }, run));
+  await Promise.race([warmDone, runs]);
+  const started = performance.now();
+  const end = await window(server);
+  const outs = await runs;
+  const usage = await end();
+  const seconds = (performance.now() - started) / 1000;
+  const latencies = outs.flatMap((o) => o.latencies).sort((a, b) => a - b);
+  const at = (q: number): number =>
+    Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]! * 10) / 10;
+  const sent = outs.reduce((n, o) => n + o.sent, 0);
   return {
-    rps: r.rate,
-    cpuUs,
-    p50: ms(r.p50),
-    p99: ms(r.p99),
-    p999: ms(r.p999),
-    errors: r.errors,
-    non2xx: 0,
+    ...row(
+      {
+        rps: outs.reduce((n, o) => n + o.rate, 0),
+        p50: at(0.5),
+        p99: at(0.99),
+        p999: at(0.999),
+        errors: outs.reduce((n, o) => n + o.errors, 0),
+      },
+      usage,
+      sent,
+      seconds,
+    ),
+    generatorCpuUsPerReq: outs.reduce((n, o) => n + o.generatorCpuUs, 0) / g,
   };
 }
 
-/** Sends every body once (bounded by count and a deadline), so the caches are warm. */
+/** Sends every body once, 16 at a time (bounded by count and a deadline). */
 async function warm(port: number, bodies: readonly string[], deadlineMs: number): Promise<void> {
   const deadline = Date.now() + deadlineMs;
-  const agentless = { method: 'POST', headers: { 'content-type': 'application/json' } };
   for (let i = 0; i < bodies.length && Date.now() < deadline; i += 16) {
     await Promise.all(
       bodies.slice(i, i + 16).map(async (body) => {
-        const res = await fetch(`http://127.0.0.1:${port}/graphql`, { ...agentless, body });
+        const res = await fetch(`http://127.0.0.1:${port}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+        });
         await res.arrayBuffer();
       }),
     );
@@ -207,12 +400,13 @@ async function main(): Promise<void> {
     `node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), load generator on the same machine`,
   );
   log(`options: ${JSON.stringify(opts)}`);
-  log(
-    `load average at start: ${os
+  const loadavg = (): string =>
+    os
       .loadavg()
       .map((l) => l.toFixed(2))
-      .join(', ')}`,
-  );
+      .join(', ');
+  log(`load average at start: ${loadavg()}`);
+  mkdirSync(tmp, { recursive: true });
   await ensureBenchData(
     opts.data,
     { users: opts.users, articles: opts.articles, minRows: 50, maxRows: 100 },
@@ -222,8 +416,6 @@ async function main(): Promise<void> {
   const random = seededRandom(7);
   const hotUsers = Array.from({ length: opts.hotUsers }, () => 1 + Math.floor(random() * opts.users));
   const pool = Array.from({ length: opts.hotArticles }, () => 1 + Math.floor(random() * opts.articles));
-  // Load runs cycle through at most 1,000 distinct users (each connection holds its requests
-  // prebuilt); the warm-up covers every hot user.
   const profileBodies = hotUsers.map((id) =>
     JSON.stringify({ query: PROFILE, variables: { id: String(id) } }),
   );
@@ -233,14 +425,15 @@ async function main(): Promise<void> {
       variables: { ids: Array.from({ length: 200 }, () => String(pool[Math.floor(random() * pool.length)])) },
     }),
   );
+  const profileBodiesFile = path.join(tmp, 'profile-bodies.json');
+  writeFileSync(profileBodiesFile, JSON.stringify(profileBodies));
 
-  const larder = await startServer(['larder', path.join(here, 'registry'), opts.data, String(opts.workers)]);
-  const tmp = path.join(os.tmpdir(), 'larder-bench-serve');
-  mkdirSync(tmp, { recursive: true });
+  const w1 = await startLarder(1);
+  const w2 = opts.workers2 ? await startLarder(2) : undefined;
+  const off = opts.baseline ? await startLarder(1, { LARDER_HOT_ENTITY_TTL: '0s' }) : undefined;
   try {
-    // One real answer of each kind: its size is what the ceiling serves; its values are counted.
     const sample = async (body: string): Promise<{ text: string; features: number }> => {
-      const res = await fetch(`http://127.0.0.1:${larder.port}/graphql`, {
+      const res = await fetch(`http://127.0.0.1:${w1.port}/graphql`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body,
@@ -256,94 +449,155 @@ async function main(): Promise<void> {
     log(
       `candidates answer: ${candidateSample.text.length} bytes, ${candidateSample.features} feature values`,
     );
-    writeFileSync(path.join(tmp, 'profile.json'), profileSample.text);
-    writeFileSync(path.join(tmp, 'candidates.json'), candidateSample.text);
+    const profileFile = path.join(tmp, 'profile.json');
+    const candidatesFile = path.join(tmp, 'candidates.json');
+    writeFileSync(profileFile, profileSample.text);
+    writeFileSync(candidatesFile, candidateSample.text);
 
-    log('warming the caches (every hot user and candidate set once, twice)...');
-    for (let pass = 0; pass < 2; pass++) {
-      await warm(larder.port, profileBodies, 300_000);
-      await warm(larder.port, candidateBodies, 300_000);
+    log('warming (every hot user and candidate set once, on each server)...');
+    for (const server of [w1, w2, off]) {
+      if (server === undefined) continue;
+      await warm(server.port, profileBodies, 300_000);
+      await warm(server.port, candidateBodies, 300_000);
     }
-    const cache = (await (await fetch(`http://127.0.0.1:${larder.port}/bench/cache`)).json()) as Record<
-      string,
-      { hits: number; misses: number }
-    >;
-    log(`cache after warm-up: ${JSON.stringify(cache)}`);
 
-    const profileLoad = profileBodies.slice(0, 1_000);
-    const rows: Record<string, LoadResult[]> = {
-      ceilingProfile: [],
-      ceilingCandidates: [],
-      ceilingHalf: [],
-      profile: [],
-      candidates: [],
-      profileHalf: [],
+    const rows: Record<string, Row[]> = {};
+    const add = (name: string, r: Row): Row => {
+      (rows[name] ??= []).push(r);
+      return r;
     };
     for (let run = 1; run <= opts.runs; run++) {
-      const cp = await startServer(['ceiling', path.join(tmp, 'profile.json')]);
-      rows['ceilingProfile']!.push(await load(cp.port, profileLoad));
+      const cp = await startCeiling(profileFile);
+      const ceilingP = add('ceilingProfile', await saturate(cp, profileBodies));
       await cp.stop();
-      const cc = await startServer(['ceiling', path.join(tmp, 'candidates.json')]);
-      rows['ceilingCandidates']!.push(await load(cc.port, candidateBodies));
+      const cc = await startCeiling(candidatesFile);
+      add('ceilingCandidates', await saturate(cc, candidateBodies));
       await cc.stop();
-      const profile = await load(larder.port, profileLoad, larder.child.pid);
-      rows['profile']!.push(profile);
-      rows['candidates']!.push(await load(larder.port, candidateBodies, larder.child.pid));
+      const profile = add('profile', await saturate(w1, profileBodies));
+      add('candidates', await saturate(w1, candidateBodies));
+      if (w2 !== undefined) {
+        add('profileW2', await saturate(w2, profileBodies));
+        add('candidatesW2', await saturate(w2, candidateBodies));
+      }
+      if (off !== undefined) {
+        add('profileOff', await saturate(off, profileBodies));
+        add('candidatesOff', await saturate(off, candidateBodies));
+      }
       const half = Math.max(1, Math.round(profile.rps / 2));
-      rows['profileHalf']!.push(await paced(larder.port, profileLoad, half, larder.child.pid));
-      // The same offered rate against the bare route: the latency floor of this machine and load
-      // generator, to read the profile's tail latency against.
-      const ch = await startServer(['ceiling', path.join(tmp, 'profile.json')]);
-      rows['ceilingHalf']!.push(await paced(ch.port, profileLoad, half));
+      add('profileHalf', await paced(w1, profileBodiesFile, half));
+      const ch = await startCeiling(profileFile);
+      add('ceilingHalf', await paced(ch, profileBodiesFile, half));
       await ch.stop();
-      const ceilingRps = rows['ceilingProfile']!.at(-1)!.rps;
       log(
-        `run ${run}/${opts.runs}: ceiling ${Math.round(ceilingRps)} req/s, profile ${Math.round(profile.rps)} req/s (${(profile.rps / ceilingRps).toFixed(2)}, ${Math.round(profile.cpuUs)} µs CPU/req), candidates ${Math.round(rows['candidates']!.at(-1)!.rps)} req/s`,
+        `run ${run}/${opts.runs} (load ${loadavg()}): ceiling ${Math.round(ceilingP.rps)} req/s, profile ${Math.round(profile.rps)} (${(profile.rps / ceilingP.rps).toFixed(2)}, ${Math.round(profile.cpuUsPerReq)} µs CPU, ${profile.allocKbPerReq.toFixed(1)} KB alloc/req, GC ${profile.gcPercent.toFixed(1)}%, max pause ${profile.maxPauseMs.toFixed(1)} ms), candidates ${Math.round(rows['candidates']!.at(-1)!.rps)} (${(rows['candidates']!.at(-1)!.rps / rows['ceilingCandidates']!.at(-1)!.rps).toFixed(2)}), half-rate p99 ${rows['profileHalf']!.at(-1)!.p99} vs bare ${rows['ceilingHalf']!.at(-1)!.p99} ms`,
       );
     }
 
-    const med = (name: string, key: keyof LoadResult): number => median(rows[name]!.map((r) => r[key]));
-    const ceilingP = med('ceilingProfile', 'rps');
-    const ceilingC = med('ceilingCandidates', 'rps');
+    // Ratios per run (same run), then the median of them.
+    const ratio = (name: string, ceiling: string): number =>
+      median(rows[name]!.map((r, i) => r.rps / rows[ceiling]![i]!.rps));
+    const med = (name: string, key: keyof Row): number =>
+      median(rows[name]!.map((r) => Number(r[key] ?? NaN)));
     log('');
-    log(`## Results (median of ${opts.runs} runs, ${opts.duration} s each, ${opts.connections} connections)`);
     log(
-      '| case | req/s | ratio to ceiling | p50 ms | p99 ms | p99.9 ms | feature values/s | server CPU µs/req | errors |',
+      `## Results (median of ${opts.runs} runs, ${opts.duration} s each, ${opts.connections} connections; ratios are per run, then the median)`,
     );
-    log('|---|---|---|---|---|---|---|---|---|');
-    const line = (label: string, name: string, ceiling: number, features: number): void => {
-      const rps = med(name, 'rps');
-      const errors = rows[name]!.reduce((n, r) => n + r.errors + r.non2xx, 0);
+    log(
+      '| case | req/s | ratio to ceiling | p50 / p99 / p99.9 ms | feature values/s | server CPU µs/req | alloc KB/req | GC % of time | longest GC pause ms | GC pauses ≥ 5 ms per s | heap MB | errors |',
+    );
+    log('|---|---|---|---|---|---|---|---|---|---|---|---|');
+    const line = (label: string, name: string, ceiling: string, features: number): void => {
+      const errors = rows[name]!.reduce((n, r) => n + r.errors, 0);
+      const isServer = true;
+      const fmt = (v: number, d = 0): string => (Number.isFinite(v) ? v.toFixed(d) : '-');
       log(
-        `| ${label} | ${Math.round(rps)} | ${(rps / ceiling).toFixed(2)} | ${med(name, 'p50')} | ${med(name, 'p99')} | ${med(name, 'p999')} | ${features === 0 ? '-' : Math.round(rps * features)} | ${features === 0 ? '-' : Math.round(med(name, 'cpuUs'))} | ${errors} |`,
+        `| ${label} | ${Math.round(med(name, 'rps'))} | ${ratio(name, ceiling).toFixed(2)} | ${med(name, 'p50')} / ${med(name, 'p99')} / ${med(name, 'p999')} | ${features === 0 ? '-' : Math.round(med(name, 'rps') * features)} | ${isServer ? fmt(med(name, 'cpuUsPerReq')) : '-'} | ${isServer ? fmt(med(name, 'allocKbPerReq'), 1) : '-'} | ${isServer ? fmt(med(name, 'gcPercent'), 1) : '-'} | ${isServer ? fmt(med(name, 'maxPauseMs'), 1) : '-'} | ${fmt(med(name, 'longPausesPerS'), 1)} | ${isServer ? fmt(med(name, 'heapMb')) : '-'} | ${errors} |`,
       );
     };
-    line(`ceiling (bare route, ${profileSample.text.length} B)`, 'ceilingProfile', ceilingP, 0);
-    line(`ceiling (bare route, ${candidateSample.text.length} B)`, 'ceilingCandidates', ceilingC, 0);
-    line('Profile', 'profile', ceilingP, profileSample.features);
-    line('Candidates (200 ids)', 'candidates', ceilingC, candidateSample.features);
+    line(`ceiling (bare route, ${profileSample.text.length} B)`, 'ceilingProfile', 'ceilingProfile', 0);
+    line(
+      `ceiling (bare route, ${candidateSample.text.length} B)`,
+      'ceilingCandidates',
+      'ceilingCandidates',
+      0,
+    );
+    line('**Profile, default settings, 1 worker**', 'profile', 'ceilingProfile', profileSample.features);
+    line(
+      'Candidates (200 ids), default, 1 worker',
+      'candidates',
+      'ceilingCandidates',
+      candidateSample.features,
+    );
+    if (off !== undefined) {
+      line(
+        'Profile, hot caches off (`LARDER_HOT_ENTITY_TTL=0s`, the old default)',
+        'profileOff',
+        'ceilingProfile',
+        profileSample.features,
+      );
+      line('Candidates, hot caches off', 'candidatesOff', 'ceilingCandidates', candidateSample.features);
+    }
+    if (w2 !== undefined) {
+      line('Profile, `--workers 2`', 'profileW2', 'ceilingProfile', profileSample.features);
+      line('Candidates, `--workers 2`', 'candidatesW2', 'ceilingCandidates', candidateSample.features);
+    }
+    log('');
+    for (const [label, name, ceiling] of [
+      ['Profile', 'profile', 'ceilingProfile'],
+      ['Candidates', 'candidates', 'ceilingCandidates'],
+    ] as const) {
+      log(
+        `${label} per request against the bare route's (same bytes, same run): CPU ${med(name, 'cpuUsPerReq').toFixed(0)} vs ${med(ceiling, 'cpuUsPerReq').toFixed(0)} µs (×${(med(name, 'cpuUsPerReq') / med(ceiling, 'cpuUsPerReq')).toFixed(2)}), V8 allocation ${med(name, 'allocKbPerReq').toFixed(1)} vs ${med(ceiling, 'allocKbPerReq').toFixed(1)} KB (×${(med(name, 'allocKbPerReq') / med(ceiling, 'allocKbPerReq')).toFixed(2)})`,
+      );
+    }
     log('');
     const halfRate = Math.round(med('profile', 'rps') / 2);
     log(
-      `Profile at half of saturated throughput (${halfRate} req/s offered evenly, open loop, up to ${opts.rateConnections} connections): p50 ${med('profileHalf', 'p50')} ms, p99 ${med('profileHalf', 'p99')} ms, p99.9 ${med('profileHalf', 'p999')} ms, server CPU ${Math.round(med('profileHalf', 'cpuUs'))} µs/req`,
+      `Half of the saturated Profile rate (~${halfRate} req/s offered evenly, open loop, ${opts.generators} generator process(es), ${opts.rateConnections} connections in all):`,
     );
     log(
-      `Bare route at the same offered rate: p50 ${med('ceilingHalf', 'p50')} ms, p99 ${med('ceilingHalf', 'p99')} ms, p99.9 ${med('ceilingHalf', 'p999')} ms`,
+      '| case | p50 ms | p99 ms | p99.9 ms | achieved req/s | server CPU µs/req | generator CPU µs/req | GC % | longest pause ms | errors |',
     );
-    log(
-      `Machine load average at the end: ${os
-        .loadavg()
-        .map((l) => l.toFixed(2))
-        .join(', ')} (other processes share the cores)`,
+    log('|---|---|---|---|---|---|---|---|---|---|');
+    for (const [label, name] of [
+      ['Profile, default, 1 worker', 'profileHalf'],
+      ['bare route, same rate', 'ceilingHalf'],
+    ] as const) {
+      const isServer = true;
+      log(
+        `| ${label} | ${med(name, 'p50')} | ${med(name, 'p99')} | ${med(name, 'p999')} | ${Math.round(med(name, 'rps'))} | ${isServer ? Math.round(med(name, 'cpuUsPerReq')) : '-'} | ${Math.round(med(name, 'generatorCpuUsPerReq'))} | ${isServer ? med(name, 'gcPercent').toFixed(1) : '-'} | ${isServer ? med(name, 'maxPauseMs').toFixed(1) : '-'} | ${rows[name]!.reduce((n, r) => n + r.errors, 0)} |`,
+      );
+    }
+    const tail = (q: 'p99' | 'p999'): number =>
+      median(rows['profileHalf']!.map((r, i) => r[q] / rows['ceilingHalf']![i]![q]));
+    log('');
+    log(`Load average at the end: ${loadavg()} (other processes share the cores)`);
+    log('Targets (issue 15):');
+    const t = (name: string, value: number, ok: boolean): void =>
+      log(`- ${name}: ${value.toFixed(2)} ${ok ? 'MET' : 'not met'}`);
+    t(
+      'Profile default >= 0.40 of bare',
+      ratio('profile', 'ceilingProfile'),
+      ratio('profile', 'ceilingProfile') >= 0.4,
     );
-    log(
-      `Targets: profile >= 0.30 of ceiling -> ${(med('profile', 'rps') / ceilingP).toFixed(2)}; p99 <= 5 ms at half throughput -> ${med('profileHalf', 'p99')} ms`,
+    t(
+      'Candidates >= 0.30 of bare',
+      ratio('candidates', 'ceilingCandidates'),
+      ratio('candidates', 'ceilingCandidates') >= 0.3,
     );
+    const values = (med('candidates', 'rps') * candidateSample.features) / 1e6;
+    t('Candidates >= 1.5M feature values/s (M)', values, values >= 1.5);
+    t('GC < 5% of the Profile run (%)', med('profile', 'gcPercent'), med('profile', 'gcPercent') < 5);
+    t('longest GC pause < 5 ms (ms)', med('profile', 'maxPauseMs'), med('profile', 'maxPauseMs') < 5);
+    t('half-rate p99 <= 2x bare (x)', tail('p99'), tail('p99') <= 2);
+    t('half-rate p99.9 <= 3x bare (x)', tail('p999'), tail('p999') <= 3);
     log(
-      "Feature values = static values + action rows + joined static values in one answer. Throughput-run latencies are autocannon's (1 ms resolution); half-rate latencies come from the paced generator.",
+      "Feature values = static values + action rows + joined static values in one answer. Saturated latencies are autocannon's (1 ms resolution); half-rate ones the paced generators'.",
     );
   } finally {
-    await larder.stop();
+    await w1.stop();
+    await w2?.stop();
+    await off?.stop();
   }
 }
 
@@ -366,9 +620,9 @@ function countFeatureValues(data: unknown): number {
       } else if (!Array.isArray(child) || child.length > 0) n++;
     }
   };
-  for (const root of Object.values((data ?? {}) as Record<string, unknown>)) {
-    if (Array.isArray(root)) root.forEach(entity);
-    else entity(root);
+  for (const value of Object.values((data ?? {}) as Record<string, unknown>)) {
+    if (Array.isArray(value)) value.forEach(entity);
+    else entity(value);
   }
   return n;
 }

@@ -85,7 +85,8 @@ export const ENV_VARIABLES: readonly EnvVariable[] = [
     name: 'LARDER_HOT_ENTITY_TTL',
     keys: ['serve.hotEntityTtl'],
     kind: 'duration',
-    description: 'Lifetime of the in-process hot entity cache, e.g. `30s`; `0s` turns it off.',
+    description:
+      'Lifetime of the in-process hot entity and row caches, e.g. `10s` (default `30s`); `0s` turns them off.',
   },
   {
     name: 'LARDER_SERVE_FAST_PATH',

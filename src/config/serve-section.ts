@@ -7,7 +7,7 @@ import { byteSize, durationMs, flag, positiveInt, section } from './config-value
  * ```yaml
  * serve:
  *   workers: 4                 # server processes sharing the port (default: CPU count; --workers wins)
- *   hotEntityTtl: 30s          # in-process hot entity cache; 0s (default) turns it off
+ *   hotEntityTtl: 30s          # in-process hot entity and row caches (default 30s); 0s turns them off
  *   fastPath: true             # answer covered queries from compiled plans (default true)
  *   introspection: true        # answer __schema/__type (default true; docs/serving.md#introspection)
  *   limits:                    # defaults shown
@@ -38,7 +38,7 @@ import { byteSize, durationMs, flag, positiveInt, section } from './config-value
 export interface ServeConfig {
   /** Undefined: one per CPU core. */
   readonly workers: number | undefined;
-  /** 0: the hot entity cache is off. */
+  /** 0: the hot entity and row caches are off. Default `DEFAULT_HOT_ENTITY_TTL_MS`. */
   readonly hotEntityTtlMs: number;
   readonly fastPath: boolean;
   readonly introspection: boolean;
@@ -67,6 +67,13 @@ export interface ServeConfig {
     readonly sampleIntervalMs: number;
   };
 }
+
+/**
+ * The default lifetime of the serving path's hot caches (entities and rows). Writes through the
+ * process invalidate at once; this bounds how long a write by another process (another worker,
+ * a batch job) can go unseen.
+ */
+export const DEFAULT_HOT_ENTITY_TTL_MS = 30_000;
 
 const keyList = z.array(z.string({ error: 'must be a string' }), { error: 'must be a list of keys' });
 
@@ -122,7 +129,7 @@ export type ServeSection = z.output<typeof serveSection>;
 export function serveConfigFrom(s: ServeSection = {}): ServeConfig {
   return {
     workers: s.workers,
-    hotEntityTtlMs: s.hotEntityTtl ?? 0,
+    hotEntityTtlMs: s.hotEntityTtl ?? DEFAULT_HOT_ENTITY_TTL_MS,
     fastPath: s.fastPath ?? true,
     introspection: s.introspection ?? true,
     limits: s.limits ?? {},

@@ -36,6 +36,7 @@ export function defaultWorkerCount(): number {
 export const WORKER_START_FAILED = 78;
 
 const METRICS_REQ = 'larder:cluster-metrics-req';
+const FORGET = 'larder:hot-forget';
 const METRICS_RES = 'larder:cluster-metrics-res';
 
 /**
@@ -85,6 +86,12 @@ function supervise(options: ClusterOptions): Promise<number> {
     };
 
     cluster.on('message', (worker, message: { type?: string; id?: number }) => {
+      if (message?.type === FORGET) {
+        // A write in one worker: every other worker drops what it changed from its hot caches.
+        for (const other of Object.values(cluster.workers ?? {}))
+          if (other !== undefined && other !== worker && other.isConnected()) other.send(message);
+        return;
+      }
       if (message?.type !== METRICS_REQ) return;
       aggregator.clusterMetrics().then(
         (body) => worker.isConnected() && worker.send({ type: METRICS_RES, id: message.id, body }),
@@ -167,4 +174,30 @@ export function clusterMetrics(timeoutMs = 5_000): Promise<string> | undefined {
     process.on('message', onMessage);
     process.send?.({ type: METRICS_REQ, id });
   });
+}
+
+/** What a write changed, as the hot caches forget it: the kind of write and its partition key. */
+export type WrittenKey = readonly ['static' | 'action', string];
+
+/**
+ * In a worker: tells the other workers (through the primary) which keys a write through this
+ * worker changed, so that they drop them from their hot caches at once too. A no-op outside a
+ * cluster.
+ */
+export function tellPeersWritten(keys: readonly WrittenKey[]): void {
+  if (!cluster.isWorker || process.send === undefined || keys.length === 0) return;
+  process.send({ type: FORGET, keys });
+}
+
+/**
+ * In a worker: calls `listener` with the keys another worker's write changed. Returns the
+ * unsubscriber. A no-op outside a cluster.
+ */
+export function onPeersWritten(listener: (keys: readonly WrittenKey[]) => void): () => void {
+  if (!cluster.isWorker) return () => {};
+  const onMessage = (message: { type?: string; keys?: WrittenKey[] }): void => {
+    if (message?.type === FORGET && Array.isArray(message.keys)) listener(message.keys);
+  };
+  process.on('message', onMessage);
+  return () => void process.off('message', onMessage);
 }

@@ -104,7 +104,9 @@ export function actionFeatureResolver(
     const pk = partitionKey(entity, (parent as EntityObject).id, group);
     const read = actionRead(feature, defaultCount, args['input'] as ActionFeatureArgs | null | undefined);
     const loader = ctx.loader;
-    return loader.actionRows(pk, read, feature.maxCount).then((rows) => served(loader, rows, info));
+    return loader
+      .actionRows(pk, read, feature.maxCount, feature.ttlMs)
+      .then((rows) => served(loader, rows, info));
   };
 }
 

@@ -15,7 +15,7 @@ import type { EntityObject } from './entity-object.ts';
 export interface HotEntityOptions {
   /** How long an entry is served, ms. 0 turns the cache off. */
   readonly ttlMs: number;
-  /** Entries kept per entity type. Default 200,000. */
+  /** Entries kept per entity type. Default 500,000. */
   readonly maxEntries?: number;
   /** The clock entries expire by, ms; tests pass a manual one. Default `Date.now`. */
   readonly now?: () => number;
@@ -35,9 +35,13 @@ export interface HotEntry {
   readonly live: boolean;
 }
 
-/** An entry as the cache holds it: only the cache turns `live` off. */
-interface HeldEntry extends Omit<HotEntry, 'live'> {
+/**
+ * An entry as the cache holds it: only the cache turns `live` off, and only the cache extends
+ * `expiresAt` (a refresh that read the same values).
+ */
+interface HeldEntry extends Omit<HotEntry, 'live' | 'expiresAt'> {
   live: boolean;
+  expiresAt: number;
 }
 
 const FORGET_WINDOW_MS = 5_000;
@@ -61,11 +65,18 @@ export class HotEntityCache {
   constructor(options: HotEntityOptions) {
     this.ttlMs = options.ttlMs;
     this.now = options.now ?? Date.now;
-    this.#max = options.maxEntries ?? 200_000;
+    this.#max = options.maxEntries ?? 500_000;
   }
 
   get enabled(): boolean {
     return this.ttlMs > 0;
+  }
+
+  /** Entries held, over all entity types (for tests and metrics). */
+  get size(): number {
+    let n = 0;
+    for (const entries of this.#byEntity.values()) n += entries.size;
+    return n;
   }
 
   /**
@@ -97,9 +108,11 @@ export class HotEntityCache {
   }
 
   /**
-   * Stores a freshly read entity (replacing, and so refreshing, any previous entry), unless it
-   * was forgotten after `readEpoch` (the read may predate the write that caused the forget).
-   * Returns the new entry, or undefined when it was not stored.
+   * Stores a freshly read entity, unless it was forgotten after `readEpoch` (the read may predate
+   * the write that caused the forget). Returns the entry to serve, or undefined when it was not
+   * stored. When the entry held holds exactly the same values (the common refresh after a TTL),
+   * that entry is kept and its life extended instead: its object, and the text kept with it,
+   * stay, so a refresh creates nothing long-lived (no old-generation churn for the GC).
    */
   set(
     entity: string,
@@ -114,11 +127,17 @@ export class HotEntityCache {
     if (entries === undefined) this.#byEntity.set(entity, (entries = new Map()));
     // Re-insert so that Map order stays oldest-first for eviction.
     const previous = entries.get(object.id);
+    const expiresAt = now + jittered(this.ttlMs, TTL_JITTER);
     if (previous !== undefined) {
-      previous.live = false;
       entries.delete(object.id);
+      if (previous.live && previous.found === found && sameValues(previous.object, object)) {
+        previous.expiresAt = expiresAt;
+        entries.set(object.id, previous);
+        return previous;
+      }
+      previous.live = false;
     }
-    const entry: HeldEntry = { object, found, expiresAt: now + jittered(this.ttlMs, TTL_JITTER), live: true };
+    const entry: HeldEntry = { object, found, expiresAt, live: true };
     entries.set(object.id, entry);
     if (entries.size > this.#max) {
       let drop = Math.ceil(this.#max / 10);
@@ -149,4 +168,23 @@ export class HotEntityCache {
       this.#forgotten.delete(old);
     }
   }
+}
+
+/**
+ * Whether two entity objects hold the same features with the same values: primitives equal,
+ * anything else (lists, maps, value objects) equal as JSON.
+ */
+function sameValues(a: EntityObject, b: EntityObject): boolean {
+  const keys = Object.keys(b);
+  if (Object.keys(a).length !== keys.length) return false;
+  for (const key of keys) {
+    if (!sameValue(a[key], b[key])) return false;
+  }
+  return true;
+}
+
+export function sameValue(x: unknown, y: unknown): boolean {
+  if (x === y) return true;
+  if (typeof x !== 'object' || typeof y !== 'object' || x === null || y === null) return false;
+  return JSON.stringify(x) === JSON.stringify(y);
 }

@@ -4,6 +4,7 @@ import type { ActionRow, OnlineStore, RangeQuery, StaticValue } from '../store/o
 import type { ActionRead } from './action-read.ts';
 import type { EntityObject } from './entity-object.ts';
 import type { HotEntityCache, HotEntry } from './hot-entities.ts';
+import { withinWindow, type HotRowCache } from './hot-rows.ts';
 import { applyRowFilter } from './row-filter.ts';
 
 /** What the loader reads from: the store, or the layered cache in front of it. */
@@ -59,9 +60,10 @@ interface StaticBatch {
   readonly waiting: Map<string, Pending<unknown>>;
 }
 
-/** One batch of range reads: unique queries in first-asked order. */
+/** One batch of range reads: unique queries in first-asked order (with their feature's row TTL). */
 interface RangeBatch {
   readonly queries: RangeQuery[];
+  readonly rowTtls: (number | undefined)[];
   readonly waiting: Map<string, RangeRead>;
 }
 
@@ -110,6 +112,8 @@ export class RequestLoader {
   readonly #entities = new Map<string, Map<string, LoadedEntity>>();
   /** The process-wide hot entity cache, when on. */
   readonly #hot: HotEntityCache | undefined;
+  /** The process-wide hot row cache, when on. */
+  readonly #hotRows: HotRowCache | undefined;
   /** The request's time on the hot cache's clock, read once. */
   #now: number | undefined;
   #scheduled = false;
@@ -119,9 +123,10 @@ export class RequestLoader {
   #hotMisses = 0;
   #readFailure: { readonly error: unknown } | undefined;
 
-  constructor(store: FeatureReader, hot?: HotEntityCache) {
+  constructor(store: FeatureReader, hot?: HotEntityCache, hotRows?: HotRowCache) {
     this.#store = store;
     this.#hot = hot?.enabled === true ? hot : undefined;
+    this.#hotRows = hotRows?.enabled === true ? hotRows : undefined;
   }
 
   /**
@@ -181,16 +186,17 @@ export class RequestLoader {
    * The newest-first rows under `pk` that `read` asks for: at most `read.count`, within
    * `read.lastNSec` when given; with a filter, up to `maxCount` rows are read, filtered, and the
    * newest `read.count` kept. The rows are counted as served. Identical unfiltered reads share
-   * one promise.
+   * one promise. `rowTtlMs`: the feature's row TTL (the hot row cache never serves a row past it).
+   * The rows are shared (hot row cache): never modify the array or its rows.
    */
-  actionRows(pk: string, read: ActionRead, maxCount: number): Promise<ActionRow[]> {
+  actionRows(pk: string, read: ActionRead, maxCount: number, rowTtlMs?: number): Promise<ActionRow[]> {
     const predicate = read.predicate;
     if (predicate === undefined) {
-      const unfiltered = this.#range(pk, read.count, read.lastNSec);
+      const unfiltered = this.#range(pk, read.count, read.lastNSec, rowTtlMs);
       unfiltered.servedAsRead++;
       return unfiltered.promise;
     }
-    return this.#range(pk, maxCount, read.lastNSec).promise.then((rows) => {
+    return this.#range(pk, maxCount, read.lastNSec, rowTtlMs).promise.then((rows) => {
       const kept = applyRowFilter(rows, predicate, read.count);
       this.#rowsServed += kept.length;
       this.#featuresServed += kept.length;
@@ -198,11 +204,11 @@ export class RequestLoader {
     });
   }
 
-  #range(pk: string, count: number, lastNSec: number | undefined): RangeRead {
+  #range(pk: string, count: number, lastNSec: number | undefined, rowTtlMs: number | undefined): RangeRead {
     const key = lastNSec === undefined ? `${count}|${pk}` : `${count}|${lastNSec}|${pk}`;
     let batch = this.#ranges;
     if (batch === undefined) {
-      batch = this.#ranges = { queries: [], waiting: new Map() };
+      batch = this.#ranges = { queries: [], rowTtls: [], waiting: new Map() };
       this.#schedule();
     } else {
       const existing = batch.waiting.get(key);
@@ -211,6 +217,7 @@ export class RequestLoader {
     const read = rangeRead();
     batch.waiting.set(key, read);
     batch.queries.push({ pk, count, lastNSec });
+    batch.rowTtls.push(rowTtlMs);
     return read;
   }
 
@@ -379,7 +386,12 @@ export class RequestLoader {
       if (read === 0) entry.found = true;
       if (hot !== undefined) {
         this.#now ??= hot.now();
-        entry.hotEntry = hot.set(batch.entity.name, entry.object, entry.found, this.#now, epoch);
+        const held = hot.set(batch.entity.name, entry.object, entry.found, this.#now, epoch);
+        // A refresh that read the same values keeps the held entry: serve its object (and the
+        // text kept with it).
+        if (held !== undefined && held.object !== entry.object)
+          loaded.set(id, (entry = { object: held.object, found: held.found, shared: true }));
+        entry.hotEntry = held;
         entry.shared = true;
       }
     }
@@ -402,7 +414,10 @@ export class RequestLoader {
   async #flushRanges(batch: RangeBatch): Promise<void> {
     const { queries, waiting } = batch;
     try {
-      const results = await this.#store.getRanges(queries);
+      const results =
+        this.#hotRows === undefined
+          ? await this.#store.getRanges(queries)
+          : await this.#hotRanges(batch, this.#hotRows);
       let i = 0;
       // Map iteration follows insertion order, which is the order of `queries`.
       for (const read of waiting.values()) {
@@ -415,5 +430,37 @@ export class RequestLoader {
       this.#readFailure ??= { error: err };
       for (const p of waiting.values()) p.reject(err);
     }
+  }
+
+  /**
+   * The batch's rows through the hot row cache: hits from it, misses read from the store
+   * without their `lastNSec` (the list the cache keeps), stored, then cut to the window.
+   */
+  async #hotRanges(batch: RangeBatch, hotRows: HotRowCache): Promise<ActionRow[][]> {
+    const now = (this.#now ??= hotRows.now());
+    const { queries, rowTtls } = batch;
+    const results = new Array<ActionRow[]>(queries.length);
+    let misses: number[] | undefined;
+    for (let i = 0; i < queries.length; i++) {
+      const q = queries[i]!;
+      const hit = hotRows.get(q.pk, q.count, q.lastNSec, now);
+      if (hit !== undefined) results[i] = hit as ActionRow[];
+      else (misses ??= []).push(i);
+    }
+    if (misses === undefined) return results;
+    // Remembered before reading: a write (forget) during the read keeps its result out.
+    const epoch = hotRows.epoch;
+    const read = await this.#store.getRanges(
+      misses.map((i) => ({ pk: queries[i]!.pk, count: queries[i]!.count, lastNSec: undefined })),
+    );
+    for (let m = 0; m < misses.length; m++) {
+      const i = misses[m]!;
+      const q = queries[i]!;
+      const rows = read[m] ?? [];
+      // A refresh that read the same rows gets the held ones back (with the text kept with them).
+      const held = hotRows.set(q.pk, q.count, rows, now, epoch, rowTtls[i]) ?? rows;
+      results[i] = (q.lastNSec === undefined ? held : withinWindow(held, q.lastNSec, now)) as ActionRow[];
+    }
+    return results;
   }
 }

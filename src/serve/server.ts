@@ -7,11 +7,14 @@ import type { LayeredStore } from '../cache/layered-store.ts';
 import { LarderError } from '../errors.ts';
 import { authConfigFromEnv, type AuthConfig } from './auth.ts';
 import { clientErrorHandler } from './client-error.ts';
+import { onPeersWritten, tellPeersWritten, type WrittenKey } from './cluster.ts';
 import type { ServeContext } from './context.ts';
 import { notFoundHandler, restErrorHandler } from './error-response.ts';
-import { fastPathPlugin } from './fast-path/fast-graphql.ts';
+import { fastAnswerer, fastPathPlugin } from './fast-path/fast-graphql.ts';
 import { buildServingSchema } from './graphql-schema.ts';
+import { DEFAULT_HOT_ENTITY_TTL_MS } from '../config/serve-section.ts';
 import { HotEntityCache } from './hot-entities.ts';
+import { HotRowCache } from './hot-rows.ts';
 import { introspectionFromEnv, introspectionOffRule } from './introspection-rule.ts';
 import { depthLimitRule, serveLimitsFromEnv, type ServeLimits } from './limits.ts';
 import { ServeMetrics } from './metrics.ts';
@@ -61,8 +64,11 @@ export interface ServerOptions {
   /** Parsed, validated and compiled queries kept, by query text. Default 1024. */
   readonly queryCacheSize?: number;
   /**
-   * Lifetime of the in-process hot entity cache, ms (see `hot-entities.ts`). Default: the
-   * `LARDER_HOT_ENTITY_TTL_MS` environment variable, else 0 (off).
+   * Lifetime of the in-process hot caches of entities and action rows, ms (see `hot-entities.ts`,
+   * `hot-rows.ts`); 0 turns them off. Default: the `LARDER_HOT_ENTITY_TTL_MS` environment variable,
+   * else `DEFAULT_HOT_ENTITY_TTL_MS` (30 s). They are on only when the server can see the writes
+   * made through it (a layered store, `onWrite`): those invalidate at once; the TTL bounds how
+   * long a write by another process goes unseen.
    */
   readonly hotEntityTtlMs?: number;
   /**
@@ -141,9 +147,13 @@ export async function createServer(ctx: ServeContext, options: ServerOptions = {
   const reader = options.reader ?? store;
   const onDemand = new OnDemandService(initial.onDemand, { observer: metrics.onDemandObserver(), now });
   app.addHook('onClose', async () => onDemand.close());
-  const hot = new HotEntityCache({ ttlMs: options.hotEntityTtlMs ?? hotTtlFromEnv(), now });
-  if (hot.enabled) {
-    const stopForgetting = forgetWrittenEntities(hot, [reader, store], ctx.registry);
+  // Only where this process's writes can invalidate them: otherwise a write would go unseen.
+  const observable = writeObservable([reader, store]);
+  const hotTtlMs = observable === undefined ? 0 : (options.hotEntityTtlMs ?? hotTtlFromEnv());
+  const hot = new HotEntityCache({ ttlMs: hotTtlMs, now });
+  const hotRows = new HotRowCache({ ttlMs: hotTtlMs, now });
+  if (observable !== undefined && hotTtlMs > 0) {
+    const stopForgetting = forgetWrittenEntities(hot, hotRows, observable, ctx.registry);
     app.addHook('onClose', async () => stopForgetting());
   }
   const newRequestState: NewRequestState = (request, operationName) => {
@@ -151,7 +161,7 @@ export async function createServer(ctx: ServeContext, options: ServerOptions = {
     const failure = request.larder?.loader.readFailure;
     return {
       // One loader per request: it is what batches the request's reads.
-      loader: new RequestLoader(failure === undefined ? reader : failedReader(failure.error), hot),
+      loader: new RequestLoader(failure === undefined ? reader : failedReader(failure.error), hot, hotRows),
       onDemand: new OnDemandLoader(onDemand),
       operationName,
     };
@@ -189,17 +199,24 @@ export async function createServer(ctx: ServeContext, options: ServerOptions = {
     onDemand.update(serving.onDemand),
   );
   app.addHook('onClose', async () => swapper.stop());
-  if (options.fastPath ?? process.env['LARDER_SERVE_FAST_PATH'] !== '0') {
-    await app.register(fastPathPlugin, {
-      schema: () => swapper.serving.schema,
-      limits,
-      rules,
-      newLoader: () => new RequestLoader(reader, hot),
-      maxQueries: queryCacheSize,
-      onOutcome: (outcome) => metrics.recordFastPath(outcome),
-    });
-  }
-  await app.register(restFeaturesPlugin, { registry: ctx.registry, newRequestState });
+  const fastPathOn = options.fastPath ?? process.env['LARDER_SERVE_FAST_PATH'] !== '0';
+  const fastAnswer = fastPathOn
+    ? fastAnswerer({
+        schema: () => swapper.serving.schema,
+        limits,
+        rules,
+        maxQueries: queryCacheSize,
+        onOutcome: (outcome) => metrics.recordFastPath(outcome),
+      })
+    : undefined;
+  const newFastLoader = (): RequestLoader => new RequestLoader(reader, hot, hotRows);
+  if (fastAnswer !== undefined)
+    await app.register(fastPathPlugin, { answer: fastAnswer, newLoader: newFastLoader });
+  await app.register(restFeaturesPlugin, {
+    registry: ctx.registry,
+    newRequestState,
+    ...(fastAnswer === undefined ? {} : { fast: { answer: fastAnswer, newLoader: newFastLoader } }),
+  });
   await app.register(httpPushPlugin, {
     ingest: (events) => ctx.ingest(events),
     registry: ctx.registry,
@@ -220,35 +237,53 @@ export async function createServer(ctx: ServeContext, options: ServerOptions = {
   return app;
 }
 
+/** The reader or store that tells about the writes made through it (the layered store), if any. */
+function writeObservable(stores: readonly unknown[]): Pick<LayeredStore, 'onWrite'> | undefined {
+  return stores.find(
+    (s): s is Pick<LayeredStore, 'onWrite'> => typeof (s as Partial<LayeredStore>).onWrite === 'function',
+  );
+}
+
 /**
- * Drops from the hot cache every entity a write through the layered store changes (the reader's
- * or the context's store, whichever can tell). Returns the unsubscriber.
+ * Drops from the hot caches every entity and every row list a write through the layered store
+ * changes, before the write's promise resolves; in a cluster, the other workers are told to drop
+ * them too (through the primary). Returns the unsubscriber.
  */
 function forgetWrittenEntities(
   hot: HotEntityCache,
-  stores: readonly unknown[],
+  hotRows: HotRowCache,
+  observable: Pick<LayeredStore, 'onWrite'>,
   registry: ServeContext['registry'],
 ): () => void {
-  const observable = stores.find(
-    (s): s is Pick<LayeredStore, 'onWrite'> => typeof (s as Partial<LayeredStore>).onWrite === 'function',
-  );
-  if (observable === undefined) return () => {};
-  return observable.onWrite((writes) => {
+  const forget = (keys: readonly WrittenKey[]): void => {
     const now = hot.now();
     const current = registry.current;
-    for (const write of writes) {
-      if (write.kind !== 'static') continue;
-      const def = groupOf(current, write.pk);
+    for (const [kind, pk] of keys) {
+      if (kind === 'action') {
+        hotRows.forget(pk, now);
+        continue;
+      }
+      const def = groupOf(current, pk);
       const entity = def === undefined ? undefined : current.entities.get(def.entity);
       if (def === undefined || entity === undefined) continue;
-      hot.forget(entity.name, entityIdOfKey(entity, write.pk), now);
+      hot.forget(entity.name, entityIdOfKey(entity, pk), now);
     }
+  };
+  const stopPeers = onPeersWritten(forget);
+  const stopWrites = observable.onWrite((writes) => {
+    const keys = writes.map((write): WrittenKey => [write.kind, write.pk]);
+    forget(keys);
+    tellPeersWritten(keys);
   });
+  return () => {
+    stopWrites();
+    stopPeers();
+  };
 }
 
 function hotTtlFromEnv(): number {
   const raw = process.env['LARDER_HOT_ENTITY_TTL_MS'];
-  if (raw === undefined || raw === '') return 0;
+  if (raw === undefined || raw === '') return DEFAULT_HOT_ENTITY_TTL_MS;
   const ms = Number(raw);
   if (!Number.isInteger(ms) || ms < 0) {
     throw new LarderError(

@@ -37,7 +37,7 @@ describe('loadConfig: sections and defaults', () => {
     expect(config.streams.size).toBe(0);
     expect(config.serve).toEqual({
       workers: undefined,
-      hotEntityTtlMs: 0,
+      hotEntityTtlMs: 30_000,
       fastPath: true,
       introspection: true,
       limits: {},

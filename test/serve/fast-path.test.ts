@@ -16,6 +16,35 @@ features:
   user:
     last_location:
       events: [{streamName: ev, topic: t, subTopic: loc, fields: [{name: lat, type: float}, {name: lng, type: float}]}]
+    typed_card:
+      events:
+        - streamName: ev
+          topic: t
+          subTopic: card
+          fields:
+            - {name: i, type: int}
+            - {name: f, type: float}
+            - {name: s, type: string}
+            - {name: b, type: bool}
+            - {name: j, type: json}
+            - {name: li, type: list<int>}
+            - {name: lf, type: list<float>}
+            - {name: ls, type: list<string>}
+            - {name: lb, type: list<bool>}
+    typed_events:
+      featureType: action
+      maxCount: 10
+      events:
+        - streamName: ev
+          topic: t
+          subTopic: typed
+          fields:
+            - {name: i, type: int}
+            - {name: f, type: float}
+            - {name: s, type: string}
+            - {name: b, type: bool}
+            - {name: j, type: json}
+            - {name: ls, type: list<string>}
     keyword_scores:
       containerType: map
       mapKey: keyword
@@ -66,6 +95,44 @@ function data(now: number): StoreWrite[] {
     maxCount: 100,
   });
   writes.push(single('u:', 1, 'last_location', { lat: 37.5, lng: 127.25 }));
+  // Every scalar type, in a value object and in rows: negative, fractional, escapes, nested JSON,
+  // empty and non-empty lists.
+  writes.push(
+    single('u:', 1, 'typed_card', {
+      i: -42,
+      f: 0.1,
+      s: 'tab\t "quote" \\ ü 😀',
+      b: false,
+      j: { nested: [1, 'two', null, { deep: true }], n: -1.5e-7 },
+      li: [1, -2, 2147483647],
+      lf: [1.5, -0.25, 1e21],
+      ls: [],
+      lb: [true, false],
+    }),
+    single('u:', 2, 'typed_card', {
+      i: 7,
+      f: -3,
+      s: '',
+      b: true,
+      j: 'just a string',
+      li: [],
+      lf: [],
+      ls: ['a'],
+      lb: [],
+    }),
+  );
+  for (let i = 0; i < 3; i++) {
+    writes.push(
+      row('u:', 1, 'typed_events', now - i * 1000, {
+        i: i - 1,
+        f: i / 3,
+        s: `line\n${i}`,
+        b: i % 2 === 0,
+        j: i === 0 ? null : { k: [i] },
+        ls: i === 2 ? [] : ['x', `y${i}`],
+      }),
+    );
+  }
   for (const [key, value] of [
     ['lego', 0.5],
     ['bike', 2],
@@ -140,6 +207,17 @@ const ANSWERED: Case[] = [
   {
     name: 'a value-object static, a map static, absent values',
     query: '{ users(ids: [1, 2]) { last_location { lng lat } keyword_scores notification_keywords } }',
+  },
+  {
+    name: 'every scalar type: a value object (two users, one without) and action rows',
+    query: `{ users(ids: [1, 2, 3]) { typed_card { i f s b j li lf ls lb }
+      typed_events(input: {count: 3}) { i f s b j ls timestamp } } }`,
+  },
+  {
+    name: 'lastNSec cutting rows, a filter, and a join, in one request',
+    query: `{ user(id: 1) { recent_view_articles(input: {count: 8, lastNSec: 4}) { article_id article { title category } }
+      f: recent_view_articles(input: {count: 2, filter: [{field: "source", eq: "feed"}]}) { article_id article { price } }
+      typed_events(input: {lastNSec: 1}) { i } } }`,
   },
   {
     name: 'an input object from variables',
@@ -260,6 +338,67 @@ describe('the GraphQL fast path', () => {
       });
     }
   }
+
+  it('serves every scalar type with the written values (not two empty answers)', async () => {
+    const c = ANSWERED.find((a) => a.name.startsWith('every scalar type'))!;
+    const { fast: a, full: b } = await both(c);
+    expect(a.text).toBe(b.text);
+    const users = (JSON.parse(a.text) as { data: { users: Record<string, unknown>[] } }).data.users;
+    expect(users[0]!['typed_card']).toMatchObject({ i: -42, f: 0.1, b: false, lb: [true, false] });
+    expect(a.text).toContain('😀');
+    expect(a.text).toContain('"deep":true');
+    expect(users[0]!['typed_events']).toHaveLength(3);
+    expect(users[2]!['typed_card']).toBeNull();
+  });
+
+  it('answers POST /v1/features through the fast path, byte for byte as the executor', async () => {
+    const bodies = [
+      {
+        entity: 'user',
+        ids: ['1', 2, '3', '42'],
+        features: [
+          { name: 'os' },
+          { name: 'typed_card' },
+          { name: 'recent_view_articles', count: 4 },
+          { name: 'recent_search_keywords', count: 3, lastNSec: 200 },
+          { name: 'typed_events', count: 2 },
+        ],
+      },
+      { entity: 'flea_article', ids: [1, 2, 999], features: [{ name: 'title' }, { name: 'price' }] },
+    ];
+    for (const body of bodies) {
+      const before = await outcome('answered');
+      const [a, b] = await Promise.all(
+        [fast, full].map(async (server) => {
+          const res = await fetch(`${server.base}/v1/features`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(body),
+          });
+          return { status: res.status, text: await res.text() };
+        }),
+      );
+      expect(a!.status).toBe(200);
+      expect(a!.text).toBe(b!.text);
+      expect(a!.text).toContain('"results"');
+      expect(await outcome('answered')).toBe(before + 1);
+    }
+    // An error still answers as the executor does (the fast path hands the request over).
+    const tooMany = { entity: 'user', ids: ['1'], features: [{ name: 'recent_search_keywords', count: 51 }] };
+    const [a, b] = await Promise.all(
+      [fast, full].map(async (server) => {
+        const res = await fetch(`${server.base}/v1/features`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(tooMany),
+        });
+        return { status: res.status, text: await res.text() };
+      }),
+    );
+    expect(a!.status).toBe(b!.status);
+    expect(a!.text).toBe(b!.text);
+    expect(a!.status).toBeGreaterThanOrEqual(400);
+  });
 
   it('refuses a syntax error before the fast path, with the same answer either way', async () => {
     const counts = async () => Promise.all(['answered', 'handed_over', 'not_covered'].map(outcome));

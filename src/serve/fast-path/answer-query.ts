@@ -4,7 +4,8 @@ import { actionRead, type ActionFeatureArgs } from '../action-read.ts';
 import { canonicalEntityId } from '../entity-id.ts';
 import type { RequestLoader } from '../request-loader.ts';
 import type { CompiledEntity, CompiledQuery } from './compile-query.ts';
-import { entityText, listText, settleJoins, type SettledJoins } from './kept-texts.ts';
+import { AnswerWriter } from './answer-writer.ts';
+import { entityText, listPiece, settleJoins, type SettledJoins } from './kept-texts.ts';
 
 /** One root entity field of a request: its ids, and per compiled action the rows of each id. */
 interface RootState {
@@ -20,14 +21,15 @@ interface RootState {
  * Runs a compiled query: the same reads the resolvers would make, through the request's loader
  * (so the same batching: one read per entity type and pass, the hot entity cache, the cache
  * levels), then the answer's JSON text, `{"data":{...}}`, from parts kept per row and per shared
- * entity object. Rejects (with a LarderError or `FastPathMiss`) where GraphQL would answer with
- * an error; the caller then runs the full executor.
+ * entity object, as UTF-8 bytes: kept lists are spliced in as the bytes they were encoded to once
+ * (`answer-writer.ts`). Rejects (with a LarderError or `FastPathMiss`) where GraphQL would answer
+ * with an error; the caller then runs the full executor.
  */
 export async function answerQuery(
   query: CompiledQuery,
   variables: Readonly<Record<string, unknown>>,
   loader: RequestLoader,
-): Promise<string> {
+): Promise<Buffer> {
   const states: (RootState | undefined)[] = [];
   const reads: Promise<ActionRow[]>[] = [];
   const loads: Promise<void>[] = [];
@@ -56,7 +58,7 @@ export async function answerQuery(
       for (let i = 0; i < ids.length; i++) {
         const pk = partitionKey(entity, ids[i]!, action.feature.name);
         reads.push(
-          loader.actionRows(pk, read, action.feature.maxCount).then((rows) => {
+          loader.actionRows(pk, read, action.feature.maxCount, action.feature.ttlMs).then((rows) => {
             slot[i] = rows;
             return rows;
           }),
@@ -74,48 +76,53 @@ export async function answerQuery(
   }
   if (loads.length > 0) await Promise.all(loads);
 
-  let out = '{"data":';
+  const out = new AnswerWriter('{"data":');
   query.roots.forEach((root, r) => {
     if (root.kind === 'text') {
-      out += root.prefix + root.text;
+      out.text(root.prefix + root.text);
       return;
     }
     const state = states[r]!;
     if (root.kind === 'single') {
-      out += root.prefix + rootEntityText(state, 0, loader);
+      out.text(root.prefix);
+      writeRootEntity(out, state, 0, loader);
       return;
     }
-    out += `${root.prefix}[`;
+    out.text(`${root.prefix}[`);
     for (let i = 0; i < state.ids.length; i++) {
-      if (i > 0) out += ',';
-      out += rootEntityText(state, i, loader);
+      if (i > 0) out.text(',');
+      writeRootEntity(out, state, i, loader);
     }
-    out += ']';
+    out.text(']');
   });
-  return `${out}}}`;
+  out.text('}}');
+  return out.bytes();
 }
 
 /** Root entity `index` of a root field: its fields, with its action features' rows. */
-function rootEntityText(state: RootState, index: number, loader: RequestLoader): string {
+function writeRootEntity(out: AnswerWriter, state: RootState, index: number, loader: RequestLoader): void {
   const compiled = state.entity;
   const id = state.ids[index]!;
   if (compiled.actions.length === 0) {
     // The hot entry's object, whose text the memo may keep; else the request's own object.
     const entry = loader.hotEntryOf(compiled.entity, id);
-    return entry === undefined
-      ? entityText(compiled, loader.entityObject(compiled.entity, id), false)
-      : entityText(compiled, entry.object, true);
+    out.text(
+      entry === undefined
+        ? entityText(compiled, loader.entityObject(compiled.entity, id), false)
+        : entityText(compiled, entry.object, true),
+    );
+    return;
   }
   const object = loader.entityObject(compiled.entity, id);
-  let out = '';
   for (const field of compiled.fields) {
-    if (field.kind === 'text') out += field.prefix + field.text;
-    else if (field.kind === 'value') out += field.prefix + field.write(object[field.name]);
+    if (field.kind === 'text') out.text(field.prefix + field.text);
+    else if (field.kind === 'value') out.text(field.prefix + field.write(object[field.name]));
     else {
       const action = compiled.actions[field.index]!;
       const rows = state.rows[field.index]![index]!;
-      out += field.prefix + listText(action, rows, state.joins[field.index]![index]!, loader);
+      out.text(field.prefix);
+      out.piece(listPiece(action, rows, state.joins[field.index]![index]!, loader));
     }
   }
-  return `${out}}`;
+  out.text('}');
 }

@@ -26,18 +26,23 @@ import { answerQuery } from './answer-query.ts';
  *
  * Off with `LARDER_SERVE_FAST_PATH=0` or `createServer(..., {fastPath: false})`.
  */
-export interface FastPathOptions {
+export interface FastAnswererOptions {
   /** The schema in force (it follows registry reloads). */
   readonly schema: () => GraphQLSchema;
   readonly limits: ServeLimits;
   /** Validation rules beyond GraphQL's own (the depth limit), as the full executor applies them. */
   readonly rules: readonly ValidationRule[];
-  /** A request's loader, as the full executor's context gets it. */
-  readonly newLoader: () => RequestLoader;
   /** Compiled queries kept per schema, by query text and operation name. */
   readonly maxQueries: number;
   /** Told what happened to each request that reached the fast path (for `/metrics`). */
   readonly onOutcome?: (outcome: FastPathOutcome) => void;
+}
+
+export interface FastPathOptions {
+  /** The answerer (`fastAnswerer`), shared with `POST /v1/features`. */
+  readonly answer: FastAnswer;
+  /** A request's loader, as the full executor's context gets it. */
+  readonly newLoader: () => RequestLoader;
 }
 
 /**
@@ -47,8 +52,7 @@ export interface FastPathOptions {
  */
 export const fastPathPlugin = fp<FastPathOptions>(
   async (app, options) => {
-    const compiledQueries = new CompiledQueries(options.maxQueries);
-    const outcome = options.onOutcome ?? ((): void => {});
+    const { answer } = options;
     app.addHook('preHandler', (request, reply, done) => {
       if (request.method !== 'POST' || request.routeOptions.url !== '/graphql') return done();
       const body = request.body as GraphQLBody | null;
@@ -57,36 +61,21 @@ export const fastPathPlugin = fp<FastPathOptions>(
       if (name !== undefined && name !== null && typeof name !== 'string') return done();
       const raw = body.variables ?? {};
       if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return done();
-      const schema = options.schema();
-      const operationName = name ?? undefined;
-      const compiled = compiledQueries.get(schema, body.query, operationName, () =>
-        compileQuery(schema, body.query as string, operationName, options.rules, joinedIdOf),
+      const answering = answer(
+        body.query,
+        name ?? undefined,
+        raw as Record<string, unknown>,
+        options.newLoader,
       );
-      if (compiled === undefined) {
-        outcome('not_covered');
-        return done();
-      }
-      const handOver = (): void => {
-        outcome('handed_over');
-        done();
-      };
-      const variables = compiled.coerceVariables(raw as Record<string, unknown>);
-      if (variables === undefined) return handOver();
-      try {
-        checkRequestCost(requestCost(schema, compiled.document, operationName), variables, options.limits);
-      } catch {
-        return handOver(); // the full executor reports the limit
-      }
-      const loader = options.newLoader();
-      request.larder = { loader, operationName: operationName ?? compiled.operationName };
-      answerQuery(compiled, variables, loader).then(
+      if (answering === undefined) return done();
+      request.larder = { loader: answering.loader, operationName: answering.operationName };
+      answering.json.then(
         (json) => {
-          outcome('answered');
           void reply.header('content-type', 'application/json; charset=utf-8').send(json);
         },
         (err: unknown) => {
           request.log.debug({ err }, 'graphql fast path: handing the request to the full executor');
-          handOver();
+          done();
         },
       );
     });
@@ -96,6 +85,67 @@ export const fastPathPlugin = fp<FastPathOptions>(
     dependencies: ['larder-request-state', 'larder-persisted-queries', 'larder-limits'],
   },
 );
+
+/**
+ * Answers a query through the fast path: undefined when it does not cover the query, or would
+ * hand it over (variables GraphQL refuses, a limit exceeded: the full executor reports those);
+ * else the answer's JSON, `{"data":...}`, as bytes, which rejects when the full executor must answer
+ * after all (a read failed, a value GraphQL would refuse). `POST /graphql` and `POST
+ * /v1/features` share one.
+ */
+export type FastAnswer = (
+  query: string,
+  operationName: string | undefined,
+  variables: Readonly<Record<string, unknown>>,
+  newLoader: () => RequestLoader,
+) => FastAnswering | undefined;
+
+export interface FastAnswering {
+  /** The answer's UTF-8 bytes. */
+  readonly json: Promise<Buffer>;
+  readonly operationName: string | undefined;
+  /** The loader that read for it (the metrics read its counts; a failed read is on it). */
+  readonly loader: RequestLoader;
+}
+
+/** The fast path's answerer: its compiled queries, limits and outcome counts. */
+export function fastAnswerer(options: FastAnswererOptions): FastAnswer {
+  const compiledQueries = new CompiledQueries(options.maxQueries);
+  const outcome = options.onOutcome ?? ((): void => {});
+  return (query, operationName, raw, newLoader) => {
+    const schema = options.schema();
+    const compiled = compiledQueries.get(schema, query, operationName, () =>
+      compileQuery(schema, query, operationName, options.rules, joinedIdOf),
+    );
+    if (compiled === undefined) {
+      outcome('not_covered');
+      return undefined;
+    }
+    const variables = compiled.coerceVariables(raw);
+    if (variables === undefined) {
+      outcome('handed_over');
+      return undefined;
+    }
+    try {
+      checkRequestCost(requestCost(schema, compiled.document, operationName), variables, options.limits);
+    } catch {
+      outcome('handed_over'); // the full executor reports the limit
+      return undefined;
+    }
+    const loader = newLoader();
+    const json = answerQuery(compiled, variables, loader).then(
+      (text) => {
+        outcome('answered');
+        return text;
+      },
+      (err: unknown) => {
+        outcome('handed_over');
+        throw err;
+      },
+    );
+    return { json, operationName: operationName ?? compiled.operationName, loader };
+  };
+}
 
 /** Compiled queries (and "not covered" answers) per schema, bounded; the oldest query goes first. */
 class CompiledQueries {

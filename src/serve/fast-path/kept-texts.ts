@@ -11,36 +11,27 @@ import { flat } from './flat-text.ts';
  * the only code that decides whether kept text still holds.
  *
  * Kept text holds while the versions it was written from are current. A row never changes in
- * place (a changed row is a new object), so the row object is its own version. A hot cache entry
- * (`HotEntry`) is one version of an entity: storing the entity again makes a new entry, and
- * `isHotEntryCurrent` tells, without a lookup, whether an entry is still the one served. So:
+ * place (a changed row is a new object; the hot row cache hands out the same rows until they
+ * change), so the row object is its own version. A hot cache entry (`HotEntry`) is one version of
+ * an entity: a changed entity gets a new entry, and `isHotEntryCurrent` tells, without a lookup,
+ * whether an entry is still the one served. So:
  *
- * - a row's own parts (its fields' text, its joined ids) are kept for good;
- * - a row's whole text is kept with the hot entries of its joined entities;
- * - a list's text (`[...]`) is kept with its rows and the hot entries of all their joined entities;
+ * - a list's text (`[...]`) is kept, as UTF-8 bytes, with its rows and the hot entries of all
+ *   their joined entities; rows themselves keep nothing (their parts are written again when a list's text no
+ *   longer holds, which the refresh-in-place of the hot caches makes rare);
  * - an entity's text (without action features) is kept on an entity object of a hot entry (the
  *   cache never modifies those objects).
  *
  * Where a joined entity did not come from a hot entry (the hot cache is off), nothing is kept
  * with it: its text is written for each request.
  *
- * Texts are kept in a non-enumerable symbol property of the row or entity object, so GraphQL,
- * JSON.stringify and object spreads never see or copy it, under the compiled action or entity
- * that wrote them (a few per object at most). Not a WeakMap: hot entity objects are replaced every TTL, and a
- * WeakMap holding hundreds of thousands of dead keys until the next full GC grows, rehashes and
- * slows ephemeron marking (100–300 ms event-loop stalls under load, measured).
+ * Texts are kept in a non-enumerable symbol property of the first row or the entity object, so
+ * GraphQL, JSON.stringify and object spreads never see or copy it, under the compiled action or
+ * entity that wrote them (a few per object at most). Not a WeakMap: hot entity objects are
+ * replaced when they change, and a WeakMap holding hundreds of thousands of dead keys until the
+ * next full GC grows, rehashes and slows ephemeron marking (100–300 ms event-loop stalls under
+ * load, measured).
  */
-
-/** What is kept for one row under one compiled action. */
-interface KeptRow {
-  readonly parts: RowParts;
-  /** The row's whole text, written with the joined entities of the hot entries in `entries`. */
-  text: string | undefined;
-  /** Per join: the hot entry the joined entity was last served from (undefined: not from one). */
-  readonly entries: (HotEntry | undefined)[];
-  /** The text of the list that starts with this row. */
-  list: KeptList | undefined;
-}
 
 /**
  * A whole list's text: the `rows` it was written from and, per `row * joins + join`, the hot
@@ -49,25 +40,25 @@ interface KeptRow {
 interface KeptList {
   readonly rows: readonly ActionRow[];
   readonly entries: readonly (HotEntry | null)[];
-  readonly text: string;
+  /** The list's UTF-8 bytes, encoded once: answers splice them in (`answer-writer.ts`). */
+  readonly bytes: Buffer;
 }
 
-/** What `settleJoins` found for one list of rows; `listText` writes the list from it. */
+/** What `settleJoins` found for one list of rows; `listPiece` writes the list from it. */
 export interface SettledJoins {
-  /**
-   * Per `row * joins + join`: the hot entry the row's joined entity is served from without a
-   * lookup (kept from an earlier request, current when this request settled its joins);
-   * undefined where the loader reads it.
-   */
-  readonly kept: readonly (HotEntry | undefined)[];
   /** The list's kept text, when its rows and every joined entry are the same and current. */
   readonly list: KeptList | undefined;
+  /** Otherwise: each row's own parts, written once for this request. */
+  readonly parts: readonly RowParts[] | undefined;
 }
 
+const NO_PARTS: SettledJoins = { list: undefined, parts: undefined };
+
 /**
- * Asks the loader for the joined entities of `rows`, except those whose hot entry, kept with the
- * row (or with the list's text) by an earlier request, is still current: no lookup for those. A
- * list without joins, or whose every joined entry is current, is served as kept.
+ * Asks the loader for the joined entities of `rows`, unless the list's text, kept by an earlier
+ * request, still holds: the same rows, and every joined entity's hot entry still current (no
+ * lookup at all then). Otherwise each row's parts are written and its joined ids asked for
+ * (the hot entity cache answers those it holds).
  */
 export function settleJoins(
   action: CompiledAction,
@@ -75,8 +66,6 @@ export function settleJoins(
   loader: RequestLoader,
   loads: Promise<void>[],
 ): SettledJoins {
-  const joins = action.joins.length;
-  const used: (HotEntry | undefined)[] = new Array<HotEntry | undefined>(rows.length * joins);
   const list = keptList(action, rows);
   if (list !== undefined) {
     const entries = list.entries;
@@ -86,81 +75,65 @@ export function settleJoins(
       const entry = entries[k]!;
       if (entry === null) continue;
       if (!loader.isHotEntryCurrent(entry)) break;
-      used[k] = entry;
       hits++;
     }
     if (k === entries.length) {
       loader.countHotHits(hits);
-      return { kept: used, list };
+      return { list, parts: undefined };
     }
-    used.fill(undefined);
   }
-  let hits = 0;
-  for (let j = 0; j < joins; j++) {
+  if (rows.length === 0) return NO_PARTS;
+  const parts = rows.map(action.rowParts);
+  const joins = action.joins;
+  for (let j = 0; j < joins.length; j++) {
     const ids: string[] = [];
-    for (let r = 0; r < rows.length; r++) {
-      const row = keptRow(action, rows[r]!);
-      const id = row.parts.ids[j];
-      if (id === undefined) continue;
-      const entry = row.entries[j];
-      if (entry !== undefined && loader.isHotEntryCurrent(entry)) {
-        used[r * joins + j] = entry;
-        hits++;
-      } else ids.push(id);
+    for (const p of parts) {
+      const id = p.ids[j];
+      if (id !== undefined) ids.push(id);
     }
-    const join = action.joins[j]!;
+    const join = joins[j]!;
     if (ids.length > 0) loads.push(loader.loadEntities(join.join.target, ids, join.entity.statics));
   }
-  loader.countHotHits(hits);
-  return { kept: used, list: undefined };
+  return { list: undefined, parts };
 }
 
-/** The text of a list of rows (`[...]`), once `settleJoins` has been awaited. */
-export function listText(
+/**
+ * A list of rows (`[...]`), once `settleJoins` has been awaited: its kept bytes, or its text
+ * (then kept as bytes when every joined entity came from a hot entry).
+ */
+export function listPiece(
   action: CompiledAction,
   rows: readonly ActionRow[],
-  { kept, list }: SettledJoins,
+  { list, parts }: SettledJoins,
   loader: RequestLoader,
-): string {
-  if (list !== undefined) return list.text;
+): string | Buffer {
+  if (list !== undefined) return list.bytes;
+  if (parts === undefined) return '[]';
   const joins = action.joins;
   // What the list's text is written from, to keep it; null once a joined entity has no hot entry.
   let entries: (HotEntry | null)[] | null = [];
   let out = '[';
-  for (let r = 0; r < rows.length; r++) {
-    const row = keptRow(action, rows[r]!);
+  for (let r = 0; r < parts.length; r++) {
+    const { texts, ids } = parts[r]!;
     if (r > 0) out += ',';
-    const { texts, ids } = row.parts;
-    if (joins.length === 0) {
-      out += texts[0]!;
-      continue;
-    }
-    // The whole text holds while every joined entity comes from the hot entry it was written with.
-    let holds = row.text !== undefined;
+    out += texts[0]!;
     for (let j = 0; j < joins.length; j++) {
       const id = ids[j];
-      const entry =
-        id === undefined
-          ? undefined
-          : (kept[r * joins.length + j] ?? loader.hotEntryOf(joins[j]!.join.target, id));
-      if (id !== undefined && (entry === undefined || entry !== row.entries[j])) holds = false;
-      row.entries[j] = entry;
+      const target = joins[j]!.join.target;
+      const entry = id === undefined ? undefined : loader.hotEntryOf(target, id);
       if (entries !== null) {
         if (id === undefined) entries.push(null);
         else if (entry !== undefined) entries.push(entry);
         else entries = null;
       }
+      out += joinedText(joins[j]!, id, entry, loader) + texts[j + 1]!;
     }
-    if (!holds) {
-      let text = texts[0]!;
-      for (let j = 0; j < joins.length; j++) text += joinedText(joins[j]!, row, j, loader) + texts[j + 1]!;
-      row.text = flat(text);
-    }
-    out += row.text!;
   }
-  const text = flat(`${out}]`);
-  if (rows.length > 0 && entries !== null) keptRow(action, rows[0]!).list = { rows, entries, text };
-  return text;
+  const text = `${out}]`;
+  if (entries === null) return text;
+  const bytes = Buffer.from(text, 'utf8');
+  keep(rows[0]!, action, { rows, entries, bytes } satisfies KeptList);
+  return bytes;
 }
 
 /**
@@ -181,29 +154,23 @@ export function entityText(entity: CompiledEntity, object: EntityObject, shared:
   return text;
 }
 
-/** Join `j` of a row: its entity's text from the hot entry it was served from, else as loaded. */
-function joinedText(join: CompiledRowJoin, row: KeptRow, j: number, loader: RequestLoader): string {
-  const entry = row.entries[j];
+/** A row's joined entity: its text from the hot entry it was served from, else as loaded. */
+function joinedText(
+  join: CompiledRowJoin,
+  id: string | undefined,
+  entry: HotEntry | undefined,
+  loader: RequestLoader,
+): string {
   if (entry !== undefined) return entry.found ? entityText(join.entity, entry.object, true) : 'null';
-  const id = row.parts.ids[j];
   const object = id === undefined ? null : loader.joinedEntity(join.join.target, id);
   return object === null ? 'null' : entityText(join.entity, object, false);
 }
 
-function keptRow(action: CompiledAction, row: ActionRow): KeptRow {
-  let memo = kept<KeptRow>(row, action);
-  if (memo === undefined) {
-    const parts = action.rowParts(row);
-    memo = { parts, text: undefined, entries: parts.ids.map(() => undefined), list: undefined };
-    keep(row, action, memo);
-  }
-  return memo;
-}
-
 function keptList(action: CompiledAction, rows: readonly ActionRow[]): KeptList | undefined {
   if (rows.length === 0) return undefined;
-  const list = kept<KeptRow>(rows[0]!, action)?.list;
+  const list = kept<KeptList>(rows[0]!, action);
   if (list === undefined || list.rows.length !== rows.length) return undefined;
+  if (list.rows === rows) return list;
   for (let r = 0; r < rows.length; r++) if (list.rows[r] !== rows[r]) return undefined;
   return list;
 }
@@ -211,19 +178,19 @@ function keptList(action: CompiledAction, rows: readonly ActionRow[]): KeptList 
 const SLOT = Symbol('larder.keptTexts');
 const MAX_KEYS_PER_OBJECT = 4;
 
-/** What one object keeps: one value per key (a compiled action or entity). */
-interface Slot {
-  readonly keys: object[];
-  readonly values: unknown[];
-}
+/**
+ * What one object keeps, as `[key0, value0, key1, value1, ...]` (one value per key: a compiled
+ * action or entity): one small array, not an object of two arrays, as there are hundreds of
+ * thousands of them.
+ */
+type Slot = unknown[];
 
 type Owner = { [SLOT]?: Slot };
 
 function kept<T>(owner: object, key: object): T | undefined {
   const slot = (owner as Owner)[SLOT];
   if (slot === undefined) return undefined;
-  const keys = slot.keys;
-  for (let i = 0; i < keys.length; i++) if (keys[i] === key) return slot.values[i] as T;
+  for (let i = 0; i < slot.length; i += 2) if (slot[i] === key) return slot[i + 1] as T;
   return undefined;
 }
 
@@ -232,18 +199,15 @@ function keep(owner: object, key: object, value: unknown): void {
   let slot = (owner as Owner)[SLOT];
   if (slot === undefined) {
     if (!Object.isExtensible(owner)) return;
-    slot = { keys: [], values: [] };
+    slot = [];
     Object.defineProperty(owner, SLOT, { value: slot, enumerable: false });
   }
-  const existing = slot.keys.indexOf(key);
-  if (existing >= 0) {
-    slot.values[existing] = value;
-    return;
+  for (let i = 0; i < slot.length; i += 2) {
+    if (slot[i] === key) {
+      slot[i + 1] = value;
+      return;
+    }
   }
-  if (slot.keys.length >= MAX_KEYS_PER_OBJECT) {
-    slot.keys.shift();
-    slot.values.shift();
-  }
-  slot.keys.push(key);
-  slot.values.push(value);
+  if (slot.length >= MAX_KEYS_PER_OBJECT * 2) slot.splice(0, 2);
+  slot.push(key, value);
 }

@@ -5,6 +5,7 @@ import { ERROR_CATALOG, isLarderError, LarderError, type ErrorCode } from '../..
 import type { RegistryHolder } from '../../registry/registry-holder.ts';
 import type { Registry } from '../../registry/types.ts';
 import { getNamedType, isObjectType } from '../graphql-runtime.ts';
+import type { RequestLoader } from '../request-loader.ts';
 import type { NewRequestState } from './graphql.ts';
 import type { LarderRequestState } from './request-state.ts';
 
@@ -23,9 +24,10 @@ import type { LarderRequestState } from './request-state.ts';
  *   {"id": "2", "features": {"os": null, "recent_view_articles": []}}]}
  * ```
  * Results follow the order of `ids`. Action rows carry every row field plus `timestamp` (joined
- * objects are a GraphQL feature). The request is translated into one GraphQL query and executed
- * by the same executor, so it has the same read batching, limits and error codes; errors answer
- * with the REST error body `{code, message, hint}` and the code's status.
+ * objects are a GraphQL feature). The request is translated into one GraphQL query, answered by
+ * the compiled fast path when it covers it and else executed by the same executor, so it has the
+ * same read batching, limits and error codes; errors answer with the REST error body `{code,
+ * message, hint}` and the code's status.
  */
 export interface RestFeaturesRequest {
   readonly entity: string;
@@ -41,7 +43,30 @@ export interface RestFeaturesPluginOptions {
   readonly registry: Pick<RegistryHolder, 'current'>;
   /** The request's state and GraphQL context, as `/graphql` builds it. */
   readonly newRequestState: NewRequestState;
+  /**
+   * The compiled fast path, when on: the translated query is answered by it first (the same
+   * answer; anything it would not answer goes to the executor as before).
+   */
+  readonly fast?: { readonly answer: QueryAnswer; readonly newLoader: () => RequestLoader };
 }
+
+/**
+ * The fast path's answerer as this plugin uses it (`FastAnswer` in fast-path/fast-graphql.ts;
+ * the serving core does not import the fast path, the server hands it in): undefined when it
+ * would not answer, else the `{"data":...}` text, rejecting when the executor must answer.
+ */
+export type QueryAnswer = (
+  query: string,
+  operationName: string | undefined,
+  variables: Readonly<Record<string, unknown>>,
+  newLoader: () => RequestLoader,
+) =>
+  | {
+      readonly json: Promise<Buffer>;
+      readonly operationName: string | undefined;
+      readonly loader: RequestLoader;
+    }
+  | undefined;
 
 const bodySchema = {
   type: 'object',
@@ -70,13 +95,34 @@ const bodySchema = {
 
 /** `POST /v1/features`, executed by the GraphQL plugin's executor (context, hooks, limits). */
 export const restFeaturesPlugin = fp<RestFeaturesPluginOptions>(
-  async (app, { registry, newRequestState }) => {
+  async (app, { registry, newRequestState, fast }) => {
     app.post(
       '/v1/features',
       { schema: { body: bodySchema }, config: { access: 'read' } },
       async (request, reply) => {
         const body = request.body as RestFeaturesRequest;
         const { query, variables, aliases } = translate(body, registry.current, app.graphql.schema);
+        const reshape = (rows: readonly (Record<string, unknown> | null)[]) =>
+          rows.map((row, i) => {
+            const features: Record<string, unknown> = {};
+            for (const [alias, name] of aliases) features[name] = row?.[alias] ?? null;
+            return { id: String(body.ids[i]), features };
+          });
+        const answering = fast?.answer(query, 'Rest', variables, fast.newLoader);
+        if (answering !== undefined) {
+          request.larder = { loader: answering.loader, operationName: answering.operationName };
+          const text = await answering.json.catch(() => undefined);
+          const rows =
+            text === undefined
+              ? undefined
+              : (
+                  JSON.parse(text.toString('utf8')) as {
+                    data: { r?: (Record<string, unknown> | null)[] | null };
+                  }
+                ).data.r;
+          if (rows != null) return { entity: body.entity, results: reshape(rows) };
+        }
+        // After a failed fast-path read, the state's loader reports that failure without reading again.
         const state = newRequestState(request, undefined);
         request.larder = state;
         const result = await execute(app, query, state, variables);
@@ -98,12 +144,7 @@ export const restFeaturesPlugin = fp<RestFeaturesPluginOptions>(
             .send({ ...ext, code, message, hint: ERROR_CATALOG[code].hint });
         }
         void reply.code(200);
-        const results = rows.map((row, i) => {
-          const features: Record<string, unknown> = {};
-          for (const [alias, name] of aliases) features[name] = row?.[alias] ?? null;
-          return { id: String(body.ids[i]), features };
-        });
-        return { entity: body.entity, results };
+        return { entity: body.entity, results: reshape(rows) };
       },
     );
   },

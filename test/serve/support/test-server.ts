@@ -3,7 +3,9 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { createLayeredStore } from '../../../src/cache/layered-store.ts';
+import { CacheMetrics } from '../../../src/cache/cache-metrics.ts';
 import { LocalCacheLevel } from '../../../src/cache/local-level.ts';
+import { RedisCacheLevel } from '../../../src/cache/redis-level.ts';
 import { createIngestor } from '../../../src/ingest/ingestor.ts';
 import type { DeadLetter, DeadLetterStore, NewDeadLetter } from '../../../src/store/dead-letters.ts';
 import { partitionKey } from '../../../src/keys/keys.ts';
@@ -38,6 +40,11 @@ export interface TestServerOptions {
    * runtime does) over the call-counting store.
    */
   readonly layered?: boolean;
+  /**
+   * With `layered`: a Redis cache level too (the distributed mode's shared level), on this Redis
+   * and key namespace.
+   */
+  readonly redis?: { readonly url: string; readonly namespace: string };
   /** The compiled GraphQL fast path (default: the server's default, on). */
   readonly fastPath?: boolean;
   /** Schema introspection (default: the server's default, on). */
@@ -99,14 +106,27 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   await store.open();
   const logger = options.logger ?? pino({ level: 'silent' });
   const deadLetters = new NoDeadLetters();
+  const cacheMetrics = new CacheMetrics();
   const served =
     options.layered === true
       ? createLayeredStore({
           store,
           registry,
           local: new LocalCacheLevel({ maxBytes: 64 * 2 ** 20, admission: 'always' }),
+          metrics: cacheMetrics,
+          ...(options.redis === undefined
+            ? {}
+            : {
+                redis: new RedisCacheLevel({
+                  url: options.redis.url,
+                  namespace: options.redis.namespace,
+                  metrics: cacheMetrics,
+                }),
+              }),
         })
       : store;
+  // Connects the Redis level (the inner store is open already).
+  if (served !== store) await served.open();
   const ingestor = createIngestor({ registry, store: served, deadLetters, logger });
   const ctx: ServeContext = {
     registry,
@@ -165,7 +185,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     write: (writes) => served.write(writes),
     async close() {
       await app.close();
-      await store.close();
+      await served.close();
       tmp.remove();
     },
   };
