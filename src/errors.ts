@@ -331,6 +331,10 @@ export const ERROR_CATALOG = {
     status: 503,
     hint: 'The broker named in streams.<name>.connection could not be reached or lacks the topic; check it.',
   },
+  LARDER_ERR_STREAM_AUTH: {
+    status: 503,
+    hint: 'The broker refused the credentials of the stream, or its TLS handshake failed; check streams.<name>.connection (tls, sasl) and the environment variables it names.',
+  },
   LARDER_ERR_STREAM_UNSUPPORTED: {
     status: 400,
     hint: 'The broker or operation is not supported by this adapter; see docs/streams.md.',

@@ -1,11 +1,11 @@
 import { Consumer, Producer, stringSerializers, type ConsumerGroupJoinPayload } from '@platformatic/kafka';
-import { LarderError } from '../../errors.ts';
 import type { StreamDef } from '../../registry/types.ts';
 import type { ConsumerOptions } from '../../registry/stream-options.ts';
 import { deadLetterHeaders, readHeaders, retryHeaders } from './delivery-headers.ts';
 import { subscriptionRoundRobin } from './kafka-assigner.ts';
 import { KafkaFetcher, type FetchedPartition } from './kafka-fetch.ts';
 import { KafkaOwnership } from './kafka-ownership.ts';
+import { kafkaStartError } from './kafka-security.ts';
 import { kafkaSettings, type KafkaSettings } from './kafka-settings.ts';
 import { ensureKafkaTopics } from './kafka-topics.ts';
 import type { TopicPublisher } from './topic-publisher.ts';
@@ -87,6 +87,7 @@ export class KafkaSource implements StreamSource {
       this.#producer = new Producer({
         clientId: `${s.clientId}-producer`,
         bootstrapBrokers: s.brokers,
+        ...s.security,
         serializers: stringSerializers,
       });
       this.#fetcher = new KafkaFetcher(s, this.#readTopic);
@@ -94,6 +95,7 @@ export class KafkaSource implements StreamSource {
         groupId: this.#group,
         clientId: s.clientId,
         bootstrapBrokers: s.brokers,
+        ...s.security,
         sessionTimeout: s.sessionTimeoutMs,
         rebalanceTimeout: s.rebalanceTimeoutMs,
         heartbeatInterval: s.heartbeatIntervalMs,
@@ -108,12 +110,7 @@ export class KafkaSource implements StreamSource {
       await consumer.joinGroup({});
     } catch (err) {
       await this.close();
-      if (err instanceof LarderError) throw err;
-      throw new LarderError(
-        'LARDER_ERR_STREAM_CONNECTION',
-        `Kafka topic ${this.#readTopic} (group ${this.#group}) at ${s.brokers.join(',')}: ${String(err)}`,
-        { cause: err },
-      );
+      throw kafkaStartError(s, `the consumer of topic ${this.#readTopic} (group ${this.#group})`, err);
     }
   }
 
@@ -342,6 +339,7 @@ export function createKafkaPublisher(def: StreamDef): TopicPublisher {
   const producer = new Producer({
     clientId: `${settings.clientId}-publisher`,
     bootstrapBrokers: settings.brokers,
+    ...settings.security,
     serializers: stringSerializers,
   });
   return {
