@@ -4,7 +4,7 @@ import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { LarderError } from '../../errors.ts';
-import { type KafkaSecurity } from '../../registry/stream-options.ts';
+import type { KafkaSecurity } from '../../registry/stream-options.ts';
 
 /** What every `@platformatic/kafka` client of a stream gets: TLS and SASL, or nothing. */
 export interface KafkaClientSecurity {
