@@ -1,11 +1,12 @@
 import { Consumer, Producer, stringSerializers, type ConsumerGroupJoinPayload } from '@platformatic/kafka';
 import type { StreamDef } from '../../registry/types.ts';
+import { backoffMs } from '../backoff.ts';
 import type { ConsumerOptions } from '../../registry/stream-options.ts';
 import { deadLetterHeaders, readHeaders, retryHeaders } from './delivery-headers.ts';
 import { subscriptionRoundRobin } from './kafka-assigner.ts';
 import { KafkaFetcher, type FetchedPartition } from './kafka-fetch.ts';
 import { KafkaOwnership } from './kafka-ownership.ts';
-import { kafkaStartError } from './kafka-security.ts';
+import { isKafkaAuthFailure, kafkaStartError } from './kafka-security.ts';
 import { kafkaSettings, type KafkaSettings } from './kafka-settings.ts';
 import { ensureKafkaTopics } from './kafka-topics.ts';
 import type { TopicPublisher } from './topic-publisher.ts';
@@ -100,6 +101,11 @@ export class KafkaSource implements StreamSource {
         rebalanceTimeout: s.rebalanceTimeoutMs,
         heartbeatInterval: s.heartbeatIntervalMs,
         partitionAssigner: subscriptionRoundRobin,
+        // No client-side retries: with them, every commit refused during a rebalance makes the
+        // client send JoinGroup again, and a leader's JoinGroup starts one more rebalance, whose
+        // refused commits start the next: a rebalance storm for as long as commits flow. A refused
+        // commit now comes back at once, and the core retries it with the new generation.
+        retries: 0,
       });
       this.#consumer = consumer;
       // Without these listeners an 'error' event (a failed rejoin) would end the process.
@@ -107,7 +113,7 @@ export class KafkaSource implements StreamSource {
       this.#producer.on('error', (err: unknown) => (this.#failure = err));
       consumer.on('consumer:group:join', (payload: ConsumerGroupJoinPayload) => this.#joined(payload));
       consumer.topics.track(this.#readTopic);
-      await consumer.joinGroup({});
+      await joinWithRetries(consumer);
     } catch (err) {
       await this.close();
       throw kafkaStartError(s, `the consumer of topic ${this.#readTopic} (group ${this.#group})`, err);
@@ -321,6 +327,22 @@ export class KafkaSource implements StreamSource {
       } catch {
         // already closed or never connected
       }
+    }
+  }
+}
+
+/**
+ * The first join, retried here since the client does not (see `retries: 0`): a group coordinator
+ * can be briefly unavailable, on a broker just started. A refused authentication is not retried.
+ */
+async function joinWithRetries(consumer: Consumer, attempts = 6): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await consumer.joinGroup({});
+      return;
+    } catch (err) {
+      if (attempt >= attempts || isKafkaAuthFailure(err)) throw err;
+      await new Promise((r) => setTimeout(r, backoffMs(attempt - 1, 250, 2_000)));
     }
   }
 }
