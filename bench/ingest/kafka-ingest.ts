@@ -82,7 +82,6 @@ async function measure(mode: Mode, processes: number): Promise<number> {
     const deadline = Date.now() + 300_000;
     for (;;) {
       const done = await committedTotal(group);
-      if (done >= N && process.env.LARDER_KAFKA_TRACE) console.error(`[trace done ${Date.now() % 100000}]`);
       if (done >= N) return N / ((performance.now() - started) / 1000);
       if (Date.now() > deadline) throw new Error(`${mode} ×${processes}: ${done} of ${N} after 300 s`);
       await new Promise((r) => setTimeout(r, 20));
