@@ -325,7 +325,7 @@ export const ERROR_CATALOG = {
   // --- stream consumers (broker adapters) ---
   LARDER_ERR_STREAM_OPTION: {
     status: 400,
-    hint: 'Fix the value under streams.<name>.options named in the message; docs/streams.md lists them.',
+    hint: 'Fix the value under streams.<name>.options (or .connection) named in the message; docs/streams.md lists them.',
   },
   LARDER_ERR_STREAM_CONNECTION: {
     status: 503,

@@ -181,7 +181,7 @@ function rootMessage(err: unknown): string {
       current.cause ?? (Array.isArray(current.errors) ? (current.errors[0] as unknown) : undefined);
     current = typeof next === 'object' && next !== null ? (next as typeof current) : undefined;
   }
-  return message;
+  return message.replace(/\.$/, '');
 }
 
 /**
