@@ -22,7 +22,10 @@ export interface KafkaBroker {
 
 /** Listeners of a broker started with `users` (each `127.0.0.1:<port>`), and its certificate. */
 export interface SecuredListeners {
-  /** SASL_PLAINTEXT: PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512 for every user. */
+  /**
+   * SASL_PLAINTEXT: PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512 for every user; OAUTHBEARER with
+   * unsigned JWTs (`alg: none`, a `sub` and an `exp`), Kafka's default validator.
+   */
   readonly sasl: string;
   /** SSL: TLS without SASL. */
   readonly tls: string;

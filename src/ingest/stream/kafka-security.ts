@@ -15,6 +15,7 @@ export interface KafkaClientSecurity {
     username?: string;
     password?: string;
     token?: () => Promise<string>;
+    authBytesValidator?: (authBytes: Buffer, callback: (error: Error | null, bytes?: Buffer) => void) => void;
   };
 }
 
@@ -77,7 +78,11 @@ export function kafkaClientSecurity(
       case 'OAUTHBEARER': {
         const name = sasl.tokenEnv!;
         fromEnv(name, 'sasl.tokenEnv'); // set at start; read again on each connection (rotation)
-        out.sasl = { mechanism: 'OAUTHBEARER', token: async () => fromEnv(name, 'sasl.tokenEnv') };
+        out.sasl = {
+          mechanism: 'OAUTHBEARER',
+          token: async () => fromEnv(name, 'sasl.tokenEnv'),
+          authBytesValidator: refusedToken,
+        };
         break;
       }
       case 'AWS_MSK_IAM': {
@@ -89,12 +94,39 @@ export function kafkaClientSecurity(
             { details: { option: at('sasl.region') } },
           );
         const credentials = defaultProvider();
-        out.sasl = { mechanism: 'OAUTHBEARER', token: () => mskIamToken(region, credentials) };
+        out.sasl = {
+          mechanism: 'OAUTHBEARER',
+          token: () => mskIamToken(region, credentials),
+          authBytesValidator: refusedToken,
+        };
         break;
       }
     }
   }
   return out;
+}
+
+/**
+ * OAUTHBEARER: a broker that refuses a token answers with a JSON challenge
+ * (`{"status":"invalid_token"}`) instead of an error code; without this check the client would
+ * take it for a success and the broker would then drop the connection, which reads as an outage.
+ */
+function refusedToken(authBytes: Buffer, callback: (error: Error | null, bytes?: Buffer) => void): void {
+  if (authBytes.length === 0) {
+    callback(null, authBytes);
+    return;
+  }
+  let status: unknown;
+  try {
+    status = (JSON.parse(authBytes.toString('utf8')) as { status?: unknown }).status;
+  } catch {
+    status = undefined;
+  }
+  if (status !== undefined && status !== 'success') {
+    callback(new Error(`the broker refused the OAUTHBEARER token (${authBytes.toString('utf8')})`));
+    return;
+  }
+  callback(null, authBytes);
 }
 
 /** The bits of an AWS credential the signer needs. */
