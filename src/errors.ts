@@ -325,11 +325,15 @@ export const ERROR_CATALOG = {
   // --- stream consumers (broker adapters) ---
   LARDER_ERR_STREAM_OPTION: {
     status: 400,
-    hint: 'Fix the value under streams.<name>.options named in the message; docs/streams.md lists them.',
+    hint: 'Fix the value under streams.<name>.options (or .connection) named in the message; docs/streams.md lists them.',
   },
   LARDER_ERR_STREAM_CONNECTION: {
     status: 503,
     hint: 'The broker named in streams.<name>.connection could not be reached or lacks the topic; check it.',
+  },
+  LARDER_ERR_STREAM_AUTH: {
+    status: 503,
+    hint: 'The broker refused the credentials of the stream, or its TLS handshake failed; check streams.<name>.connection (tls, sasl) and the environment variables it names.',
   },
   LARDER_ERR_STREAM_UNSUPPORTED: {
     status: 400,

@@ -1,5 +1,6 @@
 import { Admin } from '@platformatic/kafka';
 import { LarderError } from '../../errors.ts';
+import { kafkaStartError } from './kafka-security.ts';
 import type { KafkaSettings } from './kafka-settings.ts';
 
 /**
@@ -11,14 +12,22 @@ import type { KafkaSettings } from './kafka-settings.ts';
  * Safe to run from many processes at once: a topic someone else just created counts as created.
  */
 export async function ensureKafkaTopics(settings: KafkaSettings, topic: string): Promise<void> {
-  const admin = new Admin({ clientId: `${settings.clientId}-admin`, bootstrapBrokers: settings.brokers });
+  const admin = new Admin({
+    clientId: `${settings.clientId}-admin`,
+    bootstrapBrokers: settings.brokers,
+    ...settings.security,
+  });
   admin.on('error', () => undefined); // failures come back through the calls below
   try {
-    const existing = new Set(await admin.listTopics());
+    const existing = new Set(
+      await admin.listTopics().catch((err: unknown) => {
+        throw kafkaStartError(settings, 'listing topics', err);
+      }),
+    );
     if (!existing.has(topic)) {
       throw new LarderError(
         'LARDER_ERR_STREAM_CONNECTION',
-        `Kafka topic ${topic} does not exist at ${settings.brokers.join(',')}: create it ` +
+        `stream ${settings.stream}: Kafka topic ${topic} does not exist at ${settings.brokers.join(',')}: create it ` +
           `(its partition count is how many ingest processes can share it)`,
         { details: { topic } },
       );
