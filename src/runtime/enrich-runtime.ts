@@ -7,6 +7,8 @@ export interface EnrichRuntimeOptions {
   readonly registry: string;
   readonly data: string;
   readonly config: LarderConfig;
+  /** `--registry-poll`, ms. */
+  readonly registryPollMs?: number;
 }
 
 export interface EnrichRuntime {
@@ -31,6 +33,8 @@ export async function openEnrichRuntime(
     logger,
     config: options.config,
     defaultOrigin: 'enrich',
+    role: 'enrich',
+    ...(options.registryPollMs === undefined ? {} : { registryPollMs: options.registryPollMs }),
   });
   try {
     const workers = await runtime.startEnrichWorkers();

@@ -9,6 +9,8 @@ export interface IngestRuntimeOptions {
   /** The config, already read; without it `configFile`, else `LARDER_CONFIG`, else the defaults. */
   readonly config?: LarderConfig;
   readonly configFile?: string;
+  /** `--registry-poll`, ms. */
+  readonly registryPollMs?: number;
 }
 
 export interface IngestRuntime {
@@ -30,6 +32,8 @@ export async function openIngestRuntime(
     dataDir: options.data,
     logger,
     defaultOrigin: 'stream',
+    role: 'ingest',
+    ...(options.registryPollMs === undefined ? {} : { registryPollMs: options.registryPollMs }),
     ...(options.config === undefined ? {} : { config: options.config }),
     ...(options.configFile === undefined ? {} : { configFile: options.configFile }),
   });

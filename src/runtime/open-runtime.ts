@@ -24,7 +24,10 @@ import { HistoryClock } from './console/history-clock.ts';
 import { StreamHistoryRecorder } from './console/stream-history.ts';
 import { tapWrites } from './console/tap-writes.ts';
 import { createStoreFromConfig } from './create-store.ts';
-import { openDeployedRegistry } from './deployed-registry.ts';
+import { openDeployedRegistry, type DeployedRegistry } from './deployed-registry.ts';
+import { readPersistedQueries } from './registry/registry-plan.ts';
+import { RegistryVersionStore } from './registry/version-store.ts';
+import { storeFromConfig } from '../store/store-from-config.ts';
 import { readConfig } from './read-config.ts';
 
 export interface RuntimeOptions {
@@ -48,6 +51,10 @@ export interface RuntimeOptions {
   readonly defaultOrigin?: string;
   /** The clock of the console's history (stream charts, freshness). Default `Date.now`. */
   readonly now?: () => number;
+  /** What this process is in the registry rollout's process list (`serve`, `ingest`…). Default `serve`. */
+  readonly role?: string;
+  /** `--registry-poll`: how often a Git registry source is fetched. Default 30 s. */
+  readonly registryPollMs?: number;
 }
 
 export interface Runtime {
@@ -86,11 +93,35 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
   const { logger } = options;
   const config = options.config ?? readConfig(options.configFile);
   const watch = options.watch !== false;
-  const deployed = await openDeployedRegistry({ registryDir: options.registryDir, config, logger, watch });
-  const registry = deployed.registry;
-
   mkdirSync(options.dataDir, { recursive: true });
   const env = openLmdbEnv(path.resolve(options.dataDir));
+  // The registry versions live in the store itself, read without the cache levels (docs/registry.md).
+  const versionsBacking = watch ? storeFromConfig(config.store, { dataDir: options.dataDir, lmdbEnv: env }) : undefined;
+  let deployed: DeployedRegistry;
+  try {
+    await versionsBacking?.open();
+    deployed = await openDeployedRegistry({
+      registryDir: options.registryDir,
+      config,
+      logger,
+      watch,
+      ...(versionsBacking === undefined
+        ? {}
+        : {
+            versions: new RegistryVersionStore(versionsBacking),
+            persistedQueries: () => readPersistedQueries(versionsBacking),
+          }),
+      role: options.role ?? 'serve',
+      ...(options.registryPollMs === undefined ? {} : { pollMs: options.registryPollMs }),
+    });
+  } catch (err) {
+    await versionsBacking?.close().catch(() => undefined);
+    await env.close();
+    throw err;
+  }
+  if (deployed.rollout !== undefined) options.metrics?.include(deployed.rollout.metrics);
+  const registry = deployed.registry;
+
   const store = createStoreFromConfig(config, {
     registry,
     dataDir: options.dataDir,
@@ -101,7 +132,8 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
   try {
     await store.open();
   } catch (err) {
-    deployed.close();
+    await deployed.close();
+    await versionsBacking?.close();
     await env.close();
     throw err;
   }
@@ -143,6 +175,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     history,
     activity,
     registryStatus: deployed.status,
+    deployed,
     runningBatch: () => batch?.runtime,
   });
 
@@ -192,9 +225,10 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
       await consumers?.stop();
       await batch?.close();
       await consoleParts.close();
-      deployed.close();
+      await deployed.close();
       await purger?.stop();
       await queue.close();
+      await versionsBacking?.close();
       await store.close();
       await env.close();
     },

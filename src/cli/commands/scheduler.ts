@@ -4,6 +4,7 @@ import { openDeployedRegistry } from '../../runtime/deployed-registry.ts';
 import { readConfig } from '../../runtime/read-config.ts';
 import { withThreadOptions, withThreads, type ThreadOptions } from '../batch-options.ts';
 import { createLogger } from '../logger.ts';
+import { REGISTRY_HELP } from '../options.ts';
 
 interface SchedulerOptions extends ThreadOptions {
   readonly registry: string;
@@ -18,7 +19,7 @@ export function register(program: Command): void {
       'Run the batch cron loop: scheduled ingestions and their DAGs, stuck-job alerts and timeouts. ' +
         'In embedded mode jobs run in this process; in distributed mode on `larder worker`s.',
     )
-    .requiredOption('--registry <dir>', 'registry directory (YAML files), watched for changes')
+    .requiredOption('--registry <dir>', `${REGISTRY_HELP}, watched for changes`)
     .option('--data <dir>', 'data directory of the embedded store', './data')
     .option('--config <file>', 'config file: its batch: section (default: LARDER_CONFIG)');
   withThreadOptions(command).action(async (options: SchedulerOptions) => {
@@ -39,7 +40,7 @@ export function register(program: Command): void {
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });
-    deployed.close();
+    await deployed.close();
     await services.close();
   });
 }

@@ -1,0 +1,160 @@
+import type { SourceFile } from '../../registry/source-files.ts';
+import type { OnlineStore, StoreWrite } from '../../store/online-store.ts';
+
+/**
+ * The registry versions applied to a deployment, kept in its online store (LMDB or DynamoDB, the
+ * same `OnlineStore` contract), so every process sharing the store sees the same ones:
+ *
+ * - `__larder:registry#current`: the version in force (a static value);
+ * - `__larder:registry#history`: every applied version (action rows, newest first, at most 1,000);
+ * - `__larder:registry#processes`: what each process runs (a map: process id → report).
+ *
+ * Each record carries the registry's files, so a process (re)starting, or a rollback, loads exactly
+ * the applied version, whatever its own source holds at that moment.
+ */
+export const CURRENT_PK = '__larder:registry#current';
+export const HISTORY_PK = '__larder:registry#history';
+export const PROCESSES_PK = '__larder:registry#processes';
+const HISTORY_MAX = 1_000;
+const PROCESSES_MAX = 1_024;
+
+export interface AppliedVersion {
+  /** 1, 2, 3… in the order applied: what `larder registry rollback <n>` takes. */
+  readonly seq: number;
+  /** The registry's content hash (`Registry.version`). */
+  readonly version: string;
+  /** The Git commit it came from, when the source is a repository. */
+  readonly commit: string | null;
+  /** The source it came from (a directory, or the git+ URL without credentials). */
+  readonly source: string;
+  readonly appliedAt: number;
+  /** What applied it: `larder apply`, `larder serve (git poll)`, `larder registry rollback 2`… */
+  readonly command: string;
+  /**
+   * The newest source version the deployment has taken a decision on (applied it, or rolled back
+   * past it). A process pulls its source into a new version only when the source holds another.
+   */
+  readonly sourceVersion: string | null;
+  readonly files: readonly SourceFile[];
+}
+
+/** What one process reports, every heartbeat. */
+export interface ProcessReport {
+  /** `<host>:<pid>:<role>`. */
+  readonly id: string;
+  readonly host: string;
+  readonly pid: number;
+  /** `serve`, `serve worker 2`, `ingest`, `enrich`, `scheduler`… */
+  readonly role: string;
+  /** The registry version it runs now. */
+  readonly version: string;
+  readonly seq: number | null;
+  readonly startedAt: number;
+  /** When it last reported. */
+  readonly at: number;
+  /** The last change its source offered that it refused (breaking), or null. */
+  readonly refused: { readonly version: string; readonly reason: string } | null;
+}
+
+export class RegistryVersionStore {
+  readonly #store: Pick<OnlineStore, 'getStatic' | 'getRanges' | 'write'>;
+
+  constructor(store: Pick<OnlineStore, 'getStatic' | 'getRanges' | 'write'>) {
+    this.#store = store;
+  }
+
+  async current(): Promise<AppliedVersion | undefined> {
+    const [value] = await this.#store.getStatic([CURRENT_PK]);
+    return asApplied(value?.value);
+  }
+
+  /** Applied versions, newest first. */
+  async history(limit = HISTORY_MAX): Promise<AppliedVersion[]> {
+    const [rows] = await this.#store.getRanges([{ pk: HISTORY_PK, count: limit, lastNSec: undefined }]);
+    return (rows ?? []).flatMap((row) => {
+      const applied = asApplied(row.values);
+      return applied === undefined ? [] : [applied];
+    });
+  }
+
+  /**
+   * Records `entry` as the version in force, and in the history, in one write. Its number follows
+   * the current one's; its time is never older than the current one's (clocks of two hosts differ,
+   * and an older time would not replace the value).
+   */
+  async publish(entry: Omit<AppliedVersion, 'seq' | 'appliedAt'>, now = Date.now()): Promise<AppliedVersion> {
+    const current = await this.current();
+    const applied: AppliedVersion = {
+      ...entry,
+      seq: (current?.seq ?? 0) + 1,
+      appliedAt: Math.max(now, (current?.appliedAt ?? 0) + 1),
+    };
+    const writes: StoreWrite[] = [
+      {
+        kind: 'static',
+        pk: CURRENT_PK,
+        container: 'single',
+        mutation: { op: 'set', value: applied },
+        ts: applied.appliedAt,
+        ttlMs: undefined,
+        maxCount: 1,
+      },
+      {
+        kind: 'action',
+        pk: HISTORY_PK,
+        row: { ts: applied.appliedAt, eventId: `v${applied.seq}`, values: applied as unknown as Record<string, unknown> },
+        maxCount: HISTORY_MAX,
+        ttlMs: undefined,
+        stableTs: true,
+      },
+    ];
+    await this.#store.write(writes);
+    return applied;
+  }
+
+  async report(report: ProcessReport): Promise<void> {
+    await this.#store.write([
+      {
+        kind: 'static',
+        pk: PROCESSES_PK,
+        container: 'map',
+        mutation: { op: 'put', key: report.id, value: report },
+        ts: report.at,
+        ttlMs: undefined,
+        maxCount: PROCESSES_MAX,
+      },
+    ]);
+  }
+
+  /** Removes a process's report (it stopped cleanly). */
+  async forget(id: string, now = Date.now()): Promise<void> {
+    await this.#store.write([
+      {
+        kind: 'static',
+        pk: PROCESSES_PK,
+        container: 'map',
+        mutation: { op: 'delete', key: id },
+        ts: now,
+        ttlMs: undefined,
+        maxCount: PROCESSES_MAX,
+      },
+    ]);
+  }
+
+  /** Every process's last report, newest first. */
+  async processes(): Promise<ProcessReport[]> {
+    const [value] = await this.#store.getStatic([PROCESSES_PK]);
+    const map = value?.value;
+    if (typeof map !== 'object' || map === null || Array.isArray(map)) return [];
+    return Object.values(map as Record<string, ProcessReport>)
+      .filter((r) => typeof r === 'object' && r !== null && typeof r.version === 'string')
+      .sort((a, b) => b.at - a.at);
+  }
+}
+
+function asApplied(value: unknown): AppliedVersion | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const v = value as Partial<AppliedVersion>;
+  if (typeof v.version !== 'string' || typeof v.seq !== 'number' || !Array.isArray(v.files)) return undefined;
+  return v as AppliedVersion;
+}
