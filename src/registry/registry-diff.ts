@@ -67,9 +67,19 @@ function elementKeys(items: readonly unknown[]): string[] {
 }
 
 /** Leaves of a compiled declaration by dotted path, as JSON; source positions left out. */
-export function flattenDeclaration(value: unknown, prefix = '', out = new Map<string, string>()): Map<string, string> {
+export function flattenDeclaration(
+  value: unknown,
+  dir: string,
+  prefix = '',
+  out = new Map<string, string>(),
+): Map<string, string> {
   if (value instanceof Map) value = Object.fromEntries(value);
   if (value === undefined) return out;
+  if (typeof value === 'string' && (value === dir || value.startsWith(`${dir}/`))) {
+    // Paths inside the registry directory, relative: two checkouts of one registry compare equal.
+    out.set(prefix, JSON.stringify(`.${value.slice(dir.length)}`));
+    return out;
+  }
   if (typeof value !== 'object' || value === null) {
     out.set(prefix, JSON.stringify(value));
     return out;
@@ -80,19 +90,19 @@ export function flattenDeclaration(value: unknown, prefix = '', out = new Map<st
   }
   if (Array.isArray(value)) {
     if (value.every((v) => typeof v !== 'object' || v === null)) {
-      out.set(prefix, JSON.stringify(value));
+      out.set(prefix, JSON.stringify(value.map((v: unknown) => (typeof v === 'string' && v.startsWith(`${dir}/`) ? `.${v.slice(dir.length)}` : v))));
       return out;
     }
     const keys = elementKeys(value);
     value.forEach((item, i) => {
       const key = keys[i] ?? `[${i}]`;
-      flattenDeclaration(item, key.startsWith('[') ? `${prefix}${key}` : join(prefix, key), out);
+      flattenDeclaration(item, dir, key.startsWith('[') ? `${prefix}${key}` : join(prefix, key), out);
     });
     return out;
   }
   for (const [key, v] of Object.entries(value)) {
     if (SKIPPED_KEYS.has(key)) continue;
-    flattenDeclaration(v, join(prefix, key), out);
+    flattenDeclaration(v, dir, join(prefix, key), out);
   }
   return out;
 }
@@ -101,9 +111,9 @@ function join(prefix: string, key: string): string {
   return prefix === '' ? key : `${prefix}.${key}`;
 }
 
-function keyChanges(before: unknown, after: unknown): KeyChange[] {
-  const a = flattenDeclaration(before);
-  const b = flattenDeclaration(after);
+function keyChanges(before: unknown, beforeDir: string, after: unknown, afterDir: string): KeyChange[] {
+  const a = flattenDeclaration(before, beforeDir);
+  const b = flattenDeclaration(after, afterDir);
   const out: KeyChange[] = [];
   for (const [key, value] of b) {
     const old = a.get(key);
@@ -127,7 +137,7 @@ export function diffRegistries(old: Registry | undefined, next: Registry): Decla
       if (a === undefined) out.push({ section, name, change: 'added', keys: [] });
       else if (b === undefined) out.push({ section, name, change: 'removed', keys: [] });
       else {
-        const keys = keyChanges(a, b);
+        const keys = keyChanges(a, old?.dir ?? '', b, next.dir);
         if (keys.length > 0) out.push({ section, name, change: 'changed', keys });
       }
     }

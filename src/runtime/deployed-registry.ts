@@ -195,7 +195,7 @@ export async function registryOfApplied(
     const atCommit = await source.atCommit(applied.commit).catch(() => undefined);
     if (atCommit?.version === applied.version) return atCommit;
   }
-  return loadRecordedRegistry(applied.files, applied.version, workDir);
+  return loadRecordedRegistry(applied, workDir);
 }
 
 function refusalIssues(err: unknown): SpecIssue[] {

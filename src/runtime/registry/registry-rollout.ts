@@ -1,4 +1,6 @@
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import { join, relative, sep } from 'node:path';
 import type { Logger } from 'pino';
 import { Gauge, Registry as MetricsRegistry } from 'prom-client';
 import { LarderError } from '../../errors.ts';
@@ -75,6 +77,10 @@ export class RegistryRollout {
   #timers: NodeJS.Timeout[] = [];
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
+  /** The source's newest version: the copy to switch to when it becomes the applied one. */
+  #lastOffered: Registry | undefined;
+  /** An applied version this process could not load, and when it last tried. */
+  #unloadable: { version: string; at: number } | undefined;
   readonly metrics = new MetricsRegistry();
   readonly #refusedGauge: Gauge;
   readonly #seqGauge: Gauge;
@@ -129,6 +135,7 @@ export class RegistryRollout {
   }
 
   async #offer(next: SourcedRegistry): Promise<void> {
+    this.#lastOffered = next.registry;
     const applied = await this.#o.versions.current();
     const version = next.registry.version;
     if (applied !== undefined && (version === applied.version || version === applied.sourceVersion)) {
@@ -142,15 +149,15 @@ export class RegistryRollout {
       this.#refuse(next, plan);
       return;
     }
-    const files = await filesOf(next.registry);
-    if (files === undefined) return; // the directory changed while it was read: its watcher offers the newer one
+    const read = await filesOf(next.registry);
+    if (read === undefined) return; // the directory changed while it was read: its watcher offers the newer one
     const published = await this.#o.versions.publish({
       version,
       commit: next.commit,
       source: this.#o.source.description,
       command: `larder ${this.#o.role.split(' ')[0] ?? 'serve'} (source pull)`,
       sourceVersion: version,
-      files,
+      ...read,
     });
     this.#clearRefusal(version);
     this.#o.logger.info(
@@ -172,8 +179,19 @@ export class RegistryRollout {
     this.#applied = applied;
     this.#seqGauge.set(applied.seq);
     if (applied.version === this.#o.holder.current.version) return;
-    const registry = await this.#registryOf(applied);
-    this.#o.holder.replace(registry);
+    // A version that would not load is tried again every 10 s, not at every poll.
+    if (this.#unloadable?.version === applied.version && Date.now() - this.#unloadable.at < 10_000) return;
+    let registry: Registry;
+    try {
+      registry = await this.#registryOf(applied);
+      this.#o.holder.replace(registry);
+    } catch (err) {
+      this.#unloadable = { version: applied.version, at: Date.now() };
+      this.#o.status.refused(err instanceof SpecValidationError ? err.issues : issuesOf(err));
+      this.#o.logger.error({ err, seq: applied.seq }, 'the applied registry version does not load here; this process keeps its version');
+      return;
+    }
+    this.#unloadable = undefined;
     this.#o.status.applied();
     this.#o.logger.info({ seq: applied.seq, version: applied.version, commit: applied.commit }, 'registry version applied');
     await this.heartbeat();
@@ -206,7 +224,7 @@ export class RegistryRollout {
     const processes = (await this.#o.versions.processes())
       .filter((p) => p.at >= liveAfter)
       .map((p) => ({ ...p, current: applied !== undefined && p.version === applied.version }));
-    const { files: _files, ...summary } = applied ?? { files: [] };
+    const { files: _files, assets: _assets, ...summary } = applied ?? { files: [] };
     return {
       applied: applied === undefined ? null : (summary as Omit<AppliedVersion, 'files'>),
       self: this.#report(),
@@ -225,11 +243,16 @@ export class RegistryRollout {
   /** The compiled registry of an applied version: the holder's, the source's copy, or its recorded files. */
   async #registryOf(applied: AppliedVersion): Promise<Registry> {
     if (applied.version === this.#o.holder.current.version) return this.#o.holder.current;
+    if (this.#lastOffered?.version === applied.version) return this.#lastOffered;
+    // The source's own copy first: it has the files beside the YAML (enricher modules, samples).
     if (applied.commit !== null) {
       const atCommit = await this.#o.source.atCommit(applied.commit).catch(() => undefined);
       if (atCommit?.version === applied.version) return atCommit;
+    } else if (this.#o.source.source.kind === 'dir') {
+      const head = await this.#o.source.head().catch(() => undefined);
+      if (head?.registry.version === applied.version) return head.registry;
     }
-    return loadRecordedRegistry(applied.files, applied.version, this.#o.workDir);
+    return loadRecordedRegistry(applied, this.#o.workDir);
   }
 
   #refuse(next: SourcedRegistry, plan: RegistryPlan): void {
@@ -270,11 +293,38 @@ export class RegistryRollout {
   }
 }
 
-/** The files `registry` was compiled from, or undefined when they changed since. */
-export async function filesOf(registry: Registry): Promise<SourceFile[] | undefined> {
+/** The files `registry` was compiled from and the other files beside them, or undefined when they changed since. */
+export async function filesOf(
+  registry: Registry,
+): Promise<{ files: SourceFile[]; assets: SourceFile[] } | undefined> {
   const files = await readRegistryFiles(registry.dir);
   if (registryVersion(files) !== registry.version) return undefined;
-  return files.map(({ path, content }) => ({ path, content }));
+  return { files: files.map(({ path, content }) => ({ path, content })), assets: await readAssets(registry.dir) };
+}
+
+const ASSET_MAX_BYTES = 256 * 1024;
+const ASSETS_MAX_BYTES = 2 * 1024 * 1024;
+
+/** The non-YAML files of a registry directory (dot entries and node_modules skipped), bounded. */
+async function readAssets(dir: string): Promise<SourceFile[]> {
+  const out: SourceFile[] = [];
+  let total = 0;
+  const walk = async (current: string): Promise<void> => {
+    const entries = await readdir(current, { withFileTypes: true }).catch(() => []);
+    for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
+      const full = join(current, entry.name);
+      if (entry.isDirectory()) await walk(full);
+      else if (entry.isFile() && !/\.ya?ml$/i.test(entry.name)) {
+        const size = (await stat(full)).size;
+        if (size > ASSET_MAX_BYTES || total + size > ASSETS_MAX_BYTES) continue;
+        total += size;
+        out.push({ path: relative(dir, full).split(sep).join('/'), content: await readFile(full, 'utf8') });
+      }
+    }
+  };
+  await walk(dir);
+  return out;
 }
 
 /** A refusal as one spec issue list (`larder apply`'s error). */
@@ -287,5 +337,9 @@ export function breakingError(plan: RegistryPlan): LarderError {
   );
 }
 
-export type { SpecIssue };
-export { SpecValidationError };
+function issuesOf(err: unknown): SpecIssue[] {
+  const issues = new IssueCollector();
+  const code = err instanceof LarderError ? err.code : 'LARDER_ERR_SPEC_INVALID';
+  issues.add(code, err instanceof Error ? err.message : String(err), { file: '.', line: 1, column: 1 });
+  return issues.sorted();
+}

@@ -148,11 +148,14 @@ async function gitSource(source: Extract<RegistrySource, { kind: 'git' }>): Prom
  * directory of `workDir` first: what a process runs when its own source does not hold the applied
  * version (a rollback, a restart on a directory that changed meanwhile).
  */
-export async function loadRecordedRegistry(files: readonly SourceFile[], version: string, workDir?: string): Promise<Registry> {
+export async function loadRecordedRegistry(
+  recorded: { readonly version: string; readonly files: readonly SourceFile[]; readonly assets?: readonly SourceFile[] },
+  workDir?: string,
+): Promise<Registry> {
   const base = workDir ?? (await mkdtemp(join(tmpdir(), 'larder-registry-version-')));
-  const dir = join(base, version.slice(0, 16));
+  const dir = join(base, recorded.version.slice(0, 16));
   await rm(dir, { recursive: true, force: true });
-  for (const file of files) {
+  for (const file of [...recorded.files, ...(recorded.assets ?? [])]) {
     const path = join(dir, ...file.path.split('/'));
     if (!path.startsWith(dir)) continue; // a recorded path never leaves its directory
     await mkdir(dirname(path), { recursive: true });

@@ -36,6 +36,11 @@ export interface AppliedVersion {
    */
   readonly sourceVersion: string | null;
   readonly files: readonly SourceFile[];
+  /**
+   * The registry directory's other files (enricher modules, sample data), which compiling the
+   * YAML may check for: at most 256 KiB each and 2 MiB in all.
+   */
+  readonly assets?: readonly SourceFile[];
 }
 
 /** What one process reports, every heartbeat. */
