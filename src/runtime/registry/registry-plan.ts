@@ -102,7 +102,7 @@ function queryBreaks(
   for (const [key, ids] of usedBy)
     out.unshift({
       id: `group-removed:${key}`,
-      reason: `feature ${key} removed; persisted ${ids.length === 1 ? 'query' : 'queries'} ${ids.join(', ')} still use it`,
+      reason: `feature ${key} removed; persisted ${ids.length === 1 ? 'query' : 'queries'} ${ids.join(', ')} still ${ids.length === 1 ? 'uses' : 'use'} it`,
     });
   return out;
 }
