@@ -114,6 +114,16 @@ streams:
     return true;
   }
 
+  /** Waits for `converged(seq)`; on a timeout the error carries the processes' last output. */
+  async function waitConverged(seq: number): Promise<void> {
+    try {
+      await waitUntil(() => converged(seq, pids()), 60_000, `all three processes on version ${seq}`, 200);
+    } catch (err) {
+      const tails = processes.map((p) => p.output().slice(-3_000)).join('\n----\n');
+      throw new Error(`${(err as Error).message}\n${tails}`);
+    }
+  }
+
   const pids = (): number[] => [processes[0]!.child.pid!, serveB.child.pid!, ingest.child.pid!];
 
   async function rowsOf(port: number, name: string): Promise<unknown[] | undefined> {
@@ -142,7 +152,7 @@ streams:
     processes.push(ingest);
     for (const port of ports)
       await waitUntil(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok, 60_000, 'the servers to be ready', 200);
-    await waitUntil(() => converged(1, pids()), 60_000, 'all three processes on version 1', 200);
+    await waitConverged(1);
   });
 
   afterAll(async () => {
@@ -176,7 +186,7 @@ streams:
     })();
 
     const commit = remote.commit('clicks', { 'registry/clicks.yaml': feature('clicks', 'click', 'int') });
-    await waitUntil(() => converged(2, pids()), 60_000, 'all three processes on version 2', 200);
+    await waitConverged(2);
     const view = await registryView(ports[0]!);
     expect(view.rollout.applied.commit).toBe(commit);
     expect(view.rollout.converged).toBe(true);
@@ -242,7 +252,7 @@ streams:
     remote.commit('allow the clicks type change', {
       'registry/allow.yaml': 'allowBreaking: [type:user.clicks.item_id]\n',
     });
-    await waitUntil(() => converged(3, pids()), 60_000, 'all three processes on version 3', 200);
+    await waitConverged(3);
     for (const port of ports) {
       expect(await itemIdType(port)).toBe('String');
       const health = (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as any;
@@ -267,7 +277,7 @@ streams:
     processes.push(serveB);
     await waitUntil(async () => (await fetch(`http://127.0.0.1:${ports[1]}/readyz`)).ok, 60_000, 'serve B back', 200);
     // It starts on the applied version (the rollback), not on its branch's head.
-    await waitUntil(() => converged(4, pids()), 60_000, 'all three processes on version 4', 200);
+    await waitConverged(4);
     for (const port of ports) {
       expect(await itemIdType(port)).toBe('Long');
       expect(await rowsOf(port, 'clicks')).toHaveLength(5);
