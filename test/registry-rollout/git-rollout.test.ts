@@ -287,6 +287,21 @@ streams:
     expect(entries.map((e) => e.seq)).toEqual([4, 3, 2, 1]);
     expect(entries[0]!.command).toBe('larder registry rollback 2');
     expect(entries[0]!.commit).toBe(entries[2]!.commit);
+    // `larder plan --against` a running server: the branch head over the rolled-back version.
+    const plan = await run(process.execPath, [
+      LARDER_BIN,
+      'plan',
+      '--registry',
+      spec,
+      '--against',
+      `http://127.0.0.1:${ports[0]}`,
+    ]).then(
+      () => ({ code: 0, stdout: '' }),
+      (err: { code: number; stdout: string }) => err,
+    );
+    expect(plan.code).toBe(2);
+    expect(plan.stdout).toContain('  ~ UserClicksRow.item_id: Long → String\n');
+    expect(plan.stdout).toContain('  ! type:user.clicks.item_id (allowed): ');
     // The branch head is not pulled in again over the rollback: it was decided on.
     await new Promise((r) => setTimeout(r, 2_500));
     expect(await converged(4, pids())).toBe(true);

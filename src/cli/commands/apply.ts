@@ -9,6 +9,7 @@ import {
   readPersistedQueries,
   readProposed,
 } from '../../runtime/registry/registry-commands.ts';
+import { movedError } from '../../runtime/registry/registry-commands.ts';
 import { reportError } from '../report-error.ts';
 import { REGISTRY_HELP } from '../options.ts';
 
@@ -52,15 +53,19 @@ export function register(program: Command): void {
           process.stdout.write(`Nothing to apply: version ${applied.seq} is in force.\n`);
           return;
         }
-        const published = await opened.versions.publish({
-          version: proposed.registry.version,
-          commit: proposed.commit,
-          source: proposed.source,
-          command: `larder apply${options.allowBreaking === true ? ' --allow-breaking' : ''}`,
-          sourceVersion: proposed.registry.version,
-          files: proposed.files,
-          assets: proposed.assets,
-        });
+        const published = await opened.versions.publish(
+          {
+            version: proposed.registry.version,
+            commit: proposed.commit,
+            source: proposed.source,
+            command: `larder apply${options.allowBreaking === true ? ' --allow-breaking' : ''}`,
+            sourceVersion: proposed.registry.version,
+            files: proposed.files,
+            assets: proposed.assets,
+          },
+          applied?.seq ?? 0,
+        );
+        if (published === undefined) throw movedError();
         process.stdout.write(
           `Applied version ${published.seq} (${published.version.slice(0, 12)}${published.commit === null ? '' : `, commit ${published.commit.slice(0, 12)}`}).\n`,
         );

@@ -35,7 +35,9 @@ export function register(program: Command): void {
     .option('--json', 'print the plan as JSON')
     .action(async (options: PlanOptions) => {
       const plan = await planCommand(options);
-      process.stdout.write(options.json === true ? `${JSON.stringify(planJson(plan), null, 2)}\n` : formatPlan(plan));
+      process.stdout.write(
+        options.json === true ? `${JSON.stringify(planJson(plan), null, 2)}\n` : formatPlan(plan),
+      );
       process.exitCode = planExitCode(plan);
     });
 }

@@ -5,6 +5,7 @@ import { formatPlan, planExitCode, planRegistry } from '../../runtime/registry/r
 import { breakingError } from '../../runtime/registry/registry-rollout.ts';
 import {
   compileRecorded,
+  movedError,
   findVersion,
   openVersions,
   readPersistedQueries,
@@ -66,7 +67,9 @@ export function register(program: Command): void {
         const target = findVersion(await opened.versions.history(), wanted);
         const current = await opened.versions.current();
         if (current?.version === target.version) {
-          process.stdout.write(`Version ${target.version.slice(0, 12)} is already in force (${current.seq}).\n`);
+          process.stdout.write(
+            `Version ${target.version.slice(0, 12)} is already in force (${current.seq}).\n`,
+          );
           return;
         }
         const before = current === undefined ? undefined : await compileRecorded(current);
@@ -80,16 +83,20 @@ export function register(program: Command): void {
           process.exitCode = 3;
           return;
         }
-        const published = await opened.versions.publish({
-          version: target.version,
-          commit: target.commit,
-          source: target.source,
-          command: `larder registry rollback ${wanted}`,
-          // The source's head stays decided on: processes do not pull it again until it changes.
-          sourceVersion: current?.sourceVersion ?? null,
-          files: target.files,
-          ...(target.assets === undefined ? {} : { assets: target.assets }),
-        });
+        const published = await opened.versions.publish(
+          {
+            version: target.version,
+            commit: target.commit,
+            source: target.source,
+            command: `larder registry rollback ${wanted}`,
+            // The source's head stays decided on: processes do not pull it again until it changes.
+            sourceVersion: current?.sourceVersion ?? null,
+            files: target.files,
+            ...(target.assets === undefined ? {} : { assets: target.assets }),
+          },
+          current?.seq ?? 0,
+        );
+        if (published === undefined) throw movedError();
         process.stdout.write(
           `Rolled back: version ${published.seq} is ${target.version.slice(0, 12)} (as applied in ${target.seq}).\n`,
         );

@@ -89,6 +89,7 @@ function registrySources(log: RegistryStatusLog, deployed: DeployedRegistry | un
     status: () => log.status(),
     rollout: async () => (rollout === undefined ? null : rollout.view()),
     refusal: () => rollout?.refusal ?? null,
+    ...(rollout === undefined ? {} : { appliedVersion: () => rollout.appliedRecord() }),
     ...(deployed === undefined ? {} : { refresh: () => deployed.refresh() }),
   };
 }

@@ -8,7 +8,12 @@ import type { Registry } from '../../registry/types.ts';
 import { openLmdbEnv } from '../../store/lmdb/lmdb-env.ts';
 import type { OnlineStore } from '../../store/online-store.ts';
 import { storeFromConfig } from '../../store/store-from-config.ts';
-import { planRegistry, readPersistedQueries, type PersistedQueryText, type RegistryPlan } from './registry-plan.ts';
+import {
+  planRegistry,
+  readPersistedQueries,
+  type PersistedQueryText,
+  type RegistryPlan,
+} from './registry-plan.ts';
 import { filesOf } from './registry-rollout.ts';
 import { loadRecordedRegistry, openRegistrySource } from './registry-sources.ts';
 import { RegistryVersionStore, type AppliedVersion } from './version-store.ts';
@@ -56,7 +61,10 @@ export async function readProposed(spec: string): Promise<ProposedRegistry> {
     const head = await source.head();
     const read = await filesOf(head.registry);
     if (read === undefined)
-      throw new LarderError('LARDER_ERR_SPEC_READ', `the registry in ${source.description} changed while it was read; run again`);
+      throw new LarderError(
+        'LARDER_ERR_SPEC_READ',
+        `the registry in ${source.description} changed while it was read; run again`,
+      );
     return { ...head, source: source.description, ...read, close: () => source.close() };
   } catch (err) {
     await source.close();
@@ -89,7 +97,10 @@ export async function fetchServerApplied(url: string, apiKey: string | undefined
       signal: AbortSignal.timeout(30_000),
     });
   } catch (err) {
-    throw new LarderError('LARDER_ERR_BAD_REQUEST', `--against ${url}: the server did not answer: ${(err as Error).message}`);
+    throw new LarderError(
+      'LARDER_ERR_BAD_REQUEST',
+      `--against ${url}: the server did not answer: ${(err as Error).message}`,
+    );
   }
   const body = (await response.json().catch(() => null)) as (ServerApplied & { message?: string }) | null;
   if (!response.ok || body === null)
@@ -120,7 +131,11 @@ export function findVersion(history: readonly AppliedVersion[], wanted: string):
     ? history.find((v) => v.seq === Number(number[1]))
     : wanted.length >= 7
       ? (() => {
-          const matches = [...new Map(history.filter((v) => v.version.startsWith(wanted)).map((v) => [v.version, v])).values()];
+          const matches = [
+            ...new Map(
+              history.filter((v) => v.version.startsWith(wanted)).map((v) => [v.version, v]),
+            ).values(),
+          ];
           return matches.length === 1 ? history.find((v) => v.version === matches[0]!.version) : undefined;
         })()
       : undefined;
@@ -130,4 +145,12 @@ export function findVersion(history: readonly AppliedVersion[], wanted: string):
       `no applied registry version "${wanted}" (versions: ${history.map((v) => v.seq).join(', ') || 'none'})`,
     );
   return found;
+}
+
+/** Another version was applied while a command planned over the previous one. */
+export function movedError(): LarderError {
+  return new LarderError(
+    'LARDER_ERR_REGISTRY_VERSION',
+    'another registry version was applied while this one was planned; run the command again to plan over it',
+  );
 }

@@ -38,20 +38,30 @@ export interface PlanOptions {
 }
 
 /** Plans `next` over `old` (undefined: nothing applied yet, so everything is added and nothing breaks). */
-export function planRegistry(old: Registry | undefined, next: Registry, options: PlanOptions = {}): RegistryPlan {
+export function planRegistry(
+  old: Registry | undefined,
+  next: Registry,
+  options: PlanOptions = {},
+): RegistryPlan {
   const before = old === undefined ? undefined : buildServingSchema(old).schema;
   const after = buildServingSchema(next).schema;
   const breaks =
     old === undefined || old.version === next.version
       ? []
-      : [...storedDataBreaks(old, next), ...queryBreaks(old, next, before, after, options.persistedQueries ?? [])];
+      : [
+          ...storedDataBreaks(old, next),
+          ...queryBreaks(old, next, before, after, options.persistedQueries ?? []),
+        ];
   const allowList = new Set(next.allowBreaking ?? []);
   return {
     from: old?.version ?? null,
     to: next.version,
     declarations: old?.version === next.version ? [] : diffRegistries(old, next),
     schema: old?.version === next.version ? [] : diffSchemas(before, after),
-    breaking: dedupe(breaks).map((b) => ({ ...b, allowed: options.allowBreaking === true || allowList.has(b.id) })),
+    breaking: dedupe(breaks).map((b) => ({
+      ...b,
+      allowed: options.allowBreaking === true || allowList.has(b.id),
+    })),
   };
 }
 
@@ -97,7 +107,10 @@ function queryBreaks(
       usedBy.set(key, [...(usedBy.get(key) ?? []), id.slice(0, 12)]);
     }
     if (!named)
-      out.push({ id: `query:${id.slice(0, 12)}`, reason: `persisted query ${id.slice(0, 12)} no longer validates: ${errors[0]}` });
+      out.push({
+        id: `query:${id.slice(0, 12)}`,
+        reason: `persisted query ${id.slice(0, 12)} no longer validates: ${errors[0]}`,
+      });
   }
   for (const [key, ids] of usedBy)
     out.unshift({
@@ -167,7 +180,9 @@ export function formatPlan(plan: RegistryPlan): string {
 }
 
 /** The persisted queries kept in `store` (the index, then every text it names). */
-export async function readPersistedQueries(store: Pick<OnlineStore, 'getStatic'>): Promise<PersistedQueryText[]> {
+export async function readPersistedQueries(
+  store: Pick<OnlineStore, 'getStatic'>,
+): Promise<PersistedQueryText[]> {
   const [index] = await store.getStatic([PERSISTED_QUERY_INDEX]);
   const value = index?.value;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return [];

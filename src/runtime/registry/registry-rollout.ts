@@ -114,7 +114,9 @@ export class RegistryRollout {
       const tick = (): void => {
         const timer = setTimeout(() => {
           fn()
-            .catch((err: unknown) => this.#o.logger.warn({ err }, 'registry rollout step failed; trying again'))
+            .catch((err: unknown) =>
+              this.#o.logger.warn({ err }, 'registry rollout step failed; trying again'),
+            )
             .finally(() => {
               if (!this.#closed) tick();
             });
@@ -151,14 +153,19 @@ export class RegistryRollout {
     }
     const read = await filesOf(next.registry);
     if (read === undefined) return; // the directory changed while it was read: its watcher offers the newer one
-    const published = await this.#o.versions.publish({
-      version,
-      commit: next.commit,
-      source: this.#o.source.description,
-      command: `larder ${this.#o.role.split(' ')[0] ?? 'serve'} (source pull)`,
-      sourceVersion: version,
-      ...read,
-    });
+    const published = await this.#o.versions.publish(
+      {
+        version,
+        commit: next.commit,
+        source: this.#o.source.description,
+        command: `larder ${this.#o.role.split(' ')[0] ?? 'serve'} (source pull)`,
+        sourceVersion: version,
+        ...read,
+      },
+      applied?.seq ?? 0,
+    );
+    // Another version was applied while this one was planned: plan again over it.
+    if (published === undefined) return this.#offer(next);
     this.#clearRefusal(version);
     this.#o.logger.info(
       { seq: published.seq, version, commit: next.commit, changes: plan.declarations.length },
@@ -188,12 +195,18 @@ export class RegistryRollout {
     } catch (err) {
       this.#unloadable = { version: applied.version, at: Date.now() };
       this.#o.status.refused(err instanceof SpecValidationError ? err.issues : issuesOf(err));
-      this.#o.logger.error({ err, seq: applied.seq }, 'the applied registry version does not load here; this process keeps its version');
+      this.#o.logger.error(
+        { err, seq: applied.seq },
+        'the applied registry version does not load here; this process keeps its version',
+      );
       return;
     }
     this.#unloadable = undefined;
     this.#o.status.applied();
-    this.#o.logger.info({ seq: applied.seq, version: applied.version, commit: applied.commit }, 'registry version applied');
+    this.#o.logger.info(
+      { seq: applied.seq, version: applied.version, commit: applied.commit },
+      'registry version applied',
+    );
     await this.heartbeat();
   }
 
@@ -214,7 +227,8 @@ export class RegistryRollout {
       seq: this.#applied?.version === version ? this.#applied.seq : null,
       startedAt: this.#startedAt,
       at: Date.now(),
-      refused: this.#refusal === null ? null : { version: this.#refusal.version, reason: this.#refusal.reason },
+      refused:
+        this.#refusal === null ? null : { version: this.#refusal.version, reason: this.#refusal.reason },
     };
   }
 
@@ -230,6 +244,17 @@ export class RegistryRollout {
       self: this.#report(),
       processes,
       converged: applied !== undefined && processes.every((p) => p.current),
+    };
+  }
+
+  /** The applied version with its files, and the persisted queries (`GET /v1/admin/registry/applied`). */
+  async appliedRecord(): Promise<{
+    applied: AppliedVersion | null;
+    persistedQueries: readonly PersistedQueryText[];
+  }> {
+    return {
+      applied: (await this.#o.versions.current()) ?? null,
+      persistedQueries: await this.#o.persistedQueries(),
     };
   }
 
@@ -280,7 +305,8 @@ export class RegistryRollout {
 
   #clearRefusal(version: string): void {
     if (this.#refusal === null) return;
-    if (this.#refusal.version !== version) this.#o.logger.info('the registry source no longer offers the refused change');
+    if (this.#refusal.version !== version)
+      this.#o.logger.info('the registry source no longer offers the refused change');
     this.#refusal = null;
     this.#refusedGauge.set(0);
   }
@@ -299,7 +325,10 @@ export async function filesOf(
 ): Promise<{ files: SourceFile[]; assets: SourceFile[] } | undefined> {
   const files = await readRegistryFiles(registry.dir);
   if (registryVersion(files) !== registry.version) return undefined;
-  return { files: files.map(({ path, content }) => ({ path, content })), assets: await readAssets(registry.dir) };
+  return {
+    files: files.map(({ path, content }) => ({ path, content })),
+    assets: await readAssets(registry.dir),
+  };
 }
 
 const ASSET_MAX_BYTES = 256 * 1024;

@@ -78,7 +78,8 @@ function directorySource(source: Extract<RegistrySource, { kind: 'dir' }>): Open
       };
       return { close: () => watcher.close() };
     },
-    refresh: async () => (offerNow ?? (async () => ({ registry: await loadAcceptedRegistry(dir), commit: null })))(),
+    refresh: async () =>
+      (offerNow ?? (async () => ({ registry: await loadAcceptedRegistry(dir), commit: null })))(),
     close: async () => undefined,
   };
 }
@@ -86,7 +87,8 @@ function directorySource(source: Extract<RegistrySource, { kind: 'dir' }>): Open
 async function gitSource(source: Extract<RegistrySource, { kind: 'git' }>): Promise<OpenedRegistrySource> {
   const workDir = await mkdtemp(join(tmpdir(), 'larder-registry-git-'));
   const git = new GitCheckout({ source, workDir });
-  const atCommit = async (commit: string): Promise<Registry> => loadAcceptedRegistry(await git.checkout(commit));
+  const atCommit = async (commit: string): Promise<Registry> =>
+    loadAcceptedRegistry(await git.checkout(commit));
   const head = async (): Promise<SourcedRegistry> => {
     const commit = await git.fetch();
     return { registry: await atCommit(commit), commit };
@@ -149,7 +151,11 @@ async function gitSource(source: Extract<RegistrySource, { kind: 'git' }>): Prom
  * version (a rollback, a restart on a directory that changed meanwhile).
  */
 export async function loadRecordedRegistry(
-  recorded: { readonly version: string; readonly files: readonly SourceFile[]; readonly assets?: readonly SourceFile[] },
+  recorded: {
+    readonly version: string;
+    readonly files: readonly SourceFile[];
+    readonly assets?: readonly SourceFile[];
+  },
   workDir?: string,
 ): Promise<Registry> {
   const base = workDir ?? (await mkdtemp(join(tmpdir(), 'larder-registry-version-')));

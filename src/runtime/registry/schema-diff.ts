@@ -74,8 +74,10 @@ export function diffSchemas(before: GraphQLSchema | undefined, after: GraphQLSch
       if (was === undefined) out.push({ change: 'added', path, after: t });
       else if (was !== t) out.push({ change: 'changed', path, before: was, after: t });
     }
-    for (const [path, t] of oldMembers) if (!newMembers.has(path)) out.push({ change: 'removed', path, before: t });
+    for (const [path, t] of oldMembers)
+      if (!newMembers.has(path)) out.push({ change: 'removed', path, before: t });
   }
-  for (const [name, type] of a) if (!b.has(name)) out.push({ change: 'removed', path: name, before: kindOf(type) });
+  for (const [name, type] of a)
+    if (!b.has(name)) out.push({ change: 'removed', path: name, before: kindOf(type) });
   return out.sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0));
 }

@@ -86,9 +86,19 @@ export class RegistryVersionStore {
    * Records `entry` as the version in force, and in the history, in one write. Its number follows
    * the current one's; its time is never older than the current one's (clocks of two hosts differ,
    * and an older time would not replace the value).
+   *
+   * `basedOn` is the number of the applied version the caller planned over (0: none). When another
+   * version was applied since, nothing is written: the answer is that version when it is the same
+   * registry (another process published it first), else undefined (plan again). Processes following
+   * one branch publish the same version with the same number, and the same history row.
    */
-  async publish(entry: Omit<AppliedVersion, 'seq' | 'appliedAt'>, now = Date.now()): Promise<AppliedVersion> {
+  async publish(
+    entry: Omit<AppliedVersion, 'seq' | 'appliedAt'>,
+    basedOn: number,
+    now = Date.now(),
+  ): Promise<AppliedVersion | undefined> {
     const current = await this.current();
+    if ((current?.seq ?? 0) !== basedOn) return current?.version === entry.version ? current : undefined;
     const applied: AppliedVersion = {
       ...entry,
       seq: (current?.seq ?? 0) + 1,
@@ -107,7 +117,11 @@ export class RegistryVersionStore {
       {
         kind: 'action',
         pk: HISTORY_PK,
-        row: { ts: applied.appliedAt, eventId: `v${applied.seq}`, values: applied as unknown as Record<string, unknown> },
+        row: {
+          ts: applied.appliedAt,
+          eventId: `v${applied.seq}`,
+          values: applied as unknown as Record<string, unknown>,
+        },
         maxCount: HISTORY_MAX,
         ttlMs: undefined,
         stableTs: true,

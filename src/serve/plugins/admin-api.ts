@@ -65,6 +65,13 @@ export const adminApiPlugin = fp<AdminApiPluginOptions>(
       };
     });
 
+    // What `larder plan --against <url>` plans over: the applied version's files, the persisted queries.
+    app.get('/v1/admin/registry/applied', { config: READ }, async () => {
+      const applied = sources.registry?.appliedVersion;
+      if (applied === undefined) throw unavailable('the applied registry version');
+      return applied();
+    });
+
     // A webhook target: the registry source is pulled now instead of at the next poll.
     app.post('/v1/admin/registry/refresh', { config: ADMIN }, async () => {
       const refresh = sources.registry?.refresh;
