@@ -87,7 +87,7 @@ export const ERROR_CATALOG = {
   },
   LARDER_ERR_REGISTRY_GIT: {
     status: 502,
-    hint: 'The git command failed or timed out: check the URL, the branch, the network and the credentials (LARDER_REGISTRY_GIT_TOKEN or git\'s own credential setup).',
+    hint: "The git command failed or timed out: check the URL, the branch, the network and the credentials (LARDER_REGISTRY_GIT_TOKEN or git's own credential setup).",
   },
   LARDER_ERR_REGISTRY_BREAKING: {
     status: 409,

@@ -48,7 +48,13 @@ export class GitCheckout {
   async fetch(): Promise<string> {
     await this.#init();
     const ref = `refs/remotes/registry/${this.#source.branch}`;
-    await this.#git(['fetch', '--no-tags', '--quiet', this.#source.url, `+refs/heads/${this.#source.branch}:${ref}`]);
+    await this.#git([
+      'fetch',
+      '--no-tags',
+      '--quiet',
+      this.#source.url,
+      `+refs/heads/${this.#source.branch}:${ref}`,
+    ]);
     const commit = (await this.#git(['rev-parse', '--verify', `${ref}^{commit}`])).trim();
     if (!COMMIT.test(commit)) throw this.#error(`git rev-parse answered "${commit}", not a commit`);
     return commit;
@@ -98,13 +104,18 @@ export class GitCheckout {
       execFile(
         'git',
         argv,
-        { env: { ...this.#env, ...extraEnv }, timeout: this.#timeoutMs, maxBuffer: 4 * 2 ** 20, killSignal: 'SIGKILL' },
+        {
+          env: { ...this.#env, ...extraEnv },
+          timeout: this.#timeoutMs,
+          maxBuffer: 4 * 2 ** 20,
+          killSignal: 'SIGKILL',
+        },
         (err, stdout, stderr) => {
           if (err === null) return resolve(stdout);
           const timedOut = (err as { killed?: boolean }).killed === true;
           const detail = timedOut
             ? `did not finish within ${this.#timeoutMs} ms`
-            : (stderr.trim().split('\n').slice(-3).join(' ') || err.message);
+            : stderr.trim().split('\n').slice(-3).join(' ') || err.message;
           reject(this.#error(`git ${args[0] ?? ''} failed: ${redactUrl(detail)}`, err));
         },
       );

@@ -2,7 +2,14 @@ import { formatFieldType } from './field-type.ts';
 import type { FeatureDef, Registry } from './types.ts';
 
 /** The registry's sections, as `larder plan` prints them, in this order. */
-export const DIFF_SECTIONS = ['entities', 'streams', 'features', 'ingestions', 'enrichers', 'onDemand'] as const;
+export const DIFF_SECTIONS = [
+  'entities',
+  'streams',
+  'features',
+  'ingestions',
+  'enrichers',
+  'onDemand',
+] as const;
 export type DiffSection = (typeof DIFF_SECTIONS)[number];
 
 /** One changed key of a declaration: its dotted path inside it, and the values (JSON) before and after. */
@@ -62,7 +69,8 @@ function elementKeys(items: readonly unknown[]): string[] {
       : undefined,
   );
   const distinct = new Set(names);
-  if (names.length > 0 && !names.includes(undefined) && distinct.size === names.length) return names as string[];
+  if (names.length > 0 && !names.includes(undefined) && distinct.size === names.length)
+    return names as string[];
   return items.map((_, i) => `[${i}]`);
 }
 
@@ -90,7 +98,14 @@ export function flattenDeclaration(
   }
   if (Array.isArray(value)) {
     if (value.every((v) => typeof v !== 'object' || v === null)) {
-      out.set(prefix, JSON.stringify(value.map((v: unknown) => (typeof v === 'string' && v.startsWith(`${dir}/`) ? `.${v.slice(dir.length)}` : v))));
+      out.set(
+        prefix,
+        JSON.stringify(
+          value.map((v: unknown) =>
+            typeof v === 'string' && v.startsWith(`${dir}/`) ? `.${v.slice(dir.length)}` : v,
+          ),
+        ),
+      );
       return out;
     }
     const keys = elementKeys(value);

@@ -40,10 +40,16 @@ export function parseRegistrySource(spec: string): RegistrySource {
   try {
     parsed = new URL(url);
   } catch {
-    throw bad(spec, `"${redactUrl(url)}" is not a URL (write git+file:///path/repo.git or git+https://host/repo.git)`);
+    throw bad(
+      spec,
+      `"${redactUrl(url)}" is not a URL (write git+file:///path/repo.git or git+https://host/repo.git)`,
+    );
   }
   if (!URL_SCHEMES.has(parsed.protocol))
-    throw bad(spec, `the scheme ${parsed.protocol} is not one git fetches from (file, http, https, ssh, git)`);
+    throw bad(
+      spec,
+      `the scheme ${parsed.protocol} is not one git fetches from (file, http, https, ssh, git)`,
+    );
   if (parsed.protocol !== 'file:' && parsed.hostname === '') throw bad(spec, 'the URL names no host');
   if (parsed.pathname === '' || parsed.pathname === '/') throw bad(spec, 'the URL names no repository path');
   const colon = fragment.indexOf(':');

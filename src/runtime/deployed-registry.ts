@@ -2,12 +2,11 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { ConfigIssue } from '../config/config-issues.ts';
 import { ConfigError, type LarderConfig } from '../config/load-config.ts';
-import { ERROR_CATALOG } from '../errors.ts';
+import { ERROR_CATALOG, isLarderError } from '../errors.ts';
 import { withStreamOverrides } from '../ingest/stream/stream-overrides.ts';
 import { closestMatch } from '../registry/did-you-mean.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { isLarderError } from '../errors.ts';
 import { IssueCollector } from '../registry/issue-collector.ts';
 import { formatSpecIssues, SpecValidationError } from '../registry/load.ts';
 import { RegistryHolder } from '../registry/registry-holder.ts';
@@ -77,7 +76,10 @@ export async function openDeployedRegistry(options: DeployedRegistryOptions): Pr
   }
 }
 
-async function deploy(source: OpenedRegistrySource, options: DeployedRegistryOptions): Promise<DeployedRegistry> {
+async function deploy(
+  source: OpenedRegistrySource,
+  options: DeployedRegistryOptions,
+): Promise<DeployedRegistry> {
   const { logger, versions } = options;
   const head = await source.head();
   checkStreamOverrides(options.config, head.registry);
@@ -124,7 +126,8 @@ async function deploy(source: OpenedRegistrySource, options: DeployedRegistryOpt
         }
       },
       rejected,
-      failed: (err) => logger.warn({ err }, 'registry source could not be read; trying again at the next poll'),
+      failed: (err) =>
+        logger.warn({ err }, 'registry source could not be read; trying again at the next poll'),
     });
     return {
       registry,
@@ -180,7 +183,9 @@ async function deploy(source: OpenedRegistrySource, options: DeployedRegistryOpt
   };
 }
 
-async function refreshOnly(source: OpenedRegistrySource): Promise<{ version: string; commit: string | null }> {
+async function refreshOnly(
+  source: OpenedRegistrySource,
+): Promise<{ version: string; commit: string | null }> {
   const next = await source.refresh();
   return { version: next.registry.version, commit: next.commit };
 }

@@ -96,7 +96,9 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
   mkdirSync(options.dataDir, { recursive: true });
   const env = openLmdbEnv(path.resolve(options.dataDir));
   // The registry versions live in the store itself, read without the cache levels (docs/registry.md).
-  const versionsBacking = watch ? storeFromConfig(config.store, { dataDir: options.dataDir, lmdbEnv: env }) : undefined;
+  const versionsBacking = watch
+    ? storeFromConfig(config.store, { dataDir: options.dataDir, lmdbEnv: env })
+    : undefined;
   let deployed: DeployedRegistry;
   try {
     await versionsBacking?.open();

@@ -11,6 +11,40 @@ import { tempDir } from '../support/temp-dir.ts';
 import { waitUntil } from '../support/wait-until.ts';
 
 const run = promisify(execFile);
+
+interface TypeRef {
+  readonly name: string | null;
+  readonly ofType?: TypeRef | null;
+}
+interface GraphQLAnswer {
+  readonly data?: {
+    readonly user?: Record<string, unknown[]>;
+    readonly __type?: { readonly fields: { readonly name: string; readonly type: TypeRef }[] } | null;
+  };
+  readonly errors?: unknown[];
+}
+interface ProcessView {
+  readonly pid: number;
+  readonly current: boolean;
+  readonly seq: number | null;
+  readonly refused: unknown;
+}
+interface RegistryView {
+  readonly version: string;
+  readonly rollout: {
+    readonly applied: {
+      readonly seq: number;
+      readonly version: string;
+      readonly commit: string | null;
+    } | null;
+    readonly processes: ProcessView[];
+    readonly converged: boolean;
+  } | null;
+}
+interface Health {
+  readonly status: string;
+  readonly registryRefused?: { readonly version: string; readonly reason: string };
+}
 const REDIS_URL = 'redis://127.0.0.1:6379';
 
 /**
@@ -63,7 +97,13 @@ streams:
     const pipeline = redis.pipeline();
     for (let i = 0; i < count; i++) {
       published += 1;
-      const event = { event_id: `${type}-${published}`, type, user_id: userId, ts: Date.now(), item_id: published };
+      const event = {
+        event_id: `${type}-${published}`,
+        type,
+        user_id: userId,
+        ts: Date.now(),
+        item_id: published,
+      };
       pipeline.xadd(topic, '*', 'data', JSON.stringify(event));
     }
     await pipeline.exec();
@@ -86,18 +126,18 @@ streams:
     '--no-enrich',
   ];
 
-  async function graphql(port: number, query: string): Promise<{ status: number; body: any }> {
+  async function graphql(port: number, query: string): Promise<{ status: number; body: GraphQLAnswer }> {
     const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ query }),
     });
-    return { status: response.status, body: await response.json() };
+    return { status: response.status, body: (await response.json()) as GraphQLAnswer };
   }
 
-  async function registryView(port: number): Promise<any> {
+  async function registryView(port: number): Promise<RegistryView> {
     const response = await fetch(`http://127.0.0.1:${port}/v1/admin/registry`);
-    return response.json();
+    return (await response.json()) as RegistryView;
   }
 
   /** True once every live process (by pid) reports the applied version `seq`, as both servers see it. */
@@ -106,9 +146,7 @@ streams:
       const view = await registryView(port);
       if (view.rollout?.applied?.seq !== seq) return false;
       if (view.version !== view.rollout.applied.version) return false;
-      const live = (view.rollout.processes as { pid: number; current: boolean; seq: number | null }[]).filter((p) =>
-        pids.includes(p.pid),
-      );
+      const live = view.rollout.processes.filter((p) => pids.includes(p.pid));
       if (live.length !== pids.length || !live.every((p) => p.current && p.seq === seq)) return false;
     }
     return true;
@@ -128,7 +166,7 @@ streams:
 
   async function rowsOf(port: number, name: string): Promise<unknown[] | undefined> {
     const result = await graphql(port, `{ user(id: 1) { ${name}(input: {count: 10000}) { item_id } } }`);
-    return result.body.errors === undefined ? (result.body.data.user[name] as unknown[]) : undefined;
+    return result.body.errors === undefined ? result.body.data?.user?.[name] : undefined;
   }
 
   async function itemIdType(port: number): Promise<string | undefined> {
@@ -136,14 +174,15 @@ streams:
       port,
       '{ __type(name: "UserClicksRow") { fields { name type { name ofType { name } } } } }',
     );
-    const field = (result.body.data?.__type?.fields as { name: string; type: any }[] | undefined)?.find(
-      (f) => f.name === 'item_id',
-    );
-    return field?.type.name ?? field?.type.ofType?.name;
+    const field = result.body.data?.__type?.fields.find((f) => f.name === 'item_id');
+    return field?.type.name ?? field?.type.ofType?.name ?? undefined;
   }
 
   beforeAll(async () => {
-    remote.commit('views', { 'registry/entities.yaml': ENTITIES, 'registry/views.yaml': feature('views', 'view', 'int') });
+    remote.commit('views', {
+      'registry/entities.yaml': ENTITIES,
+      'registry/views.yaml': feature('views', 'view', 'int'),
+    });
     ports.push(await freePort(), await freePort());
     processes.push(startLarder(serveArgs(ports[0]!)));
     serveB = startLarder(serveArgs(ports[1]!));
@@ -151,7 +190,12 @@ streams:
     ingest = startLarder(['ingest', '--registry', spec, '--registry-poll', '1s', '--data', data]);
     processes.push(ingest);
     for (const port of ports)
-      await waitUntil(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok, 60_000, 'the servers to be ready', 200);
+      await waitUntil(
+        async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok,
+        60_000,
+        'the servers to be ready',
+        200,
+      );
     await waitConverged(1);
   });
 
@@ -166,7 +210,12 @@ streams:
   it('a commit adding a feature reaches both servers and the ingest process, under load, losing nothing', async () => {
     await publish('view', 20);
     for (const port of ports)
-      await waitUntil(async () => (await rowsOf(port, 'views'))?.length === 20, 30_000, 'the first views', 200);
+      await waitUntil(
+        async () => (await rowsOf(port, 'views'))?.length === 20,
+        30_000,
+        'the first views',
+        200,
+      );
 
     // A bounded load loop runs through the rollout: queries to both servers, events to the stream.
     let stop = false;
@@ -188,8 +237,8 @@ streams:
     const commit = remote.commit('clicks', { 'registry/clicks.yaml': feature('clicks', 'click', 'int') });
     await waitConverged(2);
     const view = await registryView(ports[0]!);
-    expect(view.rollout.applied.commit).toBe(commit);
-    expect(view.rollout.converged).toBe(true);
+    expect(view.rollout?.applied?.commit).toBe(commit);
+    expect(view.rollout?.converged).toBe(true);
     // Some more load after the switch, then the loop ends.
     const after = requests;
     await waitUntil(() => requests >= after + 40, 30_000, 'load after the switch', 50);
@@ -201,10 +250,20 @@ streams:
     // Events for the new feature are ingested by the ingest process and served by both servers.
     await publish('click', 5);
     for (const port of ports) {
-      await waitUntil(async () => (await rowsOf(port, 'clicks'))?.length === 5, 30_000, 'the clicks on both servers', 200);
+      await waitUntil(
+        async () => (await rowsOf(port, 'clicks'))?.length === 5,
+        30_000,
+        'the clicks on both servers',
+        200,
+      );
       // Every view event published through the rollout was ingested.
       const views = published - 5;
-      await waitUntil(async () => (await rowsOf(port, 'views'))?.length === views, 30_000, 'every view event', 200);
+      await waitUntil(
+        async () => (await rowsOf(port, 'views'))?.length === views,
+        30_000,
+        'every view event',
+        200,
+      );
     }
   });
 
@@ -215,14 +274,17 @@ streams:
     // The webhook target: pull now instead of at the next poll.
     const refresh = await fetch(`http://127.0.0.1:${ports[0]}/v1/admin/registry/refresh`, { method: 'POST' });
     expect(refresh.status).toBe(200);
-    const refreshed = (await refresh.json()) as { source: { commit: string }; refused: { reason: string } | null };
+    const refreshed = (await refresh.json()) as {
+      source: { commit: string };
+      refused: { reason: string } | null;
+    };
     expect(refreshed.source.commit).toBe(breaking);
     expect(refreshed.refused?.reason).toContain('type:user.clicks.item_id');
 
     for (const port of ports) {
       const health = await waitUntil(
         async () => {
-          const body = (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as any;
+          const body = (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as Health;
           return body.registryRefused === undefined ? undefined : body;
         },
         30_000,
@@ -230,7 +292,9 @@ streams:
         200,
       );
       expect(health.status).toBe('ok');
-      expect(health.registryRefused.reason).toMatch(/breaking change refused \(type:user\.clicks\.item_id\)/);
+      expect(health.registryRefused?.reason).toMatch(
+        /breaking change refused \(type:user\.clicks\.item_id\)/,
+      );
       const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
       expect(metrics).toMatch(/^larder_registry_refused 1$/m);
       expect(await itemIdType(port)).toBe('Long');
@@ -239,7 +303,7 @@ streams:
     await waitUntil(
       async () => {
         const view = await registryView(ports[0]!);
-        const live = (view.rollout.processes as { pid: number; refused: unknown }[]).filter((p) => pids().includes(p.pid));
+        const live = view.rollout?.processes.filter((p) => pids().includes(p.pid)) ?? [];
         return live.length === 3 && live.every((p) => p.refused !== null);
       },
       30_000,
@@ -255,7 +319,7 @@ streams:
     await waitConverged(3);
     for (const port of ports) {
       expect(await itemIdType(port)).toBe('String');
-      const health = (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as any;
+      const health = (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as Health;
       expect(health.registryRefused).toBeUndefined();
     }
   });
@@ -275,14 +339,26 @@ streams:
     expect(rollback.stdout).toMatch(/Rolled back: version 4 is [0-9a-f]{12} \(as applied in 2\)\./);
     serveB = startLarder(serveArgs(ports[1]!));
     processes.push(serveB);
-    await waitUntil(async () => (await fetch(`http://127.0.0.1:${ports[1]}/readyz`)).ok, 60_000, 'serve B back', 200);
+    await waitUntil(
+      async () => (await fetch(`http://127.0.0.1:${ports[1]}/readyz`)).ok,
+      60_000,
+      'serve B back',
+      200,
+    );
     // It starts on the applied version (the rollback), not on its branch's head.
     await waitConverged(4);
     for (const port of ports) {
       expect(await itemIdType(port)).toBe('Long');
       expect(await rowsOf(port, 'clicks')).toHaveLength(5);
     }
-    const history = await run(process.execPath, [LARDER_BIN, 'registry', 'history', '--data', data, '--json']);
+    const history = await run(process.execPath, [
+      LARDER_BIN,
+      'registry',
+      'history',
+      '--data',
+      data,
+      '--json',
+    ]);
     const entries = JSON.parse(history.stdout) as { seq: number; command: string; commit: string | null }[];
     expect(entries.map((e) => e.seq)).toEqual([4, 3, 2, 1]);
     expect(entries[0]!.command).toBe('larder registry rollback 2');

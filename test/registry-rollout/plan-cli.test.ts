@@ -96,7 +96,9 @@ describe('larder plan', { timeout: 120_000 }, () => {
     // A client persisted a query that reads user.country.
     const store = new LmdbStore(data);
     await store.open();
-    await new PersistedQueries({ backing: store }).register('query Country($id: ID!) { user(id: $id) { country } }');
+    await new PersistedQueries({ backing: store }).register(
+      'query Country($id: ID!) { user(id: $id) { country } }',
+    );
     await store.close();
   });
 
@@ -185,7 +187,10 @@ $`,
     );
     const json = await larder(['plan', '--registry', dir, '--data', data, '--json']);
     expect(json.code).toBe(3);
-    const plan = JSON.parse(json.stdout) as { exitCode: number; breaking: { id: string; allowed: boolean }[] };
+    const plan = JSON.parse(json.stdout) as {
+      exitCode: number;
+      breaking: { id: string; allowed: boolean }[];
+    };
     expect(plan.exitCode).toBe(3);
     expect(plan.breaking.map((b) => [b.id, b.allowed])).toEqual([['group-removed:user.country', false]]);
   });
@@ -197,7 +202,9 @@ $`,
     });
     const result = await larder(['plan', '--registry', dir, '--data', data]);
     expect(result.code).toBe(2);
-    expect(result.stdout).toContain('  ! type:user.recent_views.item_id (allowed): feature user.recent_views');
+    expect(result.stdout).toContain(
+      '  ! type:user.recent_views.item_id (allowed): feature user.recent_views',
+    );
   });
 
   it('larder apply refuses a breaking change (exit 3) unless --allow-breaking, and history lists both', async () => {

@@ -8,8 +8,8 @@ import {
   planOver,
   readPersistedQueries,
   readProposed,
+  movedError,
 } from '../../runtime/registry/registry-commands.ts';
-import { movedError } from '../../runtime/registry/registry-commands.ts';
 import { reportError } from '../report-error.ts';
 import { REGISTRY_HELP } from '../options.ts';
 

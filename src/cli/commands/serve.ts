@@ -11,7 +11,13 @@ import { openRuntime } from '../../runtime/open-runtime.ts';
 import { readConfig } from '../../runtime/read-config.ts';
 import { serveOptionsFrom } from '../../runtime/serve-options.ts';
 import { createLogger } from '../logger.ts';
-import { parsePollInterval, parsePort, parsePositiveInt, REGISTRY_HELP, REGISTRY_POLL_HELP } from '../options.ts';
+import {
+  parsePollInterval,
+  parsePort,
+  parsePositiveInt,
+  REGISTRY_HELP,
+  REGISTRY_POLL_HELP,
+} from '../options.ts';
 import { reportError } from '../report-error.ts';
 
 export interface ServeOptions {

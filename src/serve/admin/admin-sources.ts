@@ -71,7 +71,10 @@ export interface RegistryStatus {
    * The applied version with its files, and the store's persisted queries: what `larder plan
    * --against <url>` plans over. `applied` is null when nothing was applied through the store.
    */
-  appliedVersion?(): Promise<{ readonly applied: unknown; readonly persistedQueries: readonly { id: string; query: string }[] }>;
+  appliedVersion?(): Promise<{
+    readonly applied: unknown;
+    readonly persistedQueries: readonly { id: string; query: string }[];
+  }>;
   /** Pulls the registry source now; resolves with the source's version once it was offered. */
   refresh?(): Promise<{ readonly version: string; readonly commit: string | null }>;
 }

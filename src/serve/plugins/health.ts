@@ -26,7 +26,8 @@ export const healthPlugin = fp<HealthPluginOptions>(
     const worker = cluster.isWorker ? cluster.worker?.id : undefined;
     app.get('/healthz', { config: { access: 'public' } }, async () => {
       const refused = source.registryRefused?.() ?? null;
-      const registry = refused === null ? {} : { registryRefused: { version: refused.version, reason: refused.reason } };
+      const registry =
+        refused === null ? {} : { registryRefused: { version: refused.version, reason: refused.reason } };
       return worker === undefined ? { status: 'ok', ...registry } : { status: 'ok', worker, ...registry };
     });
 
