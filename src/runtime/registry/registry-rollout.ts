@@ -164,8 +164,14 @@ export class RegistryRollout {
       },
       applied?.seq ?? 0,
     );
-    // Another version was applied while this one was planned: plan again over it.
-    if (published === undefined) return this.#offer(next);
+    if (published === undefined) {
+      // Another version was applied while this one was planned. From this same source, it is as
+      // new as this one or newer (another process pulled it): drop this offer. From elsewhere
+      // (`larder apply`), this offer is still the source's newest: plan it again over that.
+      const moved = await this.#o.versions.current();
+      if (moved?.source === this.#o.source.description) return this.#follow();
+      return this.#offer(next);
+    }
     this.#clearRefusal(version);
     this.#o.logger.info(
       { seq: published.seq, version, commit: next.commit, changes: plan.declarations.length },
@@ -202,6 +208,8 @@ export class RegistryRollout {
       return;
     }
     this.#unloadable = undefined;
+    // A version applied after the refusal supersedes it: the source has moved on (or was overruled).
+    if (this.#refusal !== null && applied.appliedAt > this.#refusal.at) this.#clearRefusal(applied.version);
     this.#o.status.applied();
     this.#o.logger.info(
       { seq: applied.seq, version: applied.version, commit: applied.commit },

@@ -94,6 +94,7 @@ async function gitSource(source: Extract<RegistrySource, { kind: 'git' }>): Prom
     return { registry: await atCommit(commit), commit };
   };
   let poll: (() => Promise<SourcedRegistry>) | undefined;
+  let running: Promise<SourcedRegistry> | undefined;
   return {
     source,
     description: describeRegistrySource(source),
@@ -103,7 +104,6 @@ async function gitSource(source: Extract<RegistrySource, { kind: 'git' }>): Prom
       let lastCommit = known.commit;
       let closed = false;
       let timer: NodeJS.Timeout | undefined;
-      let running: Promise<SourcedRegistry> | undefined;
       const once = async (): Promise<SourcedRegistry> => {
         const commit = await git.fetch();
         if (commit === lastCommit && !closed) {
@@ -140,7 +140,12 @@ async function gitSource(source: Extract<RegistrySource, { kind: 'git' }>): Prom
         },
       };
     },
-    refresh: async () => (poll ?? head)(),
+    refresh: async () => {
+      if (poll === undefined) return head();
+      // A fetch already running may have started before the push that asked for this refresh.
+      await running?.catch(() => undefined);
+      return poll();
+    },
     close: () => git.remove(),
   };
 }
