@@ -47,6 +47,8 @@ export class EnricherWorker {
   readonly #inFlight = new Set<Promise<void>>();
   readonly #stopAdded: () => void;
   #completedSinceTick = 0;
+  /** Slots asked of the queue by a take still in flight. */
+  #taking = 0;
   #stopping = false;
   #wake: (() => void) | undefined;
   /** A wake-up that came while the loop was not asleep (it was taking): the next sleep ends at once. */
@@ -111,6 +113,9 @@ export class EnricherWorker {
         continue;
       }
       let claims: Claim[];
+      // The slots asked for count as running while the take is in flight, so the autoscaler
+      // cannot shrink the limit below what the take is about to hand out.
+      this.#taking = want;
       try {
         claims = await queue.take(def.name, want, leaseMs);
         queueFailures = 0;
@@ -119,6 +124,8 @@ export class EnricherWorker {
         logger?.error({ err, enricher: def.name }, 'enrich: taking from the queue failed');
         await this.#sleep(backoffMs(queueFailures, 100, 5_000));
         continue;
+      } finally {
+        this.#taking = 0;
       }
       if (claims.length === 0) {
         await this.#sleep(settings.pollIntervalMs);
@@ -215,7 +222,7 @@ export class EnricherWorker {
       const limit = this.#autoscaler.tick({
         backlog: counts.queued,
         completed: this.#completedSinceTick,
-        running: this.#inFlight.size,
+        running: this.#inFlight.size + this.#taking,
       });
       this.#completedSinceTick = 0;
       metrics?.concurrency(def.name, limit, this.#inFlight.size);
