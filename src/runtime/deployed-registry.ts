@@ -213,7 +213,7 @@ function refusalIssues(err: unknown): SpecIssue[] {
 /**
  * The registry named by `--registry` (a directory, or the head of a Git branch), accepted, and
  * checked against the config's stream overrides: what `openDeployedRegistry` refuses, without
- * opening anything. Throws `SpecValidationError`, `ConfigError` or LARDER_ERR_REGISTRY_*.
+ * opening anything. Throws `SpecValidationError`, `ConfigError` or LARDER_ERR_REGISTRY_SOURCE or LARDER_ERR_REGISTRY_GIT.
  */
 export async function checkDeployedRegistry(registryDir: string, config: LarderConfig): Promise<Registry> {
   const source = await openRegistrySource(parseRegistrySource(registryDir));
