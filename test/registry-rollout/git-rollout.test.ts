@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { get } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -109,7 +110,7 @@ streams:
     await pipeline.exec();
   }
 
-  const serveArgs = (port: number): string[] => [
+  const serveArgs = (port: number, workers = 1): string[] => [
     'serve',
     '--registry',
     spec,
@@ -120,7 +121,7 @@ streams:
     '--port',
     String(port),
     '--workers',
-    '1',
+    String(workers),
     '--no-consumers',
     '--no-scheduler',
     '--no-enrich',
@@ -140,29 +141,49 @@ streams:
     return (await response.json()) as RegistryView;
   }
 
-  /** True once every live process (by pid) reports the applied version `seq`, as both servers see it. */
-  async function converged(seq: number, pids: readonly number[]): Promise<boolean> {
+  /** Processes killed by the test: their last reports linger in the store for a while. */
+  const killed = new Set<number>();
+  /** Serve A's two workers, serve B and the ingest process. */
+  const PROCESS_COUNT = 4;
+
+  /** The processes alive, as the store lists them. */
+  function live(view: RegistryView): ProcessView[] {
+    return view.rollout?.processes.filter((p) => !killed.has(p.pid)) ?? [];
+  }
+
+  /** True once every live process reports the applied version `seq`, as both servers see it. */
+  async function converged(seq: number): Promise<boolean> {
     for (const port of ports) {
       const view = await registryView(port);
       if (view.rollout?.applied?.seq !== seq) return false;
       if (view.version !== view.rollout.applied.version) return false;
-      const live = view.rollout.processes.filter((p) => pids.includes(p.pid));
-      if (live.length !== pids.length || !live.every((p) => p.current && p.seq === seq)) return false;
+      const processes = live(view);
+      if (processes.length !== PROCESS_COUNT || !processes.every((p) => p.current && p.seq === seq))
+        return false;
     }
     return true;
+  }
+
+  /** `GET path` on a new connection each time, so that the cluster's round robin reaches every worker. */
+  function getFresh(port: number, path: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+        let body = '';
+        res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        res.on('end', () => resolve(body));
+      }).on('error', reject);
+    });
   }
 
   /** Waits for `converged(seq)`; on a timeout the error carries the processes' last output. */
   async function waitConverged(seq: number): Promise<void> {
     try {
-      await waitUntil(() => converged(seq, pids()), 60_000, `all three processes on version ${seq}`, 200);
+      await waitUntil(() => converged(seq), 60_000, `all ${PROCESS_COUNT} processes on version ${seq}`, 200);
     } catch (err) {
       const tails = processes.map((p) => p.output().slice(-3_000)).join('\n----\n');
       throw new Error(`${(err as Error).message}\n${tails}`);
     }
   }
-
-  const pids = (): number[] => [processes[0]!.child.pid!, serveB.child.pid!, ingest.child.pid!];
 
   async function rowsOf(port: number, name: string): Promise<unknown[] | undefined> {
     const result = await graphql(port, `{ user(id: 1) { ${name}(input: {count: 10000}) { item_id } } }`);
@@ -184,7 +205,8 @@ streams:
       'registry/views.yaml': feature('views', 'view', 'int'),
     });
     ports.push(await freePort(), await freePort());
-    processes.push(startLarder(serveArgs(ports[0]!)));
+    // Serve A runs two worker processes (`--workers 2`), serve B one.
+    processes.push(startLarder(serveArgs(ports[0]!, 2)));
     serveB = startLarder(serveArgs(ports[1]!));
     processes.push(serveB);
     ingest = startLarder(['ingest', '--registry', spec, '--registry-poll', '1s', '--data', data]);
@@ -239,6 +261,22 @@ streams:
     const view = await registryView(ports[0]!);
     expect(view.rollout?.applied?.commit).toBe(commit);
     expect(view.rollout?.converged).toBe(true);
+    // Both of serve A's workers answer, each on the new version.
+    const seen = new Map<string, string>();
+    await waitUntil(
+      async () => {
+        const answer = JSON.parse(await getFresh(ports[0]!, '/v1/admin/registry')) as {
+          rollout: { self: { role: string; version: string } };
+        };
+        seen.set(answer.rollout.self.role, answer.rollout.self.version);
+        return seen.size === 2;
+      },
+      30_000,
+      "answers from both of serve A's workers",
+      20,
+    );
+    expect([...seen.keys()].sort()).toEqual(['serve worker 1', 'serve worker 2']);
+    expect(new Set(seen.values())).toEqual(new Set([view.rollout?.applied?.version]));
     // Some more load after the switch, then the loop ends.
     const after = requests;
     await waitUntil(() => requests >= after + 40, 30_000, 'load after the switch', 50);
@@ -295,22 +333,25 @@ streams:
       expect(health.registryRefused?.reason).toMatch(
         /breaking change refused \(type:user\.clicks\.item_id\)/,
       );
-      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-      expect(metrics).toMatch(/^larder_registry_refused 1$/m);
+      await waitUntil(
+        async () => /^larder_registry_refused 1$/m.test(await getFresh(port, '/metrics')),
+        30_000,
+        'larder_registry_refused 1 in the metrics',
+        200,
+      );
       expect(await itemIdType(port)).toBe('Long');
     }
     // The ingest process refused it too, and every process still runs version 2.
     await waitUntil(
       async () => {
-        const view = await registryView(ports[0]!);
-        const live = view.rollout?.processes.filter((p) => pids().includes(p.pid)) ?? [];
-        return live.length === 3 && live.every((p) => p.refused !== null);
+        const processes = live(await registryView(ports[0]!));
+        return processes.length === PROCESS_COUNT && processes.every((p) => p.refused !== null);
       },
       30_000,
-      'all three processes to report the refusal',
+      'every process to report the refusal',
       200,
     );
-    expect(await converged(2, pids())).toBe(true);
+    expect(await converged(2)).toBe(true);
 
     // Allowed in the change itself: applied everywhere.
     remote.commit('allow the clicks type change', {
@@ -327,6 +368,7 @@ streams:
   it('a rollback restores the previous schema, and a process killed during it comes back on it', async () => {
     // serve B dies; the rollback happens while it is down.
     await serveB.stop('SIGKILL');
+    killed.add(serveB.child.pid!);
     const rollback = await run(process.execPath, [
       LARDER_BIN,
       'registry',
@@ -380,6 +422,6 @@ streams:
     expect(plan.stdout).toContain('  ! type:user.clicks.item_id (allowed): ');
     // The branch head is not pulled in again over the rollback: it was decided on.
     await new Promise((r) => setTimeout(r, 2_500));
-    expect(await converged(4, pids())).toBe(true);
+    expect(await converged(4)).toBe(true);
   });
 });
