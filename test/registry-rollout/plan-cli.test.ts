@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PersistedQueries } from '../../src/serve/persisted-queries.ts';
 import { LmdbStore } from '../../src/store/lmdb/lmdb-store.ts';
+import { createGitRemote } from '../support/git-repo.ts';
 import { LARDER_BIN } from '../support/larder-process.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
@@ -106,6 +107,28 @@ describe('larder plan', { timeout: 120_000 }, () => {
     const result = await larder(['plan', '--registry', base, '--data', data]);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^No changes: the registry is at version [0-9a-f]{12}\.\n$/);
+  });
+
+  it('reads a git+ registry the same way: validate and plan at the branch head', async () => {
+    const remote = createGitRemote(path.join(tmp.dir, 'git'));
+    const commit = remote.commit('base', {
+      'specs/entities.yaml': ENTITIES,
+      'specs/views.yaml': VIEWS('view'),
+      'specs/country.yaml': COUNTRY,
+    });
+    const spec = `git+${remote.url}#main:specs`;
+    const valid = await larder(['validate', '--registry', spec]);
+    expect(valid.code).toBe(0);
+    expect(valid.stdout).toMatch(/^registry git\+file:.* is valid: 1 entities, 1 streams, 2 features/);
+    const plan = await larder(['plan', '--registry', spec, '--data', data]);
+    expect(plan.code).toBe(0);
+    expect(plan.stdout).toMatch(/^No changes/);
+    const bad = await larder(['plan', '--registry', `git+${remote.url}#nope:specs`, '--data', data]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('LARDER_ERR_REGISTRY_GIT');
+    const malformed = await larder(['plan', '--registry', 'git+ftp://x/y.git', '--data', data]);
+    expect(malformed.stderr).toContain('LARDER_ERR_REGISTRY_SOURCE');
+    expect(commit).toMatch(/^[0-9a-f]{40}$/);
   });
 
   it('an added feature: the feature, its schema fields and types, exit 2', async () => {

@@ -339,8 +339,8 @@ export async function filesOf(
   };
 }
 
-const ASSET_MAX_BYTES = 256 * 1024;
-const ASSETS_MAX_BYTES = 2 * 1024 * 1024;
+const ASSET_MAX_BYTES = 64 * 1024;
+const ASSETS_MAX_BYTES = 256 * 1024;
 
 /** The non-YAML files of a registry directory (dot entries and node_modules skipped), bounded. */
 async function readAssets(dir: string): Promise<SourceFile[]> {

@@ -16,7 +16,7 @@ export const CURRENT_PK = '__larder:registry#current';
 export const HISTORY_PK = '__larder:registry#history';
 export const PROCESSES_PK = '__larder:registry#processes';
 const HISTORY_MAX = 1_000;
-const PROCESSES_MAX = 1_024;
+const PROCESSES_MAX = 512;
 
 export interface AppliedVersion {
   /** 1, 2, 3… in the order applied: what `larder registry rollback <n>` takes. */
@@ -38,7 +38,7 @@ export interface AppliedVersion {
   readonly files: readonly SourceFile[];
   /**
    * The registry directory's other files (enricher modules, sample data), which compiling the
-   * YAML may check for: at most 256 KiB each and 2 MiB in all.
+   * YAML may check for: at most 64 KiB each and 256 KiB in all.
    */
   readonly assets?: readonly SourceFile[];
 }
