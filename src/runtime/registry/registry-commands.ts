@@ -5,7 +5,7 @@ import type { LarderConfig } from '../../config/load-config.ts';
 import { LarderError } from '../../errors.ts';
 import { parseRegistrySource } from '../../registry/registry-source.ts';
 import type { Registry } from '../../registry/types.ts';
-import { openLmdbEnv } from '../../store/lmdb/lmdb-env.ts';
+import { openLmdbEnv, type LmdbEnv } from '../../store/lmdb/lmdb-env.ts';
 import type { OnlineStore } from '../../store/online-store.ts';
 import { storeFromConfig } from '../../store/store-from-config.ts';
 import {
@@ -30,9 +30,17 @@ export interface OpenedVersions {
   close(): Promise<void>;
 }
 
-/** The registry versions of the store the config names (LMDB in `dataDir` by default). */
-export async function openVersions(config: LarderConfig, dataDir: string): Promise<OpenedVersions> {
-  const env = config.store.type === 'lmdb' ? openLmdbEnv(dataDir) : undefined;
+/**
+ * The registry versions of the store the config names (LMDB in `dataDir` by default). `lmdbEnv`:
+ * an environment the caller opened on `dataDir` (left open on close), else one of its own.
+ */
+export async function openVersions(
+  config: LarderConfig,
+  dataDir: string,
+  lmdbEnv?: LmdbEnv,
+): Promise<OpenedVersions> {
+  const owned = lmdbEnv === undefined && config.store.type === 'lmdb' ? openLmdbEnv(dataDir) : undefined;
+  const env = lmdbEnv ?? owned;
   const store = storeFromConfig(config.store, { dataDir, ...(env === undefined ? {} : { lmdbEnv: env }) });
   await store.open();
   return {
@@ -40,7 +48,7 @@ export async function openVersions(config: LarderConfig, dataDir: string): Promi
     store,
     async close() {
       await store.close();
-      await env?.close();
+      await owned?.close();
     },
   };
 }
