@@ -84,7 +84,15 @@ async function deploy(
   const head = await source.head();
   checkStreamOverrides(options.config, head.registry);
   const workDir = await mkdtemp(path.join(tmpdir(), 'larder-registry-'));
-  const applied = versions === undefined || options.watch === false ? undefined : await versions.current();
+  // A store that does not answer yet (DynamoDB unreachable) does not stop the start: the process
+  // runs its source's head, and follows the store once it answers.
+  const applied =
+    versions === undefined || options.watch === false
+      ? undefined
+      : await versions.current().catch((err: unknown) => {
+          logger.warn({ err }, 'the registry versions of the store cannot be read; starting on the source');
+          return undefined;
+        });
   // A process starts on the applied version: the source's head is then proposed like any change.
   const initial =
     applied === undefined || applied.version === head.registry.version
@@ -153,7 +161,10 @@ async function deploy(
     },
     applied,
   );
-  await rollout.offer(head);
+  await rollout.offer(head).catch((err: unknown) => {
+    if (err instanceof SpecValidationError) throw err;
+    logger.warn({ err }, 'the registry version could not be proposed to the store; following it meanwhile');
+  });
   rollout.start();
   const watcher = source.watch(head, pollMs, {
     offer: (next) => {

@@ -77,6 +77,8 @@ export class RegistryRollout {
   #timers: NodeJS.Timeout[] = [];
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
+  /** An offer the store did not take yet. */
+  #pending: SourcedRegistry | undefined;
   /** The source's newest version: the copy to switch to when it becomes the applied one. */
   #lastOffered: Registry | undefined;
   /** An applied version this process could not load, and when it last tried. */
@@ -133,7 +135,17 @@ export class RegistryRollout {
 
   /** A new version from the source: planned against the applied one, then published or refused. */
   offer(next: SourcedRegistry): Promise<void> {
-    return this.#serial(() => this.#offer(next));
+    return this.#serial(async () => {
+      // The newest offer replaces one still pending: an older version is never proposed after it.
+      this.#pending = undefined;
+      try {
+        await this.#offer(next);
+      } catch (err) {
+        // The store did not take it (unreachable, say): proposed again at the next follow.
+        if (!(err instanceof SpecValidationError)) this.#pending = next;
+        throw err;
+      }
+    });
   }
 
   async #offer(next: SourcedRegistry): Promise<void> {
@@ -187,6 +199,17 @@ export class RegistryRollout {
 
   async #follow(): Promise<void> {
     if (this.#closed) return;
+    const pending = this.#pending;
+    if (pending !== undefined) {
+      this.#pending = undefined;
+      try {
+        await this.#offer(pending);
+      } catch (err) {
+        if (this.#pending === undefined) this.#pending = pending;
+        throw err;
+      }
+      return;
+    }
     const applied = await this.#o.versions.current();
     if (applied === undefined) return;
     this.#applied = applied;
