@@ -79,7 +79,7 @@ streams:
     entityIdField: user_id
     timestampField: ts
     eventIdField: event_id
-    options: { fetchWait: 100ms }
+    options: { fetchWait: 100ms, consumerName: rollout-ingest }
 `;
   const feature = (name: string, subTopic: string, itemType: string): string => `features:
   user:
@@ -108,6 +108,12 @@ streams:
       pipeline.xadd(topic, '*', 'data', JSON.stringify(event));
     }
     await pipeline.exec();
+  }
+
+  function startIngest(): LarderProcess {
+    const started = startLarder(['ingest', '--registry', spec, '--registry-poll', '1s', '--data', data]);
+    processes.push(started);
+    return started;
   }
 
   const serveArgs = (port: number, workers = 1): string[] => [
@@ -209,8 +215,7 @@ streams:
     processes.push(startLarder(serveArgs(ports[0]!, 2)));
     serveB = startLarder(serveArgs(ports[1]!));
     processes.push(serveB);
-    ingest = startLarder(['ingest', '--registry', spec, '--registry-poll', '1s', '--data', data]);
-    processes.push(ingest);
+    ingest = startIngest();
     for (const port of ports)
       await waitUntil(
         async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok,
@@ -379,6 +384,11 @@ streams:
       data,
     ]);
     expect(rollback.stdout).toMatch(/Rolled back: version 4 is [0-9a-f]{12} \(as applied in 2\)\./);
+    // The ingest process is killed while the rollout runs, and events keep arriving meanwhile.
+    await ingest.stop('SIGKILL');
+    killed.add(ingest.child.pid!);
+    await publish('click', 5);
+    ingest = startIngest();
     serveB = startLarder(serveArgs(ports[1]!));
     processes.push(serveB);
     await waitUntil(
@@ -391,7 +401,13 @@ streams:
     await waitConverged(4);
     for (const port of ports) {
       expect(await itemIdType(port)).toBe('Long');
-      expect(await rowsOf(port, 'clicks')).toHaveLength(5);
+      // The clicks published while the ingest process was down are ingested after its restart.
+      await waitUntil(
+        async () => (await rowsOf(port, 'clicks'))?.length === 10,
+        30_000,
+        'all ten clicks',
+        200,
+      );
     }
     const history = await run(process.execPath, [
       LARDER_BIN,
