@@ -14,7 +14,7 @@ import {
   type PersistedQueryText,
   type RegistryPlan,
 } from './registry-plan.ts';
-import { filesOf } from './registry-rollout.ts';
+import { filesOf } from './recorded-files.ts';
 import { loadRecordedRegistry, openRegistrySource } from './registry-sources.ts';
 import { RegistryVersionStore, type AppliedVersion } from './version-store.ts';
 

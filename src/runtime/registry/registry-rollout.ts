@@ -1,15 +1,13 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join, relative, sep } from 'node:path';
 import type { Logger } from 'pino';
 import { Gauge, Registry as MetricsRegistry } from 'prom-client';
 import { LarderError } from '../../errors.ts';
 import { IssueCollector } from '../../registry/issue-collector.ts';
 import type { RegistryHolder } from '../../registry/registry-holder.ts';
-import { readRegistryFiles, registryVersion, type SourceFile } from '../../registry/source-files.ts';
 import { SpecValidationError } from '../../registry/spec-error.ts';
 import type { Registry, SpecIssue } from '../../registry/types.ts';
 import type { RegistryStatusLog } from '../console/registry-status.ts';
+import { filesOf } from './recorded-files.ts';
 import { loadRecordedRegistry, type OpenedRegistrySource, type SourcedRegistry } from './registry-sources.ts';
 import { planExitCode, planRegistry, type PersistedQueryText, type RegistryPlan } from './registry-plan.ts';
 import type { AppliedVersion, ProcessReport, RegistryVersionStore } from './version-store.ts';
@@ -348,43 +346,6 @@ export class RegistryRollout {
     this.#queue = next.catch(() => undefined);
     return next;
   }
-}
-
-/** The files `registry` was compiled from and the other files beside them, or undefined when they changed since. */
-export async function filesOf(
-  registry: Registry,
-): Promise<{ files: SourceFile[]; assets: SourceFile[] } | undefined> {
-  const files = await readRegistryFiles(registry.dir);
-  if (registryVersion(files) !== registry.version) return undefined;
-  return {
-    files: files.map(({ path, content }) => ({ path, content })),
-    assets: await readAssets(registry.dir),
-  };
-}
-
-const ASSET_MAX_BYTES = 64 * 1024;
-const ASSETS_MAX_BYTES = 256 * 1024;
-
-/** The non-YAML files of a registry directory (dot entries and node_modules skipped), bounded. */
-async function readAssets(dir: string): Promise<SourceFile[]> {
-  const out: SourceFile[] = [];
-  let total = 0;
-  const walk = async (current: string): Promise<void> => {
-    const entries = await readdir(current, { withFileTypes: true }).catch(() => []);
-    for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
-      const full = join(current, entry.name);
-      if (entry.isDirectory()) await walk(full);
-      else if (entry.isFile() && !/\.ya?ml$/i.test(entry.name)) {
-        const size = (await stat(full)).size;
-        if (size > ASSET_MAX_BYTES || total + size > ASSETS_MAX_BYTES) continue;
-        total += size;
-        out.push({ path: relative(dir, full).split(sep).join('/'), content: await readFile(full, 'utf8') });
-      }
-    }
-  };
-  await walk(dir);
-  return out;
 }
 
 /** A refusal as one spec issue list (`larder apply`'s error). */
