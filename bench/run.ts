@@ -70,6 +70,13 @@ const BENCHMARKS: readonly Benchmark[] = [
     needs: 'nothing (--engine bullmq|both: Redis)',
   },
   {
+    name: 'vectors',
+    file: 'vectors/run.ts',
+    measures:
+      'vector(384) vs a 10-int row in LMDB and through the server, rankBy on 200/2,000 candidates, vs raw lmdb-js gets',
+    needs: 'nothing',
+  },
+  {
     name: 'store-lmdb',
     file: 'store-lmdb.ts',
     measures: 'LmdbStore appends, range reads and static gets vs raw lmdb-js',

@@ -22,7 +22,11 @@ export const ERROR_CATALOG = {
   },
   LARDER_ERR_SPEC_FIELD_TYPE: {
     status: 400,
-    hint: 'Use int, float, string, bool, json or list<T> of one of them.',
+    hint: 'Use int, float, string, bool, json, list<T> of one of them, or vector(N).',
+  },
+  LARDER_ERR_SPEC_VECTOR: {
+    status: 400,
+    hint: 'Write vector(N) with N a whole number from 1 to 4096: the length of every value of the field.',
   },
   LARDER_ERR_SPEC_OPTYPE: {
     status: 400,
@@ -124,6 +128,10 @@ export const ERROR_CATALOG = {
     status: 400,
     hint: 'A field could not be coerced to its declared type; fix the producer or the spec.',
   },
+  LARDER_ERR_EVENT_VECTOR: {
+    status: 400,
+    hint: 'A vector(N) field takes an array of exactly N finite numbers within the float32 range; fix the producer (or the dimension in the spec).',
+  },
   LARDER_ERR_EVENT_MISSING_FIELD: {
     status: 400,
     hint: 'The event lacks a field the feature needs.',
@@ -157,6 +165,10 @@ export const ERROR_CATALOG = {
   LARDER_ERR_BAD_ARGUMENT: { status: 400, hint: 'Fix the argument named in the message.' },
   LARDER_ERR_UNKNOWN_ENTITY: { status: 404, hint: 'Query an entity that the registry declares.' },
   LARDER_ERR_UNKNOWN_FEATURE: { status: 404, hint: 'Query a feature that the registry declares.' },
+  LARDER_ERR_RANK_BY: {
+    status: 400,
+    hint: 'rankBy compares vector features of the same dimension: similarityTo names a static vector(N) feature of its entity, and the candidates have a vector(N) feature too (name it with rankBy.feature when they have several).',
+  },
   LARDER_ERR_QUERY_INVALID: {
     status: 400,
     hint: 'The GraphQL query does not parse or does not match the schema, which follows the registry; check field and argument names.',

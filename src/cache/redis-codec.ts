@@ -16,6 +16,8 @@
 import { Packr } from 'msgpackr';
 import type { ActionRow, StaticValue } from '../store/online-store.ts';
 import type { EntryFreshness, StaticHit } from './cache-level.ts';
+// Loaded for its msgpack extension: vectors are cached as float32 bytes.
+import '../keys/float-vector.ts';
 
 const packr = new Packr({ useRecords: false });
 const PIPE = 0x7c; // '|'

@@ -1,5 +1,8 @@
 import { LarderError } from '../errors.ts';
+import { isFloat32Number } from '../registry/check-value-type.ts';
+import { formatFieldType as formatType } from '../registry/field-type.ts';
 import type { FieldType, ScalarType } from '../registry/types.ts';
+import { FloatVector } from '../keys/float-vector.ts';
 
 /**
  * Type coercion of event values to the declared field types. Producers are sloppy in predictable
@@ -14,6 +17,7 @@ import type { FieldType, ScalarType } from '../registry/types.ts';
  * | string | strings; numbers and booleans (converted with `String`)        |
  * | json   | anything                                                        |
  * | list<T>| arrays, each element coerced to T                               |
+ * | vector(N) | arrays of exactly N numbers, each finite as a float32; stored as float32 |
  *
  * Integers must be safe (|n| < 2^53): a larger one would be silently rounded.
  */
@@ -63,6 +67,8 @@ export function tryCoerceScalar(value: unknown, scalar: ScalarType): unknown {
 /** Coerces a value to a field type; `INVALID` when it (or any list element) cannot be. */
 export function tryCoerce(value: unknown, type: FieldType): unknown {
   if (!type.list) return tryCoerceScalar(value, type.scalar);
+  if (type.vector !== undefined)
+    return vectorProblem(value, type.vector) === undefined ? toVector(value) : INVALID;
   if (!Array.isArray(value)) return INVALID;
   const out = new Array<unknown>(value.length);
   for (let i = 0; i < value.length; i++) {
@@ -78,6 +84,15 @@ export function tryCoerce(value: unknown, type: FieldType): unknown {
  * expected type and the value (and the list index, for a bad element).
  */
 export function coerce(value: unknown, type: FieldType, field: string): unknown {
+  if (type.vector !== undefined) {
+    const problem = vectorProblem(value, type.vector);
+    if (problem === undefined) return toVector(value);
+    throw new LarderError(
+      'LARDER_ERR_EVENT_VECTOR',
+      `field "${field}" expects vector(${type.vector}), got ${problem}`,
+      { details: { field, expected: `vector(${type.vector})` } },
+    );
+  }
   const result = tryCoerce(value, type);
   if (result !== INVALID) return result;
   const expected = formatFieldType(type);
@@ -91,9 +106,42 @@ export function coerce(value: unknown, type: FieldType, field: string): unknown 
   });
 }
 
-/** `int`, `list<int>`: the spelling used in YAML. */
+/** `int`, `list<int>`, `vector(3)`: the spelling used in YAML. */
 export function formatFieldType(type: FieldType): string {
-  return type.list ? `list<${type.scalar}>` : type.scalar;
+  return formatType(type);
+}
+
+/**
+ * Why a value is not a `vector(dim)` value, or undefined when it is: an array (or a float typed
+ * array) of exactly `dim` numbers (strings are not taken: an embedding is never hand-typed), each
+ * finite as a float32.
+ */
+function vectorProblem(value: unknown, dim: number): string | undefined {
+  // A Float32Array/Float64Array: an event built in-process (a model's output), not parsed JSON.
+  const items: ArrayLike<unknown> | undefined =
+    Array.isArray(value) || value instanceof Float32Array || value instanceof Float64Array
+      ? value
+      : undefined;
+  if (items === undefined) return describeValue(value);
+  if (items.length !== dim) return `an array of ${items.length} element${items.length === 1 ? '' : 's'}`;
+  for (let i = 0; i < dim; i++) {
+    const item: unknown = items[i];
+    if (!isFloat32Number(item)) {
+      if (item === null) return `element ${i} null (not a number)`;
+      // describeValue already says why a non-finite number is not one.
+      if (typeof item === 'number' && !Number.isFinite(item)) return `element ${i} ${describeValue(item)}`;
+      const why = typeof item === 'number' ? 'beyond the float32 range' : 'not a number';
+      return `element ${i} ${describeValue(item)} (${why})`;
+    }
+  }
+  return undefined;
+}
+
+function toVector(value: unknown): FloatVector {
+  const numbers = value as ArrayLike<number>;
+  const out = new FloatVector(numbers.length);
+  for (let i = 0; i < numbers.length; i++) out[i] = numbers[i]!;
+  return out;
 }
 
 /** A short, safe rendering of a value for error messages (never the whole event). */

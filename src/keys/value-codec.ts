@@ -1,4 +1,6 @@
 import { Packr } from 'msgpackr';
+// Loaded for its msgpack extension: a vector member is keyed by its float32 bytes.
+import './float-vector.ts';
 
 /**
  * Canonical msgpack for comparing values by their bytes (set members). Records are off so that the

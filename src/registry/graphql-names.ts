@@ -23,6 +23,11 @@ export const BUILT_IN_TYPE_NAMES: readonly string[] = [
   'Int',
   'Float',
   'Boolean',
+  // rankBy, in schemas of registries with vector features (serve/rank-by-schema.ts).
+  'RankByInput',
+  'SimilarityToInput',
+  'RankEntity',
+  'RankFeature',
 ];
 
 /** The root field every schema has besides the entities. */

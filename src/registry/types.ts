@@ -5,10 +5,16 @@
 
 export type ScalarType = 'int' | 'float' | 'string' | 'bool' | 'json';
 
-/** A field type: a scalar, or `list<scalar>`. Written in YAML as `int`, `list<int>`, ... */
+/**
+ * A field type: a scalar, `list<scalar>`, or `vector(N)`. Written in YAML as `int`, `list<int>`,
+ * `vector(384)`. A vector is a list of floats with a fixed length `vector`, stored as float32
+ * (`{scalar: 'float', list: true, vector: N}`), so code that knows only lists treats it as one.
+ */
 export interface FieldType {
   readonly scalar: ScalarType;
   readonly list: boolean;
+  /** `vector(N)`: the dimension N. Undefined for every other type. */
+  readonly vector?: number | undefined;
 }
 
 export type Optype =

@@ -14,6 +14,7 @@ const graphql = createRequire(import.meta.url)('graphql') as typeof GraphQL;
 
 export const {
   GraphQLBoolean,
+  GraphQLEnumType,
   GraphQLError,
   GraphQLFloat,
   GraphQLID,

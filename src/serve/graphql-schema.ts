@@ -44,6 +44,8 @@ import {
   type GraphQLRequestContext,
 } from './feature-resolvers.ts';
 import { GraphQLJSONValue, GraphQLLong } from './graphql-scalars.ts';
+import { rankableBatchResolver } from './rank-by.ts';
+import { rankBySchema } from './rank-by-schema.ts';
 
 /**
  * The GraphQL schema generated from a registry:
@@ -55,7 +57,9 @@ import { GraphQLJSONValue, GraphQLLong } from './graphql-scalars.ts';
  *   that, `map` is `JSON`. An action feature takes `(input: ActionFeatureInput)` and returns
  *   `[<Entity><Feature>Row!]!`: the row fields plus `timestamp: Long!` (epoch ms), plus one field
  *   per `join` (`article: FleaArticle`, null when the referenced entity is missing);
- * - one field per on-demand feature (`onDemand.<entity>.<feature>`), typed by its `type`.
+ * - one field per on-demand feature (`onDemand.<entity>.<feature>`), typed by its `type`;
+ * - a `vector(N)` field is `[Float!]`; in a registry with vector features, the plural root field of
+ *   an entity that has one takes `rankBy` (rank-by-schema.ts, rank-by.ts).
  *
  * Pure: Registry in, schema out. Built once per registry version, never per request.
  */
@@ -143,6 +147,7 @@ export function buildServingSchema(registry: Registry): ServingSchema {
   };
 
   const onDemand = registry.onDemand;
+  const rankBy = rankBySchema(registry);
   // Entity types first, with lazy fields: a row's join field refers to another entity's type.
   const entityTypes = new Map<string, ObjectType>();
   for (const entity of registry.entities.values()) {
@@ -161,12 +166,18 @@ export function buildServingSchema(registry: Registry): ServingSchema {
       extensions: { larder: { root: 'single', entity } satisfies LarderFieldInfo },
       resolve: singleEntityResolver(entity, features),
     };
+    const rankable = rankBy !== undefined && rankBy.rankable.has(entity.name);
     rootFields[entity.plural] = {
       type: new GraphQLNonNull(new GraphQLList(entityType)),
-      description: `Many ${entity.name} entities at once, in the order of \`ids\`.`,
-      args: { ids: { type: new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(GraphQLID))) } },
+      description: `Many ${entity.name} entities at once, in the order of \`ids\`${rankable ? ' (or ranked, with `rankBy`)' : ''}.`,
+      args: {
+        ids: { type: new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(GraphQLID))) },
+        ...(rankable ? { rankBy: rankBy.arg } : {}),
+      },
       extensions: { larder: { root: 'batch', entity } satisfies LarderFieldInfo },
-      resolve: batchEntityResolver(entity, features),
+      resolve: rankable
+        ? rankableBatchResolver(registry, entity, features)
+        : batchEntityResolver(entity, features),
     };
   }
 
@@ -335,6 +346,8 @@ function valueObjectType(typeName: string, feature: FeatureDef, names: NameGuard
 }
 
 function fieldType(type: FieldType): GraphQLOutputType {
+  // A vector is never sparse: `[Float!]`.
+  if (type.vector !== undefined) return new GraphQLList(new GraphQLNonNull(GraphQLFloat));
   const scalar = SCALARS[type.scalar];
   return type.list ? new GraphQLList(scalar) : scalar;
 }

@@ -153,6 +153,31 @@ describe.each([{ mode: 'embedded' as const }, { mode: 'distributed' as const }])
       expect(summary).toMatch(/^doubler {2}2 succeeded, 0 dead, 0 waiting, 0 running$/m);
     });
 
+    it('a module answering a Float32Array feeds a vector feature; its status shows the numbers', async () => {
+      await push([{ type: 'embed', article_id: 30, x: 0.25, event_id: 'a30-embed' }]);
+      await waitUntil(
+        async () => JSON.stringify((await article(30, 'embedding'))?.embedding) === '[0.25,0.5,-1]',
+        30_000,
+        'article 30 embedding',
+      );
+      const res = await fetch(`${base}/v1/enrichers/embedder/invocations`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ article_id: 31, x: 2 }),
+      });
+      const { id } = (await res.json()) as { id: string };
+      const done = await waitUntil(
+        async () => {
+          const s = await status('embedder', id);
+          return s.state === 'succeeded' ? s : undefined;
+        },
+        30_000,
+        'the embedder invocation to succeed',
+      );
+      expect(done.result).toEqual({ embedding: [2, 0.5, -1] });
+      expect((await article(31, 'embedding'))?.embedding).toEqual([2, 0.5, -1]);
+    });
+
     it('invokes over HTTP: 202 with an id, then the status with the result', async () => {
       const res = await fetch(`${base}/v1/enrichers/doubler/invocations`, {
         method: 'POST',

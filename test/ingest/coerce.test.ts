@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { coerce, INVALID, tryCoerce } from '../../src/ingest/coerce.ts';
 import { LarderError } from '../../src/errors.ts';
+import { FloatVector } from '../../src/keys/float-vector.ts';
 import { fieldType } from '../support/registry-builder.ts';
 
 const ok: [string, unknown, unknown][] = [
@@ -98,6 +99,44 @@ describe('type coercion', () => {
       expect.unreachable();
     } catch (err) {
       expect((err as Error).message.length).toBeLessThan(200);
+    }
+  });
+
+  it('takes a vector(N) value as a FloatVector of float32 numbers', () => {
+    const v = coerce([0.1, -2, 3e38], fieldType('vector(3)'), 'emb');
+    expect(v).toBeInstanceOf(FloatVector);
+    expect(Array.from(v as FloatVector)).toEqual([Math.fround(0.1), -2, Math.fround(3e38)]);
+    // A model's output built in-process: a typed array of numbers.
+    expect(
+      Array.from(coerce(new Float64Array([1, 2]), fieldType('vector(2)'), 'emb') as FloatVector),
+    ).toEqual([1, 2]);
+    expect(tryCoerce([1, 2], fieldType('vector(2)'))).toBeInstanceOf(FloatVector);
+  });
+
+  it('rejects what is not exactly N float32 numbers, saying what came instead', () => {
+    const bad: [unknown, string][] = [
+      [[1, 2], 'expects vector(3), got an array of 2 elements'],
+      [[1, 2, 3, 4], 'got an array of 4 elements'],
+      [[1, '2', 3], 'got element 1 string "2" (not a number)'],
+      [[1, null, 3], 'got element 1 null (not a number)'],
+      [[1, 2, 1e39], 'got element 2 number 1e+39 (beyond the float32 range)'],
+      [[1, 2, Infinity], 'got element 2 number Infinity (beyond the range of a 64-bit float)'],
+      ['1,2,3', 'got string "1,2,3"'],
+      [{ 0: 1, 1: 2, 2: 3 }, 'got object'],
+      [new Int32Array([1, 2, 3]), 'got object'],
+    ];
+    for (const [value, message] of bad) {
+      expect(tryCoerce(value, fieldType('vector(3)'))).toBe(INVALID);
+      let caught: unknown;
+      try {
+        coerce(value, fieldType('vector(3)'), 'emb');
+      } catch (err) {
+        caught = err;
+      }
+      expect(caught).toBeInstanceOf(LarderError);
+      expect((caught as LarderError).code).toBe('LARDER_ERR_EVENT_VECTOR');
+      expect((caught as LarderError).message).toContain(message);
+      expect((caught as LarderError).message).toContain('field "emb"');
     }
   });
 });

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FloatVector } from '../../src/keys/float-vector.ts';
 import type { StoreWrite } from '../../src/store/online-store.ts';
 import { row, single, startTestServer, type AnyJson, type TestServer } from './support/test-server.ts';
 
@@ -19,8 +20,23 @@ features:
       containerType: map
       mapKey: keyword
       events: [{streamName: ev, topic: t, subTopic: score, fields: [{name: keyword, type: string}, {name: score, type: float}]}]
+    interest_vector:
+      events: [{streamName: ev, topic: t, subTopic: interest, fields: [{name: interest_vector, type: "vector(8)"}]}]
+    viewed_embeddings:
+      featureType: action
+      events: [{streamName: ev, topic: t, subTopic: seen, fields: [{name: embedding, type: "vector(8)"}, {name: article_id, type: int}]}]
+  flea_article:
+    title_embedding:
+      events: [{streamName: ev, topic: emb, fields: [{name: title_embedding, type: "vector(8)"}]}]
 `,
 };
+
+/** A vector(8) value as ingestion stores it: float32, with values that print long, short and negative. */
+function vector8(seed: number): FloatVector {
+  const v = new FloatVector(8);
+  for (let i = 0; i < 8; i++) v[i] = i === 0 ? -0 : i === 1 ? seed : Math.sin(seed * i) * 10 ** (i - 4);
+  return v;
+}
 
 function data(now: number): StoreWrite[] {
   const writes: StoreWrite[] = [];
@@ -63,6 +79,11 @@ function data(now: number): StoreWrite[] {
       ttlMs: undefined,
       maxCount: 100,
     });
+  }
+  for (let a = 1; a <= 30; a += 2) writes.push(single('c:flea:', a, 'title_embedding', vector8(a)));
+  writes.push(single('u:', 1, 'interest_vector', vector8(2)), single('u:', 3, 'interest_vector', vector8(0)));
+  for (let i = 0; i < 3; i++) {
+    writes.push(row('u:', 1, 'viewed_embeddings', now - i, { embedding: vector8(i + 5), article_id: i }));
   }
   writes.push(row('c:flea:', 1, 'recent_buyers', now, { buyer_id: 7, seller_id: 's1' }));
   writes.push(row('c:flea:', 1, 'recent_buyers', now - 1, { buyer_id: 8, seller_id: 'nobody' }));
@@ -127,6 +148,16 @@ const ANSWERED: Case[] = [
     variables: { n: 4, window: 3600 },
   },
   {
+    name: 'vectors: a static vector, absent ones, vector fields of action rows',
+    query: `{ users(ids: [1, 2, 3]) { interest_vector viewed_embeddings(input: {count: 2}) { embedding article_id } }
+      flea_articles(ids: [1, 2, 3]) { id title_embedding } }`,
+  },
+  {
+    name: 'vectors of joined entities',
+    query:
+      '{ user(id: 2) { recent_view_articles(input: {count: 4}) { article_id article { title_embedding } } } }',
+  },
+  {
     name: 'one operation of several, by operationName',
     query: 'query A { user(id: 1) { os } } query B { user(id: 2) { os region_id } }',
     operationName: 'B',
@@ -162,6 +193,11 @@ const NOT_COVERED: Case[] = [
   { name: 'a repeated response key', query: '{ user(id: 1) { os os } }' },
   { name: 'introspection', query: '{ __schema { queryType { name } } }' },
   { name: 'an unknown field', query: '{ user(id: 1) { no_such_feature } }' },
+  {
+    name: 'candidates ranked by vector similarity (rankBy)',
+    query: `{ flea_articles(ids: [1, 2, 3, 4, 5, 7, 9, 11],
+      rankBy: {similarityTo: {entity: user, id: 1, feature: interest_vector}, limit: 4}) { id title title_embedding } }`,
+  },
 ];
 
 describe('the GraphQL fast path', () => {
@@ -249,6 +285,25 @@ describe('the GraphQL fast path', () => {
       keyword_scores: { lego: 0.5, bike: 2 },
       notification_keywords: ['lego'],
     });
+  });
+
+  it('compares vector answers that hold the float32 values written', async () => {
+    const answer = JSON.parse(
+      (await both(ANSWERED.find((c) => c.name.startsWith('vectors:'))!)).fast.text,
+    ) as AnyJson;
+    // JSON writes -0 as 0; every other float32 value as the number it is.
+    const json = (v: FloatVector): unknown => JSON.parse(JSON.stringify(Array.from(v)));
+    expect(answer.data.users[0].interest_vector).toEqual(json(vector8(2)));
+    expect(answer.data.users[1].interest_vector).toBeNull();
+    expect(answer.data.users[0].viewed_embeddings[1].embedding).toEqual(json(vector8(6)));
+    expect(answer.data.flea_articles.map((a: AnyJson) => a.title_embedding === null)).toEqual([
+      false,
+      true,
+      false,
+    ]);
+    const ranked = JSON.parse((await both(NOT_COVERED.at(-1)!)).fast.text) as AnyJson;
+    expect(ranked.data.flea_articles).toHaveLength(4);
+    expect(ranked.data.flea_articles[0].title).toMatch(/^Bike/);
   });
 
   it('serves a changed joined entity at once (kept row texts follow the entity objects)', async () => {

@@ -4,6 +4,7 @@ import type { OnlineStore } from '../../src/store/online-store.ts';
 import { actionCases } from './conformance-actions.ts';
 import { lifecycleCases } from './conformance-lifecycle.ts';
 import { staticCases } from './conformance-static.ts';
+import { vectorCases } from './conformance-vectors.ts';
 
 /**
  * What a store factory hands the conformance suite. The factory builds the store with a settable
@@ -96,5 +97,6 @@ export function describeOnlineStoreConformance(
     describe('static values', () => staticCases(ctx));
     describe('action rows', () => actionCases(ctx));
     describe('lifecycle', () => lifecycleCases(ctx));
+    describe('vectors', () => vectorCases(ctx));
   });
 }

@@ -1,10 +1,13 @@
 import http from 'node:http';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { vectorBytes } from '../../src/keys/float-vector.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isLarderError } from '../../src/errors.ts';
 import { DynamoStore, initDynamoTable } from '../../src/store/dynamodb/dynamodb-store.ts';
 import { createDynamoMetrics } from '../../src/store/dynamodb/dynamodb-metrics.ts';
 import { describeOnlineStoreConformance } from './conformance.ts';
 import { addMember, append, putEntry, setSingle } from './conformance-writes.ts';
+import { floatVector } from './conformance-vectors.ts';
 import { startDynalite, type DynaliteHandle } from './dynalite-server.ts';
 import { manualClock } from './manual-clock.ts';
 
@@ -130,6 +133,31 @@ describe('DynamoStore specifics', () => {
     expect(second.created).toBe(false);
     // dynalite has no UpdateTimeToLive; reads filter expired items regardless.
     expect(second.ttl).toBe('unsupported');
+  });
+
+  it('stores a vector as its float32 bytes inside the Binary attribute v, not as msgpack numbers', async () => {
+    const store = await openStore();
+    const pk = `u:${uniq()}#emb`;
+    const v = floatVector(384);
+    await store.write([setSingle(pk, v, t0), append(`u:${uniq()}#seen`, t0, 'e1', { embedding: v })]);
+    await store.close();
+    const client = new DynamoDBClient({
+      endpoint: dyn.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+    });
+    try {
+      const { Item } = await client.send(
+        new GetItemCommand({ TableName: sharedTable, Key: { pk: { S: pk }, sk: { S: '#' } } }),
+      );
+      const bytes = Buffer.from(Item?.['v']?.B ?? new Uint8Array());
+      // 1,536 bytes of float32 plus a few of framing; as msgpack float64 numbers it would be 3,459.
+      expect(bytes.length).toBeGreaterThan(384 * 4);
+      expect(bytes.length).toBeLessThan(384 * 4 + 32);
+      expect(bytes.indexOf(vectorBytes(v))).toBeGreaterThan(0);
+    } finally {
+      client.destroy();
+    }
   });
 
   it('single: parallel out-of-order writers never go back in time', async () => {

@@ -8,6 +8,8 @@ import { LmdbStore } from '../../src/store/lmdb/lmdb-store.ts';
 import type { StoreWrite } from '../../src/store/online-store.ts';
 import { describeOnlineStoreConformance } from './conformance.ts';
 import { addMember, append, putEntry, setSingle } from './conformance-writes.ts';
+import { floatVector } from './conformance-vectors.ts';
+import { vectorBytes } from '../../src/keys/float-vector.ts';
 import { manualClock } from './manual-clock.ts';
 
 const tempDir = () => mkdtemp(join(tmpdir(), 'larder-lmdb-'));
@@ -31,6 +33,21 @@ describe('LmdbStore specifics', () => {
     cleanups.push(() => env.close());
     return { dir: d, env };
   }
+
+  it('stores a vector as its float32 bytes, not as msgpack numbers', async () => {
+    const { env } = await openEnv();
+    const store = new LmdbStore(env);
+    await store.open();
+    const v = floatVector(384);
+    await store.write([setSingle('u:1#emb', v, 1_700_000_000_000)]);
+    const bytes = env.statics.getBinary('u:1#emb');
+    expect(bytes).toBeDefined();
+    // 1,536 bytes of float32 plus the stored value's frame; msgpack float64 numbers would be 3,459.
+    expect(bytes!.length).toBeGreaterThan(384 * 4);
+    expect(bytes!.length).toBeLessThan(384 * 4 + 40);
+    expect(Buffer.from(bytes!).indexOf(vectorBytes(v))).toBeGreaterThan(0);
+    expect(Array.from((await store.getStatic(['u:1#emb']))[0]?.value as Float32Array)).toEqual(Array.from(v));
+  });
 
   it('data survives close and reopen of the same directory', async () => {
     const dir = await tempDir();

@@ -22,6 +22,8 @@ import type {
 const POS = { file: 'test.yaml', line: 1, column: 1 } as const;
 
 export function fieldType(spelling: string): FieldType {
+  const vector = /^vector\((\d+)\)$/.exec(spelling);
+  if (vector !== null) return { scalar: 'float', list: true, vector: Number(vector[1]) };
   const match = /^list<(\w+)>$/.exec(spelling);
   const scalar = (match?.[1] ?? spelling) as FieldType['scalar'];
   return { scalar, list: match !== null };

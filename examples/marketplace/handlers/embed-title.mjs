@@ -49,6 +49,6 @@ export default async function embedTitle(input) {
     vector[dimension] += sign;
   }
   const norm = Math.hypot(...vector) || 1;
-  // A plain JSON array of numbers; it becomes a `vector(64)` feature once that type exists.
+  // A plain JSON array of 64 numbers: the features that ingest it are `vector(64)`, stored as float32.
   return { embedding: vector.map((x) => Math.round((x / norm) * 1e4) / 1e4) };
 }

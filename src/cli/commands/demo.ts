@@ -31,6 +31,8 @@ export const DEMO_QUERY = `{
     id title price category
     predicted_category service_category title_embedding
   }
+  for_you: flea_articles(ids: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20],
+    rankBy: {similarityTo: {entity: user, id: 1, feature: interest_vector}, limit: 3}) { id title }
 }`;
 
 interface DemoOptions {
@@ -218,7 +220,10 @@ async function printEnriched(runtime: Runtime, id: number): Promise<void> {
   const [title, category, embedding] = await runtime.ctx.store.getStatic(
     ['title', 'predicted_category', 'title_embedding'].map((f) => partitionKey(entity, String(id), f)),
   );
-  const vector = Array.isArray(embedding?.value) ? (embedding.value as number[]) : undefined;
+  // A vector(64) value is a Float32Array; its numbers are shown to 4 significant digits.
+  const value = embedding?.value;
+  const vector =
+    value instanceof Float32Array ? Array.from(value, (x) => Number(x.toPrecision(4))) : undefined;
   const shown =
     vector === undefined ? 'pending' : `[${vector.slice(0, 4).join(', ')}, ...] (${vector.length} dims)`;
   process.stdout.write(

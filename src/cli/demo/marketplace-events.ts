@@ -52,6 +52,9 @@ export class MarketplaceGenerator {
       yield this.server('user_profile', 'region_changed', { user_id: id, region_id: 1 + this.#int(50) }, now);
       yield this.client(id, 'keyword_alert_on', { params: { keyword: this.#pick(KEYWORDS) } }, now);
       for (let i = 0; i < 5; i++) yield this.view(id, now - (5 - i) * 60_000);
+      // A first search: the user's interest vector (enricher search_embedding) for rankBy.
+      const query = this.#pick(KEYWORDS);
+      yield this.client(id, 'search', { params: { query, result_count: this.#int(300) } }, now - 1000);
     }
   }
 

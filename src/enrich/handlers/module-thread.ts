@@ -1,5 +1,6 @@
 import { pathToFileURL } from 'node:url';
 import { parentPort } from 'node:worker_threads';
+import { plainResult } from '../plain-result.ts';
 
 /**
  * The entry of one module-handler thread. It imports each handler module once (so what a module
@@ -57,8 +58,9 @@ async function run(message: Extract<ModuleThreadRequest, { type: 'call' }>): Pro
   try {
     const handler = await load(message.module);
     const result = await handler(message.input, { ...message.ctx, signal: controller.signal });
-    // JSON is what the result becomes in the onSuccess event; fail here on what cannot be.
-    const json = result === undefined ? null : (JSON.parse(JSON.stringify(result)) as unknown);
+    // JSON is what the result becomes in the onSuccess event; fail here on what cannot be. Typed
+    // arrays (a model's Float32Array embedding) become arrays of numbers, not objects of indexes.
+    const json = result === undefined ? null : (JSON.parse(JSON.stringify(plainResult(result))) as unknown);
     port.postMessage({ type: 'result', id: message.id, result: json } satisfies ModuleThreadReply);
   } catch (err) {
     const text = err instanceof Error ? err.message : String(err);

@@ -145,6 +145,8 @@ export function compileQuery(
       continue;
     }
     if (info?.root === undefined || info.entity === undefined) return undefined;
+    // Ranked candidates (rank-by.ts) are the full executor's.
+    if (f.node.arguments?.some((a) => a.name.value === 'rankBy') === true) return undefined;
     const type = objectTypeOf(field);
     if (type === undefined || f.node.selectionSet === undefined) return undefined;
     const entity = compileEntity(info.entity, type, f.node.selectionSet, false, joinedId);

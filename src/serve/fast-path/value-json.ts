@@ -1,6 +1,7 @@
 import type { GraphQLOutputType, SelectionSetNode } from 'graphql';
-import { isLeafType, isListType, isNonNullType, isObjectType } from '../graphql-runtime.ts';
+import { GraphQLFloat, isLeafType, isListType, isNonNullType, isObjectType } from '../graphql-runtime.ts';
 import { plainSelection } from './plain-selection.ts';
+import { floatVectorJson } from './vector-json.ts';
 
 /**
  * JSON text of plain values completed as GraphQL would complete them: the same scalar
@@ -40,11 +41,21 @@ export function valueJson(
   if (isListType(type)) {
     const item = valueJson(type.ofType, selection);
     if (item === undefined) return undefined;
+    const floats = isNonNullType(type.ofType) && type.ofType.ofType === GraphQLFloat;
     return (value) => {
       if (value === null || value === undefined) return 'null';
-      if (!Array.isArray(value)) throw new FastPathMiss('a list value that is not an array');
+      // A vector(N) value is a Float32Array (keys/float-vector.ts), which GraphQL iterates too.
+      if (floats && value instanceof Float32Array) {
+        const text = floatVectorJson(value);
+        if (text === undefined) throw new FastPathMiss('a vector holds a number Float refuses');
+        return text;
+      }
+      if (!Array.isArray(value) && !(value instanceof Float32Array)) {
+        throw new FastPathMiss('a list value that is not an array');
+      }
+      const items = value as ArrayLike<unknown>;
       let out = '[';
-      for (let i = 0; i < value.length; i++) out += (i === 0 ? '' : ',') + item(value[i]);
+      for (let i = 0; i < items.length; i++) out += (i === 0 ? '' : ',') + item(items[i]);
       return `${out}]`;
     };
   }

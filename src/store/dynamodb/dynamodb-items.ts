@@ -20,6 +20,8 @@
 import { Packr } from 'msgpackr';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { ActionAppend, ActionRow } from '../online-store.ts';
+// Loaded for its msgpack extension: vectors go into `v` (a Binary attribute) as float32 bytes.
+import '../../keys/float-vector.ts';
 
 type Item = Record<string, AttributeValue>;
 

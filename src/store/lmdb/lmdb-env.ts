@@ -2,6 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { LarderError } from '../../errors.ts';
+// Loaded for its msgpack extension: vectors are stored as float32 bytes.
+import '../../keys/float-vector.ts';
 import { committed, handleOrphanedCommitFailures } from './lmdb-commit-failures.ts';
 
 /**

@@ -10,6 +10,7 @@ import path from 'node:path';
  * - `flaky` (module): fails its first attempt, answers `{attempt}` on the second;
  * - `broken` (module): fails until the file `fixed` exists beside it; then `{fixed: true}`;
  * - `sleepy` (module): never answers (timeout 300ms, one retry);
+ * - `embedder` (module): `{embedding: Float32Array [x, 0.5, -1]}`, for the `vector(3)` feature;
  * - `predictor` (command, plain Node, NDJSON): `{category}` after `delay` ms; exits the first time
  *   it sees `crashOnce` (writing that file), in the middle of whatever it is working on.
  */
@@ -60,6 +61,11 @@ ${enrichedStream}enrichers:
     timeout: 300ms
     retries: {max: 1, backoff: 10ms}
     onSuccess: {streamName: enriched, topic: ${t('slept')}}
+  embedder:
+    trigger: {streamName: events, topic: articles, subTopic: embed}
+    input: {article_id: article_id, x: x}
+    handler: {module: ./handlers/embedder.mjs}
+    onSuccess: {streamName: enriched, topic: ${t('embedded')}}
   predictor:
     trigger: {streamName: events, topic: articles, subTopic: predict}
     input: {article_id: article_id, title: title, delay: delay, crashOnce: crashOnce}
@@ -75,6 +81,8 @@ features:
       events: [{streamName: enriched, topic: ${t('flaky')}, fields: [{name: result.attempt, rename: flaky_attempt, type: int}]}]
     repaired:
       events: [{streamName: enriched, topic: ${t('repaired')}, fields: [{name: result.fixed, rename: repaired, type: bool}]}]
+    embedding:
+      events: [{streamName: enriched, topic: ${t('embedded')}, fields: [{name: result.embedding, rename: embedding, type: "vector(3)"}]}]
     category:
       events: [{streamName: enriched, topic: ${t('predicted')}, fields: [{name: result.category, rename: category, type: string}]}]
     failures:
@@ -103,6 +111,11 @@ export default async () => {
   return { fixed: true };
 };
 `,
+  );
+  // As a real embedding model answers: a Float32Array, not a JSON array.
+  file(
+    'handlers/embedder.mjs',
+    'export default async (input) => ({ embedding: new Float32Array([input.x, 0.5, -1]) });\n',
   );
   file('handlers/sleepy.mjs', 'export default () => new Promise(() => {});\n');
   file(
