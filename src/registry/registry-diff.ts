@@ -1,5 +1,5 @@
 import { formatFieldType } from './field-type.ts';
-import type { FeatureDef, Registry } from './types.ts';
+import type { FeatureDef, FieldType, Registry } from './types.ts';
 
 /** The registry's sections, as `larder plan` prints them, in this order. */
 export const DIFF_SECTIONS = [
@@ -56,9 +56,13 @@ function declarations(registry: Registry, section: DiffSection): Map<string, unk
 
 const SKIPPED_KEYS = new Set(['pos', 'declared']);
 
-function isFieldType(value: object): value is { scalar: never; list: boolean } {
-  const keys = Object.keys(value);
-  return keys.length === 2 && 'scalar' in value && 'list' in value;
+function isFieldType(value: object): value is FieldType {
+  const keys = Object.keys(value).filter((k) => (value as Record<string, unknown>)[k] !== undefined);
+  return (
+    'scalar' in value &&
+    'list' in value &&
+    keys.every((k) => k === 'scalar' || k === 'list' || k === 'vector')
+  );
 }
 
 /** Array elements keyed by their `name` when every element has a distinct one, else by index. */

@@ -47,4 +47,16 @@ describe('breaking changes on stored data', () => {
       ['features', 'user.views', 'changed', ['maxCount']],
     ]);
   });
+
+  it('a vector dimension change is a type change, shown as the type it is', () => {
+    const old = registry({ features: [views({ type: 'vector(3)' })] });
+    const next = registry({ features: [views({ type: 'vector(4)' })] });
+    expect(storedDataBreaks(old, next).map((b) => b.reason)).toEqual([
+      'feature user.views: field item_id type vector(3) → vector(4); values already stored keep vector(3)',
+    ]);
+    expect(diffRegistries(old, next)[0]?.keys).toEqual([
+      { key: 'events[0].fields.item_id.type', before: 'vector(3)', after: 'vector(4)' },
+      { key: 'fields.item_id.type', before: 'vector(3)', after: 'vector(4)' },
+    ]);
+  });
 });
