@@ -26,7 +26,7 @@ export interface RolloutOptions {
   readonly workDir: string;
   /** How often the store's applied version is read. Default 500 ms. */
   readonly followMs?: number;
-  /** How often this process reports what it runs. Default 1 s. */
+  /** How often this process reports what it runs (and at once after each switch). Default 2 s. */
   readonly heartbeatMs?: number;
 }
 
@@ -35,7 +35,7 @@ export interface RolloutView {
   readonly applied: Omit<AppliedVersion, 'files'> | null;
   /** This process. */
   readonly self: ProcessReport;
-  /** Every process that reported within the last 10 heartbeats, newest report first. */
+  /** Every process that reported within the last 10 s (5 heartbeats when they are slower), newest report first. */
   readonly processes: readonly (ProcessReport & { readonly current: boolean })[];
   /** True when every live process runs the applied version. */
   readonly converged: boolean;
@@ -90,7 +90,7 @@ export class RegistryRollout {
     this.#applied = applied;
     this.#id = `${hostname()}:${process.pid}:${options.role.replace(/\s+/g, '-')}`;
     this.#followMs = options.followMs ?? 500;
-    this.#heartbeatMs = options.heartbeatMs ?? 1_000;
+    this.#heartbeatMs = options.heartbeatMs ?? 2_000;
     this.#refusedGauge = new Gauge({
       name: 'larder_registry_refused',
       help: '1 while the registry source offers a breaking change this process refused (the applied version stays)',
@@ -263,7 +263,7 @@ export class RegistryRollout {
 
   async view(): Promise<RolloutView> {
     const applied = await this.#o.versions.current();
-    const liveAfter = Date.now() - 10 * this.#heartbeatMs;
+    const liveAfter = Date.now() - Math.max(10_000, 5 * this.#heartbeatMs);
     const processes = (await this.#o.versions.processes())
       .filter((p) => p.at >= liveAfter)
       .map((p) => ({ ...p, current: applied !== undefined && p.version === applied.version }));
