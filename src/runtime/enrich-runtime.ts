@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Registry as PromRegistry } from 'prom-client';
 import type { LarderConfig } from '../config/load-config.ts';
 import type { RunningEnrichWorkers } from '../enrich/enrich-workers.ts';
 import { openRuntime } from './open-runtime.ts';
@@ -13,6 +14,8 @@ export interface EnrichRuntimeOptions {
 
 export interface EnrichRuntime {
   readonly workers: RunningEnrichWorkers;
+  /** The workers' metrics and the registry rollout's, as `--metrics-port` serves them (read at each scrape). */
+  readonly metrics: readonly PromRegistry[];
   /** Lets the calls in flight finish, then closes the queue and the store. */
   close(): Promise<void>;
 }
@@ -38,7 +41,11 @@ export async function openEnrichRuntime(
   });
   try {
     const workers = await runtime.startEnrichWorkers();
-    return { workers, close: () => runtime.close() };
+    const metrics = [
+      workers.metrics.registry,
+      ...(runtime.registryMetrics === undefined ? [] : [runtime.registryMetrics]),
+    ];
+    return { workers, metrics, close: () => runtime.close() };
   } catch (err) {
     await runtime.close();
     throw err;

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Registry as PromRegistry } from 'prom-client';
 import type { LarderConfig } from '../config/load-config.ts';
 import type { RunningConsumers } from '../ingest/stream/start-consumers.ts';
 import { openRuntime } from './open-runtime.ts';
@@ -15,6 +16,8 @@ export interface IngestRuntimeOptions {
 
 export interface IngestRuntime {
   readonly consumers: RunningConsumers;
+  /** The consumers' metrics and the registry rollout's, as `--metrics-port` serves them (read at each scrape). */
+  readonly metrics: readonly PromRegistry[];
   /** Drains the consumers (in-flight work finishes, offsets commit), then closes the store. */
   close(): Promise<void>;
 }
@@ -39,7 +42,11 @@ export async function openIngestRuntime(
   });
   try {
     const consumers = await runtime.startConsumers();
-    return { consumers, close: () => runtime.close() };
+    const metrics = [
+      consumers.metrics.registry,
+      ...(runtime.registryMetrics === undefined ? [] : [runtime.registryMetrics]),
+    ];
+    return { consumers, metrics, close: () => runtime.close() };
   } catch (err) {
     await runtime.close();
     throw err;

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import type { Registry as PromRegistry } from 'prom-client';
 import type { LarderConfig } from '../config/load-config.ts';
 import { CacheMetrics } from '../cache/cache-metrics.ts';
 import { createEnrichments } from '../enrich/enrichments.ts';
@@ -72,6 +73,8 @@ export interface Runtime {
   readonly lmdbEnv: LmdbEnv;
   /** What the admin API and the web console show of this runtime (`createServer`'s `admin`). */
   readonly admin: AdminSources;
+  /** The registry rollout's metrics (`larder_registry_refused`, `larder_registry_applied_seq`), when it runs. */
+  readonly registryMetrics: PromRegistry | undefined;
   /** Starts a consumer for every broker-bound topic of the registry; `close()` drains them. */
   startConsumers(): Promise<RunningConsumers>;
   /** Starts the batch scheduler, runtime and watchdog of the config's `batch:` mode; `close()` stops them. */
@@ -197,6 +200,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     queue,
     lmdbEnv: env,
     admin: consoleParts.admin,
+    registryMetrics: deployed.rollout?.metrics,
     async startConsumers() {
       consumers ??= await startConsumers({ registry, ingestor, logger, dataDir: options.dataDir });
       options.metrics?.include(consumers.metrics.registry);

@@ -62,6 +62,7 @@ describe('registry rollout from a Git repository', { timeout: 300_000 }, () => {
   const spec = `git+${remote.url}#main:registry`;
   const processes: LarderProcess[] = [];
   const ports: number[] = [];
+  let ingestMetricsPort = 0;
   let serveB: LarderProcess;
   let ingest: LarderProcess;
 
@@ -111,7 +112,17 @@ streams:
   }
 
   function startIngest(): LarderProcess {
-    const started = startLarder(['ingest', '--registry', spec, '--registry-poll', '1s', '--data', data]);
+    const started = startLarder([
+      'ingest',
+      '--registry',
+      spec,
+      '--registry-poll',
+      '1s',
+      '--data',
+      data,
+      '--metrics-port',
+      String(ingestMetricsPort),
+    ]);
     processes.push(started);
     return started;
   }
@@ -211,6 +222,7 @@ streams:
       'registry/views.yaml': feature('views', 'view', 'int'),
     });
     ports.push(await freePort(), await freePort());
+    ingestMetricsPort = await freePort();
     // Serve A runs two worker processes (`--workers 2`), serve B one.
     processes.push(startLarder(serveArgs(ports[0]!, 2)));
     serveB = startLarder(serveArgs(ports[1]!));
@@ -357,6 +369,13 @@ streams:
       200,
     );
     expect(await converged(2)).toBe(true);
+    // The ingest process's metrics say it too.
+    await waitUntil(
+      async () => /^larder_registry_refused 1$/m.test(await getFresh(ingestMetricsPort, '/metrics')),
+      30_000,
+      'larder_registry_refused 1 in the ingest metrics',
+      200,
+    );
 
     // Allowed in the change itself: applied everywhere.
     remote.commit('allow the clicks type change', {

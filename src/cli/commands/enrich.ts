@@ -39,9 +39,7 @@ export function register(program: Command): void {
         logger,
       );
       const metricsServer =
-        options.metricsPort === undefined
-          ? undefined
-          : serveMetrics(runtime.workers.metrics.registry, options.metricsPort);
+        options.metricsPort === undefined ? undefined : serveMetrics(runtime.metrics, options.metricsPort);
       logger.info(
         {
           pid: process.pid,
@@ -64,15 +62,18 @@ export function register(program: Command): void {
     });
 }
 
-function serveMetrics(registry: Registry, port: number): Server {
+function serveMetrics(registries: readonly Registry[], port: number): Server {
   const server = createServer((req, res) => {
     if (req.url !== '/metrics') {
       res.writeHead(404).end();
       return;
     }
-    registry
-      .metrics()
-      .then((text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text))
+    Promise.all(registries.map((r) => r.metrics()))
+      .then((texts) =>
+        res
+          .writeHead(200, { 'content-type': registries[0]?.contentType ?? 'text/plain' })
+          .end(texts.join('\n')),
+      )
       .catch((err: unknown) => res.writeHead(500).end(String(err)));
   });
   server.listen(port, '127.0.0.1');

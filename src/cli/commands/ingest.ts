@@ -56,15 +56,18 @@ export function register(program: Command): void {
 }
 
 function serveMetrics(runtime: IngestRuntime, port: number): Server {
-  const registry = runtime.consumers.metrics.registry;
+  const registries = runtime.metrics;
   const server = createServer((req, res) => {
     if (req.url !== '/metrics') {
       res.writeHead(404).end();
       return;
     }
-    registry
-      .metrics()
-      .then((text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text))
+    Promise.all(registries.map((r) => r.metrics()))
+      .then((texts) =>
+        res
+          .writeHead(200, { 'content-type': registries[0]?.contentType ?? 'text/plain' })
+          .end(texts.join('\n')),
+      )
       .catch((err: unknown) => res.writeHead(500).end(String(err)));
   });
   server.listen(port, '127.0.0.1');
