@@ -5,15 +5,20 @@ import type { OnlineStore, StoreWrite } from '../../store/online-store.ts';
  * The registry versions applied to a deployment, kept in its online store (LMDB or DynamoDB, the
  * same `OnlineStore` contract), so every process sharing the store sees the same ones:
  *
- * - `__larder:registry#current`: the version in force (a static value);
- * - `__larder:registry#history`: every applied version (action rows, newest first, at most 1,000);
+ * - `__larder:registry#current`: the version in force;
+ * - `__larder:registry#v<n>`: applied version n, with its files (the last 1,000 are kept);
+ * - `__larder:registry#history`: the index of those (a map: n → the version without its files);
  * - `__larder:registry#processes`: what each process runs (a map: process id → report).
+ *
+ * All are static values, one store item each (DynamoDB items hold at most 400 KB): the store's
+ * rows, which hold the features' events, stay the features' alone.
  *
  * Each record carries the registry's files, so a process (re)starting, or a rollback, loads exactly
  * the applied version, whatever its own source holds at that moment.
  */
 export const CURRENT_PK = '__larder:registry#current';
 export const HISTORY_PK = '__larder:registry#history';
+export const VERSION_PREFIX = '__larder:registry#v';
 export const PROCESSES_PK = '__larder:registry#processes';
 const HISTORY_MAX = 1_000;
 const PROCESSES_MAX = 512;
@@ -62,9 +67,9 @@ export interface ProcessReport {
 }
 
 export class RegistryVersionStore {
-  readonly #store: Pick<OnlineStore, 'getStatic' | 'getRanges' | 'write'>;
+  readonly #store: Pick<OnlineStore, 'getStatic' | 'write'>;
 
-  constructor(store: Pick<OnlineStore, 'getStatic' | 'getRanges' | 'write'>) {
+  constructor(store: Pick<OnlineStore, 'getStatic' | 'write'>) {
     this.#store = store;
   }
 
@@ -73,11 +78,19 @@ export class RegistryVersionStore {
     return asApplied(value?.value);
   }
 
-  /** Applied versions, newest first. */
+  /** Applied versions, newest first, with their files. */
   async history(limit = HISTORY_MAX): Promise<AppliedVersion[]> {
-    const [rows] = await this.#store.getRanges([{ pk: HISTORY_PK, count: limit, lastNSec: undefined }]);
-    return (rows ?? []).flatMap((row) => {
-      const applied = asApplied(row.values);
+    const [index] = await this.#store.getStatic([HISTORY_PK]);
+    const map = index?.value;
+    if (typeof map !== 'object' || map === null || Array.isArray(map)) return [];
+    const seqs = Object.keys(map)
+      .map(Number)
+      .filter((n) => Number.isSafeInteger(n))
+      .sort((a, b) => b - a)
+      .slice(0, limit);
+    const values = await this.#store.getStatic(seqs.map((n) => `${VERSION_PREFIX}${n}`));
+    return values.flatMap((value) => {
+      const applied = asApplied(value?.value);
       return applied === undefined ? [] : [applied];
     });
   }
@@ -104,29 +117,32 @@ export class RegistryVersionStore {
       seq: (current?.seq ?? 0) + 1,
       appliedAt: Math.max(now, (current?.appliedAt ?? 0) + 1),
     };
+    const single = (pk: string, value: unknown, ttlMs?: number): StoreWrite => ({
+      kind: 'static',
+      pk,
+      container: 'single',
+      mutation: { op: 'set', value },
+      ts: applied.appliedAt,
+      ttlMs,
+      maxCount: 1,
+    });
+    const { files: _files, assets: _assets, ...summary } = applied;
     const writes: StoreWrite[] = [
+      single(`${VERSION_PREFIX}${applied.seq}`, applied),
       {
         kind: 'static',
-        pk: CURRENT_PK,
-        container: 'single',
-        mutation: { op: 'set', value: applied },
+        pk: HISTORY_PK,
+        container: 'map',
+        mutation: { op: 'put', key: String(applied.seq), value: summary },
         ts: applied.appliedAt,
         ttlMs: undefined,
-        maxCount: 1,
-      },
-      {
-        kind: 'action',
-        pk: HISTORY_PK,
-        row: {
-          ts: applied.appliedAt,
-          eventId: `v${applied.seq}`,
-          values: applied as unknown as Record<string, unknown>,
-        },
         maxCount: HISTORY_MAX,
-        ttlMs: undefined,
-        stableTs: true,
       },
+      single(CURRENT_PK, applied),
     ];
+    // The version that leaves the index expires at once (the purger removes it).
+    if (applied.seq > HISTORY_MAX)
+      writes.push(single(`${VERSION_PREFIX}${applied.seq - HISTORY_MAX}`, null, 1));
     await this.#store.write(writes);
     return applied;
   }
