@@ -221,8 +221,11 @@ streams:
       'registry/entities.yaml': ENTITIES,
       'registry/views.yaml': feature('views', 'view', 'int'),
     });
-    ports.push(await freePort(), await freePort());
-    ingestMetricsPort = await freePort();
+    // Three different ports: two probes in a row can be handed the same free port.
+    const taken = new Set<number>();
+    while (taken.size < 3) taken.add(await freePort());
+    [ingestMetricsPort] = [...taken].slice(2) as [number];
+    ports.push(...[...taken].slice(0, 2));
     // Serve A runs two worker processes (`--workers 2`), serve B one.
     processes.push(startLarder(serveArgs(ports[0]!, 2)));
     serveB = startLarder(serveArgs(ports[1]!));
