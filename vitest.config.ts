@@ -28,6 +28,7 @@ const UNIT = [
   'test/stream/consumer-core.test.ts',
   'test/stream/keyed-scheduler.test.ts',
   'test/stream/offset-tracker.test.ts',
+  'test/stream/stream-metrics.test.ts',
   'test/batch/backfill-embedded.test.ts',
   'test/batch/ingestion-spec.test.ts',
   'test/batch/planner.test.ts',

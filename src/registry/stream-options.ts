@@ -67,7 +67,7 @@ export const SOURCE_OPTION_KEYS: Readonly<Record<StreamSourceKind, readonly stri
   http: [],
   redis: ['consumerName', 'claimIdle', 'dlqStream', 'startFrom'],
   nats: ['durable', 'ackWait', 'maxDeliver', 'maxAckPending', 'dlqStream', 'dlqSubject'],
-  kinesis: ['startFrom', 'retryStream', 'dlqStream'],
+  kinesis: ['startFrom', 'retryStream', 'dlqStream', 'leaseTable', 'leaseDuration'],
   kafka: [
     'clientId',
     'startFrom',
@@ -161,6 +161,10 @@ export interface KinesisOptions {
   readonly startFrom: StartFrom | undefined;
   readonly retryStream: string | undefined;
   readonly dlqStream: string | undefined;
+  /** DynamoDB table of shard leases and checkpoints; undefined: local checkpoints, one process. */
+  readonly leaseTable: string | undefined;
+  /** ms: a lease its owner did not renew this long is taken over. */
+  readonly leaseDuration: number | undefined;
 }
 
 export function readKinesisOptions(def: OptionSource, report?: OptionReport): KinesisOptions {
@@ -169,6 +173,8 @@ export function readKinesisOptions(def: OptionSource, report?: OptionReport): Ki
     startFrom: o.startFrom(def.options.startFrom),
     retryStream: o.string(def.options.retryStream, 'retryStream'),
     dlqStream: o.string(def.options.dlqStream, 'dlqStream'),
+    leaseTable: o.string(def.options.leaseTable, 'leaseTable'),
+    leaseDuration: o.duration(def.options.leaseDuration, 'leaseDuration'),
   };
 }
 

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { readConsumerOptions, readNatsOptions, readRedisOptions } from '../../src/registry/stream-options.ts';
+import {
+  readConsumerOptions,
+  readKinesisOptions,
+  readNatsOptions,
+  readRedisOptions,
+} from '../../src/registry/stream-options.ts';
 import { compileFiles, issueLine as at } from './write-registry.ts';
 
 const FEATURE =
@@ -47,6 +52,12 @@ describe('streams.<name>.options, checked with the registry', () => {
       ackWaitMs: 5000,
       maxDeliver: 3,
     });
+    expect(
+      readKinesisOptions({ name: 'ev', options: { leaseTable: 'leases', leaseDuration: '20s' } }),
+    ).toMatchObject({ leaseTable: 'leases', leaseDuration: 20_000 });
+    expect(() => readKinesisOptions({ name: 'ev', options: { leaseDuration: 'long' } })).toThrow(
+      'streams.ev.options.leaseDuration must be a duration',
+    );
   });
 
   it('warns about options nothing reads, and checks each adapter against its own', () => {

@@ -5,12 +5,13 @@ const ENTRY = fileURLToPath(new URL('../stream/fixtures/ingest-process.ts', impo
 
 /**
  * A `larder ingest`-like child process over a registry and data dir (the crash tests' entry point),
- * with its exit code and output kept for assertions. `ready` resolves once its consumers started.
+ * with its exit code and output kept for assertions. `env` adds to its environment. `ready`
+ * resolves once its consumers started.
  */
-export function startIngestChild(registryDir: string, dataDir: string) {
+export function startIngestChild(registryDir: string, dataDir: string, env: NodeJS.ProcessEnv = {}) {
   const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, registryDir, dataDir], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, LARDER_LOG_LEVEL: 'warn' },
+    env: { ...process.env, LARDER_LOG_LEVEL: 'warn', ...env },
   });
   let out = '';
   let code: number | null | undefined;

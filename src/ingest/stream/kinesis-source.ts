@@ -15,7 +15,9 @@ import { LarderError } from '../../errors.ts';
 import type { StreamDef } from '../../registry/types.ts';
 import { optionalString, readKinesisOptions, type ConsumerOptions } from '../../registry/stream-options.ts';
 import { deadLetterHeaders, readHeaders, retryHeaders } from './delivery-headers.ts';
-import { acquireCheckpointStore, type CheckpointStore } from './kinesis-checkpoints.ts';
+import { acquireCheckpointStore } from './kinesis-checkpoints.ts';
+import { LocalShardCoordinator, type ShardCoordinator } from './kinesis-coordinator.ts';
+import { LeaseCoordinator, type LeaseSettings } from './kinesis-leases.ts';
 import type { TopicPublisher } from './topic-publisher.ts';
 import {
   payloadText,
@@ -37,7 +39,12 @@ export interface KinesisSettings {
   readonly startFrom: 'TRIM_HORIZON' | 'LATEST';
   readonly retryStream: (topic: string) => string;
   readonly dlqStream: (topic: string) => string;
+  /** Shard leases in DynamoDB (several processes share the shards); undefined: local, one process. */
+  readonly leases: LeaseSettings | undefined;
 }
+
+/** Default `leaseDuration`: how long a dead process's shards wait before another one takes them. */
+export const DEFAULT_LEASE_DURATION_MS = 10_000;
 
 export function kinesisSettings(def: StreamDef): KinesisSettings {
   const c = def.connection;
@@ -46,13 +53,23 @@ export function kinesisSettings(def: StreamDef): KinesisSettings {
   const secretAccessKey = optionalString(c.secretAccessKey, `streams.${def.name}.connection.secretAccessKey`);
   const retry = options.retryStream;
   const dlq = options.dlqStream;
+  const region = optionalString(c.region, `streams.${def.name}.connection.region`) ?? 'us-east-1';
+  const credentials =
+    accessKeyId !== undefined && secretAccessKey !== undefined ? { accessKeyId, secretAccessKey } : undefined;
   return {
     endpoint: optionalString(c.endpoint, `streams.${def.name}.connection.endpoint`),
-    region: optionalString(c.region, `streams.${def.name}.connection.region`) ?? 'us-east-1',
-    credentials:
-      accessKeyId !== undefined && secretAccessKey !== undefined
-        ? { accessKeyId, secretAccessKey }
-        : undefined,
+    region,
+    credentials,
+    leases:
+      options.leaseTable === undefined
+        ? undefined
+        : {
+            table: options.leaseTable,
+            endpoint: optionalString(c.leaseEndpoint, `streams.${def.name}.connection.leaseEndpoint`),
+            region,
+            credentials,
+            leaseDurationMs: options.leaseDuration ?? DEFAULT_LEASE_DURATION_MS,
+          },
     group: def.group,
     startFrom: options.startFrom === 'latest' ? 'LATEST' : 'TRIM_HORIZON',
     retryStream: (topic) => retry ?? `${topic}-retry`,
@@ -63,9 +80,13 @@ export function kinesisSettings(def: StreamDef): KinesisSettings {
 interface ShardState {
   readonly id: string;
   readonly epoch: number;
+  /** Where reading starts: after this sequence (the durable checkpoint when the shard was granted). */
+  readonly checkpoint: string | undefined;
   iterator: string | undefined;
   /** Last sequence fetched, and whether the shard is closed (resharded) with nothing left to read. */
   lastFetched: string | undefined;
+  /** Last sequence committed since the shard was granted. */
+  committed: string | undefined;
   closed: boolean;
   millisBehind: number | undefined;
 }
@@ -79,18 +100,19 @@ interface Envelope {
 let epochs = 0;
 
 /**
- * Kinesis source: one GetRecords loop over every open shard of the stream, in this process.
+ * Kinesis source: one GetRecords loop over the open shards of the stream this process reads.
  *
- * - Positions are durable, forward-only checkpoints (`kinesis-checkpoints.ts`): the core commits
- *   the contiguous watermark per shard, and a restart resumes AFTER_SEQUENCE_NUMBER.
+ * - Which shards, and where positions live, is the coordinator's (`kinesis-coordinator.ts`). By
+ *   default every shard, with durable forward-only checkpoints in LMDB (`kinesis-checkpoints.ts`):
+ *   one process per stream. With `options.leaseTable`, shard leases and checkpoints in DynamoDB
+ *   (`kinesis-leases.ts`): several processes share the shards, and take over a dead one's after
+ *   `leaseDuration`. Either way the core commits the contiguous watermark per shard, and a shard
+ *   resumes AFTER_SEQUENCE_NUMBER of its checkpoint.
  * - Resharding is handled: a closed shard (no next iterator) is marked ended once its last record
  *   is committed, and a child shard starts only when all its parents have ended, so the order of
  *   an entity's events survives a split or merge.
  * - Retries go, wrapped in a small JSON envelope with the headers, to `<stream>-retry`, read by a
  *   second source; dead letters to `<stream>-dlq`. Both are created (1 shard) when missing.
- * - Partial: there is no lease table, so one process consumes a stream; two `larder ingest`
- *   processes on one Kinesis stream would both read every shard (duplicates, absorbed by
- *   idempotent writes, but wasted work).
  */
 export class KinesisSource implements StreamSource {
   readonly id: string;
@@ -102,11 +124,15 @@ export class KinesisSource implements StreamSource {
   readonly #isRetry: boolean;
   readonly #dataDir: string;
   #client: KinesisClient | undefined;
-  #checkpoints: { store: CheckpointStore; release(): Promise<void> } | undefined;
+  #coordinator: ShardCoordinator | undefined;
   readonly #shards = new Map<string, ShardState>();
   #next = 0;
   #lastListAt = 0;
   #draining = false;
+  /** Lease mode: the timer that renews and balances leases, and its last failure (thrown by fetch). */
+  #leaseTimer: NodeJS.Timeout | undefined;
+  #refreshing: Promise<void> | undefined;
+  #leaseError: unknown;
 
   constructor(def: StreamDef, topic: string, settings: KinesisSettings, dataDir: string, isRetry: boolean) {
     this.stream = def.name;
@@ -126,11 +152,20 @@ export class KinesisSource implements StreamSource {
       ...(s.credentials === undefined ? {} : { credentials: s.credentials }),
       requestHandler: new NodeHttpHandler(),
     });
-    this.#checkpoints = acquireCheckpointStore(this.#dataDir);
     try {
       await this.#client.send(new DescribeStreamSummaryCommand({ StreamName: this.topic }));
       await this.#ensureStream(s.retryStream(this.topic));
       await this.#ensureStream(s.dlqStream(this.topic));
+      const prefix = `${this.#settings.group}/${this.#readStream}`;
+      if (s.leases === undefined) {
+        const checkpoints = acquireCheckpointStore(this.#dataDir);
+        this.#coordinator = new LocalShardCoordinator(checkpoints.store, `${prefix}/`, checkpoints.release);
+      } else {
+        this.#coordinator = await LeaseCoordinator.open(s.leases, prefix);
+        // Renewals must not wait for a fetch: a busy consumer fetches seldom.
+        this.#leaseTimer = setInterval(() => this.#refreshInBackground(), s.leases.leaseDurationMs / 4);
+        this.#leaseTimer.unref();
+      }
       await this.#refreshShards();
     } catch (err) {
       await this.close();
@@ -159,11 +194,33 @@ export class KinesisSource implements StreamSource {
     }
   }
 
-  #key(shardId: string): string {
-    return `${this.#settings.group}/${this.#readStream}/${shardId}`;
+  #refreshInBackground(): void {
+    const coordinator = this.#coordinator;
+    if (coordinator instanceof LeaseCoordinator)
+      for (const id of coordinator.lapsed()) this.#shards.delete(id); // the others count it expired now
+    if (this.#refreshing !== undefined) return;
+    // Draining: keep the leases alive until the last commits are in, but take no new shard.
+    const refresh =
+      this.#draining && coordinator instanceof LeaseCoordinator
+        ? coordinator.renewAll().then((lost) => {
+            for (const id of lost) this.#shards.delete(id);
+          })
+        : this.#refreshShards();
+    this.#refreshing = refresh
+      .then(
+        () => {
+          this.#leaseError = undefined;
+        },
+        (err: unknown) => {
+          this.#leaseError = err;
+        },
+      )
+      .finally(() => {
+        this.#refreshing = undefined;
+      });
   }
 
-  /** Lists shards and starts those whose parents have all ended (or are gone from the stream). */
+  /** Lists shards; the coordinator says which to start (their parents ended) and which to stop. */
   async #refreshShards(): Promise<void> {
     this.#lastListAt = Date.now();
     const shards: Shard[] = [];
@@ -175,18 +232,16 @@ export class KinesisSource implements StreamSource {
       shards.push(...(page.Shards ?? []));
       token = page.NextToken;
     } while (token !== undefined);
-    const known = new Set(shards.map((sh) => sh.ShardId));
-    const ended = (id: string | undefined): boolean =>
-      id === undefined || !known.has(id) || this.#checkpoints?.store.get(this.#key(id))?.ended === true;
-    for (const shard of shards) {
-      const id = shard.ShardId!;
-      if (this.#shards.has(id) || this.#checkpoints?.store.get(this.#key(id))?.ended === true) continue;
-      if (!(ended(shard.ParentShardId) && ended(shard.AdjacentParentShardId))) continue;
+    const { start, stop } = await this.#coordinator!.assign(shards, new Set(this.#shards.keys()));
+    for (const id of stop) this.#shards.delete(id); // its in-flight results are fenced (isCurrent)
+    for (const { id, checkpoint } of start) {
       this.#shards.set(id, {
         id,
         epoch: ++epochs,
+        checkpoint,
         iterator: undefined,
         lastFetched: undefined,
+        committed: checkpoint,
         closed: false,
         millisBehind: undefined,
       });
@@ -194,8 +249,13 @@ export class KinesisSource implements StreamSource {
   }
 
   async fetch(request: FetchRequest): Promise<SourceMessage[]> {
-    if (this.#checkpoints === undefined) return [];
-    if (Date.now() - this.#lastListAt > 10_000) await this.#refreshShards();
+    if (this.#coordinator === undefined) return [];
+    if (this.#leaseError !== undefined) {
+      const err = this.#leaseError;
+      this.#leaseError = undefined;
+      throw err; // counted and retried by the consumer core, like any failed fetch
+    }
+    if (this.#leaseTimer === undefined && Date.now() - this.#lastListAt > 10_000) await this.#refreshShards();
     const open = [...this.#shards.values()].filter((sh) => !sh.closed);
     for (let tried = 0; tried < open.length && !this.#draining; tried += 1) {
       const shard = open[this.#next++ % open.length]!;
@@ -209,8 +269,8 @@ export class KinesisSource implements StreamSource {
   async #read(shard: ShardState, max: number): Promise<SourceMessage[]> {
     const client = this.#client!;
     if (shard.iterator === undefined) {
-      // In this run, continue after what was fetched; after a restart, after the checkpoint.
-      const checkpoint = shard.lastFetched ?? this.#checkpoints!.store.get(this.#key(shard.id))?.sequence;
+      // Continue after what was fetched; else after the checkpoint the shard was granted with.
+      const checkpoint = shard.lastFetched ?? shard.checkpoint;
       const it = await client.send(
         new GetShardIteratorCommand({
           StreamName: this.#readStream,
@@ -237,9 +297,8 @@ export class KinesisSource implements StreamSource {
     if (records.length > 0) shard.lastFetched = records[records.length - 1]!.SequenceNumber;
     if (out.NextShardIterator === undefined || out.NextShardIterator === null) {
       shard.closed = true;
-      // Nothing fetched from it in this run, or all of it already committed: it ends now.
-      const committed = this.#checkpoints!.store.get(this.#key(shard.id))?.sequence;
-      if (records.length === 0 && (shard.lastFetched === undefined || shard.lastFetched === committed))
+      // Nothing fetched from it since it was granted, or all of it already committed: it ends now.
+      if (records.length === 0 && (shard.lastFetched === undefined || shard.lastFetched === shard.committed))
         await this.#end(shard);
     }
     return records.map((r) =>
@@ -270,9 +329,10 @@ export class KinesisSource implements StreamSource {
   }
 
   async #end(shard: ShardState): Promise<void> {
-    await this.#checkpoints!.store.advance(this.#key(shard.id), undefined, true);
+    await this.#coordinator!.advance(shard.id, undefined, true);
     this.#shards.delete(shard.id);
     this.#lastListAt = 0; // children may start now
+    if (this.#leaseTimer !== undefined) this.#refreshInBackground();
   }
 
   async ack(): Promise<void> {
@@ -281,9 +341,15 @@ export class KinesisSource implements StreamSource {
 
   async commit(partition: string, offset: string, epoch: number): Promise<void> {
     if (!this.isCurrent(partition, epoch)) return;
-    await this.#checkpoints!.store.advance(this.#key(partition), offset);
-    const shard = this.#shards.get(partition);
-    if (shard !== undefined && shard.closed && shard.lastFetched === offset) await this.#end(shard);
+    const shard = this.#shards.get(partition)!;
+    if (!(await this.#coordinator!.advance(partition, offset, false))) {
+      // The lease went to another process: stop reading; it resumes from the last checkpoint.
+      if (this.#shards.get(partition) === shard) this.#shards.delete(partition);
+      return;
+    }
+    shard.committed = offset;
+    if (shard.closed && shard.lastFetched === offset && this.#shards.get(partition) === shard)
+      await this.#end(shard);
   }
 
   async retry(message: SourceMessage, info: RetryInfo): Promise<RetryDisposition> {
@@ -332,8 +398,11 @@ export class KinesisSource implements StreamSource {
 
   async close(): Promise<void> {
     this.#draining = true;
+    if (this.#leaseTimer !== undefined) clearInterval(this.#leaseTimer);
+    await this.#refreshing;
     this.#client?.destroy();
-    await this.#checkpoints?.release();
+    await this.#coordinator?.close(); // lease mode: releases the leases, so others take them at once
+    this.#coordinator = undefined;
   }
 }
 

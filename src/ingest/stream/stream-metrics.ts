@@ -28,6 +28,8 @@ export class StreamMetrics implements ConsumerObserver {
   readonly #events: Counter<'source' | 'outcome'>;
   readonly #lag: Gauge<'source' | 'partition'>;
   readonly #lagSeconds: Gauge<'source' | 'partition'>;
+  /** The partitions of each source's last lag reading. */
+  readonly #lagPartitions = new Map<string, Set<string>>();
   readonly #freshness: Histogram<'source'>;
   readonly #freshnessBySource = new Map<string, Histogram.Internal<'source'>>();
   readonly #batchDuration: Histogram<'source'>;
@@ -129,12 +131,25 @@ export class StreamMetrics implements ConsumerObserver {
     this.#brokerErrors.inc({ source, operation });
   }
 
+  /**
+   * One reading of a source's lag: the partitions it owns now. A partition it reported before and
+   * not now (given to another group member in a rebalance) loses its series, so the gauge never
+   * keeps a stale value for a partition this process no longer reads.
+   */
   lag(source: string, lags: readonly PartitionLag[]): void {
+    const now = new Set<string>();
     for (const lag of lags) {
+      now.add(lag.partition);
       if (lag.messages !== undefined) this.#lag.set({ source, partition: lag.partition }, lag.messages);
       if (lag.millis !== undefined)
         this.#lagSeconds.set({ source, partition: lag.partition }, lag.millis / 1000);
     }
+    for (const partition of this.#lagPartitions.get(source) ?? []) {
+      if (now.has(partition)) continue;
+      this.#lag.remove({ source, partition });
+      this.#lagSeconds.remove({ source, partition });
+    }
+    this.#lagPartitions.set(source, now);
   }
 
   /** Total of one outcome over every source. */
