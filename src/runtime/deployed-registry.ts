@@ -97,7 +97,14 @@ async function deploy(
   const initial =
     applied === undefined || applied.version === head.registry.version
       ? head.registry
-      : await registryOfApplied(applied, source, workDir);
+      : await registryOfApplied(applied, source, workDir).catch((err: unknown) => {
+          // Its report will show it behind, and the rollout retries the applied version.
+          logger.error(
+            { err, seq: applied.seq },
+            'the applied registry version does not load here; starting on the source',
+          );
+          return head.registry;
+        });
   const files = new RegistryHolder(initial);
   logWarnings(files.current, logger);
   const registry = withStreamOverrides(files, options.config.streams);
