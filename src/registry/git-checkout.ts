@@ -12,8 +12,16 @@ export interface GitCheckoutOptions {
   readonly workDir: string;
   /** Bound on each git command. Default 60 s. */
   readonly timeoutMs?: number;
-  /** Where credentials are read: `LARDER_REGISTRY_GIT_TOKEN`, or `…_USERNAME` and `…_PASSWORD`. */
-  readonly env?: NodeJS.ProcessEnv;
+  /** From the config file's `registry.git` or its variables (LARDER_REGISTRY_GIT_TOKEN and the like); never from the registry. */
+  readonly credentials?: GitCredentials;
+}
+
+export interface GitCredentials {
+  /** Sent as `Authorization: Bearer <token>`. */
+  readonly token?: string | undefined;
+  /** With `password`: HTTP basic. */
+  readonly username?: string | undefined;
+  readonly password?: string | undefined;
 }
 
 const COMMIT = /^[0-9a-f]{40,64}$/;
@@ -23,8 +31,8 @@ const COMMIT = /^[0-9a-f]{40,64}$/;
  * command bounded in time). The repository is fetched into a bare repository of this process's
  * own, and each commit is checked out into a directory of its own that is never changed
  * afterwards, so a registry compiled from it keeps reading what it was compiled from.
- * Credentials come from the environment only, passed as git config through the environment (not on
- * the command line, where `ps` would show them).
+ * Credentials come from the config (or its variables), passed to git as configuration through its
+ * environment (not on the command line, where `ps` would show them).
  */
 export class GitCheckout {
   readonly #source: GitSource;
@@ -37,7 +45,7 @@ export class GitCheckout {
     this.#source = options.source;
     this.#workDir = options.workDir;
     this.#timeoutMs = options.timeoutMs ?? 60_000;
-    this.#env = gitEnv(options.env ?? process.env);
+    this.#env = gitEnv(process.env, options.credentials ?? {});
   }
 
   get #gitDir(): string {
@@ -132,14 +140,12 @@ export class GitCheckout {
 
 /**
  * The environment git runs with: never prompts (a missing credential fails instead of hanging),
- * and takes credentials from LARDER_REGISTRY_GIT_TOKEN (a bearer token) or
- * LARDER_REGISTRY_GIT_USERNAME / LARDER_REGISTRY_GIT_PASSWORD (HTTP basic) as an extra header.
+ * and sends the credentials, a bearer token or a user and password (HTTP basic), as an extra
+ * header.
  */
-function gitEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+function gitEnv(env: NodeJS.ProcessEnv, credentials: GitCredentials): NodeJS.ProcessEnv {
   const out: NodeJS.ProcessEnv = { ...env, GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: 'true' };
-  const token = env.LARDER_REGISTRY_GIT_TOKEN;
-  const user = env.LARDER_REGISTRY_GIT_USERNAME;
-  const password = env.LARDER_REGISTRY_GIT_PASSWORD;
+  const { token, username: user, password } = credentials;
   let header: string | undefined;
   if (token !== undefined && token !== '') header = `Authorization: Bearer ${token}`;
   else if (user !== undefined && password !== undefined)

@@ -67,7 +67,10 @@ export const DEFAULT_REGISTRY_POLL_MS = 30_000;
  * almost always a typo, and would otherwise change nothing.
  */
 export async function openDeployedRegistry(options: DeployedRegistryOptions): Promise<DeployedRegistry> {
-  const source = await openRegistrySource(parseRegistrySource(options.registryDir));
+  const source = await openRegistrySource(
+    parseRegistrySource(options.registryDir),
+    options.config.registry?.git,
+  );
   try {
     return await deploy(source, options);
   } catch (err) {
@@ -234,7 +237,7 @@ function refusalIssues(err: unknown): SpecIssue[] {
  * opening anything. Throws `SpecValidationError`, `ConfigError` or LARDER_ERR_REGISTRY_SOURCE or LARDER_ERR_REGISTRY_GIT.
  */
 export async function checkDeployedRegistry(registryDir: string, config: LarderConfig): Promise<Registry> {
-  const source = await openRegistrySource(parseRegistrySource(registryDir));
+  const source = await openRegistrySource(parseRegistrySource(registryDir), config.registry?.git);
   try {
     const { registry } = await source.head();
     checkStreamOverrides(config, registry);

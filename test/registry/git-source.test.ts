@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GitCheckout } from '../../src/registry/git-checkout.ts';
@@ -86,6 +88,35 @@ describe('GitCheckout (the git CLI against a real bare repository)', () => {
       const checkout = new GitCheckout({ source, workDir: path.join(tmp.dir, `w-${Math.random()}`) });
       await expect(checkout.fetch()).rejects.toMatchObject({ code: 'LARDER_ERR_REGISTRY_GIT' });
       await checkout.remove();
+    }
+  });
+
+  it('sends the configured credentials to an HTTP remote, as a header git is given in its environment', async () => {
+    const seen: (string | undefined)[] = [];
+    const server = createServer((req, res) => {
+      seen.push(req.headers.authorization);
+      res.writeHead(403).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      for (const [credentials, header] of [
+        [{ token: 't0ken' }, 'Bearer t0ken'],
+        [{ username: 'bot', password: 'pw' }, `Basic ${Buffer.from('bot:pw').toString('base64')}`],
+      ] as const) {
+        const source = parseRegistrySource(`git+http://127.0.0.1:${port}/ml/features.git#main`);
+        if (source.kind !== 'git') throw new Error('expected a git source');
+        const checkout = new GitCheckout({
+          source,
+          workDir: path.join(tmp.dir, `h-${seen.length}`),
+          credentials,
+        });
+        await expect(checkout.fetch()).rejects.toMatchObject({ code: 'LARDER_ERR_REGISTRY_GIT' });
+        expect(seen.at(-1)).toBe(header);
+        await checkout.remove();
+      }
+    } finally {
+      server.close();
     }
   });
 });

@@ -32,8 +32,9 @@ export function register(program: Command): void {
     .option('--config <file>', 'config file: the store the processes share (default: LARDER_CONFIG)')
     .option('--allow-breaking', 'apply even when the plan has breaking changes')
     .action(async (options: ApplyOptions) => {
-      const proposed = await readProposed(options.registry);
-      const opened = await openVersions(readConfig(options.config), path.resolve(options.data));
+      const config = readConfig(options.config);
+      const proposed = await readProposed(options.registry, config);
+      const opened = await openVersions(config, path.resolve(options.data));
       try {
         const applied = await opened.versions.current();
         const plan = await planOver(

@@ -43,13 +43,14 @@ export function register(program: Command): void {
 }
 
 async function planCommand(options: PlanOptions): Promise<RegistryPlan> {
-  const proposed = await readProposed(options.registry);
+  const config = readConfig(options.config);
+  const proposed = await readProposed(options.registry, config);
   try {
     if (options.against !== undefined) {
       const server = await fetchServerApplied(options.against, options.apiKey ?? process.env.LARDER_API_KEY);
       return await planOver(server.applied, proposed.registry, server.persistedQueries);
     }
-    const opened = await openVersions(readConfig(options.config), path.resolve(options.data));
+    const opened = await openVersions(config, path.resolve(options.data));
     try {
       const applied = await opened.versions.current();
       return await planOver(applied, proposed.registry, await readPersistedQueries(opened.store));

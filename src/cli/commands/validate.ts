@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { LarderError } from '../../errors.ts';
 import { formatSpecIssues, SpecValidationError } from '../../registry/load.ts';
 import { parseRegistrySource } from '../../registry/registry-source.ts';
+import { readConfig } from '../../runtime/read-config.ts';
 import { openRegistrySource } from '../../runtime/registry/registry-sources.ts';
 
 export function register(program: Command): void {
@@ -25,7 +26,10 @@ export function register(program: Command): void {
         );
       }
       // A git+ registry is validated at its branch head, checked out as every process does.
-      const source = await openRegistrySource(parseRegistrySource(dir));
+      const source = await openRegistrySource(
+        parseRegistrySource(dir),
+        dir.startsWith('git+') ? readConfig(undefined).registry?.git : undefined,
+      );
       try {
         // The acceptance serve and every reload use: what passes here serves.
         const { registry } = await source.head();

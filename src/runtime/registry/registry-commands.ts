@@ -63,8 +63,9 @@ export interface ProposedRegistry {
   close(): Promise<void>;
 }
 
-export async function readProposed(spec: string): Promise<ProposedRegistry> {
-  const source = await openRegistrySource(parseRegistrySource(spec));
+/** `config`: its `registry.git` credentials are used for a Git source. */
+export async function readProposed(spec: string, config?: LarderConfig): Promise<ProposedRegistry> {
+  const source = await openRegistrySource(parseRegistrySource(spec), config?.registry?.git);
   try {
     const head = await source.head();
     const read = await filesOf(head.registry);

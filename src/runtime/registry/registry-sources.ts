@@ -1,7 +1,7 @@
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { GitCheckout } from '../../registry/git-checkout.ts';
+import { GitCheckout, type GitCredentials } from '../../registry/git-checkout.ts';
 import { RegistryHolder } from '../../registry/registry-holder.ts';
 import { describeRegistrySource, type RegistrySource } from '../../registry/registry-source.ts';
 import { SpecValidationError } from '../../registry/spec-error.ts';
@@ -48,8 +48,12 @@ export interface OpenedRegistrySource {
   close(): Promise<void>;
 }
 
-export async function openRegistrySource(source: RegistrySource): Promise<OpenedRegistrySource> {
-  return source.kind === 'dir' ? directorySource(source) : gitSource(source);
+/** `credentials`: the config's `registry.git` (for a Git source over HTTP). */
+export async function openRegistrySource(
+  source: RegistrySource,
+  credentials?: GitCredentials,
+): Promise<OpenedRegistrySource> {
+  return source.kind === 'dir' ? directorySource(source) : gitSource(source, credentials);
 }
 
 function directorySource(source: Extract<RegistrySource, { kind: 'dir' }>): OpenedRegistrySource {
@@ -84,9 +88,12 @@ function directorySource(source: Extract<RegistrySource, { kind: 'dir' }>): Open
   };
 }
 
-async function gitSource(source: Extract<RegistrySource, { kind: 'git' }>): Promise<OpenedRegistrySource> {
+async function gitSource(
+  source: Extract<RegistrySource, { kind: 'git' }>,
+  credentials: GitCredentials | undefined,
+): Promise<OpenedRegistrySource> {
   const workDir = await mkdtemp(join(tmpdir(), 'larder-registry-git-'));
-  const git = new GitCheckout({ source, workDir });
+  const git = new GitCheckout({ source, workDir, ...(credentials === undefined ? {} : { credentials }) });
   const atCommit = async (commit: string): Promise<Registry> =>
     loadAcceptedRegistry(await git.checkout(commit));
   const head = async (): Promise<SourcedRegistry> => {
