@@ -71,22 +71,25 @@ export async function openDeployedRegistry(options: DeployedRegistryOptions): Pr
     parseRegistrySource(options.registryDir),
     options.config.registry?.git,
   );
+  // Where recorded versions are written out to be compiled; removed on close.
+  const workDir = await mkdtemp(path.join(tmpdir(), 'larder-registry-'));
   try {
-    return await deploy(source, options);
+    return await deploy(source, workDir, options);
   } catch (err) {
     await source.close();
+    await rm(workDir, { recursive: true, force: true });
     throw err;
   }
 }
 
 async function deploy(
   source: OpenedRegistrySource,
+  workDir: string,
   options: DeployedRegistryOptions,
 ): Promise<DeployedRegistry> {
   const { logger, versions } = options;
   const head = await source.head();
   checkStreamOverrides(options.config, head.registry);
-  const workDir = await mkdtemp(path.join(tmpdir(), 'larder-registry-'));
   // A store that does not answer yet (DynamoDB unreachable) does not stop the start: the process
   // runs its source's head, and follows the store once it answers.
   const applied =
