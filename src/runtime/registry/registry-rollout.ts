@@ -95,13 +95,19 @@ export class RegistryRollout {
       name: 'larder_registry_refused',
       help: '1 while the registry source offers a breaking change this process refused (the applied version stays)',
       registers: [this.metrics],
+      // Across `--workers`: 1 when any worker refuses.
+      aggregator: 'max',
     });
     this.#seqGauge = new Gauge({
       name: 'larder_registry_applied_seq',
       help: 'Number of the applied registry version this process runs (larder registry history)',
       registers: [this.metrics],
+      // Across `--workers`: the oldest version a worker runs.
+      aggregator: 'min',
     });
-    this.#seqGauge.set(applied?.seq ?? 0);
+    this.#seqGauge.set(
+      applied !== undefined && applied.version === options.holder.current.version ? applied.seq : 0,
+    );
   }
 
   get refusal(): Refusal | null {
@@ -211,8 +217,10 @@ export class RegistryRollout {
     const applied = await this.#o.versions.current();
     if (applied === undefined) return;
     this.#applied = applied;
-    this.#seqGauge.set(applied.seq);
-    if (applied.version === this.#o.holder.current.version) return;
+    if (applied.version === this.#o.holder.current.version) {
+      this.#seqGauge.set(applied.seq);
+      return;
+    }
     // A version that would not load is tried again every 10 s, not at every poll.
     if (this.#unloadable?.version === applied.version && Date.now() - this.#unloadable.at < 10_000) return;
     let registry: Registry;
@@ -229,6 +237,7 @@ export class RegistryRollout {
       return;
     }
     this.#unloadable = undefined;
+    this.#seqGauge.set(applied.seq);
     // A version applied after the refusal supersedes it: the source has moved on (or was overruled).
     if (this.#refusal !== null && applied.appliedAt > this.#refusal.at) this.#clearRefusal(applied.version);
     this.#o.status.applied();
