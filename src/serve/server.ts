@@ -225,7 +225,11 @@ export async function createServer(ctx: ServeContext, options: ServerOptions = {
   if (ctx.enrichments !== undefined) {
     await app.register(enrichInvocationsPlugin, { enrichments: ctx.enrichments });
   }
-  await app.register(healthPlugin, { registryVersion: () => swapper.serving.registryVersion, store });
+  await app.register(healthPlugin, {
+    registryVersion: () => swapper.serving.registryVersion,
+    store,
+    registryRefused: () => options.admin?.registry?.refusal?.() ?? null,
+  });
   await app.register(adminApiPlugin, {
     registry: ctx.registry,
     schema: () => swapper.serving.schema,
