@@ -41,6 +41,8 @@ export async function ensureKafkaTopics(settings: KafkaSettings, topic: string):
     try {
       await admin.createTopics({ topics: missing, partitions, replicas });
     } catch (err) {
+      // Another process created them between our listing and our request.
+      if (onlyAlreadyExists(err)) return;
       const now = new Set(await admin.listTopics());
       const still = missing.filter((t) => !now.has(t));
       if (still.length > 0) {
@@ -54,4 +56,15 @@ export async function ensureKafkaTopics(settings: KafkaSettings, topic: string):
   } finally {
     await admin.close().catch(() => undefined);
   }
+}
+
+/** Whether every error in a CreateTopics failure is TOPIC_ALREADY_EXISTS (Kafka error code 36). */
+function onlyAlreadyExists(err: unknown): boolean {
+  const errors = (err as { errors?: unknown } | null)?.errors;
+  if (!Array.isArray(errors) || errors.length === 0) return false;
+  return errors.every(
+    (e: unknown) =>
+      (e as { apiId?: unknown } | null)?.apiId === 'TOPIC_ALREADY_EXISTS' ||
+      (e as { apiCode?: unknown } | null)?.apiCode === 36,
+  );
 }
