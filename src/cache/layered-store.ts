@@ -64,7 +64,16 @@ export interface LayeredStore extends OnlineStore {
    * Calls `listener` after each write through this store has reached the store and the levels
    * (the serving side's hot entity cache drops what the write changed). Returns the unsubscriber.
    */
-  onWrite(listener: (writes: readonly StoreWrite[]) => void): () => void;
+  onWrite(listener: (writes: readonly StoreWrite[] | 'all') => void): () => void;
+  /**
+   * Tells the `onWrite` listeners, with `'all'`, that writes were made around this store that it
+   * cannot name key by key (a batch job's task threads write the store directly).
+   */
+  noteWritesElsewhere(): void;
+}
+
+export function isLayeredStore(store: OnlineStore): store is LayeredStore {
+  return store instanceof LayeredOnlineStore;
 }
 
 export function createLayeredStore(options: LayeredStoreOptions): LayeredStore {
@@ -84,7 +93,7 @@ class LayeredOnlineStore implements LayeredStore {
   readonly #statics = staticReads();
   readonly #ranges = rangeReads();
   readonly #pending = new Set<Promise<unknown>>();
-  readonly #writeListeners = new Set<(writes: readonly StoreWrite[]) => void>();
+  readonly #writeListeners = new Set<(writes: readonly StoreWrite[] | 'all') => void>();
 
   constructor(o: LayeredStoreOptions) {
     this.#store = o.store;
@@ -103,9 +112,13 @@ class LayeredOnlineStore implements LayeredStore {
     await this.#redis?.open();
   }
 
-  onWrite(listener: (writes: readonly StoreWrite[]) => void): () => void {
+  onWrite(listener: (writes: readonly StoreWrite[] | 'all') => void): () => void {
     this.#writeListeners.add(listener);
     return () => void this.#writeListeners.delete(listener);
+  }
+
+  noteWritesElsewhere(): void {
+    for (const listener of this.#writeListeners) listener('all');
   }
 
   async write(writes: readonly StoreWrite[]): Promise<void> {

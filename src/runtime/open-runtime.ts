@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Registry as PromRegistry } from 'prom-client';
 import type { LarderConfig } from '../config/load-config.ts';
 import { CacheMetrics } from '../cache/cache-metrics.ts';
+import { isLayeredStore } from '../cache/layered-store.ts';
 import { createEnrichments } from '../enrich/enrichments.ts';
 import { startEnrichWorkers, type RunningEnrichWorkers } from '../enrich/enrich-workers.ts';
 import type { InvocationQueue } from '../enrich/invocation-queue.ts';
@@ -215,6 +216,10 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
         store: config.store,
         env,
         logger,
+        // The task threads write the store directly: the hot caches in front of it start over.
+        onTaskWrites: () => {
+          if (isLayeredStore(store)) store.noteWritesElsewhere();
+        },
       });
       return batch;
     },

@@ -241,6 +241,8 @@ export async function createServer(ctx: ServeContext, options: ServerOptions = {
   return app;
 }
 
+const ALL_KEYS: readonly WrittenKey[] = [['all', '']];
+
 /** The reader or store that tells about the writes made through it (the layered store), if any. */
 function writeObservable(stores: readonly unknown[]): Pick<LayeredStore, 'onWrite'> | undefined {
   return stores.find(
@@ -263,6 +265,11 @@ function forgetWrittenEntities(
     const now = hot.now();
     const current = registry.current;
     for (const [kind, pk] of keys) {
+      if (kind === 'all') {
+        hot.forgetAll();
+        hotRows.forgetAll();
+        continue;
+      }
       if (kind === 'action') {
         hotRows.forget(pk, now);
         continue;
@@ -275,7 +282,7 @@ function forgetWrittenEntities(
   };
   const stopPeers = onPeersWritten(forget);
   const stopWrites = observable.onWrite((writes) => {
-    const keys = writes.map((write): WrittenKey => [write.kind, write.pk]);
+    const keys = writes === 'all' ? ALL_KEYS : writes.map((write): WrittenKey => [write.kind, write.pk]);
     forget(keys);
     tellPeersWritten(keys);
   });
