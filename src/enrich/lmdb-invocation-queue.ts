@@ -76,7 +76,6 @@ export class LmdbInvocationQueue implements InvocationQueue {
     return committed(this.#env.path, this.#db.transaction(action));
   }
 
-
   async put(enricher: string, invocations: readonly NewInvocation[]): Promise<void> {
     if (invocations.length === 0) return;
     const now = this.#now();

@@ -282,7 +282,7 @@ function forgetWrittenEntities(
   };
   const stopPeers = onPeersWritten(forget);
   const stopWrites = observable.onWrite((writes) => {
-    const keys = writes === 'all' ? ALL_KEYS : writes.map((write): WrittenKey => [write.kind, write.pk]);
+    const keys = writes === 'all' ? ALL_KEYS : writes;
     forget(keys);
     tellPeersWritten(keys);
   });
