@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Database } from 'lmdb';
 import { committed } from '../store/lmdb/lmdb-commit-failures.ts';
+import { writeHealthOf } from '../store/lmdb/lmdb-write-health.ts';
 import type { LmdbEnv } from '../store/lmdb/lmdb-env.ts';
 import type {
   Claim,
@@ -71,9 +72,13 @@ export class LmdbInvocationQueue implements InvocationQueue {
     this.#db = env.root.openDB<unknown, Key>({ name: 'enrichQueue' });
     this.#now = options.now ?? Date.now;
   }
-  /** A queue transaction; a failed commit (a full disk) is LARDER_ERR_STORE_WRITE_FAILED. */
+  /**
+   * A queue transaction; a failed commit (a full disk) is LARDER_ERR_STORE_WRITE_FAILED, and
+   * marks the environment unable to write for `/readyz` as a failed store write does.
+   */
   #transaction<T>(action: () => T): Promise<T> {
-    return committed(this.#env.path, this.#db.transaction(action));
+    const write = (): Promise<T> => committed(this.#env.path, this.#db.transaction(action));
+    return writeHealthOf(this.#env).watch(write);
   }
 
   async put(enricher: string, invocations: readonly NewInvocation[]): Promise<void> {

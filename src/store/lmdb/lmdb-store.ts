@@ -1,6 +1,6 @@
 import { LarderError } from '../../errors.ts';
 import { committed } from './lmdb-commit-failures.ts';
-import { LmdbWriteHealth } from './lmdb-write-health.ts';
+import { writeHealthOf } from './lmdb-write-health.ts';
 import { openLmdbEnv, type LmdbEnv, type LmdbEnvOptions } from './lmdb-env.ts';
 import {
   appendRow,
@@ -44,7 +44,6 @@ export class LmdbStore implements OnlineStore {
   #env: LmdbEnv | undefined;
   #closed = false;
   #rowCursor: RowPurgeCursor;
-  readonly #health = new LmdbWriteHealth();
   #staticCursor: string | undefined;
 
   constructor(envOrDataDir: LmdbEnv | string, options: LmdbStoreOptions = {}) {
@@ -68,7 +67,7 @@ export class LmdbStore implements OnlineStore {
     const env = this.#ready();
     if (writes.length === 0) return;
     checkWrites(writes);
-    await this.#health.watch(async () => {
+    await writeHealthOf(env).watch(async () => {
       await committed(
         env.path,
         env.root.transaction(() => applyWrites(env, writes, this.#now())),
@@ -110,7 +109,8 @@ export class LmdbStore implements OnlineStore {
 
   /** Why writes fail (a full disk), probed again at most once a second; undefined once they work. */
   writeProblem(): Promise<string | undefined> {
-    return this.#health.problem(this.#ready());
+    const env = this.#ready();
+    return writeHealthOf(env).problem(env);
   }
 
   async ping(): Promise<boolean> {

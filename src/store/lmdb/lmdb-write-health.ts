@@ -13,10 +13,21 @@ const PROBE_BYTES = 64 * 1024;
 const PROBE_FREE_BYTES = 1024 * 1024;
 const PROBE_KEY = 'writeProbe';
 
+const healthByEnv = new WeakMap<LmdbEnv, LmdbWriteHealth>();
+
+/**
+ * The write health of one LMDB environment, shared by everything that writes it (the store, the
+ * enrichment queue): whichever write meets the full disk, `/readyz` says so.
+ */
+export function writeHealthOf(env: LmdbEnv): LmdbWriteHealth {
+  let health = healthByEnv.get(env);
+  if (health === undefined) healthByEnv.set(env, (health = new LmdbWriteHealth()));
+  return health;
+}
+
 /**
  * Whether the embedded store can write, for `/readyz`. A failed write (`LARDER_ERR_STORE_WRITE_FAILED`:
- * a full disk, an I/O error) marks the store unable to write; a later write that succeeds clears
- * it. So does a probe: asked while marked, at most once per `probeEveryMs`, it checks that the
+ * a full disk, an I/O error) marks the store unable to write; a probe clears it: asked while marked, at most once per `probeEveryMs`, it checks that the
  * file system has 1 MiB free, then writes and deletes a 64 KiB value (two commits, so the pages
  * are really written). Readiness thus recovers by itself once space is freed, even when nothing
  * else writes (a load balancer that stopped routing here sends no writes).
@@ -33,11 +44,16 @@ export class LmdbWriteHealth {
     this.#now = now;
   }
 
-  /** Runs a write, recording whether the store could write. */
-  async watch(write: () => Promise<void>): Promise<void> {
+  /**
+   * Runs a write, recording a failure. Only the probe clears one (`clears`): small writes fit in
+   * pages LMDB freed even on a full disk, so their success says nothing about the disk, and
+   * readiness would flap with every background write.
+   */
+  async watch<T>(write: () => Promise<T>, clears = false): Promise<T> {
     try {
-      await write();
-      this.#failure = undefined;
+      const result = await write();
+      if (clears) this.#failure = undefined;
+      return result;
     } catch (err) {
       if (isLarderError(err) && err.code === 'LARDER_ERR_STORE_WRITE_FAILED') this.#failure = err.message;
       throw err;
@@ -67,7 +83,7 @@ export class LmdbWriteHealth {
         await committed(env.path, env.meta.put(PROBE_KEY, Buffer.alloc(PROBE_BYTES)));
         await committed(env.path, env.meta.remove(PROBE_KEY));
         await env.flushed();
-      });
+      }, true);
     } catch {
       // `watch` recorded the failure.
     }
