@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { row, single, startTestServer, type TestServer } from './support/test-server.ts';
+import { row, single, startTestServer, type TestServer } from '../serve/support/test-server.ts';
 
 /**
  * A write made through the serving process is visible to the very next request, through every
