@@ -138,6 +138,7 @@ async function startLarder(
   workers: number,
   extraEnv: NodeJS.ProcessEnv = {},
   name = `w${workers}${extraEnv['LARDER_HOT_ENTITY_TTL'] === undefined ? '' : '-off'}`,
+  nodeArgs: readonly string[] = [],
 ): Promise<Server> {
   const port = await freePort();
   const gcDir = path.join(tmp, `gc-${name}`);
@@ -148,6 +149,7 @@ async function startLarder(
   const child = spawn(
     process.execPath,
     [
+      ...nodeArgs,
       '--import',
       'tsx',
       '--import',
@@ -448,15 +450,19 @@ async function semiSpaceSweep(
   try {
     for (const mb of opts.semiSpace) {
       const [max, min] = mb.split(':');
-      const flags = `--max-semi-space-size=${max}${min === undefined ? '' : ` --min-semi-space-size=${min}`}`;
+      // NODE_OPTIONS takes no --min-semi-space-size: given on node's command line then.
+      const nodeArgs =
+        min === undefined ? [] : [`--max-semi-space-size=${max}`, `--min-semi-space-size=${min}`];
       // `larder`: nothing set, what `larder serve` does by itself (serve.semiSpaceMb's default).
       const env: NodeJS.ProcessEnv =
         mb === 'larder'
           ? {}
           : mb === '0'
             ? { LARDER_SERVE_SEMI_SPACE_MB: '0' }
-            : { NODE_OPTIONS: `${process.env['NODE_OPTIONS'] ?? ''} ${flags}`.trim() };
-      servers.push({ mb, server: await startLarder(1, env, `ss${mb.replace(':', '-')}`) });
+            : min !== undefined
+              ? {}
+              : { NODE_OPTIONS: `${process.env['NODE_OPTIONS'] ?? ''} --max-semi-space-size=${max}`.trim() };
+      servers.push({ mb, server: await startLarder(1, env, `ss${mb.replace(':', '-')}`, nodeArgs) });
     }
     const first = servers[0]!.server;
     const profileSample = await sample(first.port, profileBodies[0]!);
