@@ -196,7 +196,7 @@ function kept<T>(owner: object, key: object): T | undefined {
 
 /** Keeps `value` under `key` on `owner`, replacing what was kept under it. Frozen objects keep nothing. */
 function keep(owner: object, key: object, value: unknown): void {
-  let slot = (owner as Owner)[SLOT];
+  const slot = (owner as Owner)[SLOT];
   if (slot === undefined) {
     if (!Object.isExtensible(owner)) return;
     // Made with its two elements: a push onto `[]` reserves 17 (~150 bytes, on every hot entity).
