@@ -93,7 +93,7 @@ export const ENV_VARIABLES: readonly EnvVariable[] = [
     keys: ['serve.semiSpaceMb'],
     kind: 'integer',
     description:
-      "V8 young-generation semi-space of `larder serve`'s processes in MB (default `64`); `0` leaves V8's default. A `--max-semi-space-size` in `NODE_OPTIONS` wins.",
+      "V8 young-generation semi-space of `larder serve`'s processes in MB (default `128`); `0` leaves V8's default. A `--max-semi-space-size` in `NODE_OPTIONS` wins.",
   },
   {
     name: 'LARDER_SERVE_FAST_PATH',

@@ -13,7 +13,7 @@ const nonNegativeInt = z
  * serve:
  *   workers: 4                 # server processes sharing the port (default: CPU count; --workers wins)
  *   hotEntityTtl: 30s          # in-process hot entity and row caches (default 30s); 0s turns them off
- *   semiSpaceMb: 64            # V8 young-generation semi-space of serving processes, MB (default 64);
+ *   semiSpaceMb: 128           # V8 young-generation semi-space of serving processes, MB (default 128);
  *                              # 0 leaves V8's default (16); a --max-semi-space-size in NODE_OPTIONS wins
  *   fastPath: true             # answer covered queries from compiled plans (default true)
  *   introspection: true        # answer __schema/__type (default true; docs/serving.md#introspection)
@@ -89,7 +89,7 @@ export const DEFAULT_HOT_ENTITY_TTL_MS = 30_000;
  * means fewer scavenges under load, each of which costs more with the hot caches' large old
  * generation (BENCHMARKS.md, "Serving (issue 15)").
  */
-export const DEFAULT_SEMI_SPACE_MB = 64;
+export const DEFAULT_SEMI_SPACE_MB = 128;
 
 const keyList = z.array(z.string({ error: 'must be a string' }), { error: 'must be a list of keys' });
 
