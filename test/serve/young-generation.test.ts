@@ -39,7 +39,7 @@ describe('larder serve: the young generation of the serving process', () => {
   let registry = '';
   const started: LarderProcess[] = [];
 
-  const serve = async (name: string, env: NodeJS.ProcessEnv = {}): Promise<Served> => {
+  const serve = async (name: string, env: NodeJS.ProcessEnv = {}, workers = 1): Promise<Served> => {
     const port = await freePort();
     const server = startLarder(
       [
@@ -51,7 +51,7 @@ describe('larder serve: the young generation of the serving process', () => {
         '--port',
         String(port),
         '--workers',
-        '1',
+        String(workers),
       ],
       env,
     );
@@ -73,7 +73,7 @@ describe('larder serve: the young generation of the serving process', () => {
     tmp.remove();
   });
 
-  it('serves with a 64 MB semi-space by default, 0 leaves V8 default, and NODE_OPTIONS wins', async () => {
+  it("serves with the default semi-space, 0 leaves V8's own, and NODE_OPTIONS wins", async () => {
     const [byDefault, v8Default, userGiven] = await Promise.all([
       serve('default'),
       serve('off', { LARDER_SERVE_SEMI_SPACE_MB: '0' }),
@@ -107,6 +107,24 @@ describe('larder serve: the young generation of the serving process', () => {
       }
     };
     await waitUntil(gone, 10_000, 'the serving process exits after its parent');
+  }, 90_000);
+
+  it('starts cluster workers with the flag, and runs the primary as started', async () => {
+    const { server } = await serve('workers', {}, 2);
+    const primary = server.child.pid!;
+    const cmdline = (pid: number): string[] => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    const flag = `--max-semi-space-size=${DEFAULT_SEMI_SPACE_MB}`;
+    expect(cmdline(primary)).not.toContain(flag);
+    const workers = (): number[] =>
+      childrenOf(primary).filter((pid) => {
+        try {
+          return readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes('LARDER_WORKER=1');
+        } catch {
+          return false;
+        }
+      });
+    await waitUntil(() => workers().length === 2, 30_000, 'two workers');
+    for (const pid of workers()) expect(cmdline(pid)).toContain(flag);
   }, 90_000);
 });
 
