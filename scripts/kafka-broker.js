@@ -108,17 +108,85 @@ function portOpen(port) {
   });
 }
 
-function serverProperties({ port, controllerPort, logDir, config }) {
+/** Server properties of the secured listeners: SASL (SASL_PLAINTEXT), TLS (SSL), SECURE (SASL_SSL). */
+function securedProperties(secured, dir) {
+  if (secured === undefined) return [];
+  const { ports, users } = secured;
+  const plainUsers = Object.entries(users)
+    .map(([name, password]) => `user_${name}="${password}"`)
+    .join(' ');
+  const perListener = ['sasl', 'secure'].flatMap((l) => [
+    `listener.name.${l}.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required ${plainUsers};`,
+    `listener.name.${l}.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;`,
+    `listener.name.${l}.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;`,
+    // Kafka's default OAUTHBEARER validator: unsigned JWTs (alg none) with `sub` and `exp`.
+    `listener.name.${l}.oauthbearer.sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required unsecuredLoginStringClaim_sub="broker";`,
+  ]);
+  return [
+    'sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512,OAUTHBEARER',
+    ...perListener,
+    // The key and certificate the test generated (`tlsFiles`), as a PEM key store.
+    'ssl.keystore.type=PEM',
+    `ssl.keystore.location=${path.join(dir, 'tls', 'broker.pem')}`,
+    'ssl.client.auth=none',
+    `# secured listeners on ${ports.sasl}, ${ports.tls}, ${ports.secure}`,
+  ];
+}
+
+/**
+ * A self-signed certificate for the TLS listeners, made with openssl: its only name is
+ * TLS_SERVER_NAME (not 127.0.0.1), so a client must trust it (`ca`) and name it (`serverName`).
+ */
+export const TLS_SERVER_NAME = 'kafka.larder.test';
+
+function tlsFiles(dir) {
+  const tls = path.join(dir, 'tls');
+  mkdirSync(tls, { recursive: true });
+  const [key, cert] = [path.join(tls, 'key.pem'), path.join(tls, 'ca.pem')];
+  const r = spawnSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '2',
+      '-subj',
+      `/CN=${TLS_SERVER_NAME}`,
+      '-addext',
+      `subjectAltName=DNS:${TLS_SERVER_NAME}`,
+    ],
+    { encoding: 'utf8', timeout: 60_000 },
+  );
+  if (r.status !== 0) throw new Error(`openssl could not make the test certificate: ${r.stderr ?? r.error}`);
+  writeFileSync(path.join(tls, 'broker.pem'), readFileSync(key, 'utf8') + readFileSync(cert, 'utf8'));
+  return cert;
+}
+
+function serverProperties({ port, controllerPort, logDir, config, secured, dir }) {
   const extra = Object.entries(config ?? {}).map(([k, v]) => `${k}=${v}`);
+  const p = secured?.ports;
+  const more =
+    p === undefined
+      ? ''
+      : `,SASL://127.0.0.1:${p.sasl},TLS://127.0.0.1:${p.tls},SECURE://127.0.0.1:${p.secure}`;
+  const protocols = p === undefined ? '' : ',SASL:SASL_PLAINTEXT,TLS:SSL,SECURE:SASL_SSL';
   return [
     'process.roles=broker,controller',
     'node.id=1',
     `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
-    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}${more}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${port}${more}`,
     'controller.listener.names=CONTROLLER',
     'inter.broker.listener.name=PLAINTEXT',
-    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    `listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT${protocols}`,
+    ...securedProperties(secured, dir),
     `log.dirs=${logDir}`,
     'num.partitions=1',
     'offsets.topic.replication.factor=1',
@@ -152,14 +220,31 @@ const JAVA_OPTS = ['-Xms128m', '-Xmx768m', '-XX:+UseSerialGC', '-Djava.awt.headl
  * The JVM runs under a small shell guard that kills it when this process's end of its stdin pipe
  * closes: a test run that dies by SIGKILL leaves no broker behind.
  */
-export async function startKafkaBroker({ lib, config, startTimeoutMs = 60_000, log = console.log } = {}) {
+export async function startKafkaBroker({
+  lib,
+  config,
+  users,
+  startTimeoutMs = 60_000,
+  log = console.log,
+} = {}) {
   lib ??= resolveKafka({ log });
   const dir = mkdtempSync(path.join(os.tmpdir(), 'larder-kafka-'));
   const [port, controllerPort] = [await freePort(), await freePort()];
+  let secured;
+  let caFile;
+  if (users !== undefined) {
+    secured = { users, ports: { sasl: await freePort(), tls: await freePort(), secure: await freePort() } };
+    try {
+      caFile = tlsFiles(dir);
+    } catch (err) {
+      rmSync(dir, { recursive: true, force: true });
+      throw err;
+    }
+  }
   const configFile = path.join(dir, 'server.properties');
   writeFileSync(
     configFile,
-    serverProperties({ port, controllerPort, logDir: path.join(dir, 'data'), config }),
+    serverProperties({ port, controllerPort, logDir: path.join(dir, 'data'), config, secured, dir }),
   );
   const cp = `${lib}/*`;
   const java = (args, timeout) =>
@@ -170,7 +255,17 @@ export async function startKafkaBroker({ lib, config, startTimeoutMs = 60_000, l
     rmSync(dir, { recursive: true, force: true });
     throw new Error(`kafka.tools.StorageTool random-uuid failed: ${uuid.stderr ?? uuid.error}`);
   }
-  const format = java(['kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', configFile], 60_000);
+  // SCRAM credentials live in the cluster metadata: they are written when the log dir is formatted.
+  const scram = Object.entries(users ?? {}).flatMap(([name, password]) =>
+    ['SCRAM-SHA-256', 'SCRAM-SHA-512'].flatMap((m) => [
+      '--add-scram',
+      `${m}=[name=${name},password=${password}]`,
+    ]),
+  );
+  const format = java(
+    ['kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', configFile, ...scram],
+    60_000,
+  );
   if (format.status !== 0) {
     rmSync(dir, { recursive: true, force: true });
     throw new Error(`formatting the KRaft log dir failed: ${format.stdout}${format.stderr}`);
@@ -180,6 +275,16 @@ export async function startKafkaBroker({ lib, config, startTimeoutMs = 60_000, l
     port,
     dir,
     logFile: path.join(dir, 'broker.log'),
+    secured:
+      secured === undefined
+        ? undefined
+        : {
+            sasl: `127.0.0.1:${secured.ports.sasl}`,
+            tls: `127.0.0.1:${secured.ports.tls}`,
+            secure: `127.0.0.1:${secured.ports.secure}`,
+            caFile,
+            serverName: TLS_SERVER_NAME,
+          },
     process: undefined,
     /** Starts the node again on the same ports and log dir (after `kill` or `stop`). */
     start: () => launch(broker, cp, configFile, startTimeoutMs),

@@ -85,6 +85,22 @@ export const ERROR_CATALOG = {
     status: 400,
     hint: 'The registry directory or one of its files could not be read; check that it exists and is readable.',
   },
+  LARDER_ERR_REGISTRY_SOURCE: {
+    status: 400,
+    hint: 'Give --registry a directory or git+<url>#<branch>:<subdir> (for example git+file:///srv/features.git#main:registry); see docs/registry.md.',
+  },
+  LARDER_ERR_REGISTRY_GIT: {
+    status: 502,
+    hint: "The git command failed or timed out: check the URL, the branch, the network and the credentials (LARDER_REGISTRY_GIT_TOKEN or git's own credential setup).",
+  },
+  LARDER_ERR_REGISTRY_BREAKING: {
+    status: 409,
+    hint: 'The change would break stored data or persisted queries. Review `larder plan`, then apply with --allow-breaking or list the changes under allowBreaking in the registry.',
+  },
+  LARDER_ERR_REGISTRY_VERSION: {
+    status: 404,
+    hint: 'Name an applied version by its number or a hash prefix of at least 7 characters; `larder registry history` lists them.',
+  },
   LARDER_ERR_SPEC_DEPRECATED: {
     status: 400,
     hint: 'A warning: the old spelling still works; write the one the message names instead.',
@@ -325,11 +341,15 @@ export const ERROR_CATALOG = {
   // --- stream consumers (broker adapters) ---
   LARDER_ERR_STREAM_OPTION: {
     status: 400,
-    hint: 'Fix the value under streams.<name>.options named in the message; docs/streams.md lists them.',
+    hint: 'Fix the value under streams.<name>.options (or .connection) named in the message; docs/streams.md lists them.',
   },
   LARDER_ERR_STREAM_CONNECTION: {
     status: 503,
     hint: 'The broker named in streams.<name>.connection could not be reached or lacks the topic; check it.',
+  },
+  LARDER_ERR_STREAM_AUTH: {
+    status: 503,
+    hint: 'The broker refused the credentials of the stream, or its TLS handshake failed; check streams.<name>.connection (tls, sasl) and the environment variables it names.',
   },
   LARDER_ERR_STREAM_UNSUPPORTED: {
     status: 400,

@@ -2,7 +2,7 @@
 // client's message stream + JSON.parse + commit), 1 and 2 processes, on the same broker and topic in
 // the same run.
 //
-//   node --import tsx bench/ingest/kafka-ingest.ts [--events 500000] [--partitions 4] [--runs 3]
+//   node --import tsx bench/ingest/kafka-ingest.ts [--events 500000] [--partitions 4] [--runs 3] [--only c2,a2]
 //
 // The broker is LARDER_BENCH_KAFKA_BROKERS, or a single KRaft node this script starts (and stops)
 // itself, from the jars the tests use (scripts/kafka-broker.js). Each set-up consumes the same
@@ -26,6 +26,7 @@ const { values } = parseArgs({
     events: { type: 'string', default: '500000' },
     partitions: { type: 'string', default: '4' },
     runs: { type: 'string', default: '3' },
+    only: { type: 'string' }, // set-ups to run, e.g. c2,a2
   },
 });
 const N = Number(values.events);
@@ -100,11 +101,13 @@ const setups = [
   ['(c2) ceiling: raw consume + parse + commit, 2 processes', 'raw', 2],
   ['(a2) Larder ingest → durable LMDB, 2 processes', 'larder', 2],
 ] as const;
+const only = values.only?.split(',');
+const chosen = setups.filter(([name]) => only === undefined || only.includes(name.slice(1, 3)));
 const results = new Map<string, number[]>();
 try {
   for (let r = 1; r <= RUNS; r += 1) {
     console.log(`run ${r}/${RUNS}`);
-    for (const [name, mode, processes] of setups) {
+    for (const [name, mode, processes] of chosen) {
       const rate = await measure(mode, processes);
       results.set(name, [...(results.get(name) ?? []), rate]);
       console.log(`  ${name.padEnd(58)} ${Math.round(rate).toLocaleString('en-US').padStart(9)} events/s`);
@@ -123,6 +126,7 @@ for (const [name, rates] of results)
   console.log(
     `  ${name.padEnd(58)} ${Math.round(median(rates)).toLocaleString('en-US').padStart(9)} events/s`,
   );
-console.log(
-  `  (a1)/(c1) = ${(m.get('(a1)')! / m.get('(c1)')!).toFixed(2)}   (a2)/(c2) = ${(m.get('(a2)')! / m.get('(c2)')!).toFixed(2)}`,
-);
+if (m.has('(a1)') && m.has('(c1)') && m.has('(a2)') && m.has('(c2)'))
+  console.log(
+    `  (a1)/(c1) = ${(m.get('(a1)')! / m.get('(c1)')!).toFixed(2)}   (a2)/(c2) = ${(m.get('(a2)')! / m.get('(c2)')!).toFixed(2)}`,
+  );

@@ -23,7 +23,9 @@ import { CacheMetrics } from './cache-metrics.ts';
 import { groupOf, jittered, shouldRefreshEarly } from './cache-policy.ts';
 import type { LocalCacheLevel } from './local-level.ts';
 import { rangeReads, staticReads, type KeyRoute, type ReadKind, type RoutedKey } from './read-kinds.ts';
-import type { RedisCacheLevel } from './redis-level.ts';
+import type { RedisCacheLevel, WrittenKey } from './redis-level.ts';
+
+export type { WrittenKey } from './redis-level.ts';
 
 export interface LayeredStoreOptions {
   readonly store: OnlineStore;
@@ -61,10 +63,21 @@ export interface LayeredStore extends OnlineStore {
   /** Resolves once every background fill and refresh started so far has finished. */
   idle(): Promise<void>;
   /**
-   * Calls `listener` after each write through this store has reached the store and the levels
-   * (the serving side's hot entity cache drops what the write changed). Returns the unsubscriber.
+   * Calls `listener` with the keys of each write through this store once it has reached the store
+   * and the levels (the serving side's hot caches drop what the write changed). With a Redis
+   * level, writes other processes made through theirs are told too (Redis pub/sub), and their
+   * keys are dropped from this process's local level first. Returns the unsubscriber.
    */
-  onWrite(listener: (writes: readonly StoreWrite[]) => void): () => void;
+  onWrite(listener: (written: readonly WrittenKey[] | 'all') => void): () => void;
+  /**
+   * Tells the `onWrite` listeners, with `'all'`, that writes were made around this store that it
+   * cannot name key by key (a batch job's task threads write the store directly).
+   */
+  noteWritesElsewhere(): void;
+}
+
+export function isLayeredStore(store: OnlineStore): store is LayeredStore {
+  return store instanceof LayeredOnlineStore;
 }
 
 export function createLayeredStore(options: LayeredStoreOptions): LayeredStore {
@@ -84,7 +97,8 @@ class LayeredOnlineStore implements LayeredStore {
   readonly #statics = staticReads();
   readonly #ranges = rangeReads();
   readonly #pending = new Set<Promise<unknown>>();
-  readonly #writeListeners = new Set<(writes: readonly StoreWrite[]) => void>();
+  readonly #writeListeners = new Set<(written: readonly WrittenKey[] | 'all') => void>();
+  #stopRemoteWrites: (() => void) | undefined;
 
   constructor(o: LayeredStoreOptions) {
     this.#store = o.store;
@@ -103,14 +117,25 @@ class LayeredOnlineStore implements LayeredStore {
     await this.#redis?.open();
   }
 
-  onWrite(listener: (writes: readonly StoreWrite[]) => void): () => void {
+  onWrite(listener: (written: readonly WrittenKey[] | 'all') => void): () => void {
     this.#writeListeners.add(listener);
+    // Only a process that holds something to drop (a server) listens to the others' writes.
+    this.#stopRemoteWrites ??= this.#redis?.subscribeWritten((written) => {
+      this.#local?.forget(written === 'all' ? 'all' : written.map(([, pk]) => pk));
+      for (const l of this.#writeListeners) l(written);
+    });
     return () => void this.#writeListeners.delete(listener);
+  }
+
+  noteWritesElsewhere(): void {
+    for (const listener of this.#writeListeners) listener('all');
   }
 
   async write(writes: readonly StoreWrite[]): Promise<void> {
     await this.#writeLevels(writes);
-    for (const listener of this.#writeListeners) listener(writes);
+    const keys = writes.map((w): WrittenKey => [w.kind, w.pk]);
+    this.#redis?.publishWritten(keys);
+    for (const listener of this.#writeListeners) listener(keys);
   }
 
   async #writeLevels(writes: readonly StoreWrite[]): Promise<void> {
@@ -245,6 +270,7 @@ class LayeredOnlineStore implements LayeredStore {
 
   async close(): Promise<void> {
     await this.idle();
+    this.#stopRemoteWrites?.();
     await this.#redis?.close();
     await this.#local?.close();
     await this.#store.close();

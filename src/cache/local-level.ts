@@ -196,6 +196,19 @@ export class LocalCacheLevel implements CacheLevel {
     }
   }
 
+  /** Drops `pks` (written by another process), or everything; revokes their fill leases. */
+  forget(pks: readonly string[] | 'all'): void {
+    if (pks === 'all') {
+      this.#lru.clear();
+      this.#leases.clear();
+      return;
+    }
+    for (const pk of pks) {
+      this.#leases.delete(pk);
+      this.#lru.delete(pk);
+    }
+  }
+
   async close(): Promise<void> {
     this.#lru.clear();
     this.#leases.clear();

@@ -82,6 +82,12 @@ interface QueuedRead {
 
 const LEVEL = 'redis';
 
+/** A key a write changed: its kind and pk (what other processes drop from their memory). */
+export type WrittenKey = readonly ['static' | 'action', string];
+
+/** Keys per published message: a message stays small whatever the batch. */
+const KEYS_PER_MESSAGE = 2_000;
+
 export class RedisCacheLevel implements CacheLevel {
   readonly name = 'redis' as const;
   readonly client: Redis;
@@ -333,6 +339,52 @@ export class RedisCacheLevel implements CacheLevel {
     }
   }
 
+  /**
+   * Tells the other processes sharing this Redis which keys a durable write changed, so that
+   * they drop them from their in-process memory (the hot caches, the local level) at once. Best
+   * effort: a message lost while Redis is unreachable leaves them to their TTLs.
+   */
+  publishWritten(keys: readonly WrittenKey[]): void {
+    if (keys.length === 0 || !this.available()) return;
+    for (let i = 0; i < keys.length; i += KEYS_PER_MESSAGE) {
+      const message = JSON.stringify({ from: this.#leaseSalt, keys: keys.slice(i, i + KEYS_PER_MESSAGE) });
+      this.client.publish(this.#writtenChannel, message).catch(() => this.#metrics.error(LEVEL, 'publish'));
+    }
+  }
+
+  /**
+   * Calls `listener` with the keys other processes wrote (`publishWritten`), and with `'all'`
+   * after the subscription was lost and came back (messages may have been missed meanwhile).
+   * One subscriber connection per call; returns the unsubscriber.
+   */
+  subscribeWritten(listener: (keys: readonly WrittenKey[] | 'all') => void): () => void {
+    const subscriber = this.client.duplicate({
+      enableOfflineQueue: true,
+      lazyConnect: true,
+      connectionName: `${this.#ns}written`,
+    });
+    subscriber.on('error', () => {});
+    let connectedBefore = false;
+    subscriber.on('ready', () => {
+      if (connectedBefore) listener('all');
+      connectedBefore = true;
+    });
+    subscriber.on('message', (channel: string, text: string) => {
+      if (channel !== this.#writtenChannel) return;
+      const keys = writtenKeysOf(text, this.#leaseSalt);
+      if (keys !== undefined && keys.length > 0) listener(keys);
+    });
+    subscriber
+      .connect()
+      .then(() => subscriber.subscribe(this.#writtenChannel))
+      .catch(() => this.#metrics.error(LEVEL, 'subscribe'));
+    return () => subscriber.disconnect();
+  }
+
+  get #writtenChannel(): string {
+    return `${this.#ns}written`;
+  }
+
   #rememberDrops(pks: readonly string[]): void {
     for (const pk of pks) {
       if (this.#pendingDrops.size >= this.#maxPendingDrops) {
@@ -380,6 +432,22 @@ export class RedisCacheLevel implements CacheLevel {
 function minScore(minTs: number, expiredAtOrBefore: number): string {
   if (minTs === -Infinity && expiredAtOrBefore === -Infinity) return '-inf';
   return expiredAtOrBefore >= minTs ? `(${expiredAtOrBefore}` : String(minTs);
+}
+
+/** The keys of a `publishWritten` message from another process; undefined for anything else. */
+function writtenKeysOf(text: string, self: string): WrittenKey[] | undefined {
+  let message: unknown;
+  try {
+    message = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const { from, keys } = (message ?? {}) as { from?: unknown; keys?: unknown };
+  if (from === self || !Array.isArray(keys)) return undefined;
+  return keys.filter(
+    (k): k is WrittenKey =>
+      Array.isArray(k) && (k[0] === 'static' || k[0] === 'action') && typeof k[1] === 'string',
+  );
 }
 
 function allMisses(request: LevelReadRequest): LevelReadResult {

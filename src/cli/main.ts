@@ -19,6 +19,9 @@ const COMMANDS: Record<string, () => Promise<{ register(program: Command): void 
   enrich: () => import('./commands/enrich.ts'),
   store: () => import('./commands/store.ts'),
   config: () => import('./commands/config.ts'),
+  plan: () => import('./commands/plan.ts'),
+  apply: () => import('./commands/apply.ts'),
+  registry: () => import('./commands/registry.ts'),
 };
 
 const program = new Command('larder')

@@ -26,3 +26,19 @@ export function parseRedisUrl(value: string): string {
   }
   return value;
 }
+
+/** `--registry-poll 30s`: a duration with its unit (ms, s, m, h). */
+export function parsePollInterval(value: string): number {
+  const match = /^(\d+)(ms|s|m|h)$/.exec(value.trim());
+  const ms =
+    match === null ? NaN : Number(match[1]) * { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[match[2] as 'ms'];
+  if (!Number.isSafeInteger(ms) || ms < 100)
+    throw new InvalidArgumentError(
+      `"${value}" is not a poll interval of at least 100ms (write 30s, 5m, 500ms).`,
+    );
+  return ms;
+}
+
+export const REGISTRY_HELP =
+  'registry: a directory of YAML files, or git+<url>#<branch>:<subdir> (docs/registry.md)';
+export const REGISTRY_POLL_HELP = 'how often a git+ registry is fetched (e.g. 30s, 5m)';

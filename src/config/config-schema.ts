@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { registrySection } from './registry-section.ts';
 import { batchSection } from './batch-section.ts';
 import { cacheSection } from './cache-section.ts';
 import { enrichSection } from './enrich-section.ts';
@@ -20,8 +21,9 @@ export const configFileSchema = z
       serve: serveSection.optional(),
       batch: batchSection.optional(),
       enrich: enrichSection.optional(),
+      registry: registrySection.optional(),
     },
-    { error: 'must be a map of sections (store, cache, streams, serve, batch, enrich)' },
+    { error: 'must be a map of sections (store, cache, streams, serve, batch, enrich, registry)' },
   )
   .strict();
 

@@ -228,6 +228,30 @@ export const ENV_VARIABLES: readonly EnvVariable[] = [
     description: 'Base of batch job URLs.',
   },
   {
+    name: 'LARDER_REGISTRY_GIT_TOKEN',
+    keys: ['registry.git.token'],
+    kind: 'string',
+    description: 'Bearer token for fetching a `git+https` registry.',
+  },
+  {
+    name: 'LARDER_REGISTRY_GIT_USERNAME',
+    keys: ['registry.git.username'],
+    kind: 'string',
+    description: 'HTTP basic user for fetching a `git+https` registry.',
+  },
+  {
+    name: 'LARDER_REGISTRY_GIT_PASSWORD',
+    keys: ['registry.git.password'],
+    kind: 'string',
+    description: 'HTTP basic password for fetching a `git+https` registry.',
+  },
+  {
+    name: 'LARDER_API_KEY',
+    keys: [],
+    kind: 'string',
+    description: 'The read key `larder plan --against <url>` sends when no `--api-key` is given.',
+  },
+  {
     name: 'LARDER_LOG_LEVEL',
     keys: [],
     kind: 'level',

@@ -15,6 +15,7 @@ import { configFileSchema } from './config-schema.ts';
 import { enrichConfigFromSection, type EnrichConfig } from './enrich-section.ts';
 import { readConfigSource } from './config-source.ts';
 import { rewriteLegacyKeys } from './legacy-keys.ts';
+import { registryConfigFrom, type RegistryConfig } from './registry-section.ts';
 import { serveConfigFrom, type ServeConfig } from './serve-section.ts';
 import { storeConfigFrom, type StoreConfig } from './store-section.ts';
 import { streamOverridesFrom, type StreamOverrides } from './streams-section.ts';
@@ -31,6 +32,8 @@ export interface LarderConfig {
   readonly serve: ServeConfig;
   readonly batch: BatchConfig;
   readonly enrich: EnrichConfig;
+  /** How a `git+` registry source is fetched (its credentials). Absent: none configured. */
+  readonly registry?: RegistryConfig;
   /** Deprecated keys and variables in use. */
   readonly warnings: readonly ConfigWarning[];
   /** Where the value at `path` came from: `file:line:col`, or `$NAME` when a variable set it. */
@@ -119,6 +122,7 @@ export function checkConfig(file?: string, env: Env = process.env): ConfigCheck 
       serve: serveConfigFrom(s.serve),
       batch: batchConfigFromSection(s.batch),
       enrich: enrichConfigFromSection(s.enrich),
+      registry: registryConfigFrom(s.registry),
       warnings,
       where,
     },

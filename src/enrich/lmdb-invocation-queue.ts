@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Database } from 'lmdb';
+import { committed } from '../store/lmdb/lmdb-commit-failures.ts';
 import type { LmdbEnv } from '../store/lmdb/lmdb-env.ts';
 import type {
   Claim,
@@ -70,11 +71,15 @@ export class LmdbInvocationQueue implements InvocationQueue {
     this.#db = env.root.openDB<unknown, Key>({ name: 'enrichQueue' });
     this.#now = options.now ?? Date.now;
   }
+  /** A queue transaction; a failed commit (a full disk) is LARDER_ERR_STORE_WRITE_FAILED. */
+  #transaction<T>(action: () => T): Promise<T> {
+    return committed(this.#env.path, this.#db.transaction(action));
+  }
 
   async put(enricher: string, invocations: readonly NewInvocation[]): Promise<void> {
     if (invocations.length === 0) return;
     const now = this.#now();
-    await this.#db.transaction(() => {
+    await this.#transaction(() => {
       let added = 0;
       for (const { id, input } of invocations) {
         if (this.#db.get(['inv', enricher, id]) !== undefined) continue;
@@ -99,7 +104,7 @@ export class LmdbInvocationQueue implements InvocationQueue {
   async take(enricher: string, max: number, leaseMs: number): Promise<Claim[]> {
     if (max <= 0) return [];
     const now = this.#now();
-    return this.#db.transaction(() => {
+    return this.#transaction(() => {
       const due = [
         ...this.#db.getKeys({ start: ['due', enricher], end: ['due', enricher, now + 1], limit: max }),
       ] as Key[];
@@ -208,7 +213,7 @@ export class LmdbInvocationQueue implements InvocationQueue {
 
   async replay(enricher: string, ids: readonly string[]): Promise<string[]> {
     const now = this.#now();
-    const replayed = await this.#db.transaction(() => {
+    const replayed = await this.#transaction(() => {
       const done: string[] = [];
       for (const id of ids) {
         const stored = this.#db.get(['inv', enricher, id]) as StoredInvocation | undefined;
@@ -235,7 +240,7 @@ export class LmdbInvocationQueue implements InvocationQueue {
   }
 
   async purge(enricher: string, before: number): Promise<number> {
-    return this.#db.transaction(() => {
+    return this.#transaction(() => {
       let removed = 0;
       for (const key of this.#db.getKeys({ start: ['done', enricher], end: ['done', enricher, before] })) {
         const id = (key as Key)[3] as string;
@@ -280,7 +285,7 @@ export class LmdbInvocationQueue implements InvocationQueue {
     const batch = this.#settles.splice(0);
     const now = this.#now();
     try {
-      const outcomes = await this.#db.transaction(() =>
+      const outcomes = await this.#transaction(() =>
         batch.map(({ enricher, claim, change }) => {
           const id = claim.invocation.id;
           const stored = this.#db.get(['inv', enricher, id]) as StoredInvocation | undefined;

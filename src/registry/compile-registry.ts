@@ -154,6 +154,7 @@ export function compileRegistry(
     onDemand,
     enrichers,
     warnings: issues.warnings(),
+    ...(merged.allowBreaking.length === 0 ? {} : { allowBreaking: [...new Set(merged.allowBreaking)] }),
   };
   return { registry: deepFreeze(registry) };
 }

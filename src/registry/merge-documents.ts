@@ -14,6 +14,7 @@ export const TOP_LEVEL_KEYS = [
   'ingestions',
   'onDemand',
   'enrichers',
+  'allowBreaking',
 ] as const;
 
 /** Blocks that other parts of Larder compile; the loader only gathers them. */
@@ -42,6 +43,8 @@ export interface MergedSpec {
   readonly extensions: Readonly<Record<ExtensionKey, readonly SpecEntry[]>>;
   /** True when at least one file parsed into a non-empty document. */
   readonly hasContent: boolean;
+  /** Every file's `allowBreaking:` list: the breaking changes this version may make (docs/registry.md). */
+  readonly allowBreaking: readonly string[];
 }
 
 /**
@@ -60,6 +63,7 @@ export function mergeDocuments(
   const extensions: Record<ExtensionKey, SpecEntry[]> = { ingestions: [], onDemand: [], enrichers: [] };
   const firstSeen = new Map<string, SourcePos>();
   let hasContent = false;
+  const allowBreaking: string[] = [];
 
   // Same name declared in two places (usually two files): report the second, naming the first.
   const claim = (kind: string, key: string, label: string, at: SourcePos): boolean => {
@@ -141,7 +145,8 @@ export function mergeDocuments(
         const block = blocks[key];
         if (block !== undefined) extensions[key].push(block);
       }
+      allowBreaking.push(...(reader.stringList(blocks.allowBreaking, 'allowBreaking') ?? []));
     }
   }
-  return { entities, streams, features, extensions, hasContent };
+  return { entities, streams, features, extensions, hasContent, allowBreaking };
 }

@@ -215,6 +215,147 @@ export function readKafkaOptions(def: OptionSource, report?: OptionReport): Kafk
   };
 }
 
+/** SASL mechanisms the Kafka adapter speaks; `AWS_MSK_IAM` is OAUTHBEARER with a signed MSK token. */
+export const KAFKA_SASL_MECHANISMS = [
+  'PLAIN',
+  'SCRAM-SHA-256',
+  'SCRAM-SHA-512',
+  'OAUTHBEARER',
+  'AWS_MSK_IAM',
+] as const;
+export type KafkaSaslMechanism = (typeof KAFKA_SASL_MECHANISMS)[number];
+
+/** TLS of a Kafka connection: files are PEM paths, read when the consumer starts. */
+export interface KafkaTls {
+  readonly caFile: string | undefined;
+  readonly certFile: string | undefined;
+  readonly keyFile: string | undefined;
+  /** Environment variable holding the passphrase of an encrypted `key`. */
+  readonly keyPasswordEnv: string | undefined;
+  /** Name the broker certificate must carry (and SNI), when it differs from the broker's host. */
+  readonly serverName: string | undefined;
+}
+
+/**
+ * SASL of a Kafka connection. Secrets are never values of the registry or the config file: they
+ * are read from the environment variables named here, when the consumer starts.
+ */
+export interface KafkaSasl {
+  readonly mechanism: KafkaSaslMechanism;
+  readonly username: string | undefined;
+  readonly passwordEnv: string | undefined;
+  /** OAUTHBEARER: environment variable holding the bearer token. */
+  readonly tokenEnv: string | undefined;
+  /** AWS_MSK_IAM: the cluster's region (default: AWS_REGION). */
+  readonly region: string | undefined;
+}
+
+export interface KafkaSecurity {
+  readonly tls: KafkaTls | undefined;
+  readonly sasl: KafkaSasl | undefined;
+}
+
+const TLS_KEYS = ['ca', 'cert', 'key', 'keyPasswordEnv', 'serverName'] as const;
+const SASL_KEYS = ['mechanism', 'username', 'passwordEnv', 'tokenEnv', 'region'] as const;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * Reads `streams.<name>.connection.tls` and `.sasl` of a Kafka stream; throws the first wrong
+ * value as `LARDER_ERR_STREAM_OPTION`, naming its full path. Environment variables are only
+ * named here; `kafka-security.ts` reads them at start.
+ */
+export function readKafkaSecurity(def: Pick<StreamDef, 'name' | 'connection'>): KafkaSecurity {
+  const at = (key: string): string => `streams.${def.name}.connection.${key}`;
+  const map = (value: unknown, where: string, keys: readonly string[]): Record<string, unknown> => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value))
+      throw optionError(where, `a map of ${keys.join(', ')}`, value);
+    const m = value as Record<string, unknown>;
+    for (const key of Object.keys(m)) {
+      if (keys.includes(key)) continue;
+      const secret = ['password', 'token', 'passphrase', 'keyPassword'].includes(key);
+      throw new LarderError(
+        'LARDER_ERR_STREAM_OPTION',
+        secret
+          ? `${where}.${key} is not read: secrets are never written in the registry or the config; ` +
+              `put it in an environment variable and name that in ${where}.${key}Env`
+          : `${where}.${key} is not a Kafka connection setting; known: ${keys.join(', ')}`,
+        { details: { option: `${where}.${key}` } },
+      );
+    }
+    return m;
+  };
+  const envName = (value: unknown, where: string): string | undefined => {
+    const name = optionalString(value, where);
+    if (name !== undefined && !ENV_NAME.test(name))
+      throw optionError(where, 'the name of an environment variable (like KAFKA_PASSWORD)', name);
+    return name;
+  };
+
+  const rawTls = def.connection.tls;
+  let tls: KafkaTls | undefined;
+  if (rawTls === true || rawTls === 'true') {
+    tls = {
+      caFile: undefined,
+      certFile: undefined,
+      keyFile: undefined,
+      keyPasswordEnv: undefined,
+      serverName: undefined,
+    };
+  } else if (rawTls !== undefined && rawTls !== null && rawTls !== false && rawTls !== 'false') {
+    if (typeof rawTls !== 'object')
+      throw optionError(at('tls'), 'true, false or a map of ' + TLS_KEYS.join(', '), rawTls);
+    const t = map(rawTls, at('tls'), TLS_KEYS);
+    tls = {
+      caFile: optionalString(t.ca, at('tls.ca')),
+      certFile: optionalString(t.cert, at('tls.cert')),
+      keyFile: optionalString(t.key, at('tls.key')),
+      keyPasswordEnv: envName(t.keyPasswordEnv, at('tls.keyPasswordEnv')),
+      serverName: optionalString(t.serverName, at('tls.serverName')),
+    };
+    if ((tls.certFile === undefined) !== (tls.keyFile === undefined))
+      throw optionError(at('tls'), 'both cert and key (a client certificate), or neither', rawTls);
+  }
+
+  const rawSasl = def.connection.sasl;
+  let sasl: KafkaSasl | undefined;
+  if (rawSasl !== undefined && rawSasl !== null) {
+    const s = map(rawSasl, at('sasl'), SASL_KEYS);
+    const mechanism = optionalString(s.mechanism, at('sasl.mechanism'));
+    if (mechanism === undefined || !(KAFKA_SASL_MECHANISMS as readonly string[]).includes(mechanism))
+      throw optionError(at('sasl.mechanism'), `one of ${KAFKA_SASL_MECHANISMS.join(', ')}`, mechanism);
+    sasl = {
+      mechanism: mechanism as KafkaSaslMechanism,
+      username: optionalString(s.username, at('sasl.username')),
+      passwordEnv: envName(s.passwordEnv, at('sasl.passwordEnv')),
+      tokenEnv: envName(s.tokenEnv, at('sasl.tokenEnv')),
+      region: optionalString(s.region, at('sasl.region')),
+    };
+    const needs: Record<KafkaSaslMechanism, readonly ('username' | 'passwordEnv' | 'tokenEnv')[]> = {
+      PLAIN: ['username', 'passwordEnv'],
+      'SCRAM-SHA-256': ['username', 'passwordEnv'],
+      'SCRAM-SHA-512': ['username', 'passwordEnv'],
+      OAUTHBEARER: ['tokenEnv'],
+      AWS_MSK_IAM: [],
+    };
+    for (const key of needs[sasl.mechanism]) {
+      if (sasl[key] === undefined)
+        throw optionError(at(`sasl.${key}`), `set for SASL ${sasl.mechanism}`, undefined);
+    }
+    if (sasl.mechanism === 'AWS_MSK_IAM' && (rawTls === false || rawTls === 'false'))
+      throw optionError(at('tls'), 'on for AWS_MSK_IAM (MSK serves IAM on its TLS port 9098)', rawTls);
+  }
+  // MSK's IAM listener is TLS only.
+  if (sasl?.mechanism === 'AWS_MSK_IAM' && tls === undefined)
+    tls = {
+      caFile: undefined,
+      certFile: undefined,
+      keyFile: undefined,
+      keyPasswordEnv: undefined,
+      serverName: undefined,
+    };
+  return { tls, sasl };
+}
+
 /** How long a Kafka group waits for a silent member, when `sessionTimeout` is not set. */
 export const KAFKA_SESSION_TIMEOUT_MS = 30_000;
 

@@ -171,6 +171,8 @@ export interface Registry {
   readonly enrichers: ReadonlyMap<string, EnricherDef>;
   /** What validation warned about (deprecated spellings, options nothing reads); never errors. */
   readonly warnings: readonly SpecIssue[];
+  /** The top-level `allowBreaking:` list: breaking changes (by id) this version may make. */
+  readonly allowBreaking?: readonly string[];
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Registry as PromRegistry } from 'prom-client';
 import type { LarderConfig } from '../config/load-config.ts';
 import type { RunningEnrichWorkers } from '../enrich/enrich-workers.ts';
 import { openRuntime } from './open-runtime.ts';
@@ -7,10 +8,14 @@ export interface EnrichRuntimeOptions {
   readonly registry: string;
   readonly data: string;
   readonly config: LarderConfig;
+  /** `--registry-poll`, ms. */
+  readonly registryPollMs?: number;
 }
 
 export interface EnrichRuntime {
   readonly workers: RunningEnrichWorkers;
+  /** The workers' metrics and the registry rollout's, as `--metrics-port` serves them (read at each scrape). */
+  readonly metrics: readonly PromRegistry[];
   /** Lets the calls in flight finish, then closes the queue and the store. */
   close(): Promise<void>;
 }
@@ -31,10 +36,16 @@ export async function openEnrichRuntime(
     logger,
     config: options.config,
     defaultOrigin: 'enrich',
+    role: 'enrich',
+    ...(options.registryPollMs === undefined ? {} : { registryPollMs: options.registryPollMs }),
   });
   try {
     const workers = await runtime.startEnrichWorkers();
-    return { workers, close: () => runtime.close() };
+    const metrics = [
+      workers.metrics.registry,
+      ...(runtime.registryMetrics === undefined ? [] : [runtime.registryMetrics]),
+    ];
+    return { workers, metrics, close: () => runtime.close() };
   } catch (err) {
     await runtime.close();
     throw err;

@@ -1,8 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import type { Registry as PromRegistry } from 'prom-client';
 import type { LarderConfig } from '../config/load-config.ts';
 import { CacheMetrics } from '../cache/cache-metrics.ts';
+import { isLayeredStore } from '../cache/layered-store.ts';
 import { createEnrichments } from '../enrich/enrichments.ts';
 import { startEnrichWorkers, type RunningEnrichWorkers } from '../enrich/enrich-workers.ts';
 import type { InvocationQueue } from '../enrich/invocation-queue.ts';
@@ -24,7 +26,10 @@ import { HistoryClock } from './console/history-clock.ts';
 import { StreamHistoryRecorder } from './console/stream-history.ts';
 import { tapWrites } from './console/tap-writes.ts';
 import { createStoreFromConfig } from './create-store.ts';
-import { openDeployedRegistry } from './deployed-registry.ts';
+import { openDeployedRegistry, type DeployedRegistry } from './deployed-registry.ts';
+import { readPersistedQueries } from './registry/registry-plan.ts';
+import { RegistryVersionStore } from './registry/version-store.ts';
+import { storeFromConfig } from '../store/store-from-config.ts';
 import { readConfig } from './read-config.ts';
 
 export interface RuntimeOptions {
@@ -48,6 +53,10 @@ export interface RuntimeOptions {
   readonly defaultOrigin?: string;
   /** The clock of the console's history (stream charts, freshness). Default `Date.now`. */
   readonly now?: () => number;
+  /** What this process is in the registry rollout's process list (`serve`, `ingest`…). Default `serve`. */
+  readonly role?: string;
+  /** `--registry-poll`: how often a Git registry source is fetched. Default 30 s. */
+  readonly registryPollMs?: number;
 }
 
 export interface Runtime {
@@ -65,6 +74,8 @@ export interface Runtime {
   readonly lmdbEnv: LmdbEnv;
   /** What the admin API and the web console show of this runtime (`createServer`'s `admin`). */
   readonly admin: AdminSources;
+  /** The registry rollout's metrics (`larder_registry_refused`, `larder_registry_applied_seq`), when it runs. */
+  readonly registryMetrics: PromRegistry | undefined;
   /** Starts a consumer for every broker-bound topic of the registry; `close()` drains them. */
   startConsumers(): Promise<RunningConsumers>;
   /** Starts the batch scheduler, runtime and watchdog of the config's `batch:` mode; `close()` stops them. */
@@ -86,11 +97,37 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
   const { logger } = options;
   const config = options.config ?? readConfig(options.configFile);
   const watch = options.watch !== false;
-  const deployed = await openDeployedRegistry({ registryDir: options.registryDir, config, logger, watch });
-  const registry = deployed.registry;
-
   mkdirSync(options.dataDir, { recursive: true });
   const env = openLmdbEnv(path.resolve(options.dataDir));
+  // The registry versions live in the store itself, read without the cache levels (docs/registry.md).
+  const versionsBacking = watch
+    ? storeFromConfig(config.store, { dataDir: options.dataDir, lmdbEnv: env })
+    : undefined;
+  let deployed: DeployedRegistry;
+  try {
+    await versionsBacking?.open();
+    deployed = await openDeployedRegistry({
+      registryDir: options.registryDir,
+      config,
+      logger,
+      watch,
+      ...(versionsBacking === undefined
+        ? {}
+        : {
+            versions: new RegistryVersionStore(versionsBacking),
+            persistedQueries: () => readPersistedQueries(versionsBacking),
+          }),
+      role: options.role ?? 'serve',
+      ...(options.registryPollMs === undefined ? {} : { pollMs: options.registryPollMs }),
+    });
+  } catch (err) {
+    await versionsBacking?.close().catch(() => undefined);
+    await env.close();
+    throw err;
+  }
+  if (deployed.rollout !== undefined) options.metrics?.include(deployed.rollout.metrics);
+  const registry = deployed.registry;
+
   const store = createStoreFromConfig(config, {
     registry,
     dataDir: options.dataDir,
@@ -101,7 +138,8 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
   try {
     await store.open();
   } catch (err) {
-    deployed.close();
+    await deployed.close();
+    await versionsBacking?.close();
     await env.close();
     throw err;
   }
@@ -143,6 +181,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     history,
     activity,
     registryStatus: deployed.status,
+    deployed,
     runningBatch: () => batch?.runtime,
   });
 
@@ -162,6 +201,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     queue,
     lmdbEnv: env,
     admin: consoleParts.admin,
+    registryMetrics: deployed.rollout?.metrics,
     async startConsumers() {
       consumers ??= await startConsumers({ registry, ingestor, logger, dataDir: options.dataDir });
       options.metrics?.include(consumers.metrics.registry);
@@ -176,6 +216,10 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
         store: config.store,
         env,
         logger,
+        // The task threads write the store directly: the hot caches in front of it start over.
+        onTaskWrites: () => {
+          if (isLayeredStore(store)) store.noteWritesElsewhere();
+        },
       });
       return batch;
     },
@@ -192,9 +236,10 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
       await consumers?.stop();
       await batch?.close();
       await consoleParts.close();
-      deployed.close();
+      await deployed.close();
       await purger?.stop();
       await queue.close();
+      await versionsBacking?.close();
       await store.close();
       await env.close();
     },

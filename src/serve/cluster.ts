@@ -177,7 +177,8 @@ export function clusterMetrics(timeoutMs = 5_000): Promise<string> | undefined {
 }
 
 /** What a write changed, as the hot caches forget it: the kind of write and its partition key. */
-export type WrittenKey = readonly ['static' | 'action', string];
+/** A key a write changed; `['all', '']`: writes this process could not name (drop everything). */
+export type WrittenKey = readonly ['static' | 'action' | 'all', string];
 
 /**
  * In a worker: tells the other workers (through the primary) which keys a write through this

@@ -59,6 +59,8 @@ export class HotEntityCache {
   readonly #byEntity = new Map<string, Map<string, HeldEntry>>();
   /** Counts forgets; a read remembers it when it starts (`epoch`). */
   #epoch = 0;
+  /** The epoch of the last `forgetAll`: reads that started before it store nothing. */
+  #clearedEpoch = 0;
   /** Recently forgotten `entity#id` -> the epoch of the forget and when (kept FORGET_WINDOW_MS). */
   readonly #forgotten = new Map<string, { readonly epoch: number; readonly at: number }>();
 
@@ -121,6 +123,7 @@ export class HotEntityCache {
     now: number,
     readEpoch = this.#epoch,
   ): HotEntry | undefined {
+    if (readEpoch < this.#clearedEpoch) return undefined;
     if (this.#forgotten.size > 0 && (this.#forgotten.get(`${entity}#${object.id}`)?.epoch ?? 0) > readEpoch)
       return undefined;
     let entries = this.#byEntity.get(entity);
@@ -148,6 +151,16 @@ export class HotEntityCache {
       }
     }
     return entry;
+  }
+
+  /**
+   * Forgets every entity (writes this process cannot name key by key: a batch job's task
+   * threads); a read that started before keeps its result out.
+   */
+  forgetAll(): void {
+    for (const entries of this.#byEntity.values()) for (const entry of entries.values()) entry.live = false;
+    this.#byEntity.clear();
+    this.#clearedEpoch = ++this.#epoch;
   }
 
   /** Forgets an entity (after a write to it in this process). */

@@ -59,6 +59,8 @@ export class HotRowCache {
   readonly #byPk = new Map<string, HeldList[]>();
   #rows = 0;
   #epoch = 0;
+  /** The epoch of the last `forgetAll`: reads that started before it store nothing. */
+  #clearedEpoch = 0;
   readonly #forgotten = new Map<string, { readonly epoch: number; readonly at: number }>();
 
   constructor(options: HotRowOptions) {
@@ -117,6 +119,7 @@ export class HotRowCache {
     readEpoch: number,
     rowTtlMs: number | undefined,
   ): readonly ActionRow[] | undefined {
+    if (readEpoch < this.#clearedEpoch) return undefined;
     if (this.#forgotten.size > 0 && (this.#forgotten.get(pk)?.epoch ?? 0) > readEpoch) return undefined;
     let expiresAt = now + jittered(this.ttlMs, TTL_JITTER);
     if (rowTtlMs !== undefined) for (const row of rows) expiresAt = Math.min(expiresAt, row.ts + rowTtlMs);
@@ -161,6 +164,16 @@ export class HotRowCache {
       if (now - f.at <= FORGET_WINDOW_MS) break;
       this.#forgotten.delete(old);
     }
+  }
+
+  /**
+   * Forgets every list (writes this process cannot name key by key: a batch job's task threads);
+   * a read that started before keeps its result out.
+   */
+  forgetAll(): void {
+    this.#byPk.clear();
+    this.#rows = 0;
+    this.#clearedEpoch = ++this.#epoch;
   }
 
   /** Drops the lists stored longest ago until the rows held are within the bound. */

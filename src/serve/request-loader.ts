@@ -121,6 +121,8 @@ export class RequestLoader {
   #featuresServed = 0;
   #hotHits = 0;
   #hotMisses = 0;
+  #hotRowHits = 0;
+  #hotRowMisses = 0;
   #readFailure: { readonly error: unknown } | undefined;
 
   constructor(store: FeatureReader, hot?: HotEntityCache, hotRows?: HotRowCache) {
@@ -150,6 +152,16 @@ export class RequestLoader {
   /** Entity lookups the hot entity cache could not answer. */
   get hotMisses(): number {
     return this.#hotMisses;
+  }
+
+  /** Row lists answered by the hot row cache, for the hit-ratio metric. */
+  get hotRowHits(): number {
+    return this.#hotRowHits;
+  }
+
+  /** Row lists the hot row cache could not answer. */
+  get hotRowMisses(): number {
+    return this.#hotRowMisses;
   }
 
   /**
@@ -447,6 +459,8 @@ export class RequestLoader {
       if (hit !== undefined) results[i] = hit as ActionRow[];
       else (misses ??= []).push(i);
     }
+    this.#hotRowMisses += misses?.length ?? 0;
+    this.#hotRowHits += queries.length - (misses?.length ?? 0);
     if (misses === undefined) return results;
     // Remembered before reading: a write (forget) during the read keeps its result out.
     const epoch = hotRows.epoch;

@@ -225,7 +225,11 @@ export async function createServer(ctx: ServeContext, options: ServerOptions = {
   if (ctx.enrichments !== undefined) {
     await app.register(enrichInvocationsPlugin, { enrichments: ctx.enrichments });
   }
-  await app.register(healthPlugin, { registryVersion: () => swapper.serving.registryVersion, store });
+  await app.register(healthPlugin, {
+    registryVersion: () => swapper.serving.registryVersion,
+    store,
+    registryRefused: () => options.admin?.registry?.refusal?.() ?? null,
+  });
   await app.register(adminApiPlugin, {
     registry: ctx.registry,
     schema: () => swapper.serving.schema,
@@ -236,6 +240,8 @@ export async function createServer(ctx: ServeContext, options: ServerOptions = {
   if (options.console !== false) await app.register(consolePlugin);
   return app;
 }
+
+const ALL_KEYS: readonly WrittenKey[] = [['all', '']];
 
 /** The reader or store that tells about the writes made through it (the layered store), if any. */
 function writeObservable(stores: readonly unknown[]): Pick<LayeredStore, 'onWrite'> | undefined {
@@ -259,6 +265,11 @@ function forgetWrittenEntities(
     const now = hot.now();
     const current = registry.current;
     for (const [kind, pk] of keys) {
+      if (kind === 'all') {
+        hot.forgetAll();
+        hotRows.forgetAll();
+        continue;
+      }
       if (kind === 'action') {
         hotRows.forget(pk, now);
         continue;
@@ -271,7 +282,7 @@ function forgetWrittenEntities(
   };
   const stopPeers = onPeersWritten(forget);
   const stopWrites = observable.onWrite((writes) => {
-    const keys = writes.map((write): WrittenKey => [write.kind, write.pk]);
+    const keys = writes === 'all' ? ALL_KEYS : writes;
     forget(keys);
     tellPeersWritten(keys);
   });

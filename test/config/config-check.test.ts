@@ -53,7 +53,7 @@ describe('larder config check', () => {
       .split('\n')
       .filter((l) => l.startsWith(bad));
     expect(lines).toEqual([
-      `${bad}:1:1  LARDER_ERR_CONFIG_UNKNOWN_KEY  unknown key "stroe" at the top level. Did you mean "store"? (allowed: store, cache, streams, serve, batch, enrich)`,
+      `${bad}:1:1  LARDER_ERR_CONFIG_UNKNOWN_KEY  unknown key "stroe" at the top level. Did you mean "store"? (allowed: store, cache, streams, serve, batch, enrich, registry)`,
       `${bad}:3:17  LARDER_ERR_CONFIG_VALUE  serve.hotEntityTtl must be a duration like 500ms, 30s, 10m or 1h (got 30)`,
     ]);
     expect(check.output()).toContain(`2 problem(s) in ${bad}`);

@@ -298,7 +298,7 @@ describe('loadConfig: one strict schema, every problem at once with file:line:co
       ].join('\n'),
     );
     expect(problems(f)).toEqual([
-      `${f}:1:1  LARDER_ERR_CONFIG_UNKNOWN_KEY  unknown key "stroe" at the top level. Did you mean "store"? (allowed: store, cache, streams, serve, batch, enrich)`,
+      `${f}:1:1  LARDER_ERR_CONFIG_UNKNOWN_KEY  unknown key "stroe" at the top level. Did you mean "store"? (allowed: store, cache, streams, serve, batch, enrich, registry)`,
       `${f}:2:9  LARDER_ERR_CONFIG_UNKNOWN_KEY  unknown key "tabel" in store. Did you mean "table"? (allowed: type, path, table, endpoint, region)`,
       `${f}:4:26  LARDER_ERR_CONFIG_UNKNOWN_KEY  unknown key "ttl" in cache.local (allowed: maxBytes)`,
       `${f}:5:31  LARDER_ERR_CONFIG_UNKNOWN_KEY  unknown key "pasword" in cache.redis (allowed: url)`,
@@ -333,7 +333,10 @@ describe('loadConfig: one strict schema, every problem at once with file:line:co
     ['batch: {mode: distrib}', 'batch.mode must be embedded or distributed (got "distrib")'],
     ['batch: {lockDuration: soon}', 'batch.lockDuration must be a duration like 500ms, 30s, 10m or 1h'],
     ['batch: {threads: 1000}', 'batch.threads must be a whole number from 1 to 256 (got 1000)'],
-    ['- a\n- b', 'the config file must be a map of sections (store, cache, streams, serve, batch, enrich)'],
+    [
+      '- a\n- b',
+      'the config file must be a map of sections (store, cache, streams, serve, batch, enrich, registry)',
+    ],
   ])('rejects %s', (yaml, message) => {
     const f = file(`${yaml}\n`);
     const found = problems(f);

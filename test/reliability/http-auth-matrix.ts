@@ -65,6 +65,8 @@ const ROUTES: ReadonlyMap<string, Entry> = new Map<string, Entry>([
   ],
   ...gets('/v1/admin/info', 'read', { path: '/v1/admin/info' }),
   ...gets('/v1/admin/registry', 'read', { path: '/v1/admin/registry' }),
+  ...gets('/v1/admin/registry/applied', 'read', { path: '/v1/admin/registry/applied' }),
+  ['POST /v1/admin/registry/refresh', ['admin', { path: '/v1/admin/registry/refresh' }]],
   ...gets('/v1/admin/streams', 'read', { path: '/v1/admin/streams' }),
   ...gets('/v1/admin/features', 'read', { path: '/v1/admin/features' }),
   ...gets('/v1/admin/features/:entity/:feature', 'read', { path: '/v1/admin/features/user/os' }),

@@ -37,6 +37,21 @@ describe('HotEntityCache', () => {
     expect(hot.isCurrent(b, now + 5)).toBe(false);
   });
 
+  it('forgets everything on forgetAll, and keeps out a read that started before it', () => {
+    const hot = new HotEntityCache({ ttlMs });
+    const held = hot.set('article', { id: '1', title: 'A' }, true, now)!;
+    hot.set('user', { id: '7', os: 'ios' }, true, now);
+    const readEpoch = hot.epoch;
+    hot.forgetAll();
+    expect(hot.size).toBe(0);
+    expect(hot.isCurrent(held, now + 1)).toBe(false);
+    expect(hot.get('user', '7', [], now + 1)).toBeUndefined();
+    // A read that began before the forget may hold the old value: it is not stored.
+    expect(hot.set('article', { id: '1', title: 'A' }, true, now + 2, readEpoch)).toBeUndefined();
+    // One that began after is.
+    expect(hot.set('article', { id: '1', title: 'B' }, true, now + 3, hot.epoch)).toBeDefined();
+  });
+
   it('tells an evicted entry is no longer current', () => {
     const hot = new HotEntityCache({ ttlMs, maxEntries: 10 });
     const oldest = hot.set('article', { id: '0' }, true, now)!;

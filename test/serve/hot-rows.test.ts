@@ -22,6 +22,17 @@ describe('HotRowCache', () => {
     expect(hot.get('u:1#v', 5, undefined, now + ttlMs)).toBeUndefined();
   });
 
+  it('forgets every list on forgetAll, and keeps out a read that started before it', () => {
+    const hot = new HotRowCache({ ttlMs });
+    hot.set('u:1#v', 5, rowsOf('u:1#v', 5, now), now, hot.epoch, undefined);
+    const readEpoch = hot.epoch;
+    hot.forgetAll();
+    expect(hot.get('u:1#v', 5, undefined, now + 1)).toBeUndefined();
+    expect(hot.set('u:1#v', 5, rowsOf('u:1#v', 5, now), now + 2, readEpoch, undefined)).toBeUndefined();
+    const fresh = rowsOf('u:1#v', 5, now + 3);
+    expect(hot.set('u:1#v', 5, fresh, now + 3, hot.epoch, undefined)).toBe(fresh);
+  });
+
   it('cuts a held list to a lastNSec window as the store does (the window start included)', () => {
     const hot = new HotRowCache({ ttlMs });
     hot.set('u:1#v', 5, rowsOf('u:1#v', 5, now), now, hot.epoch, undefined);

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readConsumerOptions } from '../../src/registry/stream-options.ts';
+import { kafkaSettings } from '../../src/ingest/stream/kafka-settings.ts';
+import { ensureKafkaTopics } from '../../src/ingest/stream/kafka-topics.ts';
 import { createSources } from '../../src/ingest/stream/source-factory.ts';
 import type { SourceMessage, StreamSource } from '../../src/ingest/stream/stream-source.ts';
 import { defaultStream } from '../../src/registry/compile-stream.ts';
@@ -66,6 +68,17 @@ describe('Kafka source topics', () => {
     );
     await main!.deadLetter(got[0]!, { attempts: 1, code: 'X', error: 'bad', firstFailureAt: 1 });
     expect((await kafka.readAll(`${topic}.dlq`)).map((m) => m.value)).toEqual(['{"i":1}']);
+  });
+
+  it('creates them once when many processes start at the same moment', async () => {
+    const topic = KafkaTestClient.topicName();
+    await kafka.create([topic], 2);
+    cleanups.push(() => kafka.deleteTopics([topic, `${topic}.retry`, `${topic}.dlq`]));
+    const settings = kafkaSettings(streamDef());
+    // Several creators race: the losers get TOPIC_ALREADY_EXISTS, which counts as created.
+    await Promise.all(Array.from({ length: 6 }, () => ensureKafkaTopics(settings, topic)));
+    expect(await kafka.partitions(`${topic}.retry`)).toBe(2);
+    expect(await kafka.partitions(`${topic}.dlq`)).toBe(2);
   });
 
   it('refuses to start on a topic that does not exist, naming it', async () => {

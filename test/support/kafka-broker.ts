@@ -31,3 +31,12 @@ export async function kafkaEndpoint(): Promise<KafkaEndpoint> {
 export function privateKafkaBroker(config?: Record<string, string>): Promise<KafkaBroker> {
   return startKafkaBroker({ log: () => undefined, ...(config === undefined ? {} : { config }) });
 }
+
+/**
+ * A broker of the calling test's own with SASL and TLS listeners (`broker.secured`): PLAIN,
+ * SCRAM-SHA-256 and SCRAM-SHA-512 for each of `users`, and a self-signed certificate made with
+ * openssl. Its PLAINTEXT listener (`broker.brokers`) stays open, for the test's own client.
+ */
+export function securedKafkaBroker(users: Record<string, string>): Promise<KafkaBroker> {
+  return startKafkaBroker({ log: () => undefined, users });
+}

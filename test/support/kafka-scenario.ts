@@ -40,12 +40,14 @@ export async function openKafkaScenario(spec: {
   topic: string;
   group: string;
   options?: Record<string, unknown>;
+  /** More of `connection` beside `brokers`: `tls`, `sasl`. */
+  connection?: Record<string, unknown>;
 }): Promise<KafkaScenario> {
   const reg = tempDir('larder-kafka-reg-');
   const data = tempDir('larder-kafka-data-');
   writeTestRegistry(reg.dir, {
     source: 'kafka',
-    connection: { brokers: spec.brokers },
+    connection: { brokers: spec.brokers, ...spec.connection },
     topic: spec.topic,
     group: spec.group,
     options: { ...FAST_GROUP_OPTIONS, ...spec.options },

@@ -4,13 +4,14 @@ import type { Registry } from 'prom-client';
 import { openEnrichRuntime } from '../../runtime/enrich-runtime.ts';
 import { readConfig } from '../../runtime/read-config.ts';
 import { createLogger } from '../logger.ts';
-import { parsePort } from '../options.ts';
+import { parsePollInterval, parsePort, REGISTRY_HELP, REGISTRY_POLL_HELP } from '../options.ts';
 
 interface EnrichCommandOptions {
   readonly registry: string;
   readonly data: string;
   readonly config?: string;
   readonly metricsPort?: number;
+  readonly registryPoll?: number;
 }
 
 export function register(program: Command): void {
@@ -20,7 +21,8 @@ export function register(program: Command): void {
       'Run the enrichment workers of the registry as their own fleet: take invocations from the queue ' +
         '(enrich.mode), call the handlers, publish results. Start any number (distributed mode: on any machine).',
     )
-    .requiredOption('--registry <dir>', 'registry directory (YAML files)')
+    .requiredOption('--registry <dir>', REGISTRY_HELP)
+    .option('--registry-poll <interval>', REGISTRY_POLL_HELP, parsePollInterval)
     .option('--data <dir>', 'data directory: the embedded store and queue', './data')
     .option('--config <file>', 'config file: enrich, store, cache, streams (default: LARDER_CONFIG)')
     .option('--metrics-port <n>', 'serve Prometheus /metrics on this port', parsePort)
@@ -28,13 +30,16 @@ export function register(program: Command): void {
       const logger = createLogger();
       const config = readConfig(options.config);
       const runtime = await openEnrichRuntime(
-        { registry: options.registry, data: options.data, config },
+        {
+          registry: options.registry,
+          data: options.data,
+          config,
+          ...(options.registryPoll === undefined ? {} : { registryPollMs: options.registryPoll }),
+        },
         logger,
       );
       const metricsServer =
-        options.metricsPort === undefined
-          ? undefined
-          : serveMetrics(runtime.workers.metrics.registry, options.metricsPort);
+        options.metricsPort === undefined ? undefined : serveMetrics(runtime.metrics, options.metricsPort);
       logger.info(
         {
           pid: process.pid,
@@ -57,15 +62,18 @@ export function register(program: Command): void {
     });
 }
 
-function serveMetrics(registry: Registry, port: number): Server {
+function serveMetrics(registries: readonly Registry[], port: number): Server {
   const server = createServer((req, res) => {
     if (req.url !== '/metrics') {
       res.writeHead(404).end();
       return;
     }
-    registry
-      .metrics()
-      .then((text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text))
+    Promise.all(registries.map((r) => r.metrics()))
+      .then((texts) =>
+        res
+          .writeHead(200, { 'content-type': registries[0]?.contentType ?? 'text/plain' })
+          .end(texts.join('\n')),
+      )
       .catch((err: unknown) => res.writeHead(500).end(String(err)));
   });
   server.listen(port, '127.0.0.1');

@@ -3,20 +3,22 @@ import type { Command } from 'commander';
 import { openIngestRuntime, type IngestRuntime } from '../../runtime/ingest-runtime.ts';
 import { readConfig } from '../../runtime/read-config.ts';
 import { createLogger } from '../logger.ts';
-import { parsePort } from '../options.ts';
+import { parsePollInterval, parsePort, REGISTRY_HELP, REGISTRY_POLL_HELP } from '../options.ts';
 
 interface IngestCommandOptions {
   readonly registry: string;
   readonly data: string;
   readonly config?: string;
   readonly metricsPort?: number;
+  readonly registryPoll?: number;
 }
 
 export function register(program: Command): void {
   program
     .command('ingest')
     .description('Consume the broker-bound streams of the registry into the store, without serving.')
-    .requiredOption('--registry <dir>', 'registry directory (YAML files)')
+    .requiredOption('--registry <dir>', REGISTRY_HELP)
+    .option('--registry-poll <interval>', REGISTRY_POLL_HELP, parsePollInterval)
     .option('--data <dir>', 'data directory for the embedded store', './data')
     .option('--config <file>', 'config file: store, cache levels, stream overrides (default: LARDER_CONFIG)')
     .option('--metrics-port <n>', 'serve Prometheus /metrics on this port', parsePort)
@@ -24,7 +26,12 @@ export function register(program: Command): void {
       const logger = createLogger();
       const config = readConfig(options.config);
       const runtime = await openIngestRuntime(
-        { registry: options.registry, data: options.data, config },
+        {
+          registry: options.registry,
+          data: options.data,
+          config,
+          ...(options.registryPoll === undefined ? {} : { registryPollMs: options.registryPoll }),
+        },
         logger,
       );
       const metricsServer =
@@ -49,15 +56,18 @@ export function register(program: Command): void {
 }
 
 function serveMetrics(runtime: IngestRuntime, port: number): Server {
-  const registry = runtime.consumers.metrics.registry;
+  const registries = runtime.metrics;
   const server = createServer((req, res) => {
     if (req.url !== '/metrics') {
       res.writeHead(404).end();
       return;
     }
-    registry
-      .metrics()
-      .then((text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text))
+    Promise.all(registries.map((r) => r.metrics()))
+      .then((texts) =>
+        res
+          .writeHead(200, { 'content-type': registries[0]?.contentType ?? 'text/plain' })
+          .end(texts.join('\n')),
+      )
       .catch((err: unknown) => res.writeHead(500).end(String(err)));
   });
   server.listen(port, '127.0.0.1');

@@ -17,7 +17,13 @@ import { openRuntime } from '../../runtime/open-runtime.ts';
 import { readConfig } from '../../runtime/read-config.ts';
 import { serveOptionsFrom } from '../../runtime/serve-options.ts';
 import { createLogger } from '../logger.ts';
-import { parsePort, parsePositiveInt } from '../options.ts';
+import {
+  parsePollInterval,
+  parsePort,
+  parsePositiveInt,
+  REGISTRY_HELP,
+  REGISTRY_POLL_HELP,
+} from '../options.ts';
 import { reportError } from '../report-error.ts';
 
 export interface ServeOptions {
@@ -33,13 +39,15 @@ export interface ServeOptions {
   readonly scheduler: boolean;
   /** commander's negation of --no-enrich. */
   readonly enrich: boolean;
+  readonly registryPoll?: number;
 }
 
 export function register(program: Command): void {
   program
     .command('serve')
     .description('Serve features over GraphQL and ingest pushed events (embedded mode).')
-    .requiredOption('--registry <dir>', 'registry directory (YAML files)')
+    .requiredOption('--registry <dir>', REGISTRY_HELP)
+    .option('--registry-poll <interval>', REGISTRY_POLL_HELP, parsePollInterval)
     .option('--data <dir>', 'data directory for the embedded store', './data')
     .option('--port <n>', 'port to listen on', parsePort, 4000)
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
@@ -101,6 +109,8 @@ async function startServing(options: ServeOptions, config: LarderConfig, logger:
     registryDir: options.registry,
     dataDir: options.data,
     logger,
+    role: cluster.isWorker ? `serve worker ${cluster.worker?.id ?? '?'}` : 'serve',
+    ...(options.registryPoll === undefined ? {} : { registryPollMs: options.registryPoll }),
   });
   let app: FastifyInstance | undefined;
   try {

@@ -1,14 +1,16 @@
 import type { Command } from 'commander';
 import { LarderError } from '../../errors.ts';
 import { formatSpecIssues, SpecValidationError } from '../../registry/load.ts';
-import { loadAcceptedRegistry } from '../../runtime/accepted-registry.ts';
+import { parseRegistrySource } from '../../registry/registry-source.ts';
+import { readConfig } from '../../runtime/read-config.ts';
+import { openRegistrySource } from '../../runtime/registry/registry-sources.ts';
 
 export function register(program: Command): void {
   program
     .command('validate')
     .description('Validate a registry directory; report every problem with file:line:column.')
     .argument('[dir]', 'registry directory (YAML files); or --registry <dir>')
-    .option('--registry <dir>', 'registry directory (YAML files)')
+    .option('--registry <dir>', 'registry directory (YAML files), or git+<url>#<branch>:<subdir>')
     .action(async (positional: string | undefined, options: { registry?: string }) => {
       if (positional !== undefined && options.registry !== undefined && positional !== options.registry) {
         throw new LarderError(
@@ -23,9 +25,14 @@ export function register(program: Command): void {
           'name the registry: larder validate --registry <dir>',
         );
       }
+      // A git+ registry is validated at its branch head, checked out as every process does.
+      const source = await openRegistrySource(
+        parseRegistrySource(dir),
+        dir.startsWith('git+') ? readConfig(undefined).registry?.git : undefined,
+      );
       try {
         // The acceptance serve and every reload use: what passes here serves.
-        const registry = await loadAcceptedRegistry(dir);
+        const { registry } = await source.head();
         const byEntity = [...registry.featuresByEntity].map(
           ([entity, features]) => `${entity} (${features.size})`,
         );
@@ -45,6 +52,8 @@ export function register(program: Command): void {
           return;
         }
         throw err;
+      } finally {
+        await source.close();
       }
     });
 }

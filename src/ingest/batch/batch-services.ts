@@ -23,6 +23,8 @@ export async function startBatchServices(options: {
   readonly store?: StoreConfig;
   readonly env?: LmdbEnv;
   readonly logger?: Logger;
+  /** See `openBatch`: called after the task threads wrote to the store. */
+  readonly onTaskWrites?: () => void;
   /** How often the watchdog scans (default 15 s). */
   readonly watchdogMs?: number;
 }): Promise<BatchServices> {
@@ -33,6 +35,7 @@ export async function startBatchServices(options: {
     ...(options.store === undefined ? {} : { store: options.store }),
     ...(options.env === undefined ? {} : { env: options.env }),
     ...(options.logger === undefined ? {} : { logger: options.logger }),
+    ...(options.onTaskWrites === undefined ? {} : { onTaskWrites: options.onTaskWrites }),
   });
   const scheduler = new BatchScheduler({
     runtime: batch.runtime,

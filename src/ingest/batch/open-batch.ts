@@ -26,6 +26,11 @@ export interface OpenBatchOptions {
   /** An environment already open on `dataDir` (the server's); otherwise one is opened and closed here. */
   readonly env?: LmdbEnv;
   readonly logger?: Logger;
+  /**
+   * Called after this process's task threads wrote to the store (at most once per progress
+   * interval, and when a task ends): what serves from the same process forgets what it holds.
+   */
+  readonly onTaskWrites?: () => void;
   /** Write without fsync (benchmarks only). */
   readonly sync?: boolean;
   readonly taskSplit?: BatchRuntimeOptions['taskSplit'];
@@ -78,7 +83,12 @@ export async function openBatch(options: OpenBatchOptions): Promise<OpenedBatch>
           config,
           ...(logger === undefined ? {} : { logger }),
         })
-      : new EmbeddedRunner({ tracker, pool, ...(logger === undefined ? {} : { logger }) });
+      : new EmbeddedRunner({
+          tracker,
+          pool,
+          ...(logger === undefined ? {} : { logger }),
+          ...(options.onTaskWrites === undefined ? {} : { onTaskWrites: options.onTaskWrites }),
+        });
   const watchdog = new Watchdog({ tracker, config, now, ...(logger === undefined ? {} : { logger }) });
   const runtime = new BatchRuntime({
     registry,

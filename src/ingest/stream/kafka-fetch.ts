@@ -42,6 +42,7 @@ export class KafkaFetcher {
       groupId: `${settings.group}.fetcher`, // required by the client; never joined
       clientId: `${settings.clientId}-fetcher`,
       bootstrapBrokers: settings.brokers,
+      ...settings.security,
       retries: 0, // (its default isolation, READ_COMMITTED, skips aborted transactions)
     });
     this.#client.on('error', () => undefined);

@@ -1,11 +1,12 @@
 import { Consumer, Producer, stringSerializers, type ConsumerGroupJoinPayload } from '@platformatic/kafka';
-import { LarderError } from '../../errors.ts';
 import type { StreamDef } from '../../registry/types.ts';
+import { backoffMs } from '../backoff.ts';
 import type { ConsumerOptions } from '../../registry/stream-options.ts';
 import { deadLetterHeaders, readHeaders, retryHeaders } from './delivery-headers.ts';
 import { subscriptionRoundRobin } from './kafka-assigner.ts';
 import { KafkaFetcher, type FetchedPartition } from './kafka-fetch.ts';
 import { KafkaOwnership } from './kafka-ownership.ts';
+import { isKafkaAuthFailure, kafkaStartError } from './kafka-security.ts';
 import { kafkaSettings, type KafkaSettings } from './kafka-settings.ts';
 import { ensureKafkaTopics } from './kafka-topics.ts';
 import type { TopicPublisher } from './topic-publisher.ts';
@@ -87,6 +88,7 @@ export class KafkaSource implements StreamSource {
       this.#producer = new Producer({
         clientId: `${s.clientId}-producer`,
         bootstrapBrokers: s.brokers,
+        ...s.security,
         serializers: stringSerializers,
       });
       this.#fetcher = new KafkaFetcher(s, this.#readTopic);
@@ -94,10 +96,16 @@ export class KafkaSource implements StreamSource {
         groupId: this.#group,
         clientId: s.clientId,
         bootstrapBrokers: s.brokers,
+        ...s.security,
         sessionTimeout: s.sessionTimeoutMs,
         rebalanceTimeout: s.rebalanceTimeoutMs,
         heartbeatInterval: s.heartbeatIntervalMs,
         partitionAssigner: subscriptionRoundRobin,
+        // No client-side retries: with them, every commit refused during a rebalance makes the
+        // client send JoinGroup again, and a leader's JoinGroup starts one more rebalance, whose
+        // refused commits start the next: a rebalance storm for as long as commits flow. A refused
+        // commit now comes back at once, and the core retries it with the new generation.
+        retries: 0,
       });
       this.#consumer = consumer;
       // Without these listeners an 'error' event (a failed rejoin) would end the process.
@@ -105,15 +113,10 @@ export class KafkaSource implements StreamSource {
       this.#producer.on('error', (err: unknown) => (this.#failure = err));
       consumer.on('consumer:group:join', (payload: ConsumerGroupJoinPayload) => this.#joined(payload));
       consumer.topics.track(this.#readTopic);
-      await consumer.joinGroup({});
+      await joinWithRetries(consumer);
     } catch (err) {
       await this.close();
-      if (err instanceof LarderError) throw err;
-      throw new LarderError(
-        'LARDER_ERR_STREAM_CONNECTION',
-        `Kafka topic ${this.#readTopic} (group ${this.#group}) at ${s.brokers.join(',')}: ${String(err)}`,
-        { cause: err },
-      );
+      throw kafkaStartError(s, `the consumer of topic ${this.#readTopic} (group ${this.#group})`, err);
     }
   }
 
@@ -328,6 +331,22 @@ export class KafkaSource implements StreamSource {
   }
 }
 
+/**
+ * The first join, retried here since the client does not (see `retries: 0`): a group coordinator
+ * can be briefly unavailable, on a broker just started. A refused authentication is not retried.
+ */
+async function joinWithRetries(consumer: Consumer, attempts = 6): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await consumer.joinGroup({});
+      return;
+    } catch (err) {
+      if (attempt >= attempts || isKafkaAuthFailure(err)) throw err;
+      await new Promise((r) => setTimeout(r, backoffMs(attempt - 1, 250, 2_000)));
+    }
+  }
+}
+
 export function createKafkaSources(def: StreamDef, topic: string, consumer: ConsumerOptions): StreamSource[] {
   const settings = kafkaSettings(def);
   return [
@@ -342,6 +361,7 @@ export function createKafkaPublisher(def: StreamDef): TopicPublisher {
   const producer = new Producer({
     clientId: `${settings.clientId}-publisher`,
     bootstrapBrokers: settings.brokers,
+    ...settings.security,
     serializers: stringSerializers,
   });
   return {

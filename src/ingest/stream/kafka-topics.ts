@@ -1,5 +1,6 @@
 import { Admin } from '@platformatic/kafka';
 import { LarderError } from '../../errors.ts';
+import { kafkaStartError } from './kafka-security.ts';
 import type { KafkaSettings } from './kafka-settings.ts';
 
 /**
@@ -11,14 +12,22 @@ import type { KafkaSettings } from './kafka-settings.ts';
  * Safe to run from many processes at once: a topic someone else just created counts as created.
  */
 export async function ensureKafkaTopics(settings: KafkaSettings, topic: string): Promise<void> {
-  const admin = new Admin({ clientId: `${settings.clientId}-admin`, bootstrapBrokers: settings.brokers });
+  const admin = new Admin({
+    clientId: `${settings.clientId}-admin`,
+    bootstrapBrokers: settings.brokers,
+    ...settings.security,
+  });
   admin.on('error', () => undefined); // failures come back through the calls below
   try {
-    const existing = new Set(await admin.listTopics());
+    const existing = new Set(
+      await admin.listTopics().catch((err: unknown) => {
+        throw kafkaStartError(settings, 'listing topics', err);
+      }),
+    );
     if (!existing.has(topic)) {
       throw new LarderError(
         'LARDER_ERR_STREAM_CONNECTION',
-        `Kafka topic ${topic} does not exist at ${settings.brokers.join(',')}: create it ` +
+        `stream ${settings.stream}: Kafka topic ${topic} does not exist at ${settings.brokers.join(',')}: create it ` +
           `(its partition count is how many ingest processes can share it)`,
         { details: { topic } },
       );
@@ -32,6 +41,8 @@ export async function ensureKafkaTopics(settings: KafkaSettings, topic: string):
     try {
       await admin.createTopics({ topics: missing, partitions, replicas });
     } catch (err) {
+      // Another process created them between our listing and our request.
+      if (onlyAlreadyExists(err)) return;
       const now = new Set(await admin.listTopics());
       const still = missing.filter((t) => !now.has(t));
       if (still.length > 0) {
@@ -45,4 +56,15 @@ export async function ensureKafkaTopics(settings: KafkaSettings, topic: string):
   } finally {
     await admin.close().catch(() => undefined);
   }
+}
+
+/** Whether every error in a CreateTopics failure is TOPIC_ALREADY_EXISTS (Kafka error code 36). */
+function onlyAlreadyExists(err: unknown): boolean {
+  const errors = (err as { errors?: unknown } | null)?.errors;
+  if (!Array.isArray(errors) || errors.length === 0) return false;
+  return errors.every(
+    (e: unknown) =>
+      (e as { apiId?: unknown } | null)?.apiId === 'TOPIC_ALREADY_EXISTS' ||
+      (e as { apiCode?: unknown } | null)?.apiCode === 36,
+  );
 }

@@ -4,12 +4,13 @@ import type { BatchRuntime } from '../../ingest/batch/batch-runtime.ts';
 import { openBatch, type OpenedBatch } from '../../ingest/batch/open-batch.ts';
 import type { Ingestor } from '../../ingest/ingestor-contract.ts';
 import type { RegistryHolder } from '../../registry/registry-holder.ts';
-import type { AdminSources } from '../../serve/admin/admin-sources.ts';
+import type { AdminSources, RegistryStatus } from '../../serve/admin/admin-sources.ts';
 import type { DeadLetter, DeadLetterStore } from '../../store/dead-letters.ts';
 import type { LmdbEnv } from '../../store/lmdb/lmdb-env.ts';
 import { replayDeadLetters } from '../replay-dead-letters.ts';
 import type { WriteActivity } from './feature-activity.ts';
 import { BatchJobsAdmin } from './jobs-admin.ts';
+import type { DeployedRegistry } from '../deployed-registry.ts';
 import type { RegistryStatusLog } from './registry-status.ts';
 import type { StreamHistoryRecorder } from './stream-history.ts';
 
@@ -24,6 +25,8 @@ export interface ConsoleSourcesOptions {
   readonly history: StreamHistoryRecorder;
   readonly activity: WriteActivity;
   readonly registryStatus: RegistryStatusLog;
+  /** The deployed registry: its rollout and its source's refresh. */
+  readonly deployed?: DeployedRegistry;
   /** The batch services this process runs, once started; otherwise a batch runtime is opened on first use. */
   readonly runningBatch: () => BatchRuntime | undefined;
 }
@@ -60,7 +63,7 @@ export function consoleSources(options: ConsoleSourcesOptions): ConsoleSources {
     admin: {
       streams: options.history,
       features: options.activity,
-      registry: options.registryStatus,
+      registry: registrySources(options.registryStatus, options.deployed),
       jobs: new BatchJobsAdmin(batch, options.registry),
       deadLetters: {
         async replay(ids) {
@@ -75,5 +78,17 @@ export function consoleSources(options: ConsoleSourcesOptions): ConsoleSources {
     async close() {
       if (opened !== undefined) await (await opened).close();
     },
+  };
+}
+
+/** The registry part of the admin API: the watcher's status, and the rollout's when there is one. */
+function registrySources(log: RegistryStatusLog, deployed: DeployedRegistry | undefined): RegistryStatus {
+  const rollout = deployed?.rollout;
+  return {
+    status: () => log.status(),
+    rollout: async () => (rollout === undefined ? null : rollout.view()),
+    refusal: () => rollout?.refusal ?? null,
+    ...(rollout === undefined ? {} : { appliedVersion: () => rollout.appliedRecord() }),
+    ...(deployed === undefined ? {} : { refresh: () => deployed.refresh() }),
   };
 }

@@ -3,6 +3,8 @@ import type {
   JobList,
   JobStateName,
   JobSummary,
+  RegistryRefusalView,
+  RegistryRolloutView,
   RegistryStatusView,
   ReplayReport,
   Series,
@@ -60,5 +62,19 @@ export interface DeadLetterReplay {
 
 /** The registry version in force, when it was applied, and the last change the watcher refused. */
 export interface RegistryStatus {
-  status(): Omit<RegistryStatusView, 'version' | 'dir' | 'counts' | 'warnings'>;
+  status(): Pick<RegistryStatusView, 'appliedAt' | 'lastRefused'>;
+  /** The rollout through the shared store, when the process takes part in one. */
+  rollout?(): Promise<RegistryRolloutView | null>;
+  /** The breaking change the source offers that this process refuses, or null. */
+  refusal?(): RegistryRefusalView | null;
+  /**
+   * The applied version with its files, and the store's persisted queries: what `larder plan
+   * --against <url>` plans over. `applied` is null when nothing was applied through the store.
+   */
+  appliedVersion?(): Promise<{
+    readonly applied: unknown;
+    readonly persistedQueries: readonly { id: string; query: string }[];
+  }>;
+  /** Pulls the registry source now; resolves with the source's version once it was offered. */
+  refresh?(): Promise<{ readonly version: string; readonly commit: string | null }>;
 }

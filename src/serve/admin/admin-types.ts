@@ -273,6 +273,51 @@ export interface RegistryStatusView {
   readonly warnings: readonly SpecIssueView[];
   /** The last change the watcher refused (the running version stayed in force). */
   readonly lastRefused: { readonly at: number; readonly issues: readonly SpecIssueView[] } | null;
+  /** The breaking change the source offers now and this process refuses; null when none. */
+  readonly refused?: RegistryRefusalView | null;
+  /** The rollout through the shared store: the applied version and what each process runs. */
+  readonly rollout?: RegistryRolloutView | null;
+}
+
+/** A registry version applied to the deployment (`larder registry history`). */
+export interface AppliedVersionView {
+  readonly seq: number;
+  readonly version: string;
+  readonly commit: string | null;
+  readonly source: string;
+  readonly appliedAt: number;
+  readonly command: string;
+  readonly sourceVersion: string | null;
+}
+
+/** What one process reported about the registry it runs. */
+export interface RegistryProcessView {
+  readonly id: string;
+  readonly host: string;
+  readonly pid: number;
+  readonly role: string;
+  readonly version: string;
+  readonly seq: number | null;
+  readonly startedAt: number;
+  readonly at: number;
+  readonly refused: { readonly version: string; readonly reason: string } | null;
+}
+
+export interface RegistryRefusalView {
+  readonly version: string;
+  readonly commit: string | null;
+  readonly at: number;
+  readonly reason: string;
+  readonly breaking: readonly string[];
+}
+
+export interface RegistryRolloutView {
+  readonly applied: AppliedVersionView | null;
+  readonly self: RegistryProcessView;
+  /** Every process that reported lately; `current` when it runs the applied version. */
+  readonly processes: readonly (RegistryProcessView & { readonly current: boolean })[];
+  /** Every process listed runs the applied version. */
+  readonly converged: boolean;
 }
 
 /** What the console needs to know before it draws anything. */

@@ -9,7 +9,7 @@ import type { ConsoleInfo, RegistryStatusView, SpecIssueView } from '../admin/ad
 import { catalogRoutes } from '../admin/catalog-routes.ts';
 import { dlqRoutes } from '../admin/dlq-routes.ts';
 import { jobsRoutes } from '../admin/jobs-routes.ts';
-import { READ, unavailable } from '../admin/route-parts.ts';
+import { ADMIN, READ, unavailable } from '../admin/route-parts.ts';
 import { KeyRing, presentedKey, type AuthConfig } from '../auth.ts';
 
 export interface AdminApiPluginOptions {
@@ -60,6 +60,27 @@ export const adminApiPlugin = fp<AdminApiPluginOptions>(
         },
         warnings: current.warnings.map(issueView),
         ...(sources.registry?.status() ?? { appliedAt: null, lastRefused: null }),
+        refused: sources.registry?.refusal?.() ?? null,
+        rollout: (await sources.registry?.rollout?.()) ?? null,
+      };
+    });
+
+    // What `larder plan --against <url>` plans over: the applied version's files, the persisted queries.
+    app.get('/v1/admin/registry/applied', { config: READ }, async () => {
+      const applied = sources.registry?.appliedVersion;
+      if (applied === undefined) throw unavailable('the applied registry version');
+      return applied();
+    });
+
+    // A webhook target: the registry source is pulled now instead of at the next poll.
+    app.post('/v1/admin/registry/refresh', { config: ADMIN }, async () => {
+      const refresh = sources.registry?.refresh;
+      if (refresh === undefined) throw unavailable('a registry source to refresh');
+      const pulled = await refresh();
+      return {
+        source: pulled,
+        version: registry.current.version,
+        refused: sources.registry?.refusal?.() ?? null,
       };
     });
 

@@ -10,6 +10,8 @@ export interface HealthPluginOptions {
   /** Version of the registry whose schema is in force; undefined until one is. */
   readonly registryVersion: () => string | undefined;
   readonly store: OnlineStore;
+  /** The breaking registry change this process refuses (the running version stays), shown on `/healthz`. */
+  readonly registryRefused?: () => { readonly version: string; readonly reason: string } | null;
 }
 
 /**
@@ -22,9 +24,12 @@ export const healthPlugin = fp<HealthPluginOptions>(
   async (app, source) => {
     // In a `--workers N` cluster, which worker answered (1..N, restarts count up), for operators.
     const worker = cluster.isWorker ? cluster.worker?.id : undefined;
-    app.get('/healthz', { config: { access: 'public' } }, async () =>
-      worker === undefined ? { status: 'ok' } : { status: 'ok', worker },
-    );
+    app.get('/healthz', { config: { access: 'public' } }, async () => {
+      const refused = source.registryRefused?.() ?? null;
+      const registry =
+        refused === null ? {} : { registryRefused: { version: refused.version, reason: refused.reason } };
+      return worker === undefined ? { status: 'ok', ...registry } : { status: 'ok', worker, ...registry };
+    });
 
     app.get('/readyz', { config: { access: 'public' } }, async (_request, reply) => {
       const registryVersion = source.registryVersion();

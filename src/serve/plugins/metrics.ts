@@ -36,6 +36,8 @@ export const metricsPlugin = fp<MetricsPluginOptions>(
         metrics.recordServed(loader.rowsServed, loader.featuresServed);
         if (loader.hotHits + loader.hotMisses > 0)
           metrics.recordCache('hot', loader.hotHits, loader.hotMisses);
+        if (loader.hotRowHits + loader.hotRowMisses > 0)
+          metrics.recordCache('hot_rows', loader.hotRowHits, loader.hotRowMisses);
       }
       done();
     });

@@ -253,6 +253,13 @@ describe('web console in a real browser', () => {
     await expect
       .poll(() => page.getByTestId('registry-version').innerText(), { timeout: 15_000 })
       .not.toBe(running);
+    // The rollout through the store: this server's process runs the applied version.
+    await expect
+      .poll(() => page.locator('section[aria-labelledby="rollout"] p').innerText(), { timeout: 15_000 })
+      .toMatch(/^Applied version \d+ \([0-9a-f]{12}\) .* Every process runs it\.$/);
+    expect(await page.locator('section[aria-labelledby="rollout"] tbody th').allTextContents()).toContain(
+      'serve',
+    );
     await checkAccessibility('the registry');
     await shoot('registry');
 

@@ -1,4 +1,8 @@
-import type { RegistryStatusView, SpecIssueView } from '../../../serve/admin/admin-types.ts';
+import type {
+  RegistryRolloutView,
+  RegistryStatusView,
+  SpecIssueView,
+} from '../../../serve/admin/admin-types.ts';
 import { api } from '../api.ts';
 import { ago, num, time } from '../format.ts';
 import { ErrorNote, Loading } from '../parts/status.tsx';
@@ -37,6 +41,20 @@ export function RegistryPage() {
               {num(data.counts.features)} feature groups, {num(data.counts.ingestions)} ingestions
             </dd>
           </dl>
+          {data.refused === undefined || data.refused === null ? null : (
+            <div class="note error" role="alert" data-testid="registry-refused">
+              <strong>The registry source offers a breaking change that is refused.</strong>{' '}
+              {data.refused.reason}
+              <ul>
+                {data.refused.breaking.map((b) => (
+                  <li key={b}>
+                    <code>{b}</code>
+                  </li>
+                ))}
+              </ul>
+            </div>
+          )}
+          {data.rollout === undefined || data.rollout === null ? null : <Rollout rollout={data.rollout} />}
           <section aria-labelledby="refused">
             <h2 id="refused">Last refused change</h2>
             {data.lastRefused === null ? (
@@ -57,6 +75,56 @@ export function RegistryPage() {
           </section>
         </>
       )}
+    </section>
+  );
+}
+
+/** The applied version of the store, and which process runs which version (docs/registry.md). */
+function Rollout({ rollout }: { rollout: RegistryRolloutView }) {
+  const applied = rollout.applied;
+  return (
+    <section aria-labelledby="rollout">
+      <h2 id="rollout">Rollout</h2>
+      {applied === null ? (
+        <p>No version has been applied through the store yet.</p>
+      ) : (
+        <p>
+          Applied version {applied.seq} (<code>{applied.version.slice(0, 12)}</code>
+          {applied.commit === null ? '' : `, commit ${applied.commit.slice(0, 12)}`}) {ago(applied.appliedAt)}{' '}
+          by <code>{applied.command}</code>.{' '}
+          {rollout.converged ? 'Every process runs it.' : 'Not every process runs it yet.'}
+        </p>
+      )}
+      <div class="table-wrap">
+        <table>
+          <caption class="sr-only">Processes sharing the store and the registry version each runs</caption>
+          <thead>
+            <tr>
+              <th scope="col">Process</th>
+              <th scope="col">Host and pid</th>
+              <th scope="col">Version</th>
+              <th scope="col">Reported</th>
+              <th scope="col">Refused change</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rollout.processes.map((p) => (
+              <tr key={p.id}>
+                <th scope="row">{p.role}</th>
+                <td>
+                  {p.host}:{p.pid}
+                </td>
+                <td>
+                  <code>{p.version.slice(0, 12)}</code> {p.seq === null ? '' : `(${p.seq})`}{' '}
+                  {p.current ? '' : <span class="badge warn">behind</span>}
+                </td>
+                <td>{ago(p.at)}</td>
+                <td>{p.refused === null ? 'none' : p.refused.reason}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </section>
   );
 }

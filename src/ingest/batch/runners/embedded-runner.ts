@@ -16,6 +16,8 @@ export interface EmbeddedRunnerOptions {
   readonly watchMs?: number;
   /** Minimum time between two progress writes of one task. Default 500 ms. */
   readonly progressMs?: number;
+  /** Called after a task's threads wrote rows: with each progress write, and when the task ends. */
+  readonly onTaskWrites?: () => void;
 }
 
 /**
@@ -95,6 +97,7 @@ export class EmbeddedRunner implements JobRunner {
         if (task === undefined || task.state === 'succeeded') return;
         if (!(await tracker.taskStarted(job.id, index, this.#worker))) return;
         const throttle = progressThrottle(this.#options.progressMs ?? 500, async (output) => {
+          this.#options.onTaskWrites?.();
           await tracker.taskProgress(job.id, index, output);
           if (await tracker.checkErrorRate(job.id)) stopped = 'error rate';
         });
@@ -128,6 +131,7 @@ export class EmbeddedRunner implements JobRunner {
           await new Promise((resolve) => setTimeout(resolve, backoffMs(task.attempts, 250)));
         } finally {
           active.delete(index);
+          this.#options.onTaskWrites?.();
         }
       }
     };
