@@ -17,6 +17,10 @@
  *   node --import tsx bench/serve/run.ts [--runs 3] [--duration 10] [--connections 32]
  *       [--users 100000] [--articles 1000000] [--hot-users 5000] [--hot-articles 100000]
  *       [--generators 2] [--rate-connections 32] [--data <dir>] [--no-workers2] [--no-baseline]
+ *       [--semi-space 0,larder,64]
+ *
+ * `--semi-space` replaces all of the above with a comparison of young-generation sizes at the
+ * default settings (`semiSpaceSweep`): one 1-worker server per entry, Profile and Candidates each.
  *
  * Data (100k users, 1M articles, 50–100 rows per action feature) is written once (~80 s) and
  * reused while the generator version and options match. Every load loop is bounded by time;
@@ -58,7 +62,6 @@ const opts = {
   workers2: !process.argv.includes('--no-workers2'),
   // The previous default (hot caches off) beside the current one, in the same run.
   baseline: !process.argv.includes('--no-baseline'),
-  paced: !process.argv.includes('--no-paced'),
   // Young-generation sizes (MB) to compare at the default settings, each its own 1-worker server
   // with `--max-semi-space-size=<n>` in NODE_OPTIONS (0: V8's own default; `<n>:<min>` adds
   // `--min-semi-space-size=<min>`; `larder`: nothing set, larder serve's own default); empty: no sweep.
