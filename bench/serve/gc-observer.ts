@@ -8,7 +8,7 @@
  */
 import { renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { PerformanceObserver } from 'node:perf_hooks';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
 import v8 from 'node:v8';
 
 export interface GcTotals {
@@ -16,6 +16,8 @@ export interface GcTotals {
   /** When the totals were written, ms since the epoch. */
   readonly at: number;
   readonly gcMs: number;
+  /** Of `gcMs`, the time in full (mark-compact) collections; the rest is mostly scavenges. */
+  readonly majorMs: number;
   readonly count: number;
   /** The longest single pause since the last `reset` (SIGUSR2), ms. */
   readonly maxPauseMs: number;
@@ -28,6 +30,8 @@ export interface GcTotals {
   readonly allocatedBytes: number;
   readonly heapUsedBytes: number;
   readonly rssBytes: number;
+  /** The young generation's current size (both semi-spaces): shows `--max-semi-space-size` at work. */
+  readonly newSpaceBytes: number;
 }
 
 interface GcProfile {
@@ -40,12 +44,15 @@ interface GcProfile {
 const dir = process.env['BENCH_GC_DIR'];
 if (dir !== undefined && dir !== '') {
   let gcMs = 0;
+  let majorMs = 0;
   let count = 0;
   let maxPauseMs = 0;
   let longPauses = 0;
   new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) {
       gcMs += entry.duration;
+      if ((entry as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR)
+        majorMs += entry.duration;
       count++;
       if (entry.duration > maxPauseMs) maxPauseMs = entry.duration;
       if (entry.duration >= 5) longPauses++;
@@ -72,12 +79,14 @@ if (dir !== undefined && dir !== '') {
       pid: process.pid,
       at: Date.now(),
       gcMs,
+      majorMs,
       count,
       maxPauseMs,
       longPauses,
       allocatedBytes: allocatedAtLastGc + Math.max(0, memory.heapUsed - usedAfterLastGc),
       heapUsedBytes: memory.heapUsed,
       rssBytes: memory.rss,
+      newSpaceBytes: v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0,
     };
     // Written aside and renamed: a reader never sees a half-written file.
     writeFileSync(`${file}.tmp`, JSON.stringify(totals));

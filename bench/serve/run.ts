@@ -17,6 +17,10 @@
  *   node --import tsx bench/serve/run.ts [--runs 3] [--duration 10] [--connections 32]
  *       [--users 100000] [--articles 1000000] [--hot-users 5000] [--hot-articles 100000]
  *       [--generators 2] [--rate-connections 32] [--data <dir>] [--no-workers2] [--no-baseline]
+ *       [--semi-space 0,larder,64]
+ *
+ * `--semi-space` replaces all of the above with a comparison of young-generation sizes at the
+ * default settings (`semiSpaceSweep`): one 1-worker server per entry, Profile and Candidates each.
  *
  * Data (100k users, 1M articles, 50–100 rows per action feature) is written once (~80 s) and
  * reused while the generator version and options match. Every load loop is bounded by time;
@@ -58,6 +62,12 @@ const opts = {
   workers2: !process.argv.includes('--no-workers2'),
   // The previous default (hot caches off) beside the current one, in the same run.
   baseline: !process.argv.includes('--no-baseline'),
+  // Young-generation sizes (MB) to compare at the default settings, each its own 1-worker server
+  // with `--max-semi-space-size=<n>` in NODE_OPTIONS (0: V8's own default; `<n>:<min>` adds
+  // `--min-semi-space-size=<min>`; `larder`: nothing set, larder serve's own default); empty: no sweep.
+  semiSpace: flag('semi-space', '')
+    .split(',')
+    .filter((v) => v !== ''),
 };
 const log = (line: string): void => void process.stdout.write(`${line}\n`);
 const tmp = path.join(os.tmpdir(), 'larder-bench-serve');
@@ -127,12 +137,14 @@ function startCeiling(responseFile: string): Promise<Server> {
  * `larder serve` as a user starts it (the real CLI, no config file), plus the GC observer
  * preload; ready once `/healthz` answers (bounded).
  */
-async function startLarder(workers: number, extraEnv: NodeJS.ProcessEnv = {}): Promise<Server> {
+async function startLarder(
+  workers: number,
+  extraEnv: NodeJS.ProcessEnv = {},
+  name = `w${workers}${extraEnv['LARDER_HOT_ENTITY_TTL'] === undefined ? '' : '-off'}`,
+  nodeArgs: readonly string[] = [],
+): Promise<Server> {
   const port = await freePort();
-  const gcDir = path.join(
-    tmp,
-    `gc-w${workers}${extraEnv['LARDER_HOT_ENTITY_TTL'] === undefined ? '' : '-off'}`,
-  );
+  const gcDir = path.join(tmp, `gc-${name}`);
   rmSync(gcDir, { recursive: true, force: true });
   mkdirSync(gcDir, { recursive: true });
   const env: NodeJS.ProcessEnv = { ...process.env, BENCH_GC_DIR: gcDir, ...extraEnv };
@@ -140,6 +152,7 @@ async function startLarder(workers: number, extraEnv: NodeJS.ProcessEnv = {}): P
   const child = spawn(
     process.execPath,
     [
+      ...nodeArgs,
       '--import',
       'tsx',
       '--import',
@@ -171,12 +184,18 @@ async function startLarder(workers: number, extraEnv: NodeJS.ProcessEnv = {}): P
   return { port, child, gcDir, stop: stopper(child) };
 }
 
-/** The GC totals of every process of a server (one file per process). */
+/**
+ * The GC totals of the processes of a server that answer requests (one file per process): the
+ * process started, unless others wrote totals too (the cluster primary, or the process `larder
+ * serve` re-ran itself from, only wait).
+ */
 function gcTotals(server: Server): GcTotals[] {
   if (server.gcDir === undefined) return [];
-  return readdirSync(server.gcDir)
+  const all = readdirSync(server.gcDir)
     .filter((f) => f.endsWith('.json'))
     .map((f) => JSON.parse(readFileSync(path.join(server.gcDir!, f), 'utf8')) as GcTotals);
+  const serving = all.filter((t) => t.pid !== server.child.pid);
+  return serving.length > 0 ? serving : all;
 }
 
 /** CPU time (user + system) of a process, ms, from /proc (Linux); NaN elsewhere. */
@@ -190,10 +209,12 @@ function cpuMs(pid: number): number {
 interface Usage {
   readonly cpuMs: number;
   readonly gcMs: number;
+  readonly majorMs: number;
   readonly maxPauseMs: number;
   readonly longPauses: number;
   readonly allocatedBytes: number;
   readonly heapUsedBytes: number;
+  readonly newSpaceBytes: number;
 }
 
 /** Starts a measurement window over a server's processes; the returned function ends it. */
@@ -211,10 +232,12 @@ async function window(server: Server | undefined): Promise<() => Promise<Usage>>
     return {
       cpuMs: cpuAfter - cpuBefore,
       gcMs: sum(after, 'gcMs') - sum(before, 'gcMs'),
+      majorMs: sum(after, 'majorMs') - sum(before, 'majorMs'),
       maxPauseMs: Math.max(0, ...after.map((t) => t.maxPauseMs)),
       longPauses: sum(after, 'longPauses') - sum(before, 'longPauses'),
       allocatedBytes: sum(after, 'allocatedBytes') - sum(before, 'allocatedBytes'),
       heapUsedBytes: sum(after, 'heapUsedBytes'),
+      newSpaceBytes: Math.max(0, ...after.map((t) => t.newSpaceBytes)),
     };
   };
 }
@@ -241,10 +264,16 @@ interface Row {
   readonly allocKbPerReq: number;
   /** GC time per second of load, percent (summed over the server's processes). */
   readonly gcPercent: number;
+  /** GC time per request, µs: steadier than `gcPercent` when the throughput moves with the machine's load. */
+  readonly gcUsPerReq: number;
+  /** Of `gcPercent`, full (mark-compact) collections. */
+  readonly majorGcPercent: number;
   readonly maxPauseMs: number;
   /** GC pauses of 5 ms or more per second of load. */
   readonly longPausesPerS: number;
   readonly heapMb: number;
+  /** The young generation's size at the end (largest over the server's processes). */
+  readonly newSpaceMb: number;
   readonly generatorCpuUsPerReq?: number;
 }
 
@@ -259,9 +288,12 @@ function row(
     cpuUsPerReq: (u.cpuMs * 1000) / requests,
     allocKbPerReq: u.allocatedBytes / 1024 / requests,
     gcPercent: (u.gcMs / (seconds * 1000)) * 100,
+    gcUsPerReq: (u.gcMs * 1000) / requests,
+    majorGcPercent: (u.majorMs / (seconds * 1000)) * 100,
     maxPauseMs: u.maxPauseMs,
     longPausesPerS: u.longPauses / seconds,
     heapMb: u.heapUsedBytes / 2 ** 20,
+    newSpaceMb: u.newSpaceBytes / 2 ** 20,
   };
 }
 
@@ -394,6 +426,106 @@ function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
+/** One answer of a server, checked for errors, with its number of feature values. */
+async function sample(port: number, body: string): Promise<{ text: string; features: number }> {
+  const res = await fetch(`http://127.0.0.1:${port}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+  });
+  const text = await res.text();
+  const parsed = JSON.parse(text) as { data?: unknown; errors?: unknown };
+  if (parsed.errors !== undefined) throw new Error(`bench query failed: ${text.slice(0, 500)}`);
+  return { text, features: countFeatureValues(parsed.data) };
+}
+
+/**
+ * `--semi-space 0,32,64`: the default case once per young-generation size, in the same invocation.
+ * Every run measures both ceilings, then each server in a rotated order (none always goes first),
+ * Profile then Candidates. 0 is V8's own default (`LARDER_SERVE_SEMI_SPACE_MB=0`); any other size
+ * goes in NODE_OPTIONS, as a user would set it.
+ */
+async function semiSpaceSweep(
+  profileBodies: readonly string[],
+  candidateBodies: readonly string[],
+): Promise<void> {
+  const servers: { mb: string; server: Server }[] = [];
+  try {
+    for (const mb of opts.semiSpace) {
+      const [max, min] = mb.split(':');
+      // NODE_OPTIONS takes no --min-semi-space-size: given on node's command line then.
+      const nodeArgs =
+        min === undefined ? [] : [`--max-semi-space-size=${max}`, `--min-semi-space-size=${min}`];
+      // `larder`: nothing set, what `larder serve` does by itself (serve.semiSpaceMb's default).
+      const env: NodeJS.ProcessEnv =
+        mb === 'larder'
+          ? {}
+          : mb === '0'
+            ? { LARDER_SERVE_SEMI_SPACE_MB: '0' }
+            : min !== undefined
+              ? {}
+              : { NODE_OPTIONS: `${process.env['NODE_OPTIONS'] ?? ''} --max-semi-space-size=${max}`.trim() };
+      servers.push({ mb, server: await startLarder(1, env, `ss${mb.replace(':', '-')}`, nodeArgs) });
+    }
+    const first = servers[0]!.server;
+    const profileSample = await sample(first.port, profileBodies[0]!);
+    const candidateSample = await sample(first.port, candidateBodies[0]!);
+    const profileFile = path.join(tmp, 'profile.json');
+    const candidatesFile = path.join(tmp, 'candidates.json');
+    writeFileSync(profileFile, profileSample.text);
+    writeFileSync(candidatesFile, candidateSample.text);
+    log('warming (every hot user and candidate set once, on each server)...');
+    for (const { server } of servers) {
+      await warm(server.port, profileBodies, 300_000);
+      await warm(server.port, candidateBodies, 300_000);
+    }
+    const rows: Record<string, Row[]> = {};
+    const add = (name: string, r: Row): Row => ((rows[name] ??= []).push(r), r);
+    for (let run = 1; run <= opts.runs; run++) {
+      const cp = await startCeiling(profileFile);
+      add('ceilingProfile', await saturate(cp, profileBodies));
+      await cp.stop();
+      const cc = await startCeiling(candidatesFile);
+      add('ceilingCandidates', await saturate(cc, candidateBodies));
+      await cc.stop();
+      for (let i = 0; i < servers.length; i++) {
+        const { mb, server } = servers[(i + run - 1) % servers.length]!;
+        const p = add(`profile${mb}`, await saturate(server, profileBodies));
+        const c = add(`candidates${mb}`, await saturate(server, candidateBodies));
+        log(
+          `run ${run}, semi-space ${mb === '0' ? 'V8 default' : mb}: profile ${Math.round(p.rps)} req/s, ${Math.round(p.cpuUsPerReq)} µs, GC ${p.gcUsPerReq.toFixed(1)} µs/req ${p.gcPercent.toFixed(1)}% (major ${p.majorGcPercent.toFixed(1)}%), max pause ${p.maxPauseMs.toFixed(1)} ms, new space ${p.newSpaceMb} MB; candidates ${Math.round(c.rps)} req/s, GC ${c.gcPercent.toFixed(1)}%, max pause ${c.maxPauseMs.toFixed(1)} ms`,
+        );
+      }
+    }
+    const med = (name: string, key: keyof Row): number =>
+      median(rows[name]!.map((r) => Number(r[key] ?? NaN)));
+    const ratio = (name: string, ceiling: string): number =>
+      median(rows[name]!.map((r, i) => r.rps / rows[ceiling]![i]!.rps));
+    log('');
+    log(`## Young-generation sizes (median of ${opts.runs} runs, ${opts.duration} s each)`);
+    log(
+      '| --max-semi-space-size | case | req/s | ratio | CPU µs/req | alloc KB/req | GC µs/req | GC % (major) | longest pause ms | pauses ≥ 5 ms/s | heap MB | new space MB |',
+    );
+    log('|---|---|---|---|---|---|---|---|---|---|---|---|');
+    for (const { mb } of servers)
+      for (const [label, name, ceiling] of [
+        ['Profile', `profile${mb}`, 'ceilingProfile'],
+        ['Candidates', `candidates${mb}`, 'ceilingCandidates'],
+      ] as const)
+        log(
+          `| ${mb === '0' ? 'V8 default' : mb} | ${label} | ${Math.round(med(name, 'rps'))} | ${ratio(name, ceiling).toFixed(2)} | ${med(name, 'cpuUsPerReq').toFixed(0)} | ${med(name, 'allocKbPerReq').toFixed(1)} | ${med(name, 'gcUsPerReq').toFixed(1)} | ${med(name, 'gcPercent').toFixed(1)} (${med(name, 'majorGcPercent').toFixed(1)}) | ${med(name, 'maxPauseMs').toFixed(1)} | ${med(name, 'longPausesPerS').toFixed(1)} | ${med(name, 'heapMb').toFixed(0)} | ${med(name, 'newSpaceMb').toFixed(0)} |`,
+        );
+    log(
+      `ceilings: Profile ${Math.round(med('ceilingProfile', 'rps'))} req/s (GC ${med('ceilingProfile', 'gcPercent').toFixed(1)}%), Candidates ${Math.round(med('ceilingCandidates', 'rps'))} req/s; load average at the end: ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(', ')}`,
+    );
+  } finally {
+    for (const { server } of servers) await server.stop();
+  }
+}
+
 async function main(): Promise<void> {
   log(`# Larder serving benchmark — ${new Date().toISOString()}`);
   log(
@@ -427,24 +559,14 @@ async function main(): Promise<void> {
   );
   const profileBodiesFile = path.join(tmp, 'profile-bodies.json');
   writeFileSync(profileBodiesFile, JSON.stringify(profileBodies));
+  if (opts.semiSpace.length > 0) return semiSpaceSweep(profileBodies, candidateBodies);
 
   const w1 = await startLarder(1);
   const w2 = opts.workers2 ? await startLarder(2) : undefined;
   const off = opts.baseline ? await startLarder(1, { LARDER_HOT_ENTITY_TTL: '0s' }) : undefined;
   try {
-    const sample = async (body: string): Promise<{ text: string; features: number }> => {
-      const res = await fetch(`http://127.0.0.1:${w1.port}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body,
-      });
-      const text = await res.text();
-      const parsed = JSON.parse(text) as { data?: unknown; errors?: unknown };
-      if (parsed.errors !== undefined) throw new Error(`bench query failed: ${text.slice(0, 500)}`);
-      return { text, features: countFeatureValues(parsed.data) };
-    };
-    const profileSample = await sample(profileBodies[0]!);
-    const candidateSample = await sample(candidateBodies[0]!);
+    const profileSample = await sample(w1.port, profileBodies[0]!);
+    const candidateSample = await sample(w1.port, candidateBodies[0]!);
     log(`profile answer: ${profileSample.text.length} bytes, ${profileSample.features} feature values`);
     log(
       `candidates answer: ${candidateSample.text.length} bytes, ${candidateSample.features} feature values`,

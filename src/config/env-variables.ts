@@ -89,6 +89,13 @@ export const ENV_VARIABLES: readonly EnvVariable[] = [
       'Lifetime of the in-process hot entity and row caches, e.g. `10s` (default `30s`); `0s` turns them off.',
   },
   {
+    name: 'LARDER_SERVE_SEMI_SPACE_MB',
+    keys: ['serve.semiSpaceMb'],
+    kind: 'integer',
+    description:
+      "V8 young-generation semi-space of `larder serve`'s processes in MB (default `128`); `0` leaves V8's default. A `--max-semi-space-size` in `NODE_OPTIONS` wins.",
+  },
+  {
     name: 'LARDER_SERVE_FAST_PATH',
     keys: ['serve.fastPath'],
     kind: 'boolean',

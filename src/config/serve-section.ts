@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import { byteSize, durationMs, flag, positiveInt, section } from './config-values.ts';
 
+const nonNegativeInt = z
+  .number({ error: 'must be a whole number, 0 or more' })
+  .int({ error: 'must be a whole number, 0 or more' })
+  .min(0, { error: 'must be a whole number, 0 or more' });
+
 /**
  * `serve:`, the HTTP server of `larder serve`:
  *
@@ -8,6 +13,8 @@ import { byteSize, durationMs, flag, positiveInt, section } from './config-value
  * serve:
  *   workers: 4                 # server processes sharing the port (default: CPU count; --workers wins)
  *   hotEntityTtl: 30s          # in-process hot entity and row caches (default 30s); 0s turns them off
+ *   semiSpaceMb: 128           # V8 young-generation semi-space of serving processes, MB (default 128);
+ *                              # 0 leaves V8's default (16); a --max-semi-space-size in NODE_OPTIONS wins
  *   fastPath: true             # answer covered queries from compiled plans (default true)
  *   introspection: true        # answer __schema/__type (default true; docs/serving.md#introspection)
  *   limits:                    # defaults shown
@@ -40,6 +47,8 @@ export interface ServeConfig {
   readonly workers: number | undefined;
   /** 0: the hot entity and row caches are off. Default `DEFAULT_HOT_ENTITY_TTL_MS`. */
   readonly hotEntityTtlMs: number;
+  /** `--max-semi-space-size` of the serving processes, MB; 0: V8's default. Default `DEFAULT_SEMI_SPACE_MB`. */
+  readonly semiSpaceMb: number;
   readonly fastPath: boolean;
   readonly introspection: boolean;
   readonly limits: {
@@ -75,6 +84,13 @@ export interface ServeConfig {
  */
 export const DEFAULT_HOT_ENTITY_TTL_MS = 30_000;
 
+/**
+ * The young-generation semi-space of `larder serve`'s processes, MB (V8's default: 16). Larger
+ * means fewer scavenges under load, each of which costs more with the hot caches' large old
+ * generation (BENCHMARKS.md, "Serving (issue 15)").
+ */
+export const DEFAULT_SEMI_SPACE_MB = 128;
+
 const keyList = z.array(z.string({ error: 'must be a string' }), { error: 'must be a list of keys' });
 
 export const serveSection = section(
@@ -82,6 +98,7 @@ export const serveSection = section(
     .object({
       workers: positiveInt.optional(),
       hotEntityTtl: durationMs.optional(),
+      semiSpaceMb: nonNegativeInt.optional(),
       fastPath: flag.optional(),
       introspection: flag.optional(),
       limits: section(
@@ -130,6 +147,7 @@ export function serveConfigFrom(s: ServeSection = {}): ServeConfig {
   return {
     workers: s.workers,
     hotEntityTtlMs: s.hotEntityTtl ?? DEFAULT_HOT_ENTITY_TTL_MS,
+    semiSpaceMb: s.semiSpaceMb ?? DEFAULT_SEMI_SPACE_MB,
     fastPath: s.fastPath ?? true,
     introspection: s.introspection ?? true,
     limits: s.limits ?? {},

@@ -1,3 +1,4 @@
+import v8 from 'node:v8';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { BREAKER_STATE_VALUE, type BreakerState } from '../net/circuit-breaker.ts';
 import type { OnDemandObserver } from './on-demand/on-demand-service.ts';
@@ -44,7 +45,18 @@ export class ServeMetrics {
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registry = (this.registry = new Registry());
-    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'larder_' });
+    if (options.defaultMetrics !== false) {
+      collectDefaultMetrics({ register: registry, prefix: 'larder_' });
+      // Shows the V8 flags the process runs with: the limit counts 3 semi-spaces (young-generation.ts).
+      new Gauge({
+        name: 'larder_nodejs_heap_size_limit_bytes',
+        help: 'V8 heap size limit of the process: the old generation plus the young generation at its largest.',
+        registers: [registry],
+        collect() {
+          this.set(v8.getHeapStatistics().heap_size_limit);
+        },
+      });
+    }
     this.#requestDuration = new Histogram({
       name: 'larder_request_duration_seconds',
       help: 'Serving request latency, by operation (GraphQL operation name, or the REST route).',

@@ -13,6 +13,7 @@ const SRC = fileURLToPath(new URL('../../src', import.meta.url));
 const NOT_VARIABLES: Record<string, string> = {
   LARDER_DLQ: 'the default name of the JetStream stream holding dead letters',
   LARDER_WORKER: 'set by `larder serve --workers` on its own worker processes',
+  LARDER_SERVE_RESPAWNED: 'set by `larder serve` on the process it re-runs with a larger young generation',
 };
 
 function sourceFiles(dir: string): string[] {

@@ -38,6 +38,7 @@ describe('loadConfig: sections and defaults', () => {
     expect(config.serve).toEqual({
       workers: undefined,
       hotEntityTtlMs: 30_000,
+      semiSpaceMb: 128,
       fastPath: true,
       introspection: true,
       limits: {},
@@ -111,6 +112,7 @@ batch:
     expect(config.serve).toEqual({
       workers: 4,
       hotEntityTtlMs: 30_000,
+      semiSpaceMb: 128,
       fastPath: false,
       introspection: true,
       limits: {
@@ -219,6 +221,7 @@ describe('loadConfig: the environment overrides the file', () => {
     expect(config.serve).toEqual({
       workers: undefined,
       hotEntityTtlMs: 45_000,
+      semiSpaceMb: 128,
       fastPath: false,
       introspection: true,
       limits: {

@@ -7,6 +7,12 @@ import { checkDeployedRegistry } from '../../runtime/deployed-registry.ts';
 import { defaultWorkerCount, runClustered, WORKER_START_FAILED } from '../../serve/cluster.ts';
 import { createServer } from '../../serve/server.ts';
 import { ServeMetrics } from '../../serve/metrics.ts';
+import {
+  exitWithParent,
+  respawnWithSemiSpace,
+  semiSpaceFlag,
+  workersWithFlag,
+} from '../../serve/young-generation.ts';
 import { openRuntime } from '../../runtime/open-runtime.ts';
 import { readConfig } from '../../runtime/read-config.ts';
 import { serveOptionsFrom } from '../../runtime/serve-options.ts';
@@ -62,6 +68,12 @@ export function register(program: Command): void {
       // Read and checked before anything starts, in the primary too: a bad file stops here once.
       const config = readConfig(options.config);
       const workers = options.workers ?? config.serve.workers ?? defaultWorkerCount();
+      // A larger young generation for the processes that serve (young-generation.ts): workers
+      // get the flag when forked; a single process runs itself again with it.
+      const flag = cluster.isPrimary ? semiSpaceFlag(config.serve.semiSpaceMb) : undefined;
+      if (flag !== undefined && workers > 1) workersWithFlag(flag);
+      else if (flag !== undefined) process.exit(await respawnWithSemiSpace(flag));
+      exitWithParent();
       if (workers > 1 && cluster.isPrimary) {
         // What every worker would refuse (the registry, the config's overrides) is refused here,
         // once, before any worker starts.

@@ -196,11 +196,12 @@ function kept<T>(owner: object, key: object): T | undefined {
 
 /** Keeps `value` under `key` on `owner`, replacing what was kept under it. Frozen objects keep nothing. */
 function keep(owner: object, key: object, value: unknown): void {
-  let slot = (owner as Owner)[SLOT];
+  const slot = (owner as Owner)[SLOT];
   if (slot === undefined) {
     if (!Object.isExtensible(owner)) return;
-    slot = [];
-    Object.defineProperty(owner, SLOT, { value: slot, enumerable: false });
+    // Made with its two elements: a push onto `[]` reserves 17 (~150 bytes, on every hot entity).
+    Object.defineProperty(owner, SLOT, { value: [key, value], enumerable: false });
+    return;
   }
   for (let i = 0; i < slot.length; i += 2) {
     if (slot[i] === key) {
