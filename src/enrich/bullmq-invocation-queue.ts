@@ -122,10 +122,11 @@ export class BullmqInvocationQueue implements InvocationQueue {
   }
 
   async get(enricher: string, id: string): Promise<Invocation | undefined> {
+    // The state first, then the job: a job read before it completed would lack its result.
+    const state = stateOf(await this.#queue(enricher).getJobState(id));
+    if (state === undefined) return undefined;
     const job = await this.#job(enricher, id);
-    if (job === undefined) return undefined;
-    const state = stateOf(await job.getState());
-    return state === undefined ? undefined : toInvocation(enricher, job, state);
+    return job === undefined ? undefined : toInvocation(enricher, job, state);
   }
 
   async counts(enricher: string): Promise<QueueCounts> {
