@@ -354,7 +354,8 @@ export class RedisCacheLevel implements CacheLevel {
 
   /**
    * Calls `listener` with the keys other processes wrote (`publishWritten`), and with `'all'`
-   * after the subscription was lost and came back (messages may have been missed meanwhile).
+   * once the subscription is live and whenever it was lost and came back: what was held before
+   * may have missed messages.
    * One subscriber connection per call; returns the unsubscriber.
    */
   subscribeWritten(listener: (keys: readonly WrittenKey[] | 'all') => void): () => void {
@@ -377,6 +378,7 @@ export class RedisCacheLevel implements CacheLevel {
     subscriber
       .connect()
       .then(() => subscriber.subscribe(this.#writtenChannel))
+      .then(() => listener('all'))
       .catch(() => this.#metrics.error(LEVEL, 'subscribe'));
     return () => subscriber.disconnect();
   }
