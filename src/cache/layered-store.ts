@@ -65,10 +65,10 @@ export interface LayeredStore extends OnlineStore {
   /**
    * Calls `listener` with the keys of each write through this store once it has reached the store
    * and the levels (the serving side's hot caches drop what the write changed). With a Redis
-   * level, writes other processes made through theirs are told too (Redis pub/sub), and their
-   * keys are dropped from this process's local level first. Returns the unsubscriber.
+   * level, writes other processes made through theirs are told too (Redis pub/sub; `remote`),
+   * and their keys are dropped from this process's local level first. Returns the unsubscriber.
    */
-  onWrite(listener: (written: readonly WrittenKey[] | 'all') => void): () => void;
+  onWrite(listener: (written: readonly WrittenKey[] | 'all', remote: boolean) => void): () => void;
   /**
    * Tells the `onWrite` listeners, with `'all'`, that writes were made around this store that it
    * cannot name key by key (a batch job's task threads write the store directly).
@@ -97,7 +97,7 @@ class LayeredOnlineStore implements LayeredStore {
   readonly #statics = staticReads();
   readonly #ranges = rangeReads();
   readonly #pending = new Set<Promise<unknown>>();
-  readonly #writeListeners = new Set<(written: readonly WrittenKey[] | 'all') => void>();
+  readonly #writeListeners = new Set<(written: readonly WrittenKey[] | 'all', remote: boolean) => void>();
   #stopRemoteWrites: (() => void) | undefined;
 
   constructor(o: LayeredStoreOptions) {
@@ -117,25 +117,25 @@ class LayeredOnlineStore implements LayeredStore {
     await this.#redis?.open();
   }
 
-  onWrite(listener: (written: readonly WrittenKey[] | 'all') => void): () => void {
+  onWrite(listener: (written: readonly WrittenKey[] | 'all', remote: boolean) => void): () => void {
     this.#writeListeners.add(listener);
     // Only a process that holds something to drop (a server) listens to the others' writes.
     this.#stopRemoteWrites ??= this.#redis?.subscribeWritten((written) => {
       this.#local?.forget(written === 'all' ? 'all' : written.map(([, pk]) => pk));
-      for (const l of this.#writeListeners) l(written);
+      for (const l of this.#writeListeners) l(written, true);
     });
     return () => void this.#writeListeners.delete(listener);
   }
 
   noteWritesElsewhere(): void {
-    for (const listener of this.#writeListeners) listener('all');
+    for (const listener of this.#writeListeners) listener('all', false);
   }
 
   async write(writes: readonly StoreWrite[]): Promise<void> {
     await this.#writeLevels(writes);
     const keys = writes.map((w): WrittenKey => [w.kind, w.pk]);
     this.#redis?.publishWritten(keys);
-    for (const listener of this.#writeListeners) listener(keys);
+    for (const listener of this.#writeListeners) listener(keys, false);
   }
 
   async #writeLevels(writes: readonly StoreWrite[]): Promise<void> {

@@ -281,10 +281,11 @@ function forgetWrittenEntities(
     }
   };
   const stopPeers = onPeersWritten(forget);
-  const stopWrites = observable.onWrite((writes) => {
+  const stopWrites = observable.onWrite((writes, remote) => {
     const keys = writes === 'all' ? ALL_KEYS : writes;
     forget(keys);
-    tellPeersWritten(keys);
+    // Every worker hears a remote write from Redis itself: only this worker's own are relayed.
+    if (!remote) tellPeersWritten(keys);
   });
   return () => {
     stopWrites();
