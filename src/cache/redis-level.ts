@@ -373,7 +373,9 @@ export class RedisCacheLevel implements CacheLevel {
     subscriber.on('message', (channel: string, text: string) => {
       if (channel !== this.#writtenChannel) return;
       const keys = writtenKeysOf(text, this.#leaseSalt);
-      if (keys !== undefined && keys.length > 0) listener(keys);
+      if (keys === undefined || keys.length === 0) return;
+      // Larder publishes at most KEYS_PER_MESSAGE a message: anything bigger is dropped whole.
+      listener(keys.length > KEYS_PER_MESSAGE ? 'all' : keys);
     });
     subscriber
       .connect()

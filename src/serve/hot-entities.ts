@@ -46,6 +46,11 @@ interface HeldEntry extends Omit<HotEntry, 'live' | 'expiresAt'> {
 
 const FORGET_WINDOW_MS = 5_000;
 /**
+ * Forgets remembered at most: past it (a burst of writes, e.g. another process's backfill told
+ * through Redis), everything is forgotten at once instead, which keeps the same guarantee.
+ */
+const MAX_FORGOTTEN = 100_000;
+/**
  * Entries live between 85% and 100% of the TTL: entities read together (a warm-up, a popular
  * list) then expire spread out instead of all being read again in the same second.
  */
@@ -175,6 +180,11 @@ export class HotEntityCache {
     // Re-inserted so the map stays oldest-first; no read runs for 5 s (requests time out long
     // before), so older forgets are dropped from the front.
     this.#forgotten.delete(key);
+    if (this.#forgotten.size >= MAX_FORGOTTEN) {
+      this.#forgotten.clear();
+      this.forgetAll();
+      return;
+    }
     this.#forgotten.set(key, { epoch: ++this.#epoch, at: now });
     for (const [old, f] of this.#forgotten) {
       if (now - f.at <= FORGET_WINDOW_MS) break;

@@ -33,6 +33,11 @@ interface HeldList {
 }
 
 const FORGET_WINDOW_MS = 5_000;
+/**
+ * Forgets remembered at most: past it (a burst of writes, e.g. another process's backfill told
+ * through Redis), everything is forgotten at once instead, which keeps the same guarantee.
+ */
+const MAX_FORGOTTEN = 100_000;
 /** Lists filled together (a warm-up) expire spread over the last 15% of the TTL. */
 const TTL_JITTER = 0.15;
 
@@ -159,6 +164,11 @@ export class HotRowCache {
     }
     // Re-inserted so the map stays oldest-first; reads time out long before 5 s.
     this.#forgotten.delete(pk);
+    if (this.#forgotten.size >= MAX_FORGOTTEN) {
+      this.#forgotten.clear();
+      this.forgetAll();
+      return;
+    }
     this.#forgotten.set(pk, { epoch: ++this.#epoch, at: now });
     for (const [old, f] of this.#forgotten) {
       if (now - f.at <= FORGET_WINDOW_MS) break;

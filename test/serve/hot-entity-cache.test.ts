@@ -52,6 +52,15 @@ describe('HotEntityCache', () => {
     expect(hot.set('article', { id: '1', title: 'B' }, true, now + 3, hot.epoch)).toBeDefined();
   });
 
+  it('remembers a bounded number of forgets: past it, a burst forgets everything', () => {
+    const hot = new HotEntityCache({ ttlMs });
+    const held = hot.set('article', { id: 'kept', title: 'A' }, true, now)!;
+    const readEpoch = hot.epoch;
+    for (let i = 0; i <= 100_000; i++) hot.forget('user', String(i), now);
+    expect(hot.isCurrent(held, now + 1)).toBe(false);
+    expect(hot.set('article', { id: 'kept', title: 'A' }, true, now + 1, readEpoch)).toBeUndefined();
+  });
+
   it('tells an evicted entry is no longer current', () => {
     const hot = new HotEntityCache({ ttlMs, maxEntries: 10 });
     const oldest = hot.set('article', { id: '0' }, true, now)!;

@@ -11,7 +11,8 @@ export function register(program: Command): void {
     .description('Validate a registry directory; report every problem with file:line:column.')
     .argument('[dir]', 'registry directory (YAML files); or --registry <dir>')
     .option('--registry <dir>', 'registry directory (YAML files), or git+<url>#<branch>:<subdir>')
-    .action(async (positional: string | undefined, options: { registry?: string }) => {
+    .option('--config <file>', 'config file: the registry.git credentials (default: LARDER_CONFIG)')
+    .action(async (positional: string | undefined, options: { registry?: string; config?: string }) => {
       if (positional !== undefined && options.registry !== undefined && positional !== options.registry) {
         throw new LarderError(
           'LARDER_ERR_BAD_ARGUMENT',
@@ -28,7 +29,7 @@ export function register(program: Command): void {
       // A git+ registry is validated at its branch head, checked out as every process does.
       const source = await openRegistrySource(
         parseRegistrySource(dir),
-        dir.startsWith('git+') ? readConfig(undefined).registry?.git : undefined,
+        dir.startsWith('git+') ? readConfig(options.config).registry?.git : undefined,
       );
       try {
         // The acceptance serve and every reload use: what passes here serves.

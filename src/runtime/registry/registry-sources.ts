@@ -1,6 +1,6 @@
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import { GitCheckout, type GitCredentials } from '../../registry/git-checkout.ts';
 import { RegistryHolder } from '../../registry/registry-holder.ts';
 import { describeRegistrySource, type RegistrySource } from '../../registry/registry-source.ts';
@@ -109,16 +109,21 @@ async function gitSource(
     atCommit,
     watch(known, pollMs, handlers) {
       let lastCommit = known.commit;
+      // The registry of lastCommit: a poll that finds the same head compiles nothing.
+      let last: SourcedRegistry | undefined;
       let closed = false;
       let timer: NodeJS.Timeout | undefined;
       const once = async (): Promise<SourcedRegistry> => {
         const commit = await git.fetch();
         if (commit === lastCommit && !closed) {
-          return { registry: await atCommit(commit), commit };
+          last ??= { registry: await atCommit(commit), commit };
+          return last;
         }
         lastCommit = commit;
+        last = undefined;
         try {
           const next = { registry: await atCommit(commit), commit };
+          last = next;
           if (!closed) handlers.offer(next);
           return next;
         } catch (err) {
@@ -175,7 +180,7 @@ export async function loadRecordedRegistry(
   await rm(dir, { recursive: true, force: true });
   for (const file of [...recorded.files, ...(recorded.assets ?? [])]) {
     const path = join(dir, ...file.path.split('/'));
-    if (!path.startsWith(dir)) continue; // a recorded path never leaves its directory
+    if (!path.startsWith(dir + sep)) continue; // a recorded path never leaves its directory
     await mkdir(dirname(path), { recursive: true });
     await writeFile(path, file.content);
   }
